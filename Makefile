@@ -1,0 +1,64 @@
+# Everything a fresh machine lacks is installed into the repo: .venv (Python, from the lockfile)
+# and tools/node_modules (the pinned CDK CLI). Every target that needs them depends on setup.
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+PYTHON ?= python3
+CDK := tools/node_modules/.bin/cdk
+SETUP_STAMP := $(VENV)/.setup-complete
+
+export AWS_ACCOUNT_ID_ENDPOINT_MODE := disabled
+export AWS_DEFAULT_REGION ?= us-east-1
+export AWS_ACCESS_KEY_ID ?= testing
+export AWS_SECRET_ACCESS_KEY ?= testing
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export CDK_DISABLE_CLI_TELEMETRY := true
+
+.PHONY: setup demo test lint format unit integration infrastructure e2e synth lock clean
+
+setup: $(SETUP_STAMP)
+
+$(SETUP_STAMP): requirements.lock pyproject.toml tools/package-lock.json
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
+	npm ci --prefix tools --no-audit --no-fund --loglevel=error
+	touch $@
+
+demo: setup
+	$(BIN)/leadwire demo
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: setup
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+unit: setup
+	$(BIN)/pytest tests/unit -q
+
+integration: setup
+	$(BIN)/pytest tests/integration -q
+
+infrastructure: setup
+	$(BIN)/pytest tests/infrastructure -q
+
+e2e: setup
+	$(BIN)/pytest tests/e2e -q
+
+test: lint
+	$(BIN)/pytest -q
+
+synth: setup
+	$(CDK) synth --quiet
+
+# Re-resolve the Python lockfile after changing dependencies in pyproject.toml.
+lock: setup
+	$(BIN)/pip-compile --quiet --extra local --extra dev --strip-extras --no-emit-index-url \
+		--no-emit-find-links -o requirements.lock pyproject.toml
+
+clean:
+	rm -rf $(VENV) tools/node_modules cdk.out .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,100 @@
+"""DynamoDB adapter for event items: batched idempotent writes and per-lead reads."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from leadwire import schema
+from leadwire.core.capacity import CapacityMeter, item_size
+from leadwire.core.errors import StorageUnavailable
+from leadwire.core.tracking import StoredEvent
+from leadwire.dal.event_items import from_item, to_item
+
+BATCH_WRITE_LIMIT = 25
+_RETRYABLE = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "InternalServerError",
+    }
+)
+
+
+class EventStore:
+    """Writes each event as one item keyed by lead and ``messageId``.
+
+    A put is idempotent: a resent event overwrites its own item, and the INSERT-only stream
+    filter keeps the overwrite away from the engine.
+    """
+
+    def __init__(
+        self,
+        client: Any,
+        table_name: str,
+        *,
+        meter: CapacityMeter | None = None,
+        attempts: int = 6,
+        sleep: Callable[[float], None] = time.sleep,
+        base_delay: float = 0.05,
+    ) -> None:
+        self._client = client
+        self._table = table_name
+        self._meter = meter or CapacityMeter()
+        self._attempts = attempts
+        self._sleep = sleep
+        self._base_delay = base_delay
+
+    def put_events(self, events: list[StoredEvent]) -> None:
+        requests = [{"PutRequest": {"Item": to_item(event)}} for event in events]
+        failed: list[dict[str, Any]] = []
+        for start in range(0, len(requests), BATCH_WRITE_LIMIT):
+            failed.extend(self._write_chunk(requests[start : start + BATCH_WRITE_LIMIT]))
+        if failed:
+            raise StorageUnavailable(
+                f"{len(failed)} of {len(events)} events could not be stored; resend the request",
+                {"unprocessed": len(failed), "accepted": len(events)},
+            )
+
+    def _write_chunk(self, pending: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """BatchWriteItem with ``UnprocessedItems`` retried under full-jitter exponential backoff."""
+        for attempt in range(self._attempts):
+            if attempt:
+                self._sleep(random.uniform(0, self._base_delay * 2**attempt))
+            try:
+                response = self._client.batch_write_item(RequestItems={self._table: pending})
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") not in _RETRYABLE:
+                    raise
+                continue
+            unprocessed = response.get("UnprocessedItems", {}).get(self._table, [])
+            done = [r for r in pending if r not in unprocessed]
+            for request in done:
+                self._meter.record_write(request["PutRequest"]["Item"], kind="event")
+            pending = unprocessed
+            if not pending:
+                return []
+        return pending
+
+    def lead_events(self, lead_id: str) -> Iterator[StoredEvent]:
+        """Every stored event of one lead (one partition, one Query per MB)."""
+        paginator = self._client.get_paginator("query")
+        pages = paginator.paginate(
+            TableName=self._table,
+            KeyConditionExpression="#pk = :pk AND begins_with(#sk, :evt)",
+            ExpressionAttributeNames={"#pk": schema.PK, "#sk": schema.SK},
+            ExpressionAttributeValues={
+                ":pk": {"S": schema.lead_pk(lead_id)},
+                ":evt": {"S": schema.EVENT_PREFIX},
+            },
+        )
+        for page in pages:
+            items = page.get("Items", [])
+            self._meter.record_read(sum(item_size(item) for item in items))
+            for item in items:
+                yield from_item(item)

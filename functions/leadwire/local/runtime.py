@@ -1,0 +1,185 @@
+"""``leadwire local`` in one process: the Lambda handlers on moto, wired as AWS wires them.
+
+The table is created from the same schema constants as the CDK stack; HTTP requests become API
+Gateway events for the same handlers; a stream pump feeds the stream consumers as their event
+source mappings would; an optional simulated clock replaces the wall clock.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from moto import mock_aws
+
+from leadwire import clock, schema
+from leadwire.core.errors import InvalidRequest, LeadwireError
+from leadwire.local.apigw import HttpResponse, from_http_api_response, to_http_api_event
+from leadwire.local.lambda_context import LocalLambdaContext
+from leadwire.local.sim_clock import SimulatedClock
+from leadwire.local.stream_pump import StreamPump
+from leadwire.observability import metrics
+from leadwire.settings import hash_write_key
+
+REGION = "us-east-1"
+TABLE_NAME = "leadwire-local"
+STREAM_DLQ_NAME = "leadwire-local-stream-failures"
+
+LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
+def _json(status: int, body: Any) -> HttpResponse:
+    return HttpResponse(status, {"content-type": "application/json"}, json.dumps(body).encode())
+
+
+def _parse_duration(text: str) -> Any:
+    from leadwire.core.rules.durations import parse_duration
+
+    return parse_duration(text)
+
+
+class LocalRuntime:
+    def __init__(
+        self,
+        write_keys: dict[str, str],
+        *,
+        config_dir: Path | None = None,
+        clock_start: datetime | None = None,
+    ) -> None:
+        """``write_keys`` maps each write key to its source name."""
+        self.config_dir = config_dir
+        self._environment(write_keys)
+        self._mock = mock_aws()
+        self._mock.start()
+        self.clock = SimulatedClock(clock_start) if clock_start else None
+        clock.use(self.clock.now if self.clock else None)
+        self.lock = threading.RLock()
+        self.dynamodb = boto3.client("dynamodb", region_name=REGION)
+        self.dynamodb.create_table(**schema.create_table_kwargs(TABLE_NAME))
+        stream_arn = self.dynamodb.describe_table(TableName=TABLE_NAME)["Table"]["LatestStreamArn"]
+        streams = boto3.client(
+            "dynamodbstreams", region_name=REGION, config=Config(account_id_endpoint_mode="disabled")
+        )
+        self.sqs = boto3.client("sqs", region_name=REGION)
+        self.stream_dlq_url = self.sqs.create_queue(QueueName=STREAM_DLQ_NAME)["QueueUrl"]
+        self.pump = StreamPump(streams, stream_arn)
+        self._ingestion, self._admin = self._load_handlers()
+
+    @staticmethod
+    def _environment(write_keys: dict[str, str]) -> None:
+        os.environ.update(
+            {
+                "AWS_DEFAULT_REGION": REGION,
+                "AWS_ACCESS_KEY_ID": "local",
+                "AWS_SECRET_ACCESS_KEY": "local",
+                "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+                "TABLE_NAME": TABLE_NAME,
+                "WRITE_KEY_HASHES": json.dumps(
+                    {hash_write_key(k): source for k, source in write_keys.items()}
+                ),
+                "POWERTOOLS_SERVICE_NAME": "leadwire",
+                "POWERTOOLS_METRICS_NAMESPACE": "Leadwire",
+            }
+        )
+        os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+        os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+
+    @staticmethod
+    def _load_handlers() -> tuple[LambdaHandler, LambdaHandler]:
+        """Import the handlers after the environment is set, and drop any state from a previous runtime."""
+        from leadwire import settings
+        from leadwire.admin import handler as admin
+        from leadwire.ingestion import handler as ingestion
+
+        settings.ingestion_settings.cache_clear()
+        settings.admin_settings.cache_clear()
+        ingestion.ingestion_service.cache_clear()
+        admin.event_store.cache_clear()
+        return ingestion.lambda_handler, admin.lambda_handler
+
+    def close(self) -> None:
+        clock.use(None)
+        self._mock.stop()
+
+    # -- HTTP -------------------------------------------------------------------------------
+    def handle(
+        self,
+        method: str,
+        path: str,
+        query: str,
+        headers: Iterable[tuple[str, str]],
+        body: bytes,
+        source_ip: str,
+    ) -> HttpResponse:
+        if path == "/health":
+            return _json(200, {"status": "ok"})
+        with self.lock:
+            if path.startswith("/_local/"):
+                return self._local_endpoint(method, path, body)
+            handler, name = (
+                (self._ingestion, "ingestion") if path.startswith("/v1/") else (self._admin, "admin")
+            )
+            event = to_http_api_event(method, path, query, headers, body, source_ip)
+            try:
+                return from_http_api_response(handler(event, LocalLambdaContext(f"leadwire-{name}")))
+            finally:
+                # Powertools keeps metrics in memory when POWERTOOLS_METRICS_DISABLED is set; a
+                # long-running process must drop them or they pile up.
+                metrics.clear_metrics()
+
+    def _local_endpoint(self, method: str, path: str, body: bytes) -> HttpResponse:
+        try:
+            if (method, path) == ("POST", "/_local/drain"):
+                return _json(200, self.drain())
+            if (method, path) == ("POST", "/_local/clock"):
+                return _json(200, self.move_clock(body))
+        except LeadwireError as error:
+            return _json(error.status, error.to_body())
+        return _json(
+            404, {"error": {"code": "not_found", "message": f"no route for {method} {path}", "details": None}}
+        )
+
+    def send_to_stream_dlq(self, failure: dict[str, Any]) -> None:
+        """On-failure destination of every stream consumer: an SQS queue, as in the stack."""
+        self.sqs.send_message(QueueUrl=self.stream_dlq_url, MessageBody=json.dumps(failure))
+
+    # -- work -------------------------------------------------------------------------------
+    def drain(self) -> dict[str, Any]:
+        """Process all pending work (stream records now; sweeps and timers as they are added)."""
+        with self.lock:
+            delivered = self.pump.drain()
+            return {"drained": True, "streamRecords": delivered, "now": clock.now().isoformat()}
+
+    def move_clock(self, body: bytes) -> dict[str, Any]:
+        if self.clock is None:
+            raise InvalidRequest(
+                "start leadwire local with --clock to use a simulated clock", {"field": "clock"}
+            )
+        try:
+            request = json.loads(body or b"{}")
+        except json.JSONDecodeError:
+            raise InvalidRequest("body is not valid JSON", {"field": "body"}) from None
+        if not isinstance(request, dict) or ("advance" in request) == ("to" in request):
+            raise InvalidRequest(
+                'send exactly one of {"advance": DURATION} or {"to": ISO8601}', {"field": "body"}
+            )
+        with self.lock:
+            if "advance" in request:
+                try:
+                    self.clock.advance(_parse_duration(str(request["advance"])))
+                except ValueError as exc:
+                    raise InvalidRequest(str(exc), {"field": "advance"}) from None
+            else:
+                try:
+                    moment = datetime.fromisoformat(str(request["to"]).replace("Z", "+00:00"))
+                except ValueError:
+                    raise InvalidRequest("to must be an ISO 8601 date-time", {"field": "to"}) from None
+                self.clock.move_to(moment)
+            return self.drain()

@@ -1,0 +1,176 @@
+"""Feeds DynamoDB stream records to stream handlers exactly as a Lambda event source mapping would.
+
+Per consumer (one per event source mapping): its own position in every shard, the mapping's
+filter criteria (non-matching records are dropped, as Lambda drops them), batches of at most
+``batch_size`` records in Lambda's event shape, partial batch responses honoured (the checkpoint
+moves to the first failed record and the batch is retried from there), bisect on function error,
+a bounded number of retries, then the on-failure destination gets the batch's coordinates and the
+pump moves on.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from leadwire.local.filter_pattern import matches_any
+from leadwire.local.lambda_context import LocalLambdaContext
+
+StreamHandler = Callable[[dict[str, Any], Any], Any]
+
+
+@dataclass
+class StreamConsumer:
+    name: str
+    handler: StreamHandler
+    batch_size: int = 100
+    filters: list[dict[str, Any]] = field(default_factory=list)
+    max_retries: int = 3
+    bisect_on_error: bool = True
+    on_failure: Callable[[dict[str, Any]], None] | None = None
+    positions: dict[str, str] = field(default_factory=dict)  # shard id -> last sequence number read
+    pending: list[dict[str, Any]] = field(default_factory=list)
+    invocations: int = 0
+    failures_sent: int = 0
+
+
+def to_lambda_record(record: dict[str, Any], stream_arn: str) -> dict[str, Any]:
+    """A record as boto3 returns it, reshaped to what Lambda hands the function (JSON-safe)."""
+    body = dict(record)
+    dynamodb = dict(body["dynamodb"])
+    created = dynamodb.get("ApproximateCreationDateTime")
+    if isinstance(created, datetime):
+        dynamodb["ApproximateCreationDateTime"] = int(created.timestamp())
+    body["dynamodb"] = dynamodb
+    body["eventSourceARN"] = stream_arn
+    body.setdefault("eventSource", "aws:dynamodb")
+    return json.loads(json.dumps(body, default=str))
+
+
+class StreamPump:
+    def __init__(self, streams_client: Any, stream_arn: str) -> None:
+        self._client = streams_client
+        self._stream_arn = stream_arn
+        self.consumers: list[StreamConsumer] = []
+
+    def add_consumer(self, consumer: StreamConsumer) -> None:
+        self.consumers.append(consumer)
+
+    def pump(self) -> int:
+        """Deliver everything available now; returns the number of records delivered."""
+        delivered = 0
+        for consumer in self.consumers:
+            self._fetch(consumer)
+            delivered += self._deliver(consumer)
+        return delivered
+
+    def drain(self, max_rounds: int = 1000) -> int:
+        """Pump until no consumer has anything left (handlers may write records that others read)."""
+        total = 0
+        for _ in range(max_rounds):
+            delivered = self.pump()
+            total += delivered
+            if delivered == 0 and not any(c.pending for c in self.consumers):
+                return total
+        raise RuntimeError("stream pump did not settle: a consumer keeps producing records for itself")
+
+    def _shards(self) -> list[dict[str, Any]]:
+        description = self._client.describe_stream(StreamArn=self._stream_arn)["StreamDescription"]
+        return list(description.get("Shards", []))
+
+    def _fetch(self, consumer: StreamConsumer) -> None:
+        for shard in self._shards():
+            shard_id = shard["ShardId"]
+            position = consumer.positions.get(shard_id)
+            if position is None:
+                iterator = self._client.get_shard_iterator(
+                    StreamArn=self._stream_arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
+                )["ShardIterator"]
+            else:
+                iterator = self._client.get_shard_iterator(
+                    StreamArn=self._stream_arn,
+                    ShardId=shard_id,
+                    ShardIteratorType="AFTER_SEQUENCE_NUMBER",
+                    SequenceNumber=position,
+                )["ShardIterator"]
+            while iterator:
+                response = self._client.get_records(ShardIterator=iterator, Limit=1000)
+                records = response.get("Records", [])
+                if not records:
+                    break
+                for record in records:
+                    consumer.positions[shard_id] = record["dynamodb"]["SequenceNumber"]
+                    shaped = to_lambda_record(record, self._stream_arn)
+                    if matches_any(consumer.filters, shaped):
+                        consumer.pending.append(shaped)
+                iterator = response.get("NextShardIterator")
+
+    def _invoke(self, consumer: StreamConsumer, batch: list[dict[str, Any]]) -> tuple[int | None, bool]:
+        """Returns (index of the first failed record or None, whether the function itself failed)."""
+        consumer.invocations += 1
+        try:
+            response = consumer.handler({"Records": batch}, LocalLambdaContext(consumer.name))
+        except Exception:
+            return 0, True
+        failures = (response or {}).get("batchItemFailures") or []
+        if not failures:
+            return None, False
+        failed_ids = {f.get("itemIdentifier") for f in failures}
+        for index, record in enumerate(batch):
+            if record["dynamodb"]["SequenceNumber"] in failed_ids:
+                return index, False
+        return 0, False  # an identifier Lambda cannot match: the whole batch is retried
+
+    def _deliver(self, consumer: StreamConsumer) -> int:
+        delivered = 0
+        attempts = 0
+        window = consumer.batch_size
+        while consumer.pending:
+            batch = consumer.pending[:window]
+            failed_at, crashed = self._invoke(consumer, batch)
+            if failed_at is None:
+                del consumer.pending[: len(batch)]
+                delivered += len(batch)
+                attempts, window = 0, consumer.batch_size
+                continue
+            del consumer.pending[:failed_at]
+            delivered += failed_at
+            if crashed and consumer.bisect_on_error and len(batch) > 1:
+                window = max(1, len(batch) // 2)  # as Lambda: splitting does not use up a retry
+                continue
+            attempts += 1
+            failing = batch[failed_at:]
+            if attempts > consumer.max_retries:
+                self._send_to_failure_destination(consumer, failing, crashed)
+                del consumer.pending[: len(failing)]
+                attempts, window = 0, consumer.batch_size
+        return delivered
+
+    def _send_to_failure_destination(
+        self, consumer: StreamConsumer, batch: list[dict[str, Any]], crashed: bool
+    ) -> None:
+        consumer.failures_sent += len(batch)
+        if consumer.on_failure is None:
+            return
+        sequence_numbers = [r["dynamodb"]["SequenceNumber"] for r in batch]
+        consumer.on_failure(
+            {
+                "requestContext": {
+                    "condition": "RetryAttemptsExhausted",
+                    "approximateInvokeCount": consumer.max_retries + 1,
+                    "functionError": "Unhandled" if crashed else "PartialBatchFailure",
+                },
+                "responseContext": {"statusCode": 200},
+                "version": "1.0",
+                "DDBStreamBatchInfo": {
+                    "streamArn": self._stream_arn,
+                    "startSequenceNumber": sequence_numbers[0],
+                    "endSequenceNumber": sequence_numbers[-1],
+                    "batchSize": len(batch),
+                },
+                "consumer": consumer.name,
+            }
+        )

@@ -1,0 +1,111 @@
+"""The single-table layout, shared by the CDK stack, the local runtime and the adapters.
+
+Pure constants and key builders: no boto3 here, so infra/ and the core can import it.
+
+Item types (pk / sk):
+
+=================  ============================  ===================================
+item               pk                            sk
+=================  ============================  ===================================
+event              LEAD#<leadId>                 EVT#<messageId>
+lead state         LEAD#<leadId>                 STATE
+membership hist.   LEAD#<leadId>                 HIST#<segmentId>#<enteredAt>
+delivery           LEAD#<leadId>                 DLV#<deliveryId>
+alias              ALIAS#<anonymousId>           ALIAS
+segment member     SEG#<segmentId>               MEM#<leadId>
+timer              TIMER#<triggerId>             <leadId>#<matchKey>
+=================  ============================  ===================================
+
+Events are keyed by ``messageId`` alone, never by a timestamp, so a retried request lands on the
+same key whatever its clock-skew correction computes; the stream filter passes only INSERTs of
+event items, so an identical re-put (AWS: no record; moto: a MODIFY) never reaches the engine.
+
+The sparse ``due`` index holds lead-state items that carry ``duePk``/``dueSk`` (the next instant a
+time-based condition can flip), bucketed per minute so the sweep reads only what is due.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+PK: Final = "pk"
+SK: Final = "sk"
+DUE_INDEX: Final = "due"
+DUE_PK: Final = "duePk"
+DUE_SK: Final = "dueSk"
+TTL_ATTRIBUTE: Final = "expiresAt"
+
+LEAD_PREFIX: Final = "LEAD#"
+EVENT_PREFIX: Final = "EVT#"
+STATE_SK: Final = "STATE"
+HISTORY_PREFIX: Final = "HIST#"
+DELIVERY_PREFIX: Final = "DLV#"
+ALIAS_PREFIX: Final = "ALIAS#"
+SEGMENT_PREFIX: Final = "SEG#"
+MEMBER_PREFIX: Final = "MEM#"
+TIMER_PREFIX: Final = "TIMER#"
+
+# Lambda event-source-mapping filter for the segmentation consumer: new event items only.
+# The local stream pump evaluates exactly this pattern, and the CDK stack deploys it.
+EVENT_INSERT_FILTER: Final[dict[str, Any]] = {
+    "eventName": ["INSERT"],
+    "dynamodb": {"Keys": {SK: {"S": [{"prefix": EVENT_PREFIX}]}}},
+}
+
+KEY_SCHEMA: Final = [
+    {"AttributeName": PK, "KeyType": "HASH"},
+    {"AttributeName": SK, "KeyType": "RANGE"},
+]
+ATTRIBUTE_DEFINITIONS: Final = [
+    {"AttributeName": PK, "AttributeType": "S"},
+    {"AttributeName": SK, "AttributeType": "S"},
+    {"AttributeName": DUE_PK, "AttributeType": "S"},
+    {"AttributeName": DUE_SK, "AttributeType": "S"},
+]
+GLOBAL_SECONDARY_INDEXES: Final = [
+    {
+        "IndexName": DUE_INDEX,
+        "KeySchema": [
+            {"AttributeName": DUE_PK, "KeyType": "HASH"},
+            {"AttributeName": DUE_SK, "KeyType": "RANGE"},
+        ],
+        "Projection": {"ProjectionType": "KEYS_ONLY"},
+    }
+]
+STREAM_VIEW_TYPE: Final = "NEW_AND_OLD_IMAGES"
+
+
+def create_table_kwargs(table_name: str) -> dict[str, Any]:
+    """Arguments for ``CreateTable`` that match the CDK stack (used by local mode and tests)."""
+    return {
+        "TableName": table_name,
+        "KeySchema": KEY_SCHEMA,
+        "AttributeDefinitions": ATTRIBUTE_DEFINITIONS,
+        "GlobalSecondaryIndexes": GLOBAL_SECONDARY_INDEXES,
+        "BillingMode": "PAY_PER_REQUEST",
+        "StreamSpecification": {"StreamEnabled": True, "StreamViewType": STREAM_VIEW_TYPE},
+    }
+
+
+def lead_pk(lead_id: str) -> str:
+    return f"{LEAD_PREFIX}{lead_id}"
+
+
+def lead_id_from_pk(pk: str) -> str:
+    return pk.removeprefix(LEAD_PREFIX)
+
+
+def event_sk(message_id: str) -> str:
+    return f"{EVENT_PREFIX}{message_id}"
+
+
+def alias_pk(anonymous_id: str) -> str:
+    return f"{ALIAS_PREFIX}{anonymous_id}"
+
+
+def segment_pk(segment_id: str) -> str:
+    return f"{SEGMENT_PREFIX}{segment_id}"
+
+
+def member_sk(lead_id: str) -> str:
+    return f"{MEMBER_PREFIX}{lead_id}"

@@ -1,0 +1,73 @@
+"""Settings read from the environment once, at cold start, and validated.
+
+Handlers call ``IngestionSettings.from_env()`` at import; the core receives plain values.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Mapping
+from functools import cache
+
+from pydantic import BaseModel, Field, ValidationError, field_validator
+
+
+class SettingsError(RuntimeError):
+    """A required environment variable is missing or malformed (fails the cold start loudly)."""
+
+
+def hash_write_key(write_key: str) -> str:
+    """Write keys are stored and compared only as SHA-256 hex digests."""
+    return hashlib.sha256(write_key.encode("utf-8")).hexdigest()
+
+
+class TableSettings(BaseModel):
+    table_name: str = Field(min_length=3, max_length=255)
+
+
+class IngestionSettings(TableSettings):
+    # sha256(write key) -> source name; several sources, each with its own key.
+    write_key_hashes: dict[str, str] = Field(min_length=1)
+    write_attempts: int = Field(default=6, ge=1, le=12)
+
+    @field_validator("write_key_hashes")
+    @classmethod
+    def _digests(cls, value: dict[str, str]) -> dict[str, str]:
+        for digest in value:
+            if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+                raise ValueError("keys must be lowercase SHA-256 hex digests of write keys")
+        return value
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> IngestionSettings:
+        env = os.environ if env is None else env
+        try:
+            return cls(
+                table_name=env.get("TABLE_NAME", ""),
+                write_key_hashes=json.loads(env.get("WRITE_KEY_HASHES", "{}")),
+                write_attempts=int(env.get("WRITE_ATTEMPTS", "6")),
+            )
+        except (ValidationError, ValueError) as exc:
+            raise SettingsError(f"invalid ingestion settings: {exc}") from exc
+
+
+class AdminSettings(TableSettings):
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> AdminSettings:
+        env = os.environ if env is None else env
+        try:
+            return cls(table_name=env.get("TABLE_NAME", ""))
+        except ValidationError as exc:
+            raise SettingsError(f"invalid admin settings: {exc}") from exc
+
+
+@cache
+def ingestion_settings() -> IngestionSettings:
+    return IngestionSettings.from_env()
+
+
+@cache
+def admin_settings() -> AdminSettings:
+    return AdminSettings.from_env()

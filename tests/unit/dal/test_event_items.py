@@ -1,0 +1,37 @@
+"""The stored event item: compact, round-trips, and keyed for dedupe."""
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+from leadwire.core.capacity import item_size
+from leadwire.core.tracking import parse_message
+from leadwire.dal.event_items import from_item, iso, to_item
+
+SAMPLES = Path(__file__).parents[3] / "events_samples" / "segment"
+RECEIVED = datetime(2026, 11, 1, 12, tzinfo=UTC)
+
+
+def stored(raw):
+    return parse_message(raw, field="body", received_at=RECEIVED, batch_sent_at=None, source="website")
+
+
+def test_item_is_keyed_by_lead_and_message_id_only():
+    item = to_item(stored({"type": "track", "userId": "u1", "event": "x", "messageId": "m1",
+                           "timestamp": "2026-11-01T10:00:00Z"}))
+    assert (item["pk"], item["sk"]) == ({"S": "LEAD#u1"}, {"S": "EVT#m1"})
+
+
+def test_item_round_trips():
+    event = stored({"type": "identify", "userId": "u1", "anonymousId": "a1", "messageId": "m2",
+                    "traits": {"email": "ada@example.com", "company_size": 1200}})
+    assert from_item(to_item(event)) == event
+
+
+def test_iso_sorts_in_time_order_with_millisecond_precision():
+    assert iso(datetime(2026, 1, 2, 3, 4, 5, 678900, tzinfo=UTC)) == "2026-01-02T03:04:05.678Z"
+
+
+def test_real_analytics_js_track_fits_in_one_write_unit():
+    raw = json.loads((SAMPLES / "analytics_js_track.json").read_text())
+    assert item_size(to_item(stored(raw))) <= 1024
