@@ -14,6 +14,7 @@ from leadwire.core.capacity import CapacityMeter, item_size
 from leadwire.core.errors import StorageUnavailable
 from leadwire.core.tracking import StoredEvent
 from leadwire.dal.event_items import from_item, to_item
+from leadwire.dal.metering import PROCESS_METER
 
 BATCH_WRITE_LIMIT = 25
 _RETRYABLE = frozenset(
@@ -45,7 +46,7 @@ class EventStore:
     ) -> None:
         self._client = client
         self._table = table_name
-        self._meter = meter or CapacityMeter()
+        self._meter = meter or PROCESS_METER
         self._attempts = attempts
         self._sleep = sleep
         self._base_delay = base_delay

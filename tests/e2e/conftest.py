@@ -1,0 +1,77 @@
+"""End-to-end: start the real ``leadwire local`` command and talk to it over HTTP."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+WRITE_KEY = "e2e-write-key"
+LEADWIRE = Path(sys.executable).with_name("leadwire")
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Local:
+    def __init__(self, url):
+        self.url = url
+
+    def request(self, method, path, body=None, headers=None):
+        data = body if isinstance(body, bytes) or body is None else json.dumps(body).encode()
+        request = urllib.request.Request(self.url + path, data=data, method=method, headers=headers or {})
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                raw = response.read()
+                return response.status, dict(response.headers), json.loads(raw) if raw else None
+        except urllib.error.HTTPError as error:
+            raw = error.read()
+            return error.code, dict(error.headers), json.loads(raw) if raw else None
+
+    def drain(self):
+        return self.request("POST", "/_local/drain")
+
+    def events(self, lead_id):
+        status, _, body = self.request("GET", f"/leads/{lead_id}/events?limit=1000")
+        return body["events"] if status == 200 else []
+
+
+@pytest.fixture(scope="session")
+def local():
+    port = free_port()
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen(
+        [str(LEADWIRE), "local", "--port", str(port), "--write-key", WRITE_KEY],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    server = Local(f"http://127.0.0.1:{port}")
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"leadwire local exited early:\n{process.stdout.read()}")
+        try:
+            if server.request("GET", "/health")[0] == 200:
+                break
+        except OSError:
+            time.sleep(0.1)
+    else:
+        process.kill()
+        pytest.fail("leadwire local did not answer /health within 60 s")
+    yield server
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
