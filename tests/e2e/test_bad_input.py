@@ -44,17 +44,22 @@ def test_gzip_bomb_is_413(local):
 
 def test_invalid_events_are_reported_and_valid_neighbours_kept(local):
     user = f"mixed-{uuid.uuid4().hex[:8]}"
-    batch = {"batch": [
-        {"type": "track", "userId": user, "event": "a", "messageId": f"{user}-0"},
-        {"type": "track", "event": "no-ids"},
-        {"type": "track", "userId": user, "event": "b", "messageId": f"{user}-2"},
-        {"type": "track", "userId": user, "event": {"not": "a string"}},
-        {"type": "track", "userId": user, "event": "c", "properties": {"p": "x" * 40_000}},
-    ]}
+    batch = {
+        "batch": [
+            {"type": "track", "userId": user, "event": "a", "messageId": f"{user}-0"},
+            {"type": "track", "event": "no-ids"},
+            {"type": "track", "userId": user, "event": "b", "messageId": f"{user}-2"},
+            {"type": "track", "userId": user, "event": {"not": "a string"}},
+            {"type": "track", "userId": user, "event": "c", "properties": {"p": "x" * 40_000}},
+        ]
+    }
     status, _, body = local.request("POST", "/v1/batch", batch, JSON)
     assert (status, body["accepted"]) == (200, 2)
     assert [(r["index"], r["field"]) for r in body["rejected"]] == [
-        (1, "batch[1].userId"), (3, "batch[3].event"), (4, "batch[4]")]
+        (1, "batch[1].userId"),
+        (3, "batch[3].event"),
+        (4, "batch[4]"),
+    ]
     assert sorted(e["event"] for e in local.events(user)) == ["a", "b"]
 
 
@@ -72,12 +77,21 @@ def test_bad_query_parameters_are_400(local, query):
 
 def test_events_page_with_a_cursor(local):
     user = f"paged-{uuid.uuid4().hex[:8]}"
-    batch = {"batch": [{"type": "track", "userId": user, "event": f"e{i}", "timestamp": f"2026-11-0{i + 1}T00:00:00Z"}
-                       for i in range(5)]}
+    batch = {
+        "batch": [
+            {"type": "track", "userId": user, "event": f"e{i}", "timestamp": f"2026-11-0{i + 1}T00:00:00Z"}
+            for i in range(5)
+        ]
+    }
     local.request("POST", "/v1/batch", batch, JSON)
-    status, _, first = local.request("GET", f"/leads/{user}/events?limit=3")
+    _status, _, first = local.request("GET", f"/leads/{user}/events?limit=3")
     _, _, second = local.request("GET", f"/leads/{user}/events?limit=3&cursor={first['cursor']}")
     assert [e["event"] for e in first["events"]] + [e["event"] for e in second["events"]] == [
-        "e0", "e1", "e2", "e3", "e4"]
+        "e0",
+        "e1",
+        "e2",
+        "e3",
+        "e4",
+    ]
     assert second["cursor"] is None
     assert json.dumps(first).count("messageId") == 3

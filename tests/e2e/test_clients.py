@@ -3,7 +3,6 @@
 import json
 import uuid
 
-import pytest
 import rudderstack.analytics as rudder_analytics
 from segment.analytics import Client as SegmentClient
 
@@ -58,18 +57,30 @@ def test_browser_beacon_after_cors_preflight(local):
     # Given a browser on another origin
     origin = {"Origin": "https://www.example.com"}
     status, headers, _ = local.request(
-        "OPTIONS", "/v1/t", headers={**origin, "Access-Control-Request-Method": "POST",
-                                    "Access-Control-Request-Headers": "content-type"}
+        "OPTIONS",
+        "/v1/t",
+        headers={
+            **origin,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type",
+        },
     )
     assert status in (200, 204)
     assert headers["Access-Control-Allow-Origin"] == "*"
     # When navigator.sendBeacon posts text/plain with the write key in the body
     anon = unique("ajs")
-    body = {"type": "track", "event": "pricing_viewed", "anonymousId": anon, "writeKey": WRITE_KEY,
-            "timestamp": "2026-11-20T10:00:00.000Z", "sentAt": "2026-11-20T10:00:00.100Z",
-            "context": {"page": {"path": "/pricing"}}}
-    status, _, reply = local.request("POST", "/v1/t", json.dumps(body).encode(),
-                                     {**origin, "Content-Type": "text/plain;charset=UTF-8"})
+    body = {
+        "type": "track",
+        "event": "pricing_viewed",
+        "anonymousId": anon,
+        "writeKey": WRITE_KEY,
+        "timestamp": "2026-11-20T10:00:00.000Z",
+        "sentAt": "2026-11-20T10:00:00.100Z",
+        "context": {"page": {"path": "/pricing"}},
+    }
+    status, _, reply = local.request(
+        "POST", "/v1/t", json.dumps(body).encode(), {**origin, "Content-Type": "text/plain;charset=UTF-8"}
+    )
     # Then it is accepted and stored
     assert (status, reply["success"]) == (200, True)
     assert [e["event"] for e in local.events(anon)] == ["pricing_viewed"]
@@ -77,9 +88,19 @@ def test_browser_beacon_after_cors_preflight(local):
 
 def test_the_same_batch_twice_is_stored_once(local):
     user = unique("dup")
-    batch = {"writeKey": WRITE_KEY, "batch": [
-        {"type": "track", "userId": user, "event": "cart_added", "messageId": f"{user}-{i}",
-         "timestamp": f"2026-11-20T10:0{i}:00Z"} for i in range(3)]}
+    batch = {
+        "writeKey": WRITE_KEY,
+        "batch": [
+            {
+                "type": "track",
+                "userId": user,
+                "event": "cart_added",
+                "messageId": f"{user}-{i}",
+                "timestamp": f"2026-11-20T10:0{i}:00Z",
+            }
+            for i in range(3)
+        ],
+    }
     for _ in range(2):
         assert local.request("POST", "/v1/batch", batch)[0] == 200
     assert len(local.events(user)) == 3

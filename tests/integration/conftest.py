@@ -32,7 +32,9 @@ def stream_arn(dynamodb):
 
 @pytest.fixture
 def streams(aws):
-    return boto3.client("dynamodbstreams", region_name="us-east-1", config=Config(account_id_endpoint_mode="disabled"))
+    return boto3.client(
+        "dynamodbstreams", region_name="us-east-1", config=Config(account_id_endpoint_mode="disabled")
+    )
 
 
 @pytest.fixture

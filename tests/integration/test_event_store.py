@@ -17,9 +17,17 @@ RECEIVED = datetime(2026, 11, 1, 12, tzinfo=UTC)
 def events(count, lead="u1"):
     return [
         parse_message(
-            {"type": "track", "userId": lead, "event": "clicked", "messageId": f"m{i}",
-             "timestamp": f"2026-11-01T10:{i % 60:02d}:00Z"},
-            field="body", received_at=RECEIVED, batch_sent_at=None, source="website",
+            {
+                "type": "track",
+                "userId": lead,
+                "event": "clicked",
+                "messageId": f"m{i}",
+                "timestamp": f"2026-11-01T10:{i % 60:02d}:00Z",
+            },
+            field="body",
+            received_at=RECEIVED,
+            batch_sent_at=None,
+            source="website",
         )
         for i in range(count)
     ]
@@ -33,7 +41,7 @@ class Unreliable:
         self.flaky_calls = flaky_calls
         self.calls = 0
 
-    def batch_write_item(self, RequestItems):  # noqa: N803 -- boto3's parameter name
+    def batch_write_item(self, RequestItems):
         self.calls += 1
         ((table, requests),) = RequestItems.items()
         if self.calls <= self.flaky_calls:

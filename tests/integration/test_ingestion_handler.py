@@ -43,13 +43,19 @@ def with_body(event, body, *, auth=True):
 
 @pytest.mark.parametrize(
     ("name", "count"),
-    [("track_json.json", 1), ("batch_python.json", None), ("batch_gzip.json", None), ("beacon_text_plain.json", 1)],
+    [
+        ("track_json.json", 1),
+        ("batch_python.json", None),
+        ("batch_gzip.json", None),
+        ("beacon_text_plain.json", 1),
+    ],
 )
 def test_real_shaped_requests_are_stored(runtime, name, count):
     event = sample(name)
     status, body = invoke(event)
     assert status == 200
-    assert body["success"] is True and "rejected" not in body
+    assert body["success"] is True
+    assert "rejected" not in body
     assert len(stored_events(runtime)) == body["accepted"]
     if count is not None:
         assert body["accepted"] == count
@@ -88,7 +94,9 @@ def test_wrong_write_key_is_401_and_stores_nothing(runtime):
 
 
 def test_write_key_in_the_body_is_accepted(runtime):
-    event = with_body(sample("track_json.json"), {"userId": "u1", "event": "x", "writeKey": WRITE_KEY}, auth=False)
+    event = with_body(
+        sample("track_json.json"), {"userId": "u1", "event": "x", "writeKey": WRITE_KEY}, auth=False
+    )
     assert invoke(event)[0] == 200
 
 
@@ -105,7 +113,9 @@ def test_bad_single_events_are_4xx_with_a_json_error(runtime, body, status, code
 
 
 def test_oversize_body_is_413(runtime):
-    event = with_body(sample("track_json.json"), {"userId": "u", "event": "x", "properties": {"b": "x" * 600_000}})
+    event = with_body(
+        sample("track_json.json"), {"userId": "u", "event": "x", "properties": {"b": "x" * 600_000}}
+    )
     status, body = invoke(event)
     assert (status, body["error"]["code"]) == (413, "payload_too_large")
 

@@ -28,7 +28,9 @@ class Recorder:
         sks = [r["dynamodb"]["Keys"]["sk"]["S"] for r in records]
         if self.crash_on in sks:
             raise RuntimeError("poison record")
-        failed = [r["dynamodb"]["SequenceNumber"] for r, sk in zip(records, sks, strict=True) if sk in self.fail_ids]
+        failed = [
+            r["dynamodb"]["SequenceNumber"] for r, sk in zip(records, sks, strict=True) if sk in self.fail_ids
+        ]
         if failed and self.fail_times > 0:
             self.fail_times -= 1
             return {"batchItemFailures": [{"itemIdentifier": failed[0]}]}
@@ -112,7 +114,11 @@ def test_bisect_on_error_isolates_a_poison_record(dynamodb, pump):
     for i in range(4):
         put(dynamodb, "LEAD#u1", f"EVT#m{i}")
     pump.drain()
-    succeeded = {sk for batch in recorder.batches if "EVT#m2" not in [r["dynamodb"]["Keys"]["sk"]["S"] for r in batch]
-                 for sk in [r["dynamodb"]["Keys"]["sk"]["S"] for r in batch]}
+    succeeded = {
+        sk
+        for batch in recorder.batches
+        if "EVT#m2" not in [r["dynamodb"]["Keys"]["sk"]["S"] for r in batch]
+        for sk in [r["dynamodb"]["Keys"]["sk"]["S"] for r in batch]
+    }
     assert succeeded == {"EVT#m0", "EVT#m1", "EVT#m3"}
     assert [f["DDBStreamBatchInfo"]["batchSize"] for f in failures] == [1]

@@ -17,14 +17,30 @@ def stored(raw):
 
 
 def test_item_is_keyed_by_lead_and_message_id_only():
-    item = to_item(stored({"type": "track", "userId": "u1", "event": "x", "messageId": "m1",
-                           "timestamp": "2026-11-01T10:00:00Z"}))
+    item = to_item(
+        stored(
+            {
+                "type": "track",
+                "userId": "u1",
+                "event": "x",
+                "messageId": "m1",
+                "timestamp": "2026-11-01T10:00:00Z",
+            }
+        )
+    )
     assert (item["pk"], item["sk"]) == ({"S": "LEAD#u1"}, {"S": "EVT#m1"})
 
 
 def test_item_round_trips():
-    event = stored({"type": "identify", "userId": "u1", "anonymousId": "a1", "messageId": "m2",
-                    "traits": {"email": "ada@example.com", "company_size": 1200}})
+    event = stored(
+        {
+            "type": "identify",
+            "userId": "u1",
+            "anonymousId": "a1",
+            "messageId": "m2",
+            "traits": {"email": "ada@example.com", "company_size": 1200},
+        }
+    )
     assert from_item(to_item(event)) == event
 
 

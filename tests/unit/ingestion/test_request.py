@@ -74,7 +74,9 @@ def test_missing_or_unusable_basic_auth_gives_no_key(header):
     assert basic_auth_user({"authorization": header} if header else {}) is None
 
 
-@pytest.mark.parametrize(("segment", "kind"), [("t", "track"), ("b", "batch"), ("import", "batch"), ("page", "page")])
+@pytest.mark.parametrize(
+    ("segment", "kind"), [("t", "track"), ("b", "batch"), ("import", "batch"), ("page", "page")]
+)
 def test_short_paths_map_to_endpoints(segment, kind):
     assert endpoint_kind(segment) == kind
 

@@ -34,7 +34,9 @@ def track(i, **extra):
     return {"type": "track", "userId": f"u{i}", "event": "clicked", "messageId": f"m{i}", **extra}
 
 
-@pytest.mark.parametrize(("header", "body", "source"), [("web-key", {}, "website"), (None, {"writeKey": "app-key"}, "app")])
+@pytest.mark.parametrize(
+    ("header", "body", "source"), [("web-key", {}, "website"), (None, {"writeKey": "app-key"}, "app")]
+)
 def test_write_key_from_header_or_body_selects_the_source(service, header, body, source):
     assert service.authenticate(header, body) == source
 

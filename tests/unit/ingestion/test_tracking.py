@@ -7,10 +7,10 @@ import pytest
 from leadwire.core.tracking import (
     MAX_EVENT_BYTES,
     FieldError,
+    TrackingMessage,
     corrected_timestamp,
     derive_message_id,
     parse_message,
-    TrackingMessage,
 )
 
 RECEIVED = datetime(2026, 11, 1, 12, 0, 0, tzinfo=UTC)
@@ -25,8 +25,13 @@ def parse(raw, **kwargs):
 def test_skew_correction_uses_the_interval_between_event_and_send():
     # Given a device clock 3 hours fast: event at device 15:00, sent at device 15:00:05
     message = TrackingMessage.model_validate(
-        {"type": "track", "event": "x", "userId": "u", "timestamp": "2026-11-01T15:00:00Z",
-         "sentAt": "2026-11-01T15:00:05Z"}
+        {
+            "type": "track",
+            "event": "x",
+            "userId": "u",
+            "timestamp": "2026-11-01T15:00:00Z",
+            "sentAt": "2026-11-01T15:00:05Z",
+        }
     )
     # When the server receives it at 12:00:00 real time
     corrected = corrected_timestamp(message, RECEIVED, None)
@@ -36,8 +41,13 @@ def test_skew_correction_uses_the_interval_between_event_and_send():
 
 def test_skew_correction_prefers_original_timestamp_and_batch_sent_at():
     message = TrackingMessage.model_validate(
-        {"type": "track", "event": "x", "userId": "u", "originalTimestamp": "2026-11-01T09:00:00Z",
-         "timestamp": "2026-01-01T00:00:00Z"}
+        {
+            "type": "track",
+            "event": "x",
+            "userId": "u",
+            "originalTimestamp": "2026-11-01T09:00:00Z",
+            "timestamp": "2026-01-01T00:00:00Z",
+        }
     )
     batch_sent_at = datetime(2026, 11, 1, 9, 1, tzinfo=UTC)
     assert corrected_timestamp(message, RECEIVED, batch_sent_at) == RECEIVED - timedelta(minutes=1)
@@ -63,8 +73,16 @@ def test_message_without_any_timestamp_happened_when_received():
         ({"type": "group", "userId": "u"}, "body.groupId", "groupId is required"),
         ({"type": "alias", "userId": "u"}, "body.previousId", "previousId is required"),
         ({"type": "track", "userId": "u" * 257, "event": "x"}, "body.userId", "at most 256"),
-        ({"type": "track", "userId": "u", "event": "x", "messageId": "m" * 129}, "body.messageId", "at most 128"),
-        ({"type": "track", "userId": "u", "event": "x", "timestamp": "yesterday"}, "body.timestamp", "datetime"),
+        (
+            {"type": "track", "userId": "u", "event": "x", "messageId": "m" * 129},
+            "body.messageId",
+            "at most 128",
+        ),
+        (
+            {"type": "track", "userId": "u", "event": "x", "timestamp": "yesterday"},
+            "body.timestamp",
+            "datetime",
+        ),
         ({"type": "track", "userId": "u", "event": "x", "properties": []}, "body.properties", "dictionary"),
         ({"type": "launch", "userId": "u"}, "body.type", "identify"),
         ([1, 2], "body", "JSON object"),
@@ -101,14 +119,26 @@ def test_known_user_owns_the_event_even_with_an_anonymous_id():
 
 def test_page_call_becomes_page_viewed_with_page_context():
     event = parse(
-        {"type": "page", "anonymousId": "a", "name": "Pricing",
-         "context": {"page": {"path": "/pricing", "url": "https://x.example/pricing", "title": "Pricing"},
-                     "userAgent": "Mozilla/5.0", "ip": "203.0.113.9"}}
+        {
+            "type": "page",
+            "anonymousId": "a",
+            "name": "Pricing",
+            "context": {
+                "page": {"path": "/pricing", "url": "https://x.example/pricing", "title": "Pricing"},
+                "userAgent": "Mozilla/5.0",
+                "ip": "203.0.113.9",
+            },
+        }
     )
     assert event.event == "page_viewed"
-    assert event.properties == {"path": "/pricing", "url": "https://x.example/pricing", "title": "Pricing",
-                                "name": "Pricing"}
-    assert "userAgent" not in event.context and "ip" not in event.context  # PII and bulk are not stored
+    assert event.properties == {
+        "path": "/pricing",
+        "url": "https://x.example/pricing",
+        "title": "Pricing",
+        "name": "Pricing",
+    }
+    assert "userAgent" not in event.context
+    assert "ip" not in event.context
 
 
 def test_screen_call_becomes_screen_viewed():

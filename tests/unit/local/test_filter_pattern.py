@@ -12,7 +12,12 @@ def record(event_name, sk):
 
 @pytest.mark.parametrize(
     ("event_name", "sk", "expected"),
-    [("INSERT", "EVT#m1", True), ("MODIFY", "EVT#m1", False), ("INSERT", "STATE", False), ("REMOVE", "EVT#m", False)],
+    [
+        ("INSERT", "EVT#m1", True),
+        ("MODIFY", "EVT#m1", False),
+        ("INSERT", "STATE", False),
+        ("REMOVE", "EVT#m", False),
+    ],
 )
 def test_event_insert_filter_passes_only_new_event_items(event_name, sk, expected):
     assert matches(schema.EVENT_INSERT_FILTER, record(event_name, sk)) is expected
