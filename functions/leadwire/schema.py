@@ -52,17 +52,17 @@ EVENT_INSERT_FILTER: Final[dict[str, Any]] = {
     "dynamodb": {"Keys": {SK: {"S": [{"prefix": EVENT_PREFIX}]}}},
 }
 
-KEY_SCHEMA: Final = [
+KEY_SCHEMA: Final[list[dict[str, str]]] = [
     {"AttributeName": PK, "KeyType": "HASH"},
     {"AttributeName": SK, "KeyType": "RANGE"},
 ]
-ATTRIBUTE_DEFINITIONS: Final = [
+ATTRIBUTE_DEFINITIONS: Final[list[dict[str, str]]] = [
     {"AttributeName": PK, "AttributeType": "S"},
     {"AttributeName": SK, "AttributeType": "S"},
     {"AttributeName": DUE_PK, "AttributeType": "S"},
     {"AttributeName": DUE_SK, "AttributeType": "S"},
 ]
-GLOBAL_SECONDARY_INDEXES: Final = [
+GLOBAL_SECONDARY_INDEXES: Final[list[dict[str, Any]]] = [
     {
         "IndexName": DUE_INDEX,
         "KeySchema": [

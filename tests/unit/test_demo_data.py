@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from leadwire.local.demo_data import DEFAULT_OUTPUT, DEMO_START, generate_demo_events, write_demo_file
 
 Message = dict[str, Any]

@@ -1,0 +1,109 @@
+"""Builds the CDK app from context: used by ``infra/app.py`` (``cdk synth``) and by the tests.
+
+Context keys (``cdk.json`` holds the defaults; override with ``-c key=value``):
+
+- ``writeKeyHashes``: JSON object (or JSON string) mapping SHA-256 hex digests of write keys to
+  source names, e.g. ``-c writeKeyHashes='{"<sha256>":"website"}'``; compute a digest with
+  ``leadwire.settings.hash_write_key``. Validated at synth by the same rule the ingestion Lambda
+  applies at cold start.
+- ``apiThrottleRateLimit`` / ``apiThrottleBurstLimit``: requests per second and burst on the
+  API's default stage.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Final
+
+from aws_cdk import App, Stack, Validations
+from cdk_nag import AwsSolutionsChecks
+
+from leadwire.settings import IngestionSettings, SettingsError
+from leadwire_infra.stack import LeadwireStack
+
+STACK_NAME: Final = "Leadwire"
+REPO_ROOT: Final = Path(__file__).resolve().parents[2]
+CDK_JSON: Final = REPO_ROOT / "cdk.json"
+
+# A digest no one knows a key for: a stack deployed without ``writeKeyHashes`` rejects every
+# write key (fails closed) instead of accepting a dummy key that is printed in this repository.
+PLACEHOLDER_WRITE_KEY_HASHES: Final = {"0" * 64: "placeholder"}
+
+DEFAULT_THROTTLE_RATE_LIMIT: Final = 1000
+DEFAULT_THROTTLE_BURST_LIMIT: Final = 2000
+
+
+class ContextError(ValueError):
+    """A context value is malformed; synth stops before anything is written."""
+
+
+def write_key_hashes_from_context(value: object) -> dict[str, str]:
+    """Parse and validate ``writeKeyHashes`` (a JSON string from ``-c``, or an object from cdk.json)."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise ContextError(f"writeKeyHashes is not valid JSON: {exc}") from exc
+    if not isinstance(value, dict):
+        raise ContextError("writeKeyHashes must be a JSON object of sha256 hex digest -> source name")
+    try:
+        settings = IngestionSettings.from_env(
+            {"TABLE_NAME": "synth-check", "WRITE_KEY_HASHES": json.dumps(value)}
+        )
+    except SettingsError as exc:
+        raise ContextError(f"writeKeyHashes: {exc}") from exc
+    return settings.write_key_hashes
+
+
+def _int_context(app: App, key: str, default: int) -> int:
+    value = app.node.try_get_context(key)
+    if value is None:
+        return default
+    try:
+        number = int(str(value))  # "1000" from -c, 1000 from cdk.json; never 1.5 or True
+    except (TypeError, ValueError) as exc:
+        raise ContextError(f"{key} must be an integer, got {value!r}") from exc
+    if number <= 0:
+        raise ContextError(f"{key} must be positive, got {number}")
+    return number
+
+
+def cdk_json_context() -> dict[str, Any]:
+    """The ``context`` block of cdk.json: what the CDK CLI passes to the app (feature flags included)."""
+    context: dict[str, Any] = json.loads(CDK_JSON.read_text(encoding="utf-8")).get("context", {})
+    return context
+
+
+def build_app(context: Mapping[str, Any] | None = None, *, outdir: str | None = None) -> App:
+    """The app with the Leadwire stack and the cdk-nag AwsSolutions checks registered.
+
+    Every finding is either fixed or acknowledged with a reason next to the construct it concerns;
+    an unacknowledged finding fails synthesis.
+    """
+    app = App(context=dict(context) if context is not None else None, outdir=outdir)
+    raw_hashes = app.node.try_get_context("writeKeyHashes")
+    hashes = PLACEHOLDER_WRITE_KEY_HASHES if raw_hashes is None else write_key_hashes_from_context(raw_hashes)
+    stack = LeadwireStack(
+        app,
+        STACK_NAME,
+        description="Leadwire: real-time lead segmentation and trigger marketing",
+        write_key_hashes=hashes,
+        throttle_rate_limit=_int_context(app, "apiThrottleRateLimit", DEFAULT_THROTTLE_RATE_LIMIT),
+        throttle_burst_limit=_int_context(app, "apiThrottleBurstLimit", DEFAULT_THROTTLE_BURST_LIMIT),
+    )
+    if raw_hashes is None:
+        Validations.of(stack).add_warning(
+            "leadwire:PlaceholderWriteKeys",
+            "writeKeyHashes is not set: ingestion will reject every write key. Deploy with "
+            '-c writeKeyHashes=\'{"<sha256 of your write key>":"website"}\'.',
+        )
+    Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    return app
+
+
+def leadwire_stack(app: App) -> Stack:
+    stack = app.node.find_child(STACK_NAME)
+    assert isinstance(stack, Stack)
+    return stack

@@ -1,0 +1,45 @@
+"""The one Leadwire stack: a construct per context, composed here."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from aws_cdk import CfnOutput, Stack, Tags
+from constructs import Construct
+
+from leadwire_infra.api_construct import ApiConstruct
+from leadwire_infra.data_construct import DataConstruct
+from leadwire_infra.lambda_factory import LambdaFactory
+
+
+class LeadwireStack(Stack):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        write_key_hashes: Mapping[str, str],
+        throttle_rate_limit: int,
+        throttle_burst_limit: int,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        Tags.of(self).add("project", "leadwire")
+
+        data = DataConstruct(self, "Data")
+        functions = LambdaFactory(self, "Functions", environment={"TABLE_NAME": data.table.table_name})
+        api = ApiConstruct(
+            self,
+            "Api",
+            table=data.table,
+            functions=functions,
+            write_key_hashes=write_key_hashes,
+            throttle_rate_limit=throttle_rate_limit,
+            throttle_burst_limit=throttle_burst_limit,
+        )
+
+        CfnOutput(
+            self, "ApiUrl", value=api.url, description="Base URL: ingestion at /v1/..., admin at /segments..."
+        )
+        CfnOutput(self, "TableName", value=data.table.table_name, description="The Leadwire DynamoDB table")

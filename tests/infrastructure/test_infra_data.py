@@ -1,0 +1,66 @@
+"""The table: built from ``leadwire.schema``, durable, streaming what the engine consumes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from leadwire import schema
+from tests.infrastructure.infra_template import Resources
+
+
+@pytest.fixture(scope="module")
+def table(resources: Resources, table_id: str) -> dict[str, Any]:
+    return resources[table_id]
+
+
+def _by_name(definitions: list[dict[str, str]]) -> list[dict[str, str]]:
+    return sorted(definitions, key=lambda d: d["AttributeName"])
+
+
+def test_key_schema_is_the_shared_schema(table: dict[str, Any]) -> None:
+    # Given the single-table layout in leadwire.schema (also used by local mode and moto tests)
+    # When the stack is synthesised
+    # Then the table's primary key is exactly that layout
+    assert table["Properties"]["KeySchema"] == schema.KEY_SCHEMA
+
+
+def test_attribute_definitions_are_the_shared_schema(table: dict[str, Any]) -> None:
+    # Given / When: the synthesised table
+    # Then: the same attribute names and types as leadwire.schema
+    assert _by_name(table["Properties"]["AttributeDefinitions"]) == _by_name(schema.ATTRIBUTE_DEFINITIONS)
+
+
+def test_due_index_is_the_shared_sparse_keys_only_index(table: dict[str, Any]) -> None:
+    # Given the sweep reads only the keys of leads that are due
+    # When the stack is synthesised
+    # Then the due index matches leadwire.schema, projecting keys only
+    indexes = table["Properties"]["GlobalSecondaryIndexes"]
+    assert indexes == schema.GLOBAL_SECONDARY_INDEXES
+    (due,) = (i for i in indexes if i["IndexName"] == schema.DUE_INDEX)
+    assert due["Projection"] == {"ProjectionType": "KEYS_ONLY"}
+
+
+@pytest.mark.parametrize(
+    ("setting", "expected"),
+    [
+        ("StreamSpecification", {"StreamViewType": schema.STREAM_VIEW_TYPE}),
+        ("PointInTimeRecoverySpecification", {"PointInTimeRecoveryEnabled": True}),
+        ("BillingMode", "PAY_PER_REQUEST"),
+        ("DeletionProtectionEnabled", True),
+        ("TimeToLiveSpecification", {"AttributeName": schema.TTL_ATTRIBUTE, "Enabled": True}),
+        ("SSESpecification", {"SSEEnabled": True}),
+    ],
+)
+def test_table_setting(table: dict[str, Any], setting: str, expected: Any) -> None:
+    # Given / When: the synthesised table
+    # Then: each operational setting is as designed
+    assert table["Properties"][setting] == expected
+
+
+def test_table_survives_stack_deletion_and_replacement(table: dict[str, Any]) -> None:
+    # Given the table holds leads, consent and history
+    # When the stack is deleted or the table would be replaced
+    # Then CloudFormation retains it
+    assert (table["DeletionPolicy"], table["UpdateReplacePolicy"]) == ("Retain", "Retain")
