@@ -1,0 +1,115 @@
+"""``apply_events``: fold a lead's new events into its state; pure, idempotent, order-insensitive.
+
+Every aggregate is a sum, a min/max, a last-writer-wins map, a set, or "the newest N of a set",
+so applying the same events in any order, in any batches, gives the same state (except the
+approximations listed in ``scoring`` and the dedupe window, which records arrival order).
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable
+from datetime import datetime
+
+from leadwire.core.rules import counters, sequences
+from leadwire.core.rules.aggregates import AggregatePlan
+from leadwire.core.rules.clock import epoch_millis, epoch_seconds, utc_day
+from leadwire.core.rules.consent import consent_signals, event_consent, record_consent, suppressed_channel
+from leadwire.core.rules.counters import CounterState
+from leadwire.core.rules.dedupe import RecentMessages
+from leadwire.core.rules.definitions import Definitions, Scoring
+from leadwire.core.rules.events import LeadEvent
+from leadwire.core.rules.lead_state import LeadState
+from leadwire.core.rules.scoring import CAP_RETENTION_DAYS, add_points, granted_points, trait_points
+from leadwire.core.rules.sequences import SequenceState
+from leadwire.core.rules.traits import merge_group_traits, merge_traits
+
+
+def apply_events(
+    state: LeadState, events: Iterable[LeadEvent], definitions: Definitions, *, now: datetime | None = None
+) -> LeadState:
+    """A new state with ``events`` applied; events already in the dedupe window change nothing.
+
+    The state keeps exactly the aggregates ``definitions`` need: aggregates of definitions no
+    longer loaded are dropped, new ones start empty (see ``untracked_aggregates``). With ``now``
+    (the processing clock), an event stamped later than ``now`` counts as stamped ``now``, so a
+    client clock running ahead cannot push the lead into the future and prune its windows.
+    """
+    plan = definitions.plan
+    draft = state.model_copy(deep=True)
+    _fit_to_plan(draft, plan)
+    recent = RecentMessages(draft.recent)
+    for event in sorted(events, key=lambda event: (event.timestamp, event.message_id)):
+        if recent.first_time(event.message_id):
+            stamp = event.timestamp if now is None else min(event.timestamp, now)
+            _apply(draft, event, stamp, definitions.scoring, plan)
+    draft.recent = recent.stored()
+    if draft.last_seen_at is not None:
+        _prune(draft, plan, draft.last_seen_at)
+    return draft
+
+
+def untracked_aggregates(state: LeadState, definitions: Definitions) -> frozenset[str]:
+    """Counters and sequences the definitions need that this (non-new) state has never kept.
+
+    Non-empty after a reload that added ``performed`` or ``sequence`` nodes: such aggregates only
+    see events from now on; an adapter can rebuild exactly by replaying the lead's stored
+    events into ``LeadState.new``. Call it before ``apply_events``, which starts tracking them.
+    """
+    if state.first_seen_at is None:
+        return frozenset()
+    plan = definitions.plan
+    return frozenset(
+        (set(plan.counters) - set(state.counters)) | (set(plan.sequences) - set(state.sequences))
+    )
+
+
+def _fit_to_plan(draft: LeadState, plan: AggregatePlan) -> None:
+    draft.counters = {key: draft.counters.get(key, CounterState()) for key in plan.counters}
+    draft.sequences = {key: draft.sequences.get(key, SequenceState()) for key in plan.sequences}
+    capped = {rule.rule_id for rule in plan.rules if rule.max_per_day is not None}
+    draft.score.used = {key: days for key, days in draft.score.used.items() if key in capped}
+
+
+def _apply(
+    draft: LeadState, event: LeadEvent, stamp: datetime, scoring: Scoring, plan: AggregatePlan
+) -> None:
+    at, at_ms = epoch_seconds(stamp), epoch_millis(stamp)
+    draft.first_seen_at = at if draft.first_seen_at is None else min(draft.first_seen_at, at)
+    draft.last_seen_at = newest = at if draft.last_seen_at is None else max(draft.last_seen_at, at)
+    if event.is_activity:
+        draft.last_activity_at = at if draft.last_activity_at is None else max(draft.last_activity_at, at)
+    if event.type == "identify":
+        merge_traits(draft.traits, draft.trait_stamps, event.traits, at_ms)
+        record_consent(draft.consent, consent_signals(event.traits), at_ms)
+    elif event.type == "group":
+        merge_group_traits(draft.traits, draft.trait_stamps, event.traits, at_ms)
+    points = 0.0
+    name = event.name
+    if name is not None:
+        for counter in plan.counters_by_event.get(name, ()):
+            if counter.filter.matches(event):
+                counters.record(draft.counters[counter.counter_id], counter, at)
+        for sequence in plan.sequences_by_event.get(name, ()):
+            sequences.record(draft.sequences[sequence.sequence_id], sequence, event, at_ms)
+        for rule in plan.rules_by_event.get(name, ()):
+            if rule.matches(event):
+                points += granted_points(draft.score, rule, at, newest)
+        record_consent(draft.consent, event_consent(event), at_ms)
+        channel = suppressed_channel(event)
+        if channel is not None and channel not in draft.suppressed:
+            bisect.insort(draft.suppressed, channel)
+    add_points(draft.score, scoring, at, points, trait_points(draft.traits, scoring))
+
+
+def _prune(draft: LeadState, plan: AggregatePlan, horizon: int) -> None:
+    for key, counter in plan.counters.items():
+        counters.prune(draft.counters[key], counter, horizon)
+    for key, sequence in plan.sequences.items():
+        sequences.prune(draft.sequences[key], sequence, horizon * 1000)
+    oldest_day = utc_day(horizon) - CAP_RETENTION_DAYS
+    draft.score.used = {
+        key: kept
+        for key, days in draft.score.used.items()
+        if (kept := {day: used for day, used in days.items() if day > oldest_day})
+    }

@@ -1,0 +1,204 @@
+"""The condition tree of the rule language: one node is an object with exactly one key."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Annotated, Any, ClassVar
+
+from pydantic import Discriminator, Field, Tag, model_validator
+from pydantic_core import PydanticCustomError
+
+from leadwire.core.rules.canonical import short_id
+from leadwire.core.rules.comparisons import Comparison, NumberComparison, StrictModel, holds
+from leadwire.core.rules.durations import Duration
+from leadwire.core.rules.events import LeadEvent
+from leadwire.core.rules.lookup import lookup
+
+EventName = Annotated[str, Field(min_length=1, max_length=200)]
+PropertyPath = Annotated[str, Field(min_length=1, max_length=200)]
+SegmentId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$")]
+Channel = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,31}$")]
+
+MAX_SEQUENCE_STEPS = 8
+# Loc elements that pydantic adds for the tagged union; error paths drop them.
+NODE_TAG_PREFIX = "node:"
+
+
+class EventFilter(StrictModel):
+    """An event name plus property tests: what ``performed``, a sequence step and a scoring rule match."""
+
+    event: EventName
+    where: dict[PropertyPath, Comparison] = Field(default_factory=dict)
+
+    @cached_property
+    def filter_id(self) -> str:
+        """Stable across reloads and shared by every node with the same event and ``where``."""
+        where = {path: test.operators for path, test in self.where.items()}
+        return short_id({"event": self.event, "where": where})
+
+    def matches(self, event: LeadEvent) -> bool:
+        return event.name == self.event and all(
+            holds(test, lookup(event.properties, path)) for path, test in self.where.items()
+        )
+
+
+class Performed(EventFilter):
+    within: Duration | None = None
+    count: NumberComparison = NumberComparison(gte=1)
+
+
+class Sequence(StrictModel):
+    steps: list[EventFilter] = Field(min_length=1, max_length=MAX_SEQUENCE_STEPS)
+    within: Duration | None = None
+
+    @cached_property
+    def sequence_id(self) -> str:
+        return short_id(self.model_dump(mode="json", exclude_defaults=True))
+
+
+class Recency(StrictModel):
+    within: Duration | None = None
+    older_than: Duration | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Recency:
+        if (self.within is None) == (self.older_than is None):
+            raise PydanticCustomError("recency", "give exactly one of 'within' or 'older_than'")
+        return self
+
+
+class TraitTest(Comparison):
+    name: PropertyPath
+
+
+class Node(StrictModel):
+    """A condition node; its one key is ``KIND``."""
+
+    KIND: ClassVar[str]
+
+
+class AllNode(Node):
+    KIND: ClassVar[str] = "all"
+    all: list[Condition] = Field(min_length=1)
+
+
+class AnyNode(Node):
+    KIND: ClassVar[str] = "any"
+    any: list[Condition] = Field(min_length=1)
+
+
+class NotNode(Node):
+    KIND: ClassVar[str] = "not"
+    not_: Condition = Field(alias="not")
+
+
+class ScoreNode(Node):
+    KIND: ClassVar[str] = "score"
+    score: NumberComparison
+
+
+class MaxScoreNode(Node):
+    KIND: ClassVar[str] = "max_score"
+    max_score: NumberComparison
+
+
+class TraitNode(Node):
+    KIND: ClassVar[str] = "trait"
+    trait: TraitTest
+
+
+class PerformedNode(Node):
+    KIND: ClassVar[str] = "performed"
+    performed: Performed
+
+
+class SequenceNode(Node):
+    KIND: ClassVar[str] = "sequence"
+    sequence: Sequence
+
+
+class LastActivityNode(Node):
+    KIND: ClassVar[str] = "last_activity"
+    last_activity: Recency
+
+
+class FirstSeenNode(Node):
+    KIND: ClassVar[str] = "first_seen"
+    first_seen: Recency
+
+
+class InSegmentNode(Node):
+    KIND: ClassVar[str] = "in_segment"
+    in_segment: SegmentId
+
+
+class SubscribedNode(Node):
+    KIND: ClassVar[str] = "subscribed"
+    subscribed: Channel
+
+
+NODE_TYPES: tuple[type[Node], ...] = (
+    AllNode,
+    AnyNode,
+    NotNode,
+    ScoreNode,
+    MaxScoreNode,
+    TraitNode,
+    PerformedNode,
+    SequenceNode,
+    LastActivityNode,
+    FirstSeenNode,
+    InSegmentNode,
+    SubscribedNode,
+)
+NODE_KINDS: tuple[str, ...] = tuple(node.KIND for node in NODE_TYPES)
+
+
+def _node_tag(raw: Any) -> str | None:
+    if isinstance(raw, Node):
+        return NODE_TAG_PREFIX + raw.KIND
+    if isinstance(raw, dict) and len(raw) == 1:
+        return NODE_TAG_PREFIX + str(next(iter(raw)))
+    return None
+
+
+Condition = Annotated[
+    Annotated[AllNode, Tag(NODE_TAG_PREFIX + "all")]
+    | Annotated[AnyNode, Tag(NODE_TAG_PREFIX + "any")]
+    | Annotated[NotNode, Tag(NODE_TAG_PREFIX + "not")]
+    | Annotated[ScoreNode, Tag(NODE_TAG_PREFIX + "score")]
+    | Annotated[MaxScoreNode, Tag(NODE_TAG_PREFIX + "max_score")]
+    | Annotated[TraitNode, Tag(NODE_TAG_PREFIX + "trait")]
+    | Annotated[PerformedNode, Tag(NODE_TAG_PREFIX + "performed")]
+    | Annotated[SequenceNode, Tag(NODE_TAG_PREFIX + "sequence")]
+    | Annotated[LastActivityNode, Tag(NODE_TAG_PREFIX + "last_activity")]
+    | Annotated[FirstSeenNode, Tag(NODE_TAG_PREFIX + "first_seen")]
+    | Annotated[InSegmentNode, Tag(NODE_TAG_PREFIX + "in_segment")]
+    | Annotated[SubscribedNode, Tag(NODE_TAG_PREFIX + "subscribed")],
+    Discriminator(_node_tag, custom_error_type="condition_node", custom_error_message="not a condition node"),
+]
+
+for _model in (AllNode, AnyNode, NotNode):
+    _model.model_rebuild()
+
+
+def children(node: Node) -> list[Condition]:
+    """The direct sub-conditions of ``node`` (empty for leaves)."""
+    if isinstance(node, AllNode):
+        return list(node.all)
+    if isinstance(node, AnyNode):
+        return list(node.any)
+    if isinstance(node, NotNode):
+        return [node.not_]
+    return []
+
+
+def walk(node: Node, path: str) -> list[tuple[str, Node]]:
+    """Every node under ``node`` (itself first) with its path in the definition."""
+    found: list[tuple[str, Node]] = [(path, node)]
+    if isinstance(node, AllNode | AnyNode):
+        for index, child in enumerate(children(node)):
+            found.extend(walk(child, f"{path}.{node.KIND}[{index}]"))
+    elif isinstance(node, NotNode):
+        found.extend(walk(node.not_, f"{path}.not"))
+    return found

@@ -1,0 +1,105 @@
+"""Segments and scoring as code: the models, and ``parse_definitions`` that refuses bad ones."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import cached_property
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+from pydantic import Field, ValidationError, model_validator
+from pydantic_core import PydanticCustomError
+
+from leadwire.core.rules.canonical import short_id
+from leadwire.core.rules.comparisons import Number, StrictModel
+from leadwire.core.rules.conditions import Condition, EventFilter, SegmentId, TraitTest
+from leadwire.core.rules.durations import Duration
+from leadwire.core.rules.errors import DefinitionError, problems_from
+from leadwire.core.rules.references import dependency_order, reference_problems
+
+if TYPE_CHECKING:
+    from leadwire.core.rules.aggregates import AggregatePlan
+
+PositiveNumber = Annotated[Number, Field(gt=0)]
+
+
+class Segment(StrictModel):
+    id: SegmentId
+    name: str = Field(min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=2000)
+    type: Literal["dynamic", "static"] = "dynamic"
+    condition: Condition | None = None
+    exit_when: Condition | None = None
+    members: list[str] | None = None
+
+    @model_validator(mode="after")
+    def _shape_matches_type(self) -> Segment:
+        if self.type == "dynamic" and self.condition is None:
+            raise PydanticCustomError("segment_shape", "a dynamic segment needs a 'condition'")
+        if self.type == "dynamic" and self.members is not None:
+            raise PydanticCustomError("segment_shape", "only a static segment has 'members'")
+        if self.type == "static" and (self.condition is not None or self.exit_when is not None):
+            raise PydanticCustomError(
+                "segment_shape", "a static segment has 'members', not 'condition' or 'exit_when'"
+            )
+        return self
+
+    @cached_property
+    def member_ids(self) -> frozenset[str]:
+        return frozenset(self.members or ())
+
+
+class ScoringRule(EventFilter):
+    points: Number
+    max_per_day: PositiveNumber | None = None
+
+    @cached_property
+    def rule_id(self) -> str:
+        return short_id(self.model_dump(mode="json", exclude_defaults=True))
+
+
+class TraitPoints(TraitTest):
+    points: Number
+
+
+class Decay(StrictModel):
+    half_life: Duration
+
+
+class Scoring(StrictModel):
+    rules: list[ScoringRule] = Field(default_factory=list)
+    traits: list[TraitPoints] = Field(default_factory=list)
+    decay: Decay | None = None
+
+
+class Definitions(StrictModel):
+    """A loaded bundle. Construction checks references too, so every instance is evaluable."""
+
+    segments: list[Segment] = Field(default_factory=list)
+    scoring: Scoring = Field(default_factory=Scoring)
+
+    @model_validator(mode="after")
+    def _references(self) -> Definitions:
+        problems = reference_problems(self.segments)
+        if problems:
+            raise DefinitionError(problems)
+        return self
+
+    @cached_property
+    def segment_order(self) -> list[Segment]:
+        """Every segment after the segments its ``in_segment`` nodes depend on."""
+        return dependency_order(self.segments)
+
+    @cached_property
+    def plan(self) -> AggregatePlan:
+        """The aggregates a lead state must keep for these definitions."""
+        from leadwire.core.rules.aggregates import build_plan
+
+        return build_plan(self)
+
+
+def parse_definitions(raw: Mapping[str, Any]) -> Definitions:
+    """Validate ``{"segments": [...], "scoring": {...}}``; raise ``DefinitionError`` with every problem."""
+    try:
+        return Definitions.model_validate(raw)
+    except ValidationError as error:
+        raise DefinitionError(problems_from(error)) from None

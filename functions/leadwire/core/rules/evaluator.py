@@ -1,0 +1,227 @@
+"""``evaluate``: which segments a lead is in at ``now``, and when time alone could change that.
+
+A member stays until ``exit_when`` holds (or, without ``exit_when``, until ``condition`` stops
+holding); a non-member enters when ``condition`` holds; a static segment holds its member list.
+Segments are evaluated in dependency order, so ``in_segment`` reads the membership just decided.
+
+``next_flip_at`` is the earliest instant after ``now`` at which a time-based leaf that can matter
+changes value: a counted event leaving a ``within``, an ``older_than`` threshold passing, a
+``last_activity``/``first_seen``/``sequence`` window ending, decay taking the score across a
+threshold. ``all``/``any`` prune leaves that cannot change their result (an ``all`` with a false
+leaf that time cannot turn true never flips by time). It may be early (re-evaluating then changes
+nothing and yields a later instant) but never late. A sweep that finds ``next_flip_at <= wall
+clock`` should evaluate with ``now=next_flip_at`` and repeat, so each change is recorded at the
+instant it happened.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict
+
+from leadwire.core.rules import counters, sequences
+from leadwire.core.rules.aggregates import reading
+from leadwire.core.rules.clock import (
+    epoch_millis,
+    epoch_seconds,
+    from_epoch_millis,
+    from_epoch_seconds,
+    require_aware,
+)
+from leadwire.core.rules.comparisons import holds
+from leadwire.core.rules.conditions import (
+    AllNode,
+    AnyNode,
+    FirstSeenNode,
+    InSegmentNode,
+    LastActivityNode,
+    MaxScoreNode,
+    Node,
+    NotNode,
+    PerformedNode,
+    Recency,
+    ScoreNode,
+    SequenceNode,
+    SubscribedNode,
+    TraitNode,
+    children,
+)
+from leadwire.core.rules.consent import is_subscribed
+from leadwire.core.rules.counters import CounterState
+from leadwire.core.rules.definitions import Definitions, Segment
+from leadwire.core.rules.lead_state import LeadState
+from leadwire.core.rules.lookup import lookup
+from leadwire.core.rules.scoring import next_crossing, score_at, trait_points
+from leadwire.core.rules.sequences import SequenceState
+
+
+class Evaluation(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    at: AwareDatetime
+    memberships: dict[str, AwareDatetime]  # segment id -> entered at
+    next_flip_at: AwareDatetime | None
+    score: float
+
+    @property
+    def segments(self) -> frozenset[str]:
+        return frozenset(self.memberships)
+
+
+class MembershipChange(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    segment_id: str
+    kind: Literal["entered", "exited"]
+    at: AwareDatetime
+
+
+@dataclass(frozen=True)
+class Verdict:
+    value: bool
+    changes_at: datetime | None  # earliest instant time alone could change the value
+
+
+@dataclass
+class _Context:
+    state: LeadState
+    definitions: Definitions
+    now: datetime
+    traits_total: float
+    score: float
+    segments: dict[str, Verdict] = field(default_factory=dict)
+
+
+def evaluate(state: LeadState, definitions: Definitions, now: datetime) -> Evaluation:
+    require_aware(now)
+    traits_total = trait_points(state.traits, definitions.scoring)
+    score = score_at(state.score, definitions.scoring, traits_total, now.timestamp())
+    context = _Context(state, definitions, now, traits_total, score)
+    memberships: dict[str, datetime] = {}
+    flips: list[datetime] = []
+    for segment in definitions.segment_order:
+        verdict = _segment(segment, context)
+        context.segments[segment.id] = verdict
+        if verdict.value:
+            entered = state.members.get(segment.id)
+            memberships[segment.id] = now if entered is None else from_epoch_seconds(entered)
+        if verdict.changes_at is not None:
+            flips.append(verdict.changes_at)
+    return Evaluation(at=now, memberships=memberships, next_flip_at=min(flips, default=None), score=score)
+
+
+def diff(old: Mapping[str, datetime], new: Evaluation) -> list[MembershipChange]:
+    """Exits (at the evaluation instant) then entries (at their entry instant), each by segment id."""
+    exited = [
+        MembershipChange(segment_id=key, kind="exited", at=new.at)
+        for key in sorted(old)
+        if key not in new.memberships
+    ]
+    entered = [
+        MembershipChange(segment_id=key, kind="entered", at=new.memberships[key])
+        for key in sorted(new.memberships)
+        if key not in old
+    ]
+    return exited + entered
+
+
+def _segment(segment: Segment, context: _Context) -> Verdict:
+    if segment.type == "static":
+        return Verdict(context.state.lead_id in segment.member_ids, None)
+    assert segment.condition is not None  # a dynamic segment always has one (validated)
+    condition = _judge(segment.condition, context)
+    exit_when = None if segment.exit_when is None else _judge(segment.exit_when, context)
+    if exit_when is not None and segment.id in context.state.members:
+        member = not exit_when.value
+    else:
+        member = condition.value
+    # What can change the membership next: exit_when for a member that has one, else the condition.
+    watched = exit_when if member and exit_when is not None else condition
+    return Verdict(member, watched.changes_at)
+
+
+def _judge(node: Node, context: _Context) -> Verdict:
+    if isinstance(node, AllNode | AnyNode):
+        verdicts = [_judge(child, context) for child in children(node)]
+        return _combine(verdicts, conjunction=isinstance(node, AllNode))
+    if isinstance(node, NotNode):
+        inner = _judge(node.not_, context)
+        return Verdict(not inner.value, inner.changes_at)
+    return _leaf(node, context)
+
+
+def _combine(verdicts: list[Verdict], conjunction: bool) -> Verdict:
+    """``all`` (conjunction) or ``any`` over child verdicts.
+
+    The result changes when a deciding child does: for a true ``all`` (false ``any``) the first
+    child to change; for a false ``all`` (true ``any``) only once every child that decides it has
+    changed, so not before the last of them, and never if one of them cannot change.
+    """
+    value = all(v.value for v in verdicts) if conjunction else any(v.value for v in verdicts)
+    if value == conjunction:
+        return Verdict(value, min((v.changes_at for v in verdicts if v.changes_at), default=None))
+    deciding = [v.changes_at for v in verdicts if v.value == value]
+    if any(instant is None for instant in deciding):
+        return Verdict(value, None)
+    return Verdict(value, max(instant for instant in deciding if instant is not None))
+
+
+def _leaf(node: Node, context: _Context) -> Verdict:
+    state, now = context.state, context.now
+    scoring = context.definitions.scoring
+    if isinstance(node, ScoreNode):
+        flip = next_crossing(state.score, scoring, context.traits_total, node.score, now)
+        return Verdict(holds(node.score, context.score), flip)
+    if isinstance(node, MaxScoreNode):
+        return Verdict(holds(node.max_score, max(state.score.max, context.score)), None)
+    if isinstance(node, TraitNode):
+        return Verdict(holds(node.trait, lookup(state.traits, node.trait.name)), None)
+    if isinstance(node, SubscribedNode):
+        return Verdict(is_subscribed(state.consent, state.suppressed, node.subscribed), None)
+    if isinstance(node, InSegmentNode):
+        return context.segments[node.in_segment]
+    if isinstance(node, LastActivityNode):
+        return _recency(node.last_activity, state.last_activity_at, now)
+    if isinstance(node, FirstSeenNode):
+        return _recency(node.first_seen, state.first_seen_at, now)
+    if isinstance(node, PerformedNode):
+        return _performed(node, state.counters.get(node.performed.filter_id, CounterState()), now)
+    if isinstance(node, SequenceNode):
+        progress = state.sequences.get(node.sequence.sequence_id, SequenceState())
+        now_ms = epoch_millis(now)
+        ends = sequences.expires_at(progress, node.sequence, now_ms)
+        return Verdict(
+            sequences.holds(progress, node.sequence, now_ms),
+            None if ends is None else from_epoch_millis(ends),
+        )
+    raise TypeError(f"no evaluation for {type(node).__name__}")
+
+
+def _recency(test: Recency, at: int | None, now: datetime) -> Verdict:
+    """``within``: ``now < at + within``; ``older_than``: ``now >= at + older_than``; never without ``at``."""
+    if at is None:
+        return Verdict(False, None)
+    window = test.within or test.older_than
+    assert window is not None  # exactly one is set (validated)
+    boundary = from_epoch_seconds(at) + window
+    inside = now < boundary
+    return Verdict(inside if test.within else not inside, boundary if inside else None)
+
+
+def _performed(node: PerformedNode, counter: CounterState, now: datetime) -> Verdict:
+    use = reading(node.performed)
+    now_s = epoch_seconds(now)
+    if use.part == "total":
+        return Verdict(holds(node.performed.count, counter.total), None)
+    leaving = counters.expiries(counter, use, now_s)
+    remaining = sum(how_many for _instant, how_many in leaving)
+    value = holds(node.performed.count, remaining)
+    for instant, how_many in leaving:
+        remaining -= how_many
+        if holds(node.performed.count, remaining) != value:
+            return Verdict(value, from_epoch_seconds(instant))
+    return Verdict(value, None)
