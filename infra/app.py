@@ -5,11 +5,17 @@ cdk.json context itself and writes to ``cdk.out/``, so both ways give the same t
 """
 
 import os
+import sys
 
-from leadwire_infra.application import REPO_ROOT, build_app, cdk_json_context
+from leadwire_infra.application import REPO_ROOT, ContextError, build_app, cdk_json_context
+from leadwire_infra.config_bundle import ConfigBundleError
 
 if __name__ == "__main__":
-    if "CDK_OUTDIR" in os.environ:
-        build_app().synth()
-    else:
-        build_app(cdk_json_context(), outdir=str(REPO_ROOT / "cdk.out")).synth()
+    try:
+        if "CDK_OUTDIR" in os.environ:
+            app = build_app()
+        else:
+            app = build_app(cdk_json_context(), outdir=str(REPO_ROOT / "cdk.out"))
+    except (ContextError, ConfigBundleError) as exc:
+        sys.exit(f"leadwire: {exc}")  # the message says what to fix; a traceback would bury it
+    app.synth()

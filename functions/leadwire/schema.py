@@ -22,10 +22,18 @@ event items, so an identical re-put (AWS: no record; moto: a MODIFY) never reach
 
 The sparse ``due`` index holds lead-state items that carry ``duePk``/``dueSk`` (the next instant a
 time-based condition can flip), bucketed per minute so the sweep reads only what is due.
+
+The sparse ``leads`` index lists every lead without scanning events. Lead-state items carry
+``leadShard``/``leadSk`` from creation and never change them (``lead_shard`` is a stable hash of
+the lead id), and the index projects keys only: it costs one index write per lead lifetime, since
+an update that leaves the index keys unchanged writes nothing to a KEYS_ONLY index. The
+re-evaluation job (after a segment or scoring change) pages through all leads shard by shard,
+``LEAD_SHARDS`` partitions queried independently so no single index partition runs hot.
 """
 
 from __future__ import annotations
 
+import zlib
 from typing import Any, Final
 
 PK: Final = "pk"
@@ -33,6 +41,10 @@ SK: Final = "sk"
 DUE_INDEX: Final = "due"
 DUE_PK: Final = "duePk"
 DUE_SK: Final = "dueSk"
+LEADS_INDEX: Final = "leads"
+LEAD_SHARD: Final = "leadShard"
+LEAD_SHARD_SK: Final = "leadSk"
+LEAD_SHARDS: Final = 16
 TTL_ATTRIBUTE: Final = "expiresAt"
 
 LEAD_PREFIX: Final = "LEAD#"
@@ -61,6 +73,8 @@ ATTRIBUTE_DEFINITIONS: Final[list[dict[str, str]]] = [
     {"AttributeName": SK, "AttributeType": "S"},
     {"AttributeName": DUE_PK, "AttributeType": "S"},
     {"AttributeName": DUE_SK, "AttributeType": "S"},
+    {"AttributeName": LEAD_SHARD, "AttributeType": "S"},
+    {"AttributeName": LEAD_SHARD_SK, "AttributeType": "S"},
 ]
 GLOBAL_SECONDARY_INDEXES: Final[list[dict[str, Any]]] = [
     {
@@ -70,7 +84,15 @@ GLOBAL_SECONDARY_INDEXES: Final[list[dict[str, Any]]] = [
             {"AttributeName": DUE_SK, "KeyType": "RANGE"},
         ],
         "Projection": {"ProjectionType": "KEYS_ONLY"},
-    }
+    },
+    {
+        "IndexName": LEADS_INDEX,
+        "KeySchema": [
+            {"AttributeName": LEAD_SHARD, "KeyType": "HASH"},
+            {"AttributeName": LEAD_SHARD_SK, "KeyType": "RANGE"},
+        ],
+        "Projection": {"ProjectionType": "KEYS_ONLY"},
+    },
 ]
 STREAM_VIEW_TYPE: Final = "NEW_AND_OLD_IMAGES"
 
@@ -93,6 +115,16 @@ def lead_pk(lead_id: str) -> str:
 
 def lead_id_from_pk(pk: str) -> str:
     return pk.removeprefix(LEAD_PREFIX)
+
+
+def lead_shard(lead_id: str) -> str:
+    """The ``leads`` index partition of a lead: stable across processes (crc32, not ``hash()``)."""
+    return lead_shard_key(zlib.crc32(lead_id.encode("utf-8")) % LEAD_SHARDS)
+
+
+def lead_shard_key(index: int) -> str:
+    """The ``leads`` index partition number ``index`` (0 .. LEAD_SHARDS - 1)."""
+    return f"LEADS#{index}"
 
 
 def event_sk(message_id: str) -> str:

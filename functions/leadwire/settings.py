@@ -53,19 +53,43 @@ class IngestionSettings(TableSettings):
             raise SettingsError(f"invalid ingestion settings: {exc}") from exc
 
 
-class AdminSettings(TableSettings):
+class EngineSettings(TableSettings):
+    """What the functions that read definitions share (segmentation, re-evaluation, admin)."""
+
+    config_path: str = Field(min_length=1)
+    definitions_cache_seconds: float = Field(default=30.0, ge=0)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> EngineSettings:
+        env = os.environ if env is None else env
+        try:
+            return cls(
+                table_name=env.get("TABLE_NAME", ""),
+                config_path=env.get("CONFIG_PATH", ""),
+                definitions_cache_seconds=float(env.get("DEFINITIONS_CACHE_SECONDS", "30")),
+            )
+        except (ValidationError, ValueError) as exc:
+            raise SettingsError(f"invalid settings: {exc}") from exc
+
+
+class AdminSettings(EngineSettings):
+    reevaluate_function_name: str | None = None
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> AdminSettings:
         env = os.environ if env is None else env
-        try:
-            return cls(table_name=env.get("TABLE_NAME", ""))
-        except ValidationError as exc:
-            raise SettingsError(f"invalid admin settings: {exc}") from exc
+        base = EngineSettings.from_env(env)
+        return cls(**base.model_dump(), reevaluate_function_name=env.get("REEVALUATE_FUNCTION_NAME") or None)
 
 
 @cache
 def ingestion_settings() -> IngestionSettings:
     return IngestionSettings.from_env()
+
+
+@cache
+def engine_settings() -> EngineSettings:
+    return EngineSettings.from_env()
 
 
 @cache

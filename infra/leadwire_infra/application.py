@@ -8,6 +8,9 @@ Context keys (``cdk.json`` holds the defaults; override with ``-c key=value``):
   applies at cold start.
 - ``apiThrottleRateLimit`` / ``apiThrottleBurstLimit``: requests per second and burst on the
   API's default stage.
+- ``configDir``: the config-as-code directory (segments, scoring, triggers) bundled into the
+  functions, relative to the repository root unless absolute; default ``config/default``.
+  Validated at synth: a bad definition stops synth with its file and path.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from aws_cdk import App, Stack, Validations
 from cdk_nag import AwsSolutionsChecks
 
 from leadwire.settings import IngestionSettings, SettingsError
+from leadwire_infra.config_bundle import load_bundled_config
 from leadwire_infra.stack import LeadwireStack
 
 STACK_NAME: Final = "Leadwire"
@@ -33,6 +37,7 @@ PLACEHOLDER_WRITE_KEY_HASHES: Final = {"0" * 64: "placeholder"}
 
 DEFAULT_THROTTLE_RATE_LIMIT: Final = 1000
 DEFAULT_THROTTLE_BURST_LIMIT: Final = 2000
+DEFAULT_CONFIG_DIR: Final = "config/default"
 
 
 class ContextError(ValueError):
@@ -70,6 +75,16 @@ def _int_context(app: App, key: str, default: int) -> int:
     return number
 
 
+def config_dir_from_context(value: object) -> Path:
+    """``configDir`` as a path: relative paths are relative to the repository root, not the cwd."""
+    if value is None:
+        value = DEFAULT_CONFIG_DIR
+    if not isinstance(value, str) or not value.strip():
+        raise ContextError(f"configDir must be a directory path, got {value!r}")
+    path = Path(value)
+    return path if path.is_absolute() else REPO_ROOT / path
+
+
 def cdk_json_context() -> dict[str, Any]:
     """The ``context`` block of cdk.json: what the CDK CLI passes to the app (feature flags included)."""
     context: dict[str, Any] = json.loads(CDK_JSON.read_text(encoding="utf-8")).get("context", {})
@@ -80,16 +95,19 @@ def build_app(context: Mapping[str, Any] | None = None, *, outdir: str | None = 
     """The app with the Leadwire stack and the cdk-nag AwsSolutions checks registered.
 
     Every finding is either fixed or acknowledged with a reason next to the construct it concerns;
-    an unacknowledged finding fails synthesis.
+    an unacknowledged finding fails synthesis. Raises ``ContextError`` or ``ConfigBundleError``
+    before any construct exists when the context or the config directory is invalid.
     """
     app = App(context=dict(context) if context is not None else None, outdir=outdir)
     raw_hashes = app.node.try_get_context("writeKeyHashes")
     hashes = PLACEHOLDER_WRITE_KEY_HASHES if raw_hashes is None else write_key_hashes_from_context(raw_hashes)
+    bundled_config = load_bundled_config(config_dir_from_context(app.node.try_get_context("configDir")))
     stack = LeadwireStack(
         app,
         STACK_NAME,
         description="Leadwire: real-time lead segmentation and trigger marketing",
         write_key_hashes=hashes,
+        bundled_config=bundled_config,
         throttle_rate_limit=_int_context(app, "apiThrottleRateLimit", DEFAULT_THROTTLE_RATE_LIMIT),
         throttle_burst_limit=_int_context(app, "apiThrottleBurstLimit", DEFAULT_THROTTLE_BURST_LIMIT),
     )

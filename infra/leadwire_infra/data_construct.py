@@ -1,8 +1,8 @@
 """The single DynamoDB table, built from the constants in ``leadwire.schema``.
 
 The local runtime and the moto tests create their table from the same constants
-(``leadwire.schema.create_table_kwargs``), so the key schema, the sparse ``due`` index and the
-stream view type cannot drift between AWS and local.
+(``leadwire.schema.create_table_kwargs``), so the key schema, the sparse ``due`` and ``leads``
+indexes and the stream view type cannot drift between AWS and local.
 """
 
 from __future__ import annotations
@@ -36,6 +36,11 @@ def _sort_key(key_schema: Sequence[Mapping[str, Any]]) -> dynamodb.Attribute | N
 def _partition_key(key_schema: Sequence[Mapping[str, Any]]) -> dynamodb.Attribute:
     (name,) = (k["AttributeName"] for k in key_schema if k["KeyType"] == "HASH")
     return _attribute(name)
+
+
+def index_arn(table: dynamodb.ITable, index_name: str) -> str:
+    """One index of ``table``: grant Query on named indexes, never on ``<table>/index/*``."""
+    return f"{table.table_arn}/index/{index_name}"
 
 
 class DataConstruct(Construct):

@@ -1,24 +1,26 @@
 """One factory for every Leadwire function: same runtime, code, layer, observability and role shape.
 
-Synth never needs Docker or the network: the function code is pure Python shipped as-is from
-``functions/``, and the third-party packages (Powertools, pydantic) come from the public
-Powertools v3 layer; boto3 is in the Lambda runtime. Lambda code may import only those.
+Synth never needs Docker or the network: the function code is pure Python staged from
+``functions/leadwire`` together with the bundled definitions (see ``config_bundle``), and the
+third-party packages (Powertools, pydantic) come from the public Powertools v3 layer; boto3 is in
+the Lambda runtime. Lambda code may import only those.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
-from aws_cdk import Acknowledgment, Duration, Fn, Validations
+from aws_cdk import Acknowledgment, Duration, Fn, Stage, Validations
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from leadwire_infra.config_bundle import CONFIG_PATH, stage_function_code
+
 FUNCTIONS_DIR: Final = Path(__file__).resolve().parents[2] / "functions"
-ASSET_EXCLUDES: Final = ["**/__pycache__", "**/*.pyc", "leadwire/local", "leadwire/local/**", "*.egg-info"]
 
 # The layer version pins the Powertools release the functions run on; bump it together with the
 # aws-lambda-powertools pin in the lockfile. The layer is built per runtime and architecture, so
@@ -37,12 +39,18 @@ OBSERVABILITY_ENVIRONMENT: Final = {
     "POWERTOOLS_LOG_LEVEL": "INFO",
 }
 
+_XRAY_REASON: Final = (
+    "Active tracing needs xray:PutTraceSegments and xray:PutTelemetryRecords, which support no "
+    "resource-level permissions"
+)
+
 
 class LambdaFactory(Construct):
     """Holds what all functions share; :meth:`function` adds one function with its role and logs.
 
     Each function gets its own role that starts empty: no ``AWSLambdaBasicExecutionRole`` managed
     policy, only write access to its own log group. Callers add data access with table grants.
+    Every function gets the same code asset, which carries ``bundled_config`` at ``CONFIG_PATH``.
     """
 
     def __init__(
@@ -51,12 +59,16 @@ class LambdaFactory(Construct):
         construct_id: str,
         *,
         environment: Mapping[str, str],
+        bundled_config: Mapping[str, Any],
         log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH,
     ) -> None:
         super().__init__(scope, construct_id)
-        self._environment = {**OBSERVABILITY_ENVIRONMENT, **environment}
+        self._environment = {**OBSERVABILITY_ENVIRONMENT, **environment, "CONFIG_PATH": CONFIG_PATH}
         self._log_retention = log_retention
-        self._code = lambda_.Code.from_asset(str(FUNCTIONS_DIR), exclude=ASSET_EXCLUDES)
+        stage = Stage.of(self)
+        assert stage is not None, "LambdaFactory must be inside an App"
+        self.code_dir = stage_function_code(FUNCTIONS_DIR, Path(stage.outdir), bundled_config)
+        self._code = lambda_.Code.from_asset(str(self.code_dir))
         self.powertools_layer = lambda_.LayerVersion.from_layer_version_arn(
             self, "PowertoolsLayer", Fn.sub(POWERTOOLS_LAYER_ARN)
         )
@@ -71,7 +83,13 @@ class LambdaFactory(Construct):
         timeout: Duration,
         memory_size: int = 256,
         environment: Mapping[str, str] | None = None,
+        unscoped_actions_reason: str | None = None,
     ) -> lambda_.Function:
+        """A function with its own role and log group.
+
+        ``unscoped_actions_reason`` explains any action besides X-Ray's that the caller will grant
+        on Resource "*" (it joins the role's single acknowledgement of AwsSolutions-IAM5 on "*").
+        """
         log_group = logs.LogGroup(scope, f"{construct_id}Logs", retention=self._log_retention)
         role = iam.Role(
             scope,
@@ -83,8 +101,8 @@ class LambdaFactory(Construct):
         Validations.of(role).acknowledge(
             Acknowledgment(
                 id="AwsSolutions-IAM5[Resource::*]",
-                reason="Active tracing needs xray:PutTraceSegments and xray:PutTelemetryRecords, "
-                "which support no resource-level permissions; nothing else in this role uses '*'.",
+                reason="; ".join(filter(None, [_XRAY_REASON, unscoped_actions_reason]))
+                + ". Nothing else in this role uses '*'.",
             )
         )
         function = lambda_.Function(

@@ -11,6 +11,7 @@ from constructs import Construct
 from leadwire_infra.api_construct import ApiConstruct
 from leadwire_infra.data_construct import DataConstruct
 from leadwire_infra.lambda_factory import LambdaFactory
+from leadwire_infra.segmentation_construct import SegmentationConstruct
 
 
 class LeadwireStack(Stack):
@@ -20,6 +21,7 @@ class LeadwireStack(Stack):
         construct_id: str,
         *,
         write_key_hashes: Mapping[str, str],
+        bundled_config: Mapping[str, Any],
         throttle_rate_limit: int,
         throttle_burst_limit: int,
         **kwargs: Any,
@@ -28,12 +30,19 @@ class LeadwireStack(Stack):
         Tags.of(self).add("project", "leadwire")
 
         data = DataConstruct(self, "Data")
-        functions = LambdaFactory(self, "Functions", environment={"TABLE_NAME": data.table.table_name})
+        functions = LambdaFactory(
+            self,
+            "Functions",
+            environment={"TABLE_NAME": data.table.table_name},
+            bundled_config=bundled_config,
+        )
+        segmentation = SegmentationConstruct(self, "Segmentation", table=data.table, functions=functions)
         api = ApiConstruct(
             self,
             "Api",
             table=data.table,
             functions=functions,
+            reevaluate_function=segmentation.reevaluate_function,
             write_key_hashes=write_key_hashes,
             throttle_rate_limit=throttle_rate_limit,
             throttle_burst_limit=throttle_burst_limit,
@@ -43,3 +52,9 @@ class LeadwireStack(Stack):
             self, "ApiUrl", value=api.url, description="Base URL: ingestion at /v1/..., admin at /segments..."
         )
         CfnOutput(self, "TableName", value=data.table.table_name, description="The Leadwire DynamoDB table")
+        CfnOutput(
+            self,
+            "StreamFailuresQueueUrl",
+            value=segmentation.dead_letter_queue.queue_url,
+            description="Stream batches segmentation gave up on (shard and sequence range, for replay)",
+        )

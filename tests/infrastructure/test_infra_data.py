@@ -42,6 +42,32 @@ def test_due_index_is_the_shared_sparse_keys_only_index(table: dict[str, Any]) -
     assert due["Projection"] == {"ProjectionType": "KEYS_ONLY"}
 
 
+def test_leads_index_is_the_shared_sparse_keys_only_index(table: dict[str, Any]) -> None:
+    # Given re-evaluation pages through every lead shard by shard, and lead state never changes its
+    # index keys (so a KEYS_ONLY index costs one write per lead lifetime)
+    # When the stack is synthesised
+    # Then the leads index is keyed on leadShard (S) / leadSk (S) and projects keys only
+    (leads,) = (
+        i for i in table["Properties"]["GlobalSecondaryIndexes"] if i["IndexName"] == schema.LEADS_INDEX
+    )
+    assert leads["KeySchema"] == [
+        {"AttributeName": "leadShard", "KeyType": "HASH"},
+        {"AttributeName": "leadSk", "KeyType": "RANGE"},
+    ]
+    assert leads["Projection"] == {"ProjectionType": "KEYS_ONLY"}
+    types = {d["AttributeName"]: d["AttributeType"] for d in table["Properties"]["AttributeDefinitions"]}
+    assert (types["leadShard"], types["leadSk"]) == ("S", "S")
+
+
+def test_lead_shard_is_stable_and_within_the_shard_count() -> None:
+    # Given leadShard is written once at lead creation and queried shard by shard later
+    # When it is computed, in any process on any machine
+    # Then a lead always gets the same shard (crc32, not Python's salted hash), one of LEAD_SHARDS
+    assert schema.lead_shard("lead-42") == "LEADS#11"
+    shards = {schema.lead_shard(f"user-{n}") for n in range(2000)}
+    assert shards == {f"LEADS#{n}" for n in range(schema.LEAD_SHARDS)}
+
+
 @pytest.mark.parametrize(
     ("setting", "expected"),
     [

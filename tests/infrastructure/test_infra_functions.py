@@ -1,4 +1,4 @@
-"""Both functions come from one factory: same runtime, layer, tracing, logs and environment."""
+"""Every function comes from one factory: same runtime, code, layer, tracing, logs and environment."""
 
 from __future__ import annotations
 
@@ -13,7 +13,10 @@ from tests.infrastructure.infra_template import (
     ADMIN_HANDLER,
     HANDLERS,
     INGESTION_HANDLER,
+    REEVALUATE_HANDLER,
+    SEGMENTATION_HANDLER,
     Resources,
+    asset_dir,
     function_props,
     of_type,
 )
@@ -24,7 +27,7 @@ POWERTOOLS_LAYER = re.compile(
 
 
 def test_one_function_per_handler(resources: Resources) -> None:
-    # Given the ingestion and admin entry points in functions/leadwire
+    # Given the ingestion, admin, segmentation and re-evaluation entry points in functions/leadwire
     # When the stack is synthesised
     # Then there is exactly one function for each, and no other (no placeholders)
     handlers = sorted(
@@ -75,11 +78,17 @@ def test_environment_names_table_and_powertools(resources: Resources, table_id: 
 
 @pytest.mark.parametrize(
     ("handler", "memory_mb", "timeout_s"),
-    [(INGESTION_HANDLER, 512, 10), (ADMIN_HANDLER, 256, 15)],
+    [
+        (INGESTION_HANDLER, 512, 10),
+        (ADMIN_HANDLER, 256, 15),
+        (SEGMENTATION_HANDLER, 1024, 60),
+        (REEVALUATE_HANDLER, 1024, 900),
+    ],
 )
 def test_memory_and_timeout(resources: Resources, handler: str, memory_mb: int, timeout_s: int) -> None:
     # Given / When: the synthesised function
-    # Then: sized for its path (ingestion gets more memory, hence CPU, for its cold start)
+    # Then: sized for its path (more memory is more CPU: ingestion's cold start, evaluation's rules;
+    # re-evaluation pages through every lead, so it may run for Lambda's maximum)
     props = function_props(resources, handler)
     assert (props["MemorySize"], props["Timeout"]) == (memory_mb, timeout_s)
 
@@ -120,11 +129,29 @@ def test_admin_gets_no_write_keys(resources: Resources) -> None:
     assert "WRITE_KEY_HASHES" not in function_props(resources, ADMIN_HANDLER)["Environment"]["Variables"]
 
 
-def test_code_asset_leaves_out_local_runtime_and_bytecode(outdir: Any, template: Any) -> None:
+def test_every_function_runs_the_same_code_asset(resources: Resources) -> None:
+    # Given one package with every handler and one bundled config
+    # When the stack is synthesised
+    # Then all functions share one asset (one upload, one version of the definitions)
+    codes = {json.dumps(function_props(resources, handler)["Code"], sort_keys=True) for handler in HANDLERS}
+    assert len(codes) == 1
+
+
+@pytest.mark.parametrize("handler", HANDLERS)
+def test_handler_is_in_the_code_asset(outdir: Any, resources: Resources, handler: str) -> None:
+    # Given a handler setting "package.module.function"
+    # When Lambda imports it from the staged asset
+    # Then the module is there and defines the function
+    module, function = handler.rsplit(".", 1)
+    source = asset_dir(outdir, resources, handler) / (module.replace(".", "/") + ".py")
+    assert f"def {function}(" in source.read_text(encoding="utf-8")
+
+
+def test_code_asset_leaves_out_local_runtime_and_bytecode(outdir: Any, resources: Resources) -> None:
     # Given functions/ also holds the local runtime (moto, HTTP server) and caches
     # When the code asset is staged
     # Then only Lambda code is in it
-    (asset,) = (p for p in outdir.glob("asset.*") if (p / "leadwire").is_dir())
+    asset = asset_dir(outdir, resources, INGESTION_HANDLER)
     files = [p.relative_to(asset).as_posix() for p in asset.rglob("*") if p.is_file()]
     assert "leadwire/ingestion/handler.py" in files
     assert "leadwire/admin/handler.py" in files

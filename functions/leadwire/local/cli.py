@@ -48,6 +48,10 @@ def _parser() -> argparse.ArgumentParser:
     local.add_argument("--clock", type=_instant, help="start a simulated clock at this ISO 8601 instant")
     hash_key = commands.add_parser("hash-key", help="print the SHA-256 digest to deploy for a write key")
     hash_key.add_argument("write_key")
+    bench = commands.add_parser("bench", help="replay a synthetic workload and report throughput and cost")
+    bench.add_argument("--events", type=int, default=5_000)
+    bench.add_argument("--leads", type=int, default=125)
+    bench.add_argument("--json", action="store_true", help="print one JSON object")
     demo = commands.add_parser("demo", help="replay the bundled demo data through leadwire local")
     demo.add_argument("--data", type=Path, help="a JSON-lines file of Segment messages")
     return parser
@@ -81,6 +85,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "hash-key":
         print(hash_write_key(args.write_key))
         return 0
+    if args.command == "bench":
+        from leadwire.local.bench import main as bench_main
+
+        return bench_main(args.events, args.leads, args.json)
     if args.command == "demo":
         from leadwire.local.demo import run_demo
 

@@ -22,6 +22,7 @@ from leadwire.core.rules.errors import DefinitionError, Problem
 from leadwire.core.rules.evaluator import Evaluation, MembershipChange, diff, evaluate
 from leadwire.core.rules.events import LeadEvent
 from leadwire.core.rules.lead_state import LeadState
+from leadwire.core.rules.merge import merge_states
 from leadwire.core.rules.scoring import score_band
 
 __all__ = [
@@ -50,6 +51,7 @@ __all__ = [
     "evaluate",
     "format_duration",
     "holds",
+    "merge_states",
     "parse_definitions",
     "parse_duration",
     "score_band",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from itertools import zip_longest
 
 DEDUPE_WINDOW = 100
 TOKEN_LENGTH = 8
@@ -21,11 +22,28 @@ def token(message_id: str) -> str:
     return base64.urlsafe_b64encode(digest).decode("ascii")
 
 
+def tokens(stored: str) -> list[str]:
+    """The tokens of a stored window, oldest first."""
+    return [stored[i : i + TOKEN_LENGTH] for i in range(0, len(stored), TOKEN_LENGTH)]
+
+
+def union(first: str, second: str) -> str:
+    """Two stored windows as one, bounded to ``DEDUPE_WINDOW``, keeping the newest tokens of each.
+
+    The windows hold arrival order per lead only, so they are interleaved from their newest ends
+    (``first``'s newest, ``second``'s newest, ...): each keeps at least its newest half of the window.
+    """
+    newest_first: dict[str, None] = {}
+    for pair in zip_longest(reversed(tokens(first)), reversed(tokens(second))):
+        newest_first.update((key, None) for key in pair if key is not None)
+    return "".join(reversed(list(newest_first)[:DEDUPE_WINDOW]))
+
+
 class RecentMessages:
     """The stored form is one string of concatenated tokens, oldest first."""
 
     def __init__(self, stored: str) -> None:
-        self._tokens = [stored[i : i + TOKEN_LENGTH] for i in range(0, len(stored), TOKEN_LENGTH)]
+        self._tokens = tokens(stored)
         self._seen = set(self._tokens)
 
     def first_time(self, message_id: str) -> bool:

@@ -1,0 +1,199 @@
+"""``leadwire bench``: a realistic synthetic workload through the local pipeline, with DynamoDB
+units counted at the adapters (item sizes, AWS rounding) and priced as DESIGN.md says.
+
+The workload: leads arrive over the period and browse in sessions (a few to a dozen events,
+seconds to minutes apart); some sign up for a trial and call the API, some add to cart and buy,
+some open emails; most anonymous visitors identify at some point (an identify carrying both
+ids, which merges their anonymous history). Events are posted in time order, 100 per request, as
+a busy site's clients would, and the stream is drained after every request, as Lambda polls.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import random
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from leadwire.core.capacity import USD_PER_MILLION_READ_UNITS, USD_PER_MILLION_WRITE_UNITS
+from leadwire.dal.metering import PROCESS_METER
+
+BENCH_START = datetime(2026, 9, 1, tzinfo=UTC)
+WRITE_KEY = "bench-write-key"
+REQUEST_SIZE = 100
+
+_PAGES = ["/", "/pricing", "/docs/quickstart", "/docs/api", "/blog/segmentation", "/features", "/customers"]
+_STEPS = [
+    ("page", 0.55),
+    ("api_call", 0.15),
+    ("email_opened", 0.05),
+    ("email_clicked", 0.02),
+    ("cart_added", 0.03),
+    ("purchase", 0.015),
+    ("trial_signup", 0.02),
+    ("whitepaper_downloaded", 0.02),
+    ("webinar_registered", 0.015),
+    ("demo_requested", 0.01),
+    ("feature_used", 0.12),
+]
+
+
+@dataclass(frozen=True)
+class BenchResult:
+    events: int
+    leads: int
+    seconds: float
+    write_units: float
+    read_units: float
+    lead_writes: float
+    membership_writes: float
+    stream_batches: int
+
+    def to_json(self) -> dict[str, Any]:
+        usd = (
+            self.write_units * USD_PER_MILLION_WRITE_UNITS + self.read_units * USD_PER_MILLION_READ_UNITS
+        ) / 1e6
+        return {
+            "events": self.events,
+            "leads": self.leads,
+            "seconds": round(self.seconds, 2),
+            "events_per_second": round(self.events / self.seconds, 1),
+            "write_units_per_event": round(self.write_units / self.events, 3),
+            "read_units_per_event": round(self.read_units / self.events, 3),
+            "usd_per_million_events": round(usd / self.events * 1e6, 4),
+            "breakdown_write_units_per_event": {
+                "events": round(
+                    (self.write_units - self.lead_writes - self.membership_writes) / self.events, 3
+                ),
+                "lead_state": round(self.lead_writes / self.events, 3),
+                "membership_and_history": round(self.membership_writes / self.events, 3),
+            },
+            "stream_batches": self.stream_batches,
+            "prices": {
+                "usd_per_million_write_units": USD_PER_MILLION_WRITE_UNITS,
+                "usd_per_million_read_units": USD_PER_MILLION_READ_UNITS,
+            },
+        }
+
+
+def _session(rng: random.Random, lead: int, start: datetime, size: int, known: bool) -> list[dict[str, Any]]:
+    anonymous_id = f"anon-{lead}"
+    user_id = f"user-{lead}" if known else None
+    messages: list[dict[str, Any]] = []
+    at = start
+    names, weights = zip(*_STEPS, strict=True)
+    for _ in range(size):
+        at += timedelta(seconds=rng.randint(5, 240))
+        step = rng.choices(names, weights)[0]
+        base: dict[str, Any] = {
+            "anonymousId": anonymous_id,
+            "timestamp": at.isoformat().replace("+00:00", "Z"),
+        }
+        if user_id:
+            base["userId"] = user_id
+        if step == "page":
+            path = rng.choice(_PAGES)
+            messages.append({**base, "type": "page", "name": path, "properties": {"path": path}})
+        else:
+            properties = (
+                {"cart_id": f"cart-{lead}-{rng.randint(1, 3)}", "value": 49} if "cart" in step else {}
+            )
+            messages.append({**base, "type": "track", "event": step, "properties": properties})
+    return messages
+
+
+def generate_workload(events: int, leads: int, days: int = 7, seed: int = 11) -> list[dict[str, Any]]:
+    """``events`` Segment messages from ``leads`` visitors over ``days``, in time order."""
+    rng = random.Random(seed)
+    span = days * 86400
+    per_lead = max(1, events // leads)
+    messages: list[dict[str, Any]] = []
+    for lead in range(leads):
+        first = BENCH_START + timedelta(seconds=rng.randint(0, span * 2 // 3))
+        remaining = per_lead if lead < leads - 1 else events - len(messages)
+        identified_after = rng.randint(1, max(1, remaining)) if rng.random() < 0.6 else None
+        sent = 0
+        session_start = first
+        while sent < remaining:
+            size = min(remaining - sent, rng.randint(3, 12))
+            known = identified_after is not None and sent >= identified_after
+            if identified_after is not None and not known and sent + size >= identified_after:
+                identify_at = session_start + timedelta(seconds=1)
+                messages.append(
+                    {
+                        "type": "identify",
+                        "userId": f"user-{lead}",
+                        "anonymousId": f"anon-{lead}",
+                        "timestamp": identify_at.isoformat().replace("+00:00", "Z"),
+                        "traits": {
+                            "email": f"lead{lead}@example.com",
+                            "company_size": rng.choice([12, 80, 600, 4000]),
+                        },
+                    }
+                )
+                sent += 1
+                size = min(size, remaining - sent)
+                known = True
+            messages.extend(_session(rng, lead, session_start, size, known))
+            sent += size
+            session_start += timedelta(hours=rng.randint(6, 72))
+    for index, message in enumerate(messages):
+        message["messageId"] = f"bench-{seed}-{index}"
+    messages.sort(key=lambda m: str(m["timestamp"]))
+    return messages[:events]
+
+
+def _instant(text: Any) -> datetime:
+    return datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+
+
+def run_bench(events: int, leads: int) -> BenchResult:
+    from leadwire.local.runtime import LocalRuntime
+
+    workload = generate_workload(events, leads)
+    runtime = LocalRuntime({WRITE_KEY: "bench"}, clock_start=BENCH_START)
+    auth = [("authorization", "Basic " + base64.b64encode(f"{WRITE_KEY}:".encode()).decode())]
+    PROCESS_METER.__init__()  # type: ignore[misc]
+    try:
+        started = time.perf_counter()
+        for start in range(0, len(workload), REQUEST_SIZE):
+            request = workload[start : start + REQUEST_SIZE]
+            assert runtime.clock is not None
+            # Live traffic: the clock is where the newest event of the request is.
+            runtime.clock.move_to(_instant(request[-1]["timestamp"]) + timedelta(seconds=1))
+            body = json.dumps({"batch": request}).encode()
+            response = runtime.handle("POST", "/v1/batch", "", auth, body, "127.0.0.1")
+            if response.status != 200:
+                raise RuntimeError(f"ingestion answered {response.status}: {response.body[:200]!r}")
+            runtime.drain()
+        seconds = time.perf_counter() - started
+        consumer = runtime.pump.consumers[0]
+        return BenchResult(
+            events=len(workload),
+            leads=leads,
+            seconds=seconds,
+            write_units=PROCESS_METER.write_units,
+            read_units=PROCESS_METER.read_units,
+            lead_writes=PROCESS_METER.writes_by_kind.get("lead", 0.0),
+            membership_writes=PROCESS_METER.writes_by_kind.get("membership", 0.0),
+            stream_batches=consumer.invocations,
+        )
+    finally:
+        runtime.close()
+
+
+def main(events: int, leads: int, as_json: bool) -> int:
+    result = run_bench(events, leads).to_json()
+    if as_json:
+        print(json.dumps(result))
+        return 0
+    print(f"{result['events']} events from {result['leads']} leads in {result['seconds']} s")
+    print(f"  {result['events_per_second']} events/s through ingestion and segmentation (in-process, moto)")
+    print(f"  write units per event: {result['write_units_per_event']}")
+    print(f"    of which {result['breakdown_write_units_per_event']}")
+    print(f"  read units per event:  {result['read_units_per_event']}")
+    print(f"  DynamoDB cost: ${result['usd_per_million_events']} per million events")
+    return 0

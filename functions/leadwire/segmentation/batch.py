@@ -1,0 +1,48 @@
+"""A stream batch grouped by lead: which records belong to which lead, and which failed."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from leadwire.core.tracking import StoredEvent
+from leadwire.dal.event_items import from_item
+
+
+@dataclass
+class LeadGroups:
+    events: dict[str, list[StoredEvent]] = field(default_factory=lambda: defaultdict(list))
+    sequence_numbers: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    unreadable: list[str] = field(default_factory=list)
+
+
+def group_by_lead(records: list[dict[str, Any]]) -> LeadGroups:
+    groups = LeadGroups()
+    for record in records:
+        sequence_number = record["dynamodb"]["SequenceNumber"]
+        try:
+            event = from_item(record["dynamodb"]["NewImage"])
+        except (KeyError, ValueError):
+            groups.unreadable.append(sequence_number)
+            continue
+        groups.events[event.lead_id].append(event)
+        groups.sequence_numbers[event.lead_id].append(sequence_number)
+    return groups
+
+
+def process_groups(
+    groups: LeadGroups,
+    process: Callable[[str, list[StoredEvent]], object],
+    on_error: Callable[[str, Exception], None],
+) -> set[str]:
+    """Runs ``process`` per lead; returns the sequence numbers of every record of a failed lead."""
+    failed = set(groups.unreadable)
+    for lead_id, events in groups.events.items():
+        try:
+            process(lead_id, events)
+        except Exception as exc:  # one lead's failure must not cost the others
+            on_error(lead_id, exc)
+            failed.update(groups.sequence_numbers[lead_id])
+    return failed

@@ -1,0 +1,51 @@
+"""Where a function gets its definitions: the bundled document plus the admin API's overrides,
+validated, cached for a few seconds per container (a definition change also starts a
+re-evaluation job, so a stale cache cannot leave a lead wrong for long)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from leadwire.config_loader import definitions_of
+from leadwire.core.definitions_doc import SegmentOverride, effective_document
+from leadwire.core.rules import Definitions
+
+
+class OverridePort(Protocol):
+    def overrides(self) -> list[SegmentOverride]: ...
+
+
+class DefinitionsSource:
+    def __init__(
+        self,
+        bundled: dict[str, Any],
+        store: OverridePort,
+        *,
+        cache_seconds: float = 30.0,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._bundled = bundled
+        self._store = store
+        self._cache_seconds = cache_seconds
+        self._monotonic = monotonic
+        self._cached: tuple[float, Definitions, dict[str, Any]] | None = None
+
+    def current(self) -> Definitions:
+        return self._load()[0]
+
+    def document(self) -> dict[str, Any]:
+        return self._load()[1]
+
+    def invalidate(self) -> None:
+        self._cached = None
+
+    def _load(self) -> tuple[Definitions, dict[str, Any]]:
+        now = self._monotonic()
+        if self._cached is not None and now - self._cached[0] < self._cache_seconds:
+            return self._cached[1], self._cached[2]
+        document = effective_document(self._bundled, self._store.overrides())
+        definitions = definitions_of(document)
+        self._cached = (now, definitions, document)
+        return definitions, document

@@ -1,0 +1,256 @@
+"""The segmentation use case: apply a lead's new events, evaluate, record membership changes.
+
+No boto3 here: the lead store and the event history are ports, the clock is a function.
+
+Per lead and stream batch: one state read, events applied in event-time order, memberships
+evaluated after each event at that event's instant (so a flip is recorded when it happened, with
+the event that caused it), time-based flips between events evaluated at their own due instants,
+and one conditional write. A conflicting writer makes the whole lead start again from a reload.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from leadwire.core.leads import LeadRecord, Transition, VersionConflict
+from leadwire.core.rules import (
+    Definitions,
+    Evaluation,
+    LeadEvent,
+    LeadState,
+    MembershipChange,
+    apply_events,
+    diff,
+    evaluate,
+    merge_states,
+    untracked_aggregates,
+)
+from leadwire.core.rules.canonical import short_id
+from leadwire.core.tracking import StoredEvent
+
+TIME_CAUSE = "time"
+MERGE_CAUSE = "merge"
+REEVALUATION_CAUSE = "definitions"
+MAX_FLIPS_PER_ADVANCE = 1000
+# Membership changes per save: bounds the outbox carried in the lead-state item.
+MAX_TRANSITIONS_PER_SAVE = 40
+
+
+class LeadPort(Protocol):
+    def load(self, lead_id: str) -> LeadRecord | None: ...
+
+    def save(self, record: LeadRecord, transitions: list[Transition]) -> LeadRecord: ...
+
+
+class EventHistoryPort(Protocol):
+    def lead_events(self, lead_id: str) -> Iterable[StoredEvent]: ...
+
+
+class LeadUnresolvable(Exception):
+    """A merge chain longer than identity allows (a loop written by hand, say)."""
+
+
+def to_lead_event(event: StoredEvent) -> LeadEvent:
+    return LeadEvent(
+        message_id=event.message_id,
+        type=event.type,
+        event=event.event,
+        timestamp=event.timestamp,
+        properties=event.properties,
+        traits=event.traits,
+    )
+
+
+def definition_versions(definitions: Definitions) -> dict[str, str]:
+    """A short hash per segment: history records which version of a definition decided."""
+    return {
+        segment.id: short_id(segment.model_dump(mode="json", by_alias=True))
+        for segment in definitions.segments
+    }
+
+
+def identity_sources(events: Iterable[StoredEvent]) -> list[str]:
+    """Anonymous ids that these events say belong to their known lead (alias, identify with both)."""
+    sources: list[str] = []
+    for event in events:
+        if event.type == "alias" and event.previous_id:
+            candidate = event.previous_id
+        elif event.type == "identify" and event.user_id and event.anonymous_id:
+            candidate = event.anonymous_id
+        else:
+            continue
+        if candidate != event.lead_id and candidate not in sources:
+            sources.append(candidate)
+    return sources
+
+
+@dataclass
+class Outcome:
+    lead_id: str
+    applied: int = 0
+    transitions: list[Transition] = field(default_factory=list)
+    merged: list[str] = field(default_factory=list)
+    rebuilt: bool = False
+
+
+@dataclass
+class _Work:
+    """A lead being processed: its record, the evaluation instant, changes not yet saved."""
+
+    record: LeadRecord
+    state: LeadState
+    evaluated_at: datetime | None
+    pending: list[Transition] = field(default_factory=list)
+    outcome: Outcome = field(default_factory=lambda: Outcome(lead_id=""))
+
+
+class SegmentationEngine:
+    def __init__(
+        self,
+        leads: LeadPort,
+        history: EventHistoryPort,
+        definitions: Definitions,
+        now: Callable[[], datetime],
+        *,
+        max_attempts: int = 5,
+    ) -> None:
+        self._leads = leads
+        self._history = history
+        self._definitions = definitions
+        self._versions = definition_versions(definitions)
+        self._now = now
+        self._max_attempts = max_attempts
+
+    # -- entry points ----------------------------------------------------------------------------
+    def process(self, lead_id: str, events: list[StoredEvent]) -> Outcome:
+        """Apply ``events`` (all of one lead, any order, duplicates allowed) and save."""
+        return self._retrying(lambda: self._process_once(lead_id, events))
+
+    def advance(self, lead_id: str, cause: str = TIME_CAUSE) -> Outcome:
+        """Re-evaluate a lead with no new events: due time-based flips, or changed definitions."""
+        return self._retrying(lambda: self._process_once(lead_id, [], cause=cause))
+
+    def _retrying(self, attempt: Callable[[], Outcome]) -> Outcome:
+        for _ in range(self._max_attempts - 1):
+            try:
+                return attempt()
+            except VersionConflict:
+                continue
+        return attempt()
+
+    # -- one attempt ---------------------------------------------------------------------------
+    def _process_once(self, lead_id: str, events: list[StoredEvent], cause: str = TIME_CAUSE) -> Outcome:
+        now = self._now()
+        record = self._resolve(lead_id)
+        work = _Work(record=record, state=record.state, evaluated_at=record.evaluated_at)
+        work.outcome.lead_id = record.lead_id
+        for source_id in identity_sources(events):
+            self._merge(work, source_id, now)
+        if untracked_aggregates(work.state, self._definitions):
+            work.state = self._rebuild(work.record, work.state)
+            work.outcome.rebuilt = True
+        for event in sorted(events, key=lambda e: (e.timestamp, e.message_id)):
+            at = min(event.timestamp, now)
+            if work.evaluated_at is not None:
+                at = max(at, work.evaluated_at)
+            self._flips_until(work, at)
+            work.state = apply_events(work.state, [to_lead_event(event)], self._definitions, now=now)
+            self._evaluate_at(work, at, event.message_id)
+            work.outcome.applied += 1
+            if len(work.pending) >= MAX_TRANSITIONS_PER_SAVE:
+                self._save(work, next_flip_at=None)
+        self._flips_until(work, now)
+        final = self._evaluate_at(
+            work, now if work.evaluated_at is None else max(now, work.evaluated_at), cause
+        )
+        self._save(work, next_flip_at=final.next_flip_at)
+        return work.outcome
+
+    def _resolve(self, lead_id: str) -> LeadRecord:
+        """The lead's record, following an anonymous id to the known lead it was merged into."""
+        seen = [lead_id]
+        record = self._leads.load(lead_id)
+        while record is not None and record.merged_into is not None:
+            if record.merged_into in seen or len(seen) > 3:
+                raise LeadUnresolvable(" -> ".join([*seen, record.merged_into]))
+            seen.append(record.merged_into)
+            record = self._leads.load(record.merged_into)
+        return record or LeadRecord.new(seen[-1])
+
+    def _evaluate_at(self, work: _Work, at: datetime, cause: str) -> Evaluation:
+        evaluation = evaluate(work.state, self._definitions, at)
+        before = work.state.memberships
+        for change in diff(before, evaluation):
+            entered_at = change.at if change.kind == "entered" else before[change.segment_id]
+            work.pending.append(
+                Transition(
+                    change=change,
+                    cause=cause,
+                    entered_at=entered_at,
+                    definition_version=self._versions.get(change.segment_id, "removed"),
+                )
+            )
+        work.state = work.state.with_memberships(evaluation.memberships)
+        work.evaluated_at = at
+        return evaluation
+
+    def _flips_until(self, work: _Work, until: datetime) -> None:
+        """Time-based flips due before ``until``, each evaluated and recorded at its own instant."""
+        if work.evaluated_at is None:
+            return
+        for _ in range(MAX_FLIPS_PER_ADVANCE):
+            upcoming = evaluate(work.state, self._definitions, work.evaluated_at).next_flip_at
+            if upcoming is None or upcoming > until:
+                return
+            self._evaluate_at(work, upcoming, TIME_CAUSE)
+
+    def _save(self, work: _Work, next_flip_at: datetime | None) -> None:
+        record = work.record.model_copy(
+            update={"state": work.state, "evaluated_at": work.evaluated_at, "next_flip_at": next_flip_at}
+        )
+        work.record = self._leads.save(record, work.pending)
+        work.outcome.transitions.extend(work.pending)
+        work.pending = []
+
+    # -- identity ------------------------------------------------------------------------------
+    def _merge(self, work: _Work, source_id: str, now: datetime) -> None:
+        """Fold an anonymous lead into the known one, close its memberships, mark it merged."""
+        if source_id == work.record.lead_id:
+            return
+        source = self._leads.load(source_id)
+        if source is None:
+            if source_id not in work.record.aliases:
+                work.record = work.record.model_copy(update={"aliases": [*work.record.aliases, source_id]})
+            return
+        if source.merged_into is not None:
+            return  # merged before (by this lead or, if it says so, another)
+        work.state = merge_states(work.state, source.state, self._definitions)
+        work.record = work.record.model_copy(
+            update={"aliases": sorted({*work.record.aliases, source_id, *source.aliases})}
+        )
+        work.outcome.merged.append(source_id)
+        self._save(work, next_flip_at=work.record.next_flip_at)
+        exits = [
+            Transition(
+                change=MembershipChange(segment_id=segment_id, kind="exited", at=now),
+                cause=f"{MERGE_CAUSE}:{work.record.lead_id}",
+                entered_at=entered_at,
+                definition_version=self._versions.get(segment_id, "removed"),
+            )
+            for segment_id, entered_at in sorted(source.state.memberships.items())
+        ]
+        closed = source.model_copy(
+            update={"merged_into": work.record.lead_id, "state": source.state.with_memberships({})}
+        )
+        self._leads.save(closed, exits)
+
+    def _rebuild(self, record: LeadRecord, state: LeadState) -> LeadState:
+        """Definitions gained aggregates this lead lacks: replay its stored events into new ones."""
+        stored: list[StoredEvent] = []
+        for lead_id in [record.lead_id, *record.aliases]:
+            stored.extend(self._history.lead_events(lead_id))
+        rebuilt = apply_events(LeadState.new(record.lead_id), map(to_lead_event, stored), self._definitions)
+        return rebuilt.with_memberships(state.memberships)

@@ -1,0 +1,205 @@
+"""Config as code, bundled at synth: the functions ship with the definitions they run.
+
+Synth loads the config directory with the loader ``leadwire local`` uses
+(``leadwire.config_loader.load_config_dir``), turns the merged document into the JSON the functions
+will read, and validates exactly that JSON with the core's ``parse_definitions``. A bad definition
+stops synth, naming the file and the path inside it, before anything reaches AWS.
+
+The function code is then staged without Docker: ``functions/leadwire`` minus the local runtime and
+bytecode, plus ``leadwire/bundled_config.json``, in ``<cdk.out>/.lambda-staging/<content hash>/``;
+the Lambda asset is that directory. Functions find the bundle through ``CONFIG_PATH``.
+"""
+
+from __future__ import annotations
+
+import datetime
+import fnmatch
+import hashlib
+import json
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+from leadwire.config_loader import CONFIG_SUFFIXES, ConfigError, load_config_dir
+from leadwire.core.rules import DefinitionError, Problem, parse_definitions
+
+BUNDLED_CONFIG: Final = "leadwire/bundled_config.json"
+LAMBDA_TASK_ROOT: Final = "/var/task"
+CONFIG_PATH: Final = f"{LAMBDA_TASK_ROOT}/{BUNDLED_CONFIG}"
+STAGING_DIR: Final = ".lambda-staging"
+
+# What never ships to Lambda: the local runtime (moto, HTTP server) and build leftovers.
+EXCLUDED_SUBPACKAGES: Final = ("local",)
+EXCLUDED_NAMES: Final = ("__pycache__", "*.pyc", "*.egg-info")
+
+_SEGMENT_PATH: Final = re.compile(r"^segments\[(\d+)\](.*)$", re.DOTALL)
+_SEGMENT_REF: Final = re.compile(r"\bsegments\[(\d+)\]")
+
+
+class ConfigBundleError(ValueError):
+    """The config directory cannot be bundled; the message names each file and problem."""
+
+
+@dataclass(frozen=True)
+class _FileSections:
+    path: Path
+    segments: int
+    scoring: bool
+
+
+def load_bundled_config(directory: Path) -> dict[str, Any]:
+    """The merged config of ``directory`` exactly as the functions will read it, validated."""
+    try:
+        document = load_config_dir(directory)
+    except ConfigError as exc:
+        raise ConfigBundleError(f"config directory {directory}: {exc}") from None
+    bundled: dict[str, Any] = json.loads(_bundle_json(document, directory))
+    try:
+        parse_definitions({key: bundled[key] for key in ("segments", "scoring") if key in bundled})
+    except DefinitionError as exc:
+        raise ConfigBundleError(_describe(directory, exc.problems)) from None
+    return bundled
+
+
+def _bundle_json(document: Mapping[str, Any], directory: Path) -> str:
+    """Compact JSON; YAML dates and timestamps become ISO 8601 strings, anything else is refused."""
+    try:
+        return json.dumps(document, ensure_ascii=False, separators=(",", ":"), default=_iso_date)
+    except TypeError as exc:
+        raise ConfigBundleError(f"config directory {directory}: {exc}") from None
+
+
+def _iso_date(value: object) -> str:
+    if isinstance(value, datetime.date):  # datetime.datetime included
+        return value.isoformat()
+    raise TypeError(f"a {type(value).__name__} value ({value!r}) has no JSON form")
+
+
+def _describe(directory: Path, problems: Sequence[Problem]) -> str:
+    files = _sections_per_file(directory)
+    lines = [
+        f"{_locate(problem['path'], files, directory)}: "
+        + _SEGMENT_REF.sub(lambda ref: _segment_ref(int(ref[1]), files), problem["message"])
+        for problem in problems
+    ]
+    return f"config directory {directory} has invalid definitions:\n  " + "\n  ".join(lines)
+
+
+def _locate(path: str, files: Sequence[_FileSections], directory: Path) -> str:
+    """``segments[7].condition`` of the merged document -> ``<dir>/b.yaml: segments[2].condition``."""
+    match = _SEGMENT_PATH.match(path)
+    if match:
+        found = _segment_origin(int(match[1]), files)
+        if found:
+            sections, index = found
+            return f"{sections.path}: segments[{index}]{match[2]}"
+    if path == "scoring" or path.startswith(("scoring.", "scoring[")):
+        for sections in files:
+            if sections.scoring:
+                return f"{sections.path}: {path}"
+    return f"{directory}: {path}"
+
+
+def _segment_ref(merged_index: int, files: Sequence[_FileSections]) -> str:
+    """A ``segments[i]`` mentioned in a message (e.g. "first at segments[0]") -> ``a.yaml segments[0]``."""
+    found = _segment_origin(merged_index, files)
+    return f"{found[0].path.name} segments[{found[1]}]" if found else f"segments[{merged_index}]"
+
+
+def _segment_origin(merged_index: int, files: Sequence[_FileSections]) -> tuple[_FileSections, int] | None:
+    index = merged_index
+    for sections in files:
+        if index < sections.segments:
+            return sections, index
+        index -= sections.segments
+    return None
+
+
+def _sections_per_file(directory: Path) -> list[_FileSections]:
+    """What each config file contributes to the merge, in merge order.
+
+    Each file goes through ``load_config_dir`` on its own (a scratch directory holding only a link
+    to it), so problems are attributed by the same parser that merged the files. Runs only when
+    validation has already failed.
+    """
+    found = []
+    with tempfile.TemporaryDirectory(prefix="leadwire-config-") as scratch:
+        for path in sorted(p for p in directory.iterdir() if p.suffix in CONFIG_SUFFIXES):
+            link = Path(scratch) / path.name
+            link.symlink_to(path.resolve())
+            document = load_config_dir(Path(scratch))
+            link.unlink()
+            found.append(_FileSections(path, len(document["segments"]), "scoring" in document))
+    return found
+
+
+def stage_function_code(functions_dir: Path, outdir: Path, bundled_config: Mapping[str, Any]) -> Path:
+    """Stage the ``leadwire`` package and its config bundle; returns the directory to use as the asset.
+
+    The directory name is a hash of everything in it, so synthesising twice reuses it and the
+    asset hash changes exactly when the code or the definitions do.
+    """
+    package = functions_dir / "leadwire"
+    files = sorted(_lambda_files(package))
+    config = json.dumps(bundled_config, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    digest = hashlib.sha256()
+    for relative in files:
+        data = (package / relative).read_bytes()
+        digest.update(f"{relative}\0{len(data)}\0".encode())
+        digest.update(data)
+    digest.update(f"{BUNDLED_CONFIG}\0{len(config)}\0".encode())
+    digest.update(config)
+
+    root = outdir / STAGING_DIR
+    target = root / digest.hexdigest()[:32]
+    root.mkdir(parents=True, exist_ok=True)
+    if not target.is_dir():
+        scratch = Path(tempfile.mkdtemp(prefix=".partial-", dir=root))
+        for relative in files:
+            _write(scratch / "leadwire" / relative, (package / relative).read_bytes())
+        _write(scratch / BUNDLED_CONFIG, config)
+        _make_world_readable(scratch)
+        try:
+            scratch.rename(target)
+        except OSError:  # staged concurrently by another synth of the same content
+            shutil.rmtree(scratch)
+    for stale in root.iterdir():
+        if stale != target and not stale.name.startswith(".partial-"):
+            shutil.rmtree(stale, ignore_errors=True)
+    return target
+
+
+def _lambda_files(package: Path) -> Iterator[str]:
+    """Paths (relative to ``package``, POSIX) of every file that ships to Lambda."""
+    for current, dirs, names in os.walk(package):
+        here = Path(current)
+        dirs[:] = sorted(
+            d for d in dirs if not _excluded(d) and not (here == package and d in EXCLUDED_SUBPACKAGES)
+        )
+        for name in names:
+            if not _excluded(name):
+                yield (here / name).relative_to(package).as_posix()
+
+
+def _excluded(name: str) -> bool:
+    return any(fnmatch.fnmatch(name, pattern) for pattern in EXCLUDED_NAMES)
+
+
+def _write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+
+
+def _make_world_readable(root: Path) -> None:
+    # Lambda runs the code as a non-root user: whatever the local umask, it must be able to read it.
+    root.chmod(0o755)
+    for current, dirs, names in os.walk(root):
+        for name in dirs:
+            (Path(current) / name).chmod(0o755)
+        for name in names:
+            (Path(current) / name).chmod(0o644)

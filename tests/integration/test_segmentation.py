@@ -1,0 +1,85 @@
+"""The segmentation Lambda fed by the stream pump from moto's real stream records."""
+
+import json
+
+import pytest
+
+from leadwire.dal.lead_store import LeadStore
+from leadwire.dal.metering import PROCESS_METER
+
+AUTH = [("authorization", "Basic c2FtcGxlLXdyaXRlLWtleTo="), ("content-type", "application/json")]
+
+
+def send(runtime, *messages):
+    response = runtime.handle(
+        "POST", "/v1/batch", "", AUTH, json.dumps({"batch": list(messages)}).encode(), "127.0.0.1"
+    )
+    assert response.status == 200, response.body
+    runtime.drain()
+
+
+def track(user, name, at, **properties):
+    return {"type": "track", "userId": user, "event": name, "timestamp": at, "properties": properties}
+
+
+@pytest.fixture
+def leads(runtime):
+    return LeadStore(runtime.dynamodb, "leadwire-local")
+
+
+def test_events_move_a_lead_into_segments_with_member_and_history_items(runtime, leads):
+    send(
+        runtime,
+        track("u1", "trial_signup", "2026-11-20T10:00:00Z"),
+        track("u1", "demo_requested", "2026-11-20T10:05:00Z"),
+        {
+            "type": "identify",
+            "userId": "u1",
+            "traits": {"company_size": 5000},
+            "timestamp": "2026-11-20T10:06:00Z",
+        },
+    )
+    record = leads.load("u1")
+    assert {"trial-users", "hot-leads", "enterprise-prospects"} <= set(record.state.memberships)
+    members, _ = leads.members("hot-leads", 10, None)
+    assert [m["leadId"] for m in members] == ["u1"]
+    history = {h["segmentId"]: h for h in leads.history("u1")}
+    assert history["trial-users"]["exitedAt"] is None
+    assert history["trial-users"]["enteredAt"] == "2026-11-20T10:00:00.000Z"
+
+
+def test_a_redelivered_event_is_not_applied_twice(runtime, leads):
+    message = {**track("u2", "trial_signup", "2026-11-20T10:00:00Z"), "messageId": "same-id"}
+    send(runtime, message)
+    version = leads.load("u2").version
+    send(runtime, message)  # a resend: AWS emits nothing, moto a MODIFY the filter drops
+    assert leads.load("u2").version == version
+
+
+def test_one_state_read_and_write_per_lead_per_batch(runtime):
+    PROCESS_METER.__init__()
+    send(runtime, *[track("u3", "api_call", f"2026-11-20T10:{m:02d}:00Z") for m in range(20)])
+    # one state item (at most 2 KB) for twenty events, and its outbox cleared once
+    assert PROCESS_METER.writes_by_kind["lead"] <= 4
+
+
+def test_a_failing_lead_does_not_stop_the_others(runtime, leads, monkeypatch):
+    from leadwire.segmentation import engine as engine_module
+
+    original = engine_module.SegmentationEngine.process
+
+    def flaky(self, lead_id, events):
+        if lead_id == "poison":
+            raise RuntimeError("boom")
+        return original(self, lead_id, events)
+
+    monkeypatch.setattr(engine_module.SegmentationEngine, "process", flaky)
+    send(
+        runtime,
+        track("poison", "trial_signup", "2026-11-20T10:00:00Z"),
+        track("ok", "trial_signup", "2026-11-20T10:00:00Z"),
+    )
+    assert leads.load("ok") is not None
+    assert leads.load("poison") is None
+    failures = runtime.sqs.receive_message(QueueUrl=runtime.stream_dlq_url)["Messages"]
+    assert json.loads(failures[0]["Body"])["requestContext"]["condition"] == "RetryAttemptsExhausted"
