@@ -22,8 +22,6 @@ from tests.infrastructure.infra_template import (
 )
 
 ENGINE_ACTIONS = {
-    "dynamodb:BatchWriteItem",
-    "dynamodb:ConditionCheckItem",
     "dynamodb:DeleteItem",
     "dynamodb:GetItem",
     "dynamodb:PutItem",
