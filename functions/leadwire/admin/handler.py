@@ -1,26 +1,59 @@
-"""Admin API Lambda (IAM-authorised in AWS, open on loopback locally)."""
+"""Admin API Lambda (IAM-authorised in AWS, open on loopback locally): routes only.
+
+Each route parses into a model, makes one call into ``segments`` or ``leads``, and returns a
+model; domain errors become ``{"error": {"code", "message", "details"}}`` in ``api_errors``.
+"""
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Annotated, Any
 
-import boto3
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from leadwire.admin.lead_events import EventsPage, events_page
+from leadwire import clock
+from leadwire.admin.lead_events import EventsPage
+from leadwire.admin.leads import LeadAdmin
+from leadwire.admin.models import (
+    HistoryPage,
+    JobView,
+    LeadView,
+    MembersPage,
+    SegmentChange,
+    SegmentDefinition,
+    SegmentList,
+    SegmentView,
+)
+from leadwire.admin.openapi import invalid_request_body, responses, without_422
+from leadwire.admin.segments import SegmentAdmin
 from leadwire.api_errors import json_response, register_error_handlers
-from leadwire.dal.event_store import EventStore
+from leadwire.core.jobs import Job, JobNotFound
 from leadwire.observability import logger, metrics
-from leadwire.settings import admin_settings
+from leadwire.segmentation import wiring
+from leadwire.segmentation.jobs import start_job
+
+SegmentId = Annotated[str, Path(min_length=1, max_length=128)]
+LeadId = Annotated[str, Path(min_length=1, max_length=256)]
+Limit = Annotated[int, Query(ge=1, le=1000)]
+Cursor = Annotated[str | None, Query(max_length=1024)]
+JOB_HEADER = "X-Leadwire-Job"
 
 
-@cache
-def event_store() -> EventStore:
-    return EventStore(boto3.client("dynamodb"), admin_settings().table_name)
+def _launch_job(reason: str) -> Job:
+    return start_job(wiring.job_store(), wiring.job_starter(), reason, clock.now())
+
+
+def segment_admin() -> SegmentAdmin:
+    return SegmentAdmin(wiring.definitions_source(), wiring.definition_store(), _launch_job)
+
+
+def lead_admin() -> LeadAdmin:
+    return LeadAdmin(
+        wiring.lead_store(), wiring.event_store(), lambda: wiring.definitions_source().current(), clock.now
+    )
 
 
 app = APIGatewayHttpResolver(enable_validation=True)
@@ -29,32 +62,101 @@ register_error_handlers(app)
 
 @app.exception_handler(RequestValidationError)
 def _invalid_request(error: RequestValidationError) -> Response:
-    problems = [
-        {
-            "field": ".".join(str(p) for p in e.get("loc", ()) if p not in ("query", "path", "body")),
-            "message": e["msg"],
-        }
-        for e in error.errors()
-    ]
-    message = "; ".join(f"{p['field']}: {p['message']}" for p in problems)
-    return json_response(400, {"error": {"code": "invalid_request", "message": message, "details": problems}})
+    return json_response(400, invalid_request_body(error))
 
 
-@app.get("/leads/<lead_id>/events")
-def get_lead_events(
-    lead_id: str,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    cursor: Annotated[str | None, Query(max_length=1024)] = None,
-) -> EventsPage:
-    return events_page(lead_id, event_store().lead_events(lead_id), limit=limit, cursor=cursor)
+# -- segments ----------------------------------------------------------------------------------
+@app.get("/segments", tags=["segments"], responses=responses(200, "Every live segment"))
+def list_segments() -> SegmentList:
+    return SegmentList(segments=segment_admin().list())
 
 
-@app.get("/openapi.json")
-def openapi_document() -> Response:
-    return Response(status_code=200, content_type="application/json", body=app.get_openapi_json_schema())
+@app.post(
+    "/segments",
+    tags=["segments"],
+    status_code=201,
+    responses=responses(201, "Created; the job re-evaluates every lead", 400, 409),
+)
+def create_segment(segment: Annotated[SegmentDefinition, Body()]) -> SegmentChange:
+    return segment_admin().create(segment.document())
+
+
+@app.get("/segments/<segment_id>", tags=["segments"], responses=responses(200, "The segment", 404))
+def get_segment(segment_id: SegmentId) -> SegmentView:
+    return segment_admin().get(segment_id)
+
+
+@app.put(
+    "/segments/<segment_id>",
+    tags=["segments"],
+    responses=responses(200, "Replaced; the job re-evaluates every lead", 400, 404, 409),
+)
+def replace_segment(segment_id: SegmentId, segment: Annotated[SegmentDefinition, Body()]) -> SegmentChange:
+    return segment_admin().replace(segment_id, segment.document(), segment.version)
+
+
+@app.delete(
+    "/segments/<segment_id>",
+    tags=["segments"],
+    responses=responses(204, f"Deleted; members exit as the job in {JOB_HEADER} runs", 404, 409),
+)
+def delete_segment(segment_id: SegmentId) -> Response[None]:
+    job = segment_admin().delete(segment_id)
+    return Response(status_code=204, body=None, headers={JOB_HEADER: job.job_id})
+
+
+@app.get(
+    "/segments/<segment_id>/members",
+    tags=["segments"],
+    responses=responses(200, "A page of members; pass cursor for the next", 400, 404),
+)
+def list_members(segment_id: SegmentId, limit: Limit = 100, cursor: Cursor = None) -> MembersPage:
+    segment_admin().get(segment_id)
+    return lead_admin().members(segment_id, limit=limit, cursor=cursor)
+
+
+# -- leads -------------------------------------------------------------------------------------
+@app.get("/leads/<lead_id>", tags=["leads"], responses=responses(200, "The lead, merges resolved", 404))
+def get_lead(lead_id: LeadId) -> LeadView:
+    return lead_admin().lead(lead_id)
+
+
+@app.get(
+    "/leads/<lead_id>/events",
+    tags=["leads"],
+    responses=responses(200, "The lead's and its aliases' events, oldest first", 400, 404),
+)
+def get_lead_events(lead_id: LeadId, limit: Limit = 100, cursor: Cursor = None) -> EventsPage:
+    return lead_admin().events(lead_id, limit=limit, cursor=cursor)
+
+
+@app.get(
+    "/leads/<lead_id>/history",
+    tags=["leads"],
+    responses=responses(200, "Membership intervals of the lead and its aliases", 404),
+)
+def get_lead_history(lead_id: LeadId) -> HistoryPage:
+    return lead_admin().history(lead_id)
+
+
+# -- jobs --------------------------------------------------------------------------------------
+@app.get("/jobs/<job_id>", tags=["jobs"], responses=responses(200, "The job's progress", 404))
+def get_job(job_id: Annotated[str, Path(min_length=1, max_length=128)]) -> JobView:
+    job = wiring.job_store().get(job_id)
+    if job is None:
+        raise JobNotFound(f"no job {job_id!r}", {"jobId": job_id})
+    return JobView.of(job)
+
+
+@app.get("/openapi.json", include_in_schema=False)
+def openapi_document() -> Response[str]:
+    return Response(
+        status_code=200, content_type="application/json", body=without_422(app.get_openapi_json_schema())
+    )
 
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    metrics.add_metric(name="AdminRequests", unit=MetricUnit.Count, value=1)
     return app.resolve(event, context)

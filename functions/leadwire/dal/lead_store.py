@@ -151,6 +151,9 @@ class LeadStore:
                 opened.add(sk)
             else:
                 closing = {
+                    "lead": {"S": lead_id},
+                    "seg": {"S": change.segment_id},
+                    "in": {"S": iso(transition.entered_at)},
                     "out": {"S": iso(change.at)},
                     "outCause": {"S": transition.cause},
                     "cidOut": {"S": change_id(lead_id, transition)},

@@ -1,5 +1,6 @@
-"""``make demo``: replay the bundled demo sessions through ``leadwire local`` over HTTP and tell
-what happened."""
+"""``make demo``: replay the bundled demo sessions through ``leadwire local`` over HTTP, day by
+day on the simulated clock, and tell what happened: what was stored, what it cost, and who
+entered and left which segment."""
 
 from __future__ import annotations
 
@@ -8,36 +9,50 @@ import json
 import threading
 import time
 import urllib.request
-from collections import Counter
+from collections import Counter, defaultdict
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from leadwire.dal.metering import PROCESS_METER
+from leadwire.local.demo_data import DEMO_START
 
 DEMO_FILE = Path(__file__).resolve().parents[3] / "events_samples" / "demo" / "sessions.jsonl"
 WRITE_KEY = "demo-write-key"
 BATCH_SIZE = 100
 
 
-def _post(url: str, body: dict[str, Any]) -> dict[str, Any]:
-    auth = base64.b64encode(f"{WRITE_KEY}:".encode()).decode()
-    request = urllib.request.Request(
-        url,
-        data=json.dumps(body).encode(),
-        method="POST",
-        headers={"Content-Type": "application/json", "Authorization": f"Basic {auth}"},
-    )
-    with urllib.request.urlopen(request, timeout=60) as response:
-        result: dict[str, Any] = json.loads(response.read())
-        return result
+class _Client:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._auth = "Basic " + base64.b64encode(f"{WRITE_KEY}:".encode()).decode()
+
+    def call(self, method: str, path: str, body: Any = None) -> Any:
+        request = urllib.request.Request(
+            self.url + path,
+            data=None if body is None else json.dumps(body).encode(),
+            method=method,
+            headers={"Content-Type": "application/json", "Authorization": self._auth},
+        )
+        with urllib.request.urlopen(request, timeout=120) as response:
+            raw = response.read()
+            return json.loads(raw) if raw else None
 
 
 def _load(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
-def _lead_of(message: dict[str, Any]) -> str:
-    return str(message.get("userId") or message.get("anonymousId"))
+def _instant(message: dict[str, Any]) -> datetime:
+    return datetime.fromisoformat(str(message["timestamp"]).replace("Z", "+00:00"))
+
+
+def _by_day(messages: list[dict[str, Any]]) -> dict[datetime, list[dict[str, Any]]]:
+    days: dict[datetime, list[dict[str, Any]]] = defaultdict(list)
+    for message in messages:
+        moment = _instant(message)
+        days[moment.replace(hour=0, minute=0, second=0, microsecond=0)].append(message)
+    return dict(sorted(days.items()))
 
 
 def run_demo(data: Path | None = None) -> int:
@@ -45,24 +60,33 @@ def run_demo(data: Path | None = None) -> int:
     from leadwire.local.server import LocalServer
 
     messages = _load(data or DEMO_FILE)
-    runtime = LocalRuntime({WRITE_KEY: "demo"})
+    days = _by_day(messages)
+    first_day = min(days, default=DEMO_START)
+    runtime = LocalRuntime({WRITE_KEY: "demo"}, clock_start=first_day)
     server = LocalServer(runtime, port=0)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_address[1]}"
+    client = _Client(f"http://127.0.0.1:{server.server_address[1]}")
     try:
-        print(f"leadwire local on {url} (moto, in-process)")
-        print(f"Replaying {len(messages)} Segment messages from {len(set(map(_lead_of, messages)))} visitors")
+        print(f"leadwire local on {client.url} (moto, in-process), simulated clock from {first_day:%Y-%m-%d}")
+        print(f"Replaying {len(messages)} Segment messages over {len(days)} days, one day at a time")
         started = time.perf_counter()
         accepted = rejected = 0
-        for start in range(0, len(messages), BATCH_SIZE):
-            reply = _post(f"{url}/v1/batch", {"batch": messages[start : start + BATCH_SIZE]})
-            accepted += reply["accepted"]
-            rejected += len(reply.get("rejected", []))
+        for day, todays in days.items():
+            # The clock runs through the day (sweeps and timers fire on the way), then the day's
+            # events arrive and are processed, each at its own instant.
+            client.call("POST", "/_local/clock", {"to": (day + timedelta(days=1)).isoformat()})
+            for start in range(0, len(todays), BATCH_SIZE):
+                reply = client.call("POST", "/v1/batch", {"batch": todays[start : start + BATCH_SIZE]})
+                accepted += reply["accepted"]
+                rejected += len(reply.get("rejected", []))
+            client.call("POST", "/_local/drain")
         elapsed = time.perf_counter() - started
-        units_before_resend = PROCESS_METER.write_units
-        resent = _post(f"{url}/v1/batch", {"batch": messages[:BATCH_SIZE]})
-        runtime.drain()
-        _report(runtime, messages, accepted, rejected, elapsed, units_before_resend, resent["accepted"])
+        units = (PROCESS_METER.write_units, PROCESS_METER.read_units)
+        resent = client.call("POST", "/v1/batch", {"batch": messages[:BATCH_SIZE]})["accepted"]
+        client.call("POST", "/_local/drain")
+        _report_ingestion(runtime, accepted, rejected, elapsed, units, resent)
+        _report_segments(runtime, client)
+        _report_story(client, messages)
     finally:
         server.shutdown()
         server.server_close()
@@ -70,32 +94,51 @@ def run_demo(data: Path | None = None) -> int:
     return 0
 
 
-def _report(
-    runtime: Any,
-    messages: list[dict[str, Any]],
-    accepted: int,
-    rejected: int,
-    elapsed: float,
-    units: float,
-    resent: int,
-) -> None:
-    items = [
+def _items(runtime: Any, prefix: str) -> list[dict[str, Any]]:
+    return [
         item
         for page in runtime.dynamodb.get_paginator("scan").paginate(TableName="leadwire-local")
         for item in page["Items"]
-        if item["sk"]["S"].startswith("EVT#")
+        if item["sk"]["S"].startswith(prefix)
     ]
+
+
+def _report_ingestion(
+    runtime: Any, accepted: int, rejected: int, elapsed: float, units: tuple[float, float], resent: int
+) -> None:
+    events = _items(runtime, "EVT#")
+    print(f"\nIngestion: accepted {accepted}, rejected {rejected}, in {elapsed:.1f} s with segmentation")
+    print(f"  stored {len(events)} event items; resending a batch of {resent} stored nothing new")
     print(
-        f"  accepted {accepted}, rejected {rejected}, in {elapsed:.1f} s ({accepted / elapsed:.0f} events/s)"
+        f"  DynamoDB: {units[0] / max(accepted, 1):.2f} write units and {units[1] / max(accepted, 1):.2f} "
+        "read units per event (events, lead state, memberships, history)"
     )
-    print(f"  stored {len(items)} event items for {len({i['pk']['S'] for i in items})} leads")
-    print(f"  resent the first batch of {resent}: still {len(items)} items (deduplicated by messageId)")
-    print(f"  write units: {units:.0f} ({units / max(accepted, 1):.2f} per stored event)")
-    kinds = Counter(i.get("e", i["t"])["S"] for i in items)
-    print("  events by name:")
-    for name, count in kinds.most_common():
-        print(f"    {count:6d}  {name}")
-    sample = _lead_of(next(m for m in messages if m.get("type") == "identify"))
-    print("Try it yourself:")
+
+
+def _report_segments(runtime: Any, client: _Client) -> None:
+    history = _items(runtime, "HIST#")
+    entered = Counter(item["seg"]["S"] for item in history)
+    exited = Counter(item["seg"]["S"] for item in history if "out" in item)
+    print(f"\nSegments at {client.call('POST', '/_local/drain')['now'][:10]}:")
+    print(f"  {'segment':28s} {'entered':>8s} {'left':>6s} {'members':>8s}  e.g.")
+    for segment in client.call("GET", "/segments")["segments"]:
+        members = client.call("GET", f"/segments/{segment['id']}/members?limit=1000")["members"]
+        sample = ", ".join(m["leadId"] for m in members[:3])
+        print(
+            f"  {segment['id']:28s} {entered[segment['id']]:8d} {exited[segment['id']]:6d} "
+            f"{len(members):8d}  {sample}"
+        )
+
+
+def _report_story(client: _Client, messages: list[dict[str, Any]]) -> None:
+    known = next(m for m in messages if m.get("type") == "identify" and m.get("anonymousId"))
+    lead = client.call("GET", f"/leads/{known['anonymousId']}")
+    print(f"\nOne lead: anonymous visitor {known['anonymousId']} identified as {lead['leadId']}")
+    print(f"  score {lead['score']:.1f} ({lead['band']}), highest {lead['maxScore']:.1f}")
+    print(f"  segments now: {', '.join(lead['segments'])}")
+    for interval in client.call("GET", f"/leads/{lead['leadId']}/history")["history"][:12]:
+        left = interval["exitedAt"] or "still a member"
+        print(f"  {interval['segmentId']:26s} {interval['enteredAt'][:16]} -> {left[:16]}")
+    print("\nTry it yourself:")
     print(f"  .venv/bin/leadwire local --port 8787 --write-key {WRITE_KEY}")
-    print(f"  curl -s http://127.0.0.1:8787/leads/{sample}/events")
+    print("  curl -s http://127.0.0.1:8787/segments/hot-leads/members")

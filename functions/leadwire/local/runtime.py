@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 import threading
 from collections.abc import Callable, Iterable
 from datetime import datetime
@@ -20,14 +21,16 @@ from botocore.config import Config
 from moto import mock_aws
 
 from leadwire import clock, schema
+from leadwire.config_loader import definitions_of, load_config_dir
 from leadwire.core.errors import InvalidRequest, LeadwireError
 from leadwire.local.apigw import HttpResponse, from_http_api_response, to_http_api_event
 from leadwire.local.lambda_context import LocalLambdaContext
 from leadwire.local.sim_clock import SimulatedClock
-from leadwire.local.stream_pump import StreamPump
+from leadwire.local.stream_pump import StreamConsumer, StreamPump
 from leadwire.observability import metrics
 from leadwire.settings import hash_write_key
 
+DEFAULT_CONFIG = Path(__file__).resolve().parents[3] / "config" / "default"
 REGION = "us-east-1"
 TABLE_NAME = "leadwire-local"
 STREAM_DLQ_NAME = "leadwire-local-stream-failures"
@@ -54,8 +57,13 @@ class LocalRuntime:
         clock_start: datetime | None = None,
     ) -> None:
         """``write_keys`` maps each write key to its source name."""
-        self.config_dir = config_dir
-        self._environment(write_keys)
+        self.config_dir = config_dir or DEFAULT_CONFIG
+        self._workdir = tempfile.TemporaryDirectory(prefix="leadwire-local-")
+        config_path = Path(self._workdir.name) / "bundled_config.json"
+        document = load_config_dir(self.config_dir)
+        definitions_of(document)  # refuse to start on an invalid config, with the problem paths
+        config_path.write_text(json.dumps(document))
+        self._environment(write_keys, config_path)
         self._mock = mock_aws()
         self._mock.start()
         self.clock = SimulatedClock(clock_start) if clock_start else None
@@ -70,10 +78,22 @@ class LocalRuntime:
         self.sqs = boto3.client("sqs", region_name=REGION)
         self.stream_dlq_url = self.sqs.create_queue(QueueName=STREAM_DLQ_NAME)["QueueUrl"]
         self.pump = StreamPump(streams, stream_arn)
-        self._ingestion, self._admin = self._load_handlers()
+        self._ingestion, self._admin, segmentation = self._load_handlers()
+        # The same settings as the event source mapping in the stack (infra/).
+        self.pump.add_consumer(
+            StreamConsumer(
+                name="leadwire-segmentation",
+                handler=segmentation,
+                batch_size=100,
+                filters=[schema.EVENT_INSERT_FILTER],
+                max_retries=5,
+                bisect_on_error=True,
+                on_failure=self.send_to_stream_dlq,
+            )
+        )
 
     @staticmethod
-    def _environment(write_keys: dict[str, str]) -> None:
+    def _environment(write_keys: dict[str, str], config_path: Path) -> None:
         os.environ.update(
             {
                 "AWS_DEFAULT_REGION": REGION,
@@ -81,6 +101,8 @@ class LocalRuntime:
                 "AWS_SECRET_ACCESS_KEY": "local",
                 "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
                 "TABLE_NAME": TABLE_NAME,
+                "CONFIG_PATH": str(config_path),
+                "DEFINITIONS_CACHE_SECONDS": "0",
                 "WRITE_KEY_HASHES": json.dumps(
                     {hash_write_key(k): source for k, source in write_keys.items()}
                 ),
@@ -92,21 +114,24 @@ class LocalRuntime:
         os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
 
     @staticmethod
-    def _load_handlers() -> tuple[LambdaHandler, LambdaHandler]:
+    def _load_handlers() -> tuple[LambdaHandler, LambdaHandler, LambdaHandler]:
         """Import the handlers after the environment is set, and drop any state from a previous runtime."""
         from leadwire import settings
         from leadwire.admin import handler as admin
         from leadwire.ingestion import handler as ingestion
+        from leadwire.segmentation import handler as segmentation
+        from leadwire.segmentation import wiring
 
-        settings.ingestion_settings.cache_clear()
-        settings.admin_settings.cache_clear()
+        for cached in (settings.ingestion_settings, settings.admin_settings, settings.engine_settings):
+            cached.cache_clear()
         ingestion.ingestion_service.cache_clear()
-        admin.event_store.cache_clear()
-        return ingestion.lambda_handler, admin.lambda_handler
+        wiring.reset()
+        return ingestion.lambda_handler, admin.lambda_handler, segmentation.lambda_handler
 
     def close(self) -> None:
         clock.use(None)
         self._mock.stop()
+        self._workdir.cleanup()
 
     # -- HTTP -------------------------------------------------------------------------------
     def handle(
@@ -153,9 +178,12 @@ class LocalRuntime:
     # -- work -------------------------------------------------------------------------------
     def drain(self) -> dict[str, Any]:
         """Process all pending work (stream records now; sweeps and timers as they are added)."""
+        from leadwire.segmentation import wiring
+
         with self.lock:
             delivered = self.pump.drain()
-            return {"drained": True, "streamRecords": delivered, "now": clock.now().isoformat()}
+            jobs = wiring.run_local_jobs()  # re-evaluation jobs that definition changes started
+            return {"drained": True, "streamRecords": delivered, "jobs": jobs, "now": clock.now().isoformat()}
 
     def move_clock(self, body: bytes) -> dict[str, Any]:
         if self.clock is None:

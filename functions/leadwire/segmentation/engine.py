@@ -72,19 +72,32 @@ def definition_versions(definitions: Definitions) -> dict[str, str]:
     }
 
 
-def identity_sources(events: Iterable[StoredEvent]) -> list[str]:
-    """Anonymous ids that these events say belong to their known lead (alias, identify with both)."""
-    sources: list[str] = []
-    for event in events:
+def identity_sources(events: Iterable[StoredEvent]) -> list[tuple[str, datetime]]:
+    """Anonymous ids that these events say belong to their known lead (alias, identify with both),
+    each with the instant it was first said."""
+    sources: dict[str, datetime] = {}
+    for event in sorted(events, key=lambda e: e.timestamp):
         if event.type == "alias" and event.previous_id:
             candidate = event.previous_id
         elif event.type == "identify" and event.user_id and event.anonymous_id:
             candidate = event.anonymous_id
         else:
             continue
-        if candidate != event.lead_id and candidate not in sources:
-            sources.append(candidate)
-    return sources
+        if candidate != event.lead_id:
+            sources.setdefault(candidate, event.timestamp)
+    return list(sources.items())
+
+
+def without_instant_intervals(transitions: list[Transition]) -> list[Transition]:
+    """Drop intervals opened and closed at the same instant within one save: noise, not history.
+    (An interval opened in an earlier save is always closed, whatever its length.)"""
+    opened = {(t.change.segment_id, t.entered_at) for t in transitions if t.change.kind == "entered"}
+    instant = {
+        (t.change.segment_id, t.entered_at)
+        for t in transitions
+        if t.change.kind == "exited" and t.change.at == t.entered_at
+    } & opened
+    return [t for t in transitions if (t.change.segment_id, t.entered_at) not in instant]
 
 
 @dataclass
@@ -147,8 +160,8 @@ class SegmentationEngine:
         record = self._resolve(lead_id)
         work = _Work(record=record, state=record.state, evaluated_at=record.evaluated_at)
         work.outcome.lead_id = record.lead_id
-        for source_id in identity_sources(events):
-            self._merge(work, source_id, now)
+        for source_id, said_at in identity_sources(events):
+            self._merge(work, source_id, min(said_at, now))
         if untracked_aggregates(work.state, self._definitions):
             work.state = self._rebuild(work.record, work.state)
             work.outcome.rebuilt = True
@@ -184,6 +197,8 @@ class SegmentationEngine:
         evaluation = evaluate(work.state, self._definitions, at)
         before = work.state.memberships
         for change in diff(before, evaluation):
+            # The lead state keeps membership instants in whole seconds; so do history keys.
+            change = change.model_copy(update={"at": change.at.replace(microsecond=0)})
             entered_at = change.at if change.kind == "entered" else before[change.segment_id]
             work.pending.append(
                 Transition(
@@ -211,12 +226,13 @@ class SegmentationEngine:
         record = work.record.model_copy(
             update={"state": work.state, "evaluated_at": work.evaluated_at, "next_flip_at": next_flip_at}
         )
+        work.pending = without_instant_intervals(work.pending)
         work.record = self._leads.save(record, work.pending)
         work.outcome.transitions.extend(work.pending)
         work.pending = []
 
     # -- identity ------------------------------------------------------------------------------
-    def _merge(self, work: _Work, source_id: str, now: datetime) -> None:
+    def _merge(self, work: _Work, source_id: str, at: datetime) -> None:
         """Fold an anonymous lead into the known one, close its memberships, mark it merged."""
         if source_id == work.record.lead_id:
             return
@@ -235,7 +251,9 @@ class SegmentationEngine:
         self._save(work, next_flip_at=work.record.next_flip_at)
         exits = [
             Transition(
-                change=MembershipChange(segment_id=segment_id, kind="exited", at=now),
+                change=MembershipChange(
+                    segment_id=segment_id, kind="exited", at=max(at.replace(microsecond=0), entered_at)
+                ),
                 cause=f"{MERGE_CAUSE}:{work.record.lead_id}",
                 entered_at=entered_at,
                 definition_version=self._versions.get(segment_id, "removed"),

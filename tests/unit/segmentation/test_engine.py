@@ -92,8 +92,8 @@ def test_hysteresis_keeps_a_hot_lead_until_the_exit_condition(engine, leads, def
 @pytest.mark.parametrize(
     ("kwargs", "expected"),
     [
-        ({"type": "alias", "previous_id": "anon-1"}, ["anon-1"]),
-        ({"type": "identify", "anonymous_id": "anon-2", "user_id": "u1"}, ["anon-2"]),
+        ({"type": "alias", "previous_id": "anon-1"}, [("anon-1", T0)]),
+        ({"type": "identify", "anonymous_id": "anon-2", "user_id": "u1"}, [("anon-2", T0)]),
         ({"type": "identify", "user_id": "u1"}, []),
     ],
 )
@@ -163,3 +163,29 @@ def test_new_definitions_rebuild_aggregates_from_stored_events(leads, history, d
     outcome = SegmentationEngine(leads, history, widened, clock).advance("u1", cause="definitions")
     assert outcome.rebuilt
     assert "webinar" in leads.records["u1"].state.memberships
+
+
+def _transition(segment, kind, entered, at):
+    from leadwire.core.leads import Transition
+    from leadwire.core.rules import MembershipChange
+
+    return Transition(
+        change=MembershipChange(segment_id=segment, kind=kind, at=at),
+        cause="m",
+        entered_at=entered,
+        definition_version="v",
+    )
+
+
+def test_an_interval_opened_and_closed_at_one_instant_is_not_history():
+    from leadwire.segmentation.engine import without_instant_intervals
+
+    pair = [_transition("warm", "entered", T0, T0), _transition("warm", "exited", T0, T0)]
+    assert without_instant_intervals(pair) == []
+
+
+def test_an_interval_opened_in_an_earlier_save_is_always_closed():
+    from leadwire.segmentation.engine import without_instant_intervals
+
+    exit_only = [_transition("warm", "exited", T0, T0)]
+    assert without_instant_intervals(exit_only) == exit_only

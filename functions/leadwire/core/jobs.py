@@ -1,0 +1,50 @@
+"""A re-evaluation job: every lead evaluated again after the definitions changed.
+
+The job item is the whole truth about a run: where it is (shard and cursor), what it did, and a
+``version`` that every progress write checks, so a second runner of the same job (an async
+invocation delivered twice) stops at its first write instead of doing the work again.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from leadwire.core.errors import LeadwireError
+
+JobStatus = Literal["pending", "running", "done", "failed"]
+MAX_FAILED_LEADS_KEPT = 20
+
+
+class Job(BaseModel):
+    job_id: str
+    status: JobStatus = "pending"
+    reason: str = ""  # what changed, e.g. "segment hot-leads replaced"
+    shard: int = 0  # the leads-index shard being paged (0 .. LEAD_SHARDS - 1)
+    cursor: str | None = None  # the last lead id done within ``shard``
+    leads_done: int = 0
+    leads_skipped: int = 0  # anonymous leads merged into a known one
+    changes: int = 0  # membership changes (entries plus exits)
+    failures: int = 0
+    failed_leads: list[str] = Field(default_factory=list)  # the first few, for the operator
+    error: str | None = None
+    created_at: datetime
+    started_at: datetime | None = None
+    updated_at: datetime
+    finished_at: datetime | None = None
+    version: int = 0  # 0: not stored yet
+
+    @property
+    def finished(self) -> bool:
+        return self.status in ("done", "failed")
+
+
+class JobNotFound(LeadwireError):
+    status = 404
+    code = "not_found"
+
+
+class JobConflict(Exception):
+    """Another runner wrote the job since it was read: this runner stops."""

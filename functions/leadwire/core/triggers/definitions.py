@@ -1,0 +1,403 @@
+"""Triggers as code: the models, and ``parse_triggers`` that refuses bad ones with exact paths.
+
+A ``Trigger`` is only ever built valid: the shape rules that span fields (``wait`` xor ``delay``,
+``actions`` xor ``variants``, unique variant names, ``match`` only where there is an ``on``
+event to read it from) live in the model. ``parse_triggers`` adds what needs the whole list or
+the world around it: unique trigger ids, known segments, and ``emit_event`` loops.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from datetime import time, timedelta
+from functools import cached_property
+from typing import Annotated, Any, ClassVar, Literal
+from urllib.parse import urlsplit
+
+from pydantic import (
+    BeforeValidator,
+    Discriminator,
+    Field,
+    PlainSerializer,
+    StrictBool,
+    Tag,
+    ValidationError,
+    WithJsonSchema,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from leadwire.core.rules.comparisons import Number, StrictModel, holds
+from leadwire.core.rules.conditions import (
+    NODE_TAG_PREFIX,
+    Condition,
+    EventFilter,
+    EventName,
+    PropertyPath,
+    SegmentId,
+)
+from leadwire.core.rules.durations import Duration
+from leadwire.core.rules.lookup import lookup
+from leadwire.core.triggers.errors import SHAPE_ERROR, TriggerDefinitionError, trigger_problems
+
+DEFAULT_HORIZON = timedelta(days=2)
+DEFAULT_ANNIVERSARY_AT = time(9, 0)
+DEFAULT_TIME_ZONE_TRAIT = "timezone"
+
+TriggerId = SegmentId
+TemplateId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]  # SES template names
+VariantName = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
+PositiveNumber = Annotated[Number, Field(gt=0)]
+Percent = Annotated[Number, Field(ge=0, lt=100)]
+OnKind = Literal["enter", "exit", "event", "anniversary"]
+
+_CLOCK_TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+_SECRET_REFERENCE = re.compile(
+    r"^(?:env:[A-Za-z_][A-Za-z0-9_]*"
+    r"|ssm:/[A-Za-z0-9_.\-/]+"
+    r"|arn:aws(?:-[a-z]+)*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+)$"
+)
+_MAX_URL_LENGTH = 2048
+
+
+# -- value types ------------------------------------------------------------------------------
+
+
+def _clock_time(value: Any) -> time:
+    if isinstance(value, time):
+        return value.replace(second=0, microsecond=0, tzinfo=None)
+    match = _CLOCK_TIME.match(value) if isinstance(value, str) else None
+    if match is None:
+        raise PydanticCustomError(
+            "clock_time", "{value} is not a 24-hour time HH:MM such as 09:00 or 17:30", {"value": repr(value)}
+        )
+    return time(int(match[1]), int(match[2]))
+
+
+ClockTime = Annotated[
+    time,
+    BeforeValidator(_clock_time),
+    PlainSerializer(lambda value: value.strftime("%H:%M"), return_type=str),
+    WithJsonSchema({"type": "string", "pattern": _CLOCK_TIME.pattern}),
+]
+"""``"09:00"``: a local wall-clock time, 24-hour, minutes precision."""
+
+
+def _url(value: Any) -> str:
+    if not isinstance(value, str) or len(value) > _MAX_URL_LENGTH:
+        raise PydanticCustomError("url", "a URL is text of at most 2048 characters")
+    try:
+        parts = urlsplit(value)
+        host = parts.hostname
+    except ValueError:
+        host = None
+    if parts.scheme not in {"http", "https"} or not host:
+        raise PydanticCustomError("url", "'{url}' is not an http or https URL", {"url": value})
+    if parts.username is not None or parts.password is not None:
+        raise PydanticCustomError(
+            "url", "a webhook URL must not carry credentials; sign with 'secret' instead"
+        )
+    return value
+
+
+Url = Annotated[str, BeforeValidator(_url)]
+
+
+def _secret_reference(value: Any) -> str:
+    if isinstance(value, str) and _SECRET_REFERENCE.match(value):
+        return value
+    raise PydanticCustomError(
+        "secret_reference",
+        "a secret is a reference, never the secret itself: env:NAME, ssm:/parameter/path "
+        "or arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME",
+    )
+
+
+SecretReference = Annotated[str, BeforeValidator(_secret_reference)]
+
+
+# -- on ---------------------------------------------------------------------------------------
+
+
+class EnterOn(StrictModel):
+    KIND: ClassVar[OnKind] = "enter"
+    enter: SegmentId
+
+
+class ExitOn(StrictModel):
+    KIND: ClassVar[OnKind] = "exit"
+    exit: SegmentId
+
+
+class EventOn(EventFilter):
+    """``{"event": NAME, "where": {prop: CMP}}``: the rule language's event filter."""
+
+    KIND: ClassVar[OnKind] = "event"
+
+    def accepts(self, event_name: str, properties: Mapping[str, Any]) -> bool:
+        return event_name == self.event and _where_holds(self.where, properties)
+
+
+class Anniversary(StrictModel):
+    trait: PropertyPath
+    at: ClockTime = DEFAULT_ANNIVERSARY_AT
+    timezone_trait: PropertyPath = DEFAULT_TIME_ZONE_TRAIT
+
+
+class AnniversaryOn(StrictModel):
+    KIND: ClassVar[OnKind] = "anniversary"
+    anniversary: Anniversary
+
+
+ON_KINDS: tuple[OnKind, ...] = ("enter", "exit", "event", "anniversary")
+
+
+def _on_tag(raw: Any) -> str | None:
+    if isinstance(raw, EnterOn | ExitOn | EventOn | AnniversaryOn):
+        return NODE_TAG_PREFIX + raw.KIND
+    if not isinstance(raw, dict):
+        return None
+    kinds = [kind for kind in ON_KINDS if kind in raw]
+    return NODE_TAG_PREFIX + kinds[0] if len(kinds) == 1 else None
+
+
+On = Annotated[
+    Annotated[EnterOn, Tag(NODE_TAG_PREFIX + "enter")]
+    | Annotated[ExitOn, Tag(NODE_TAG_PREFIX + "exit")]
+    | Annotated[EventOn, Tag(NODE_TAG_PREFIX + "event")]
+    | Annotated[AnniversaryOn, Tag(NODE_TAG_PREFIX + "anniversary")],
+    Discriminator(_on_tag, custom_error_type="trigger_on", custom_error_message="not a trigger 'on'"),
+]
+
+
+# -- wait, reentry ----------------------------------------------------------------------------
+
+
+class Until(EventFilter):
+    """The awaited event: same lead, equal values of every ``match`` property."""
+
+    match: list[PropertyPath]
+
+    def accepts(self, event_name: str, properties: Mapping[str, Any]) -> bool:
+        return event_name == self.event and _where_holds(self.where, properties)
+
+
+class Wait(StrictModel):
+    until: Until
+    timeout: Duration
+
+
+class OncePer(StrictModel):
+    once_per: Duration
+
+
+ReentryMode = Literal["once", "every_time"]
+
+
+def _reentry_tag(raw: Any) -> str | None:
+    if isinstance(raw, str):
+        return NODE_TAG_PREFIX + "mode"
+    if isinstance(raw, dict | OncePer):
+        return NODE_TAG_PREFIX + "once_per"
+    return None
+
+
+Reentry = Annotated[
+    Annotated[ReentryMode, Tag(NODE_TAG_PREFIX + "mode")] | Annotated[OncePer, Tag(NODE_TAG_PREFIX + "once_per")],
+    Discriminator(
+        _reentry_tag,
+        custom_error_type="reentry",
+        custom_error_message="reentry is 'once', 'every_time' or {\"once_per\": DURATION}",
+    ),
+]
+ReentryPolicy = Literal["once", "every_time", "once_per_membership"] | OncePer
+"""What a trigger does when its ``on`` happens again (see ``Trigger.reentry_policy``)."""
+
+
+# -- actions ----------------------------------------------------------------------------------
+
+
+class EmailAction(StrictModel):
+    type: Literal["email"]
+    template: TemplateId
+    channel: Literal["marketing", "transactional"] = "marketing"
+
+
+class WebhookAction(StrictModel):
+    """Signed with Standard Webhooks. Private, loopback and link-local targets are refused at
+    send time (the address is only known once the host resolves) unless ``allow_private``."""
+
+    type: Literal["webhook"]
+    url: Url
+    secret: SecretReference
+    allow_private: StrictBool = False
+
+
+class EventBridgeAction(StrictModel):
+    type: Literal["eventbridge"]
+    detail_type: Annotated[str, Field(min_length=1, max_length=128)]
+
+
+class EmitEventAction(StrictModel):
+    """A derived event that re-enters the pipeline as the lead's own track event."""
+
+    type: Literal["emit_event"]
+    event: EventName
+    properties: dict[str, Any] = Field(default_factory=dict)
+
+
+ACTION_TYPES: tuple[str, ...] = ("email", "webhook", "eventbridge", "emit_event")
+
+
+def _action_tag(raw: Any) -> str | None:
+    if isinstance(raw, EmailAction | WebhookAction | EventBridgeAction | EmitEventAction):
+        return NODE_TAG_PREFIX + raw.type
+    if isinstance(raw, dict) and raw.get("type") in ACTION_TYPES:
+        return NODE_TAG_PREFIX + str(raw["type"])
+    return None
+
+
+Action = Annotated[
+    Annotated[EmailAction, Tag(NODE_TAG_PREFIX + "email")]
+    | Annotated[WebhookAction, Tag(NODE_TAG_PREFIX + "webhook")]
+    | Annotated[EventBridgeAction, Tag(NODE_TAG_PREFIX + "eventbridge")]
+    | Annotated[EmitEventAction, Tag(NODE_TAG_PREFIX + "emit_event")],
+    Discriminator(_action_tag, custom_error_type="action_type", custom_error_message="not an action"),
+]
+
+
+class Variant(StrictModel):
+    name: VariantName
+    weight: PositiveNumber
+    actions: list[Action] = Field(min_length=1)
+
+
+DEFAULT_VARIANT = "default"
+
+
+# -- the trigger ------------------------------------------------------------------------------
+
+
+def _where_holds(where: Mapping[str, Any], properties: Mapping[str, Any]) -> bool:
+    return all(holds(test, lookup(properties, path)) for path, test in where.items())
+
+
+class Trigger(StrictModel):
+    id: TriggerId
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=2000)
+    on: On
+    wait: Wait | None = None
+    delay: Duration | None = None
+    only_if: Condition | None = None
+    reentry: Reentry | None = None
+    variants: list[Variant] | None = Field(default=None, min_length=1)
+    holdout: Percent = 0
+    horizon: Duration = DEFAULT_HORIZON
+    actions: list[Action] | None = Field(default=None, min_length=1)
+
+    @model_validator(mode="after")
+    def _shape(self) -> Trigger:
+        problems = list(self._shape_problems())
+        if problems:
+            raise PydanticCustomError(SHAPE_ERROR, "trigger shape", {"problems": problems})
+        return self
+
+    def _shape_problems(self) -> Iterator[tuple[list[str | int], str]]:
+        if self.wait is not None and self.delay is not None:
+            yield ["delay"], "'delay' and 'wait' are mutually exclusive: 'wait.timeout' is the delay of a wait"
+        if self.actions is None and self.variants is None:
+            yield ["actions"], "required"
+        if self.actions is not None and self.variants is not None:
+            yield ["variants"], "give either 'actions' or 'variants' (each with its own actions), not both"
+        first: dict[str, int] = {}
+        for index, variant in enumerate(self.variants or []):
+            if variant.name in first:
+                message = f"duplicate variant name '{variant.name}' (first at variants[{first[variant.name]}])"
+                yield ["variants", index, "name"], message
+            first.setdefault(variant.name, index)
+        if self.wait is not None:
+            yield from self._match_problems(self.wait.until.match)
+
+    def _match_problems(self, match: list[str]) -> Iterator[tuple[list[str | int], str]]:
+        if match and self.kind != "event":
+            yield (
+                ["wait", "until", "match"],
+                f"'match' compares properties of the 'on' event, and an '{self.kind}' trigger has none; "
+                "use an empty list",
+            )
+            return
+        seen: set[str] = set()
+        for index, path in enumerate(match):
+            if path in seen:
+                yield ["wait", "until", "match", index], f"duplicate property '{path}'"
+            seen.add(path)
+
+    @property
+    def kind(self) -> OnKind:
+        return self.on.KIND
+
+    @property
+    def segment_id(self) -> str | None:
+        """The segment of an ``enter`` or ``exit`` trigger."""
+        if isinstance(self.on, EnterOn):
+            return self.on.enter
+        if isinstance(self.on, ExitOn):
+            return self.on.exit
+        return None
+
+    @property
+    def reentry_policy(self) -> ReentryPolicy:
+        """The given ``reentry``, else the default for the kind: ``enter``/``exit`` fire once per
+        membership interval, event and anniversary triggers every time."""
+        if self.reentry is not None:
+            return self.reentry
+        return "once_per_membership" if self.kind in {"enter", "exit"} else "every_time"
+
+    @cached_property
+    def arms(self) -> tuple[Variant, ...]:
+        """The variants, or one ``default`` variant that holds ``actions``."""
+        if self.variants is not None:
+            return tuple(self.variants)
+        return (Variant(name=DEFAULT_VARIANT, weight=1, actions=list(self.actions or [])),)
+
+    def action_paths(self) -> Iterator[tuple[list[str | int], Action]]:
+        """Every action with its location inside the trigger (``actions[1]``, ``variants[0].actions[2]``)."""
+        for index, action in enumerate(self.actions or []):
+            yield ["actions", index], action
+        for variant_index, variant in enumerate(self.variants or []):
+            for index, action in enumerate(variant.actions):
+                yield ["variants", variant_index, "actions", index], action
+
+
+def parse_triggers(raw_list: Any, segment_ids: set[str] | frozenset[str]) -> list[Trigger]:
+    """Validate a ``triggers`` list against the known segment ids.
+
+    Raises ``TriggerDefinitionError`` listing every problem as ``{"path", "message"}``, paths
+    rooted at ``triggers`` (``triggers[2].wait.timeout``).
+    """
+    from leadwire.core.triggers.references import list_problems
+
+    if not isinstance(raw_list, list):
+        raise TriggerDefinitionError([{"path": "triggers", "message": "must be a list of triggers"}])
+    problems = []
+    parsed: dict[int, Trigger] = {}
+    for index, raw in enumerate(raw_list):
+        if not isinstance(raw, dict):
+            problems.append({"path": f"triggers[{index}]", "message": "a trigger is an object"})
+            continue
+        try:
+            parsed[index] = Trigger.model_validate(raw)
+        except ValidationError as error:
+            problems.extend(trigger_problems(error, index))
+    problems.extend(list_problems(raw_list, parsed, segment_ids))
+    if problems:
+        raise TriggerDefinitionError(sorted(problems, key=_problem_order))
+    return [parsed[index] for index in range(len(raw_list))]
+
+
+def _problem_order(problem: Mapping[str, str]) -> tuple[int, ...]:
+    """Problems in trigger order; within a trigger, in the order they were found."""
+    match = re.match(r"^triggers\[(\d+)\]", problem["path"])
+    return (int(match[1]),) if match else (-1,)

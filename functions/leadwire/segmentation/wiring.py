@@ -1,0 +1,101 @@
+"""Builds the engine's adapters once per container, for every function that evaluates leads."""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from pathlib import Path
+
+import boto3
+
+from leadwire import clock
+from leadwire.config_loader import load_json_config
+from leadwire.core.jobs import Job
+from leadwire.dal.definition_store import DefinitionStore
+from leadwire.dal.event_store import EventStore
+from leadwire.dal.job_store import JobStore
+from leadwire.dal.lead_store import LeadStore
+from leadwire.segmentation.definitions_source import DefinitionsSource
+from leadwire.segmentation.engine import SegmentationEngine
+from leadwire.segmentation.jobs import JobStarter, LambdaJobStarter, LocalJobQueue
+from leadwire.segmentation.reevaluate import run_job
+from leadwire.settings import SettingsError, admin_settings, engine_settings
+
+
+@cache
+def dynamodb() -> object:
+    return boto3.client("dynamodb")
+
+
+@cache
+def lead_store() -> LeadStore:
+    return LeadStore(dynamodb(), engine_settings().table_name)
+
+
+@cache
+def event_store() -> EventStore:
+    return EventStore(dynamodb(), engine_settings().table_name)
+
+
+@cache
+def definition_store() -> DefinitionStore:
+    return DefinitionStore(dynamodb(), engine_settings().table_name)
+
+
+@cache
+def definitions_source() -> DefinitionsSource:
+    settings = engine_settings()
+    bundled = load_json_config(Path(settings.config_path))
+    return DefinitionsSource(bundled, definition_store(), cache_seconds=settings.definitions_cache_seconds)
+
+
+def engine() -> SegmentationEngine:
+    """An engine on the current definitions (cheap: the adapters and the definitions are cached)."""
+    return SegmentationEngine(lead_store(), event_store(), definitions_source().current(), clock.now)
+
+
+def fresh_engine() -> SegmentationEngine:
+    """An engine on the definitions as stored now: a job must not run on a container's stale cache."""
+    definitions_source().invalidate()
+    return engine()
+
+
+@cache
+def job_store() -> JobStore:
+    return JobStore(dynamodb(), engine_settings().table_name)
+
+
+def _run_local_job(job_id: str) -> Job:
+    return run_job(job_id, lead_store(), fresh_engine, job_store(), lambda: True, now=clock.now)
+
+
+@cache
+def job_starter() -> JobStarter:
+    """Lambda's async invoke when REEVALUATE_FUNCTION_NAME is set, else the in-process queue."""
+    function_name = admin_settings().reevaluate_function_name
+    if function_name:
+        return LambdaJobStarter(boto3.client("lambda"), function_name)
+    if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
+        # In Lambda an in-process queue would never run: fail loudly instead of losing jobs.
+        raise SettingsError("REEVALUATE_FUNCTION_NAME is required to start re-evaluation jobs in Lambda")
+    return LocalJobQueue(_run_local_job)
+
+
+def run_local_jobs() -> int:
+    """Run every queued local job to completion (``leadwire local``'s drain); 0 in AWS."""
+    starter = job_starter()
+    return starter.run_pending() if isinstance(starter, LocalJobQueue) else 0
+
+
+def reset() -> None:
+    """Forget every cached adapter (the local runtime calls this when it starts)."""
+    for cached in (
+        dynamodb,
+        lead_store,
+        event_store,
+        definition_store,
+        definitions_source,
+        job_store,
+        job_starter,
+    ):
+        cached.cache_clear()
