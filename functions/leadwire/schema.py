@@ -20,8 +20,10 @@ Events are keyed by ``messageId`` alone, never by a timestamp, so a retried requ
 same key whatever its clock-skew correction computes; the stream filter passes only INSERTs of
 event items, so an identical re-put (AWS: no record; moto: a MODIFY) never reaches the engine.
 
-The sparse ``due`` index holds lead-state items that carry ``duePk``/``dueSk`` (the next instant a
-time-based condition can flip), bucketed per minute so the sweep reads only what is due.
+The sparse ``due`` index holds lead-state items that carry ``duePk``/``dueSk``: the instant the
+sweep must look at the lead again (a window sliding out, an ``older_than`` threshold, decay
+crossing a threshold), partitioned by UTC hour and sorted by instant, so the sweep reads only the
+leads due since its checkpoint, one range query per hour, however many leads are not due.
 
 The sparse ``leads`` index lists every lead without scanning events. Lead-state items carry
 ``leadShard``/``leadSk`` from creation and never change them (``lead_shard`` is a stable hash of
@@ -34,6 +36,7 @@ re-evaluation job (after a segment or scoring change) pages through all leads sh
 from __future__ import annotations
 
 import zlib
+from datetime import UTC, datetime
 from typing import Any, Final
 
 PK: Final = "pk"
@@ -56,6 +59,8 @@ ALIAS_PREFIX: Final = "ALIAS#"
 SEGMENT_PREFIX: Final = "SEG#"
 MEMBER_PREFIX: Final = "MEM#"
 TIMER_PREFIX: Final = "TIMER#"
+SWEEP_PK: Final = "SWEEP"
+SWEEP_CHECKPOINT_SK: Final = "CHECKPOINT"
 
 # Lambda event-source-mapping filter for the segmentation consumer: new event items only.
 # The local stream pump evaluates exactly this pattern, and the CDK stack deploys it.
@@ -125,6 +130,15 @@ def lead_shard(lead_id: str) -> str:
 def lead_shard_key(index: int) -> str:
     """The ``leads`` index partition number ``index`` (0 .. LEAD_SHARDS - 1)."""
     return f"LEADS#{index}"
+
+
+def due_pk(moment: datetime) -> str:
+    """The due index's hour bucket of a UTC instant."""
+    return f"DUE#{moment.astimezone(UTC):%Y-%m-%dT%H}"
+
+
+def due_sk(moment_iso: str, lead_id: str) -> str:
+    return f"{moment_iso}#{lead_id}"
 
 
 def event_sk(message_id: str) -> str:

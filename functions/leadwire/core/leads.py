@@ -26,6 +26,10 @@ class LeadRecord(BaseModel):
     version: int = 0
     evaluated_at: datetime | None = None  # the instant memberships were last evaluated at
     next_flip_at: datetime | None = None
+    # When the sweep looks at the lead again: at or before next_flip_at. Kept when the flip
+    # moves later (an early look is harmless and saves an index write per event), moved when
+    # it comes earlier.
+    due_at: datetime | None = None
     merged_into: str | None = None  # set on an anonymous lead once merged into a known one
     aliases: list[str] = Field(default_factory=list)  # anonymous ids merged into this lead
     # Membership changes saved with this version whose member and history items may not be
@@ -35,6 +39,15 @@ class LeadRecord(BaseModel):
     @classmethod
     def new(cls, lead_id: str) -> LeadRecord:
         return cls(lead_id=lead_id, state=LeadState.new(lead_id))
+
+
+def next_due(current: datetime | None, next_flip_at: datetime | None, now: datetime) -> datetime | None:
+    """The instant to index: the earlier of a still-future stored due and the next flip."""
+    if next_flip_at is None:
+        return current if current is not None and current > now else None
+    if current is not None and now < current <= next_flip_at:
+        return current
+    return next_flip_at
 
 
 class VersionConflict(Exception):

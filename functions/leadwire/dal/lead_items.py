@@ -39,6 +39,9 @@ def lead_to_item(record: LeadRecord, version: int) -> dict[str, dict[str, Any]]:
         item["ev"] = {"S": iso(record.evaluated_at)}
     if record.next_flip_at is not None:
         item["nf"] = {"S": iso(record.next_flip_at)}
+    if record.due_at is not None:
+        item[schema.DUE_PK] = {"S": schema.due_pk(record.due_at)}
+        item[schema.DUE_SK] = {"S": schema.due_sk(iso(record.due_at), record.lead_id)}
     if record.merged_into is not None:
         item["mi"] = {"S": record.merged_into}
     if record.aliases:
@@ -59,6 +62,7 @@ def lead_from_item(item: dict[str, dict[str, Any]]) -> LeadRecord:
         version=int(item["v"]["N"]),
         evaluated_at=_when(text("ev")),
         next_flip_at=_when(text("nf")),
+        due_at=_when((text(schema.DUE_SK) or "").split("#", 1)[0]),
         merged_into=text("mi"),
         aliases=sorted(item.get("al", {}).get("SS", [])),
         outbox=_OUTBOX.validate_json(text("ob") or "[]"),

@@ -12,7 +12,7 @@ import os
 import tempfile
 import threading
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,7 @@ from leadwire.local.apigw import HttpResponse, from_http_api_response, to_http_a
 from leadwire.local.lambda_context import LocalLambdaContext
 from leadwire.local.sim_clock import SimulatedClock
 from leadwire.local.stream_pump import StreamConsumer, StreamPump
-from leadwire.observability import metrics
+from leadwire.observability import logger, metrics
 from leadwire.settings import hash_write_key
 
 DEFAULT_CONFIG = Path(__file__).resolve().parents[3] / "config" / "default"
@@ -111,6 +111,7 @@ class LocalRuntime:
             }
         )
         os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+        logger.setLevel(os.environ["POWERTOOLS_LOG_LEVEL"])
         os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
 
     @staticmethod
@@ -177,13 +178,64 @@ class LocalRuntime:
 
     # -- work -------------------------------------------------------------------------------
     def drain(self) -> dict[str, Any]:
-        """Process all pending work (stream records now; sweeps and timers as they are added)."""
+        """Process all pending work: stream records, the leads due now, re-evaluation jobs, until
+        none of them produces more."""
         from leadwire.segmentation import wiring
 
         with self.lock:
-            delivered = self.pump.drain()
-            jobs = wiring.run_local_jobs()  # re-evaluation jobs that definition changes started
-            return {"drained": True, "streamRecords": delivered, "jobs": jobs, "now": clock.now().isoformat()}
+            totals = {"streamRecords": 0, "jobs": 0, "sweptLeads": 0}
+            while True:
+                delivered = self.pump.drain()
+                jobs = wiring.run_local_jobs()  # re-evaluation jobs that definition changes started
+                swept = self._sweep()
+                totals["streamRecords"] += delivered
+                totals["jobs"] += jobs
+                totals["sweptLeads"] += swept
+                if not (delivered or jobs or swept):
+                    return {"drained": True, **totals, "now": clock.now().isoformat()}
+
+    def _sweep(self) -> int:
+        """What the scheduled sweep Lambda does, run until it has caught up with now."""
+        from leadwire.segmentation import sweep_handler
+
+        swept = 0
+        while True:
+            result = sweep_handler.lambda_handler(
+                {"source": "aws.events"}, LocalLambdaContext("leadwire-sweep")
+            )
+            metrics.clear_metrics()
+            swept += int(result["leads"])
+            if datetime.fromisoformat(result["through"]) >= clock.now():
+                return swept
+
+    def _next_due(self, until: datetime) -> datetime | None:
+        """The earliest instant after now and up to ``until`` at which a lead is due.
+
+        A local shortcut that scans the (small, in-memory) due index, so the simulated clock can
+        jump from one due instant to the next; the sweep itself reads by range query.
+        """
+        now = clock.now()
+        earliest: datetime | None = None
+        for page in self.dynamodb.get_paginator("scan").paginate(
+            TableName=TABLE_NAME, IndexName=schema.DUE_INDEX
+        ):
+            for item in page["Items"]:
+                due = datetime.fromisoformat(item[schema.DUE_SK]["S"].split("#", 1)[0])
+                if now < due <= until and (earliest is None or due < earliest):
+                    earliest = due
+        return earliest
+
+    def run_until(self, target: datetime) -> dict[str, Any]:
+        """Move the simulated clock to ``target`` as if it ran through: every due instant on the
+        way is reached in order, and the sweep runs there."""
+        assert self.clock is not None
+        with self.lock:
+            self.drain()
+            while (due := self._next_due(target)) is not None:
+                self.clock.move_to(due)
+                self.drain()
+            self.clock.move_to(target)
+            return self.drain()
 
     def move_clock(self, body: bytes) -> dict[str, Any]:
         if self.clock is None:
@@ -198,16 +250,20 @@ class LocalRuntime:
             raise InvalidRequest(
                 'send exactly one of {"advance": DURATION} or {"to": ISO8601}', {"field": "body"}
             )
-        with self.lock:
-            if "advance" in request:
-                try:
-                    self.clock.advance(_parse_duration(str(request["advance"])))
-                except ValueError as exc:
-                    raise InvalidRequest(str(exc), {"field": "advance"}) from None
-            else:
-                try:
-                    moment = datetime.fromisoformat(str(request["to"]).replace("Z", "+00:00"))
-                except ValueError:
-                    raise InvalidRequest("to must be an ISO 8601 date-time", {"field": "to"}) from None
-                self.clock.move_to(moment)
-            return self.drain()
+        if "advance" in request:
+            try:
+                target = self.clock.now() + _parse_duration(str(request["advance"]))
+            except ValueError as exc:
+                raise InvalidRequest(str(exc), {"field": "advance"}) from None
+        else:
+            try:
+                target = datetime.fromisoformat(str(request["to"]).replace("Z", "+00:00"))
+            except ValueError:
+                raise InvalidRequest("to must be an ISO 8601 date-time", {"field": "to"}) from None
+            if target.tzinfo is None:
+                target = target.replace(tzinfo=UTC)
+        if target < self.clock.now():
+            raise InvalidRequest(
+                f"the clock only moves forward: it is already {self.clock.now().isoformat()}", {"field": "to"}
+            )
+        return self.run_until(target)

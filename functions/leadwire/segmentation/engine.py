@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from leadwire.core.leads import LeadRecord, Transition, VersionConflict
+from leadwire.core.leads import LeadRecord, Transition, VersionConflict, next_due
 from leadwire.core.rules import (
     Definitions,
     Evaluation,
@@ -158,6 +158,8 @@ class SegmentationEngine:
     def _process_once(self, lead_id: str, events: list[StoredEvent], cause: str = TIME_CAUSE) -> Outcome:
         now = self._now()
         record = self._resolve(lead_id)
+        if not events and record.version == 0:
+            return Outcome(lead_id=record.lead_id)  # nothing stored, nothing to advance
         work = _Work(record=record, state=record.state, evaluated_at=record.evaluated_at)
         work.outcome.lead_id = record.lead_id
         for source_id, said_at in identity_sources(events):
@@ -223,8 +225,14 @@ class SegmentationEngine:
             self._evaluate_at(work, upcoming, TIME_CAUSE)
 
     def _save(self, work: _Work, next_flip_at: datetime | None) -> None:
+        due_at = next_due(work.record.due_at, next_flip_at, work.evaluated_at or self._now())
         record = work.record.model_copy(
-            update={"state": work.state, "evaluated_at": work.evaluated_at, "next_flip_at": next_flip_at}
+            update={
+                "state": work.state,
+                "evaluated_at": work.evaluated_at,
+                "next_flip_at": next_flip_at,
+                "due_at": due_at,
+            }
         )
         work.pending = without_instant_intervals(work.pending)
         work.record = self._leads.save(record, work.pending)
@@ -261,7 +269,12 @@ class SegmentationEngine:
             for segment_id, entered_at in sorted(source.state.memberships.items())
         ]
         closed = source.model_copy(
-            update={"merged_into": work.record.lead_id, "state": source.state.with_memberships({})}
+            update={
+                "merged_into": work.record.lead_id,
+                "state": source.state.with_memberships({}),
+                "due_at": None,
+                "next_flip_at": None,
+            }
         )
         self._leads.save(closed, exits)
 

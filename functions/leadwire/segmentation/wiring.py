@@ -12,6 +12,7 @@ from leadwire import clock
 from leadwire.config_loader import load_json_config
 from leadwire.core.jobs import Job
 from leadwire.dal.definition_store import DefinitionStore
+from leadwire.dal.due_index import DueIndex
 from leadwire.dal.event_store import EventStore
 from leadwire.dal.job_store import JobStore
 from leadwire.dal.lead_store import LeadStore
@@ -35,6 +36,11 @@ def lead_store() -> LeadStore:
 @cache
 def event_store() -> EventStore:
     return EventStore(dynamodb(), engine_settings().table_name)
+
+
+@cache
+def due_index() -> DueIndex:
+    return DueIndex(dynamodb(), engine_settings().table_name)
 
 
 @cache
@@ -94,6 +100,7 @@ def reset() -> None:
         lead_store,
         event_store,
         definition_store,
+        due_index,
         definitions_source,
         job_store,
         job_starter,

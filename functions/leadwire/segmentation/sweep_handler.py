@@ -1,0 +1,30 @@
+"""Sweep Lambda, run every minute by an EventBridge schedule: re-evaluates the leads that are due."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from leadwire import clock
+from leadwire.observability import logger, metrics
+from leadwire.segmentation import wiring
+from leadwire.segmentation.sweep import run_sweep
+
+
+def _log_failure(lead_id: str, error: Exception) -> None:
+    logger.exception(
+        "sweep could not advance a lead", extra={"lead_id": lead_id, "error": type(error).__name__}
+    )
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    report = run_sweep(wiring.due_index(), wiring.engine(), clock.now(), on_error=_log_failure)
+    metrics.add_metric(name="LeadsSwept", unit=MetricUnit.Count, value=report.leads)
+    metrics.add_metric(name="SweepChanges", unit=MetricUnit.Count, value=report.changes)
+    metrics.add_metric(name="SweepFailures", unit=MetricUnit.Count, value=len(report.failed))
+    logger.info("swept", extra={"through": report.through.isoformat(), "leads": report.leads})
+    return {"through": report.through.isoformat(), "leads": report.leads, "changes": report.changes}
