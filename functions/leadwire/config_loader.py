@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from leadwire.core.rules import DefinitionError, Definitions, parse_definitions
+from leadwire.core.triggers import Trigger, parse_triggers
 
 CONFIG_SUFFIXES = (".yaml", ".yml", ".json")
 SECTIONS = ("segments", "scoring", "triggers")
@@ -21,14 +22,31 @@ class ConfigError(ValueError):
     """A config file that cannot be read or merged; the message names the file."""
 
 
+def _yaml_load(text: str) -> Any:
+    """YAML 1.2 booleans: only true/false. Under YAML 1.1 a trigger's ``on:`` key is True."""
+    import re
+
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    Loader.yaml_implicit_resolvers = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    Loader.add_implicit_resolver(
+        "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+    )
+    return yaml.load(text, Loader=Loader)
+
+
 def _read(path: Path) -> Any:
     text = path.read_text(encoding="utf-8")
     try:
         if path.suffix == ".json":
             return json.loads(text)
-        import yaml
-
-        return yaml.safe_load(text)
+        return _yaml_load(text)
     except (json.JSONDecodeError, ValueError) as exc:
         raise ConfigError(f"{path.name}: not valid {path.suffix[1:].upper()}: {exc}") from None
     except Exception as exc:  # yaml.YAMLError, without importing yaml at module level
@@ -74,4 +92,16 @@ def definitions_of(document: dict[str, Any]) -> Definitions:
     return parse_definitions({key: document[key] for key in ("segments", "scoring") if key in document})
 
 
-__all__ = ["ConfigError", "DefinitionError", "definitions_of", "load_config_dir", "load_json_config"]
+def triggers_of(document: dict[str, Any], definitions: Definitions) -> list[Trigger]:
+    """Validated triggers of a raw config document (their segments must exist)."""
+    return parse_triggers(document.get("triggers") or [], {segment.id for segment in definitions.segments})
+
+
+__all__ = [
+    "ConfigError",
+    "DefinitionError",
+    "definitions_of",
+    "load_config_dir",
+    "load_json_config",
+    "triggers_of",
+]

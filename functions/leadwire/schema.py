@@ -14,6 +14,7 @@ delivery           LEAD#<leadId>                 DLV#<deliveryId>
 alias              ALIAS#<anonymousId>           ALIAS
 segment member     SEG#<segmentId>               MEM#<leadId>
 timer              TIMER#<triggerId>             <leadId>#<matchKey>
+trigger fire       LEAD#<leadId>                 FIRE#<fireId>
 =================  ============================  ===================================
 
 Events are keyed by ``messageId`` alone, never by a timestamp, so a retried request lands on the
@@ -59,6 +60,7 @@ ALIAS_PREFIX: Final = "ALIAS#"
 SEGMENT_PREFIX: Final = "SEG#"
 MEMBER_PREFIX: Final = "MEM#"
 TIMER_PREFIX: Final = "TIMER#"
+FIRE_PREFIX: Final = "FIRE#"
 SWEEP_PK: Final = "SWEEP"
 SWEEP_CHECKPOINT_SK: Final = "CHECKPOINT"
 
@@ -67,6 +69,18 @@ SWEEP_CHECKPOINT_SK: Final = "CHECKPOINT"
 EVENT_INSERT_FILTER: Final[dict[str, Any]] = {
     "eventName": ["INSERT"],
     "dynamodb": {"Keys": {SK: {"S": [{"prefix": EVENT_PREFIX}]}}},
+}
+
+# The trigger consumer: new events (event triggers, awaited events) and membership history
+# (an INSERT opens an interval: enter triggers; a MODIFY that sets ``out`` closes it: exit).
+HISTORY_CHANGE_FILTER: Final[dict[str, Any]] = {
+    "eventName": ["INSERT", "MODIFY"],
+    "dynamodb": {"Keys": {SK: {"S": [{"prefix": HISTORY_PREFIX}]}}},
+}
+# The actions consumer: a trigger fired (immediately, or when its Step Functions timer woke).
+FIRE_INSERT_FILTER: Final[dict[str, Any]] = {
+    "eventName": ["INSERT"],
+    "dynamodb": {"Keys": {SK: {"S": [{"prefix": FIRE_PREFIX}]}}},
 }
 
 KEY_SCHEMA: Final[list[dict[str, str]]] = [
@@ -143,6 +157,14 @@ def due_sk(moment_iso: str, lead_id: str) -> str:
 
 def event_sk(message_id: str) -> str:
     return f"{EVENT_PREFIX}{message_id}"
+
+
+def timer_pk(trigger_id: str) -> str:
+    return f"{TIMER_PREFIX}{trigger_id}"
+
+
+def fire_sk(fire_id: str) -> str:
+    return f"{FIRE_PREFIX}{fire_id}"
 
 
 def alias_pk(anonymous_id: str) -> str:

@@ -58,6 +58,7 @@ class EngineSettings(TableSettings):
 
     config_path: str = Field(min_length=1)
     definitions_cache_seconds: float = Field(default=30.0, ge=0)
+    state_machine_arn: str | None = None  # the timer state machine (trigger consumer only)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> EngineSettings:
@@ -67,6 +68,7 @@ class EngineSettings(TableSettings):
                 table_name=env.get("TABLE_NAME", ""),
                 config_path=env.get("CONFIG_PATH", ""),
                 definitions_cache_seconds=float(env.get("DEFINITIONS_CACHE_SECONDS", "30")),
+                state_machine_arn=env.get("STATE_MACHINE_ARN") or None,
             )
         except (ValidationError, ValueError) as exc:
             raise SettingsError(f"invalid settings: {exc}") from exc

@@ -8,10 +8,13 @@ from typing import Any
 from aws_cdk import CfnOutput, Stack, Tags
 from constructs import Construct
 
+from leadwire_infra.actions_construct import ActionsConstruct
 from leadwire_infra.api_construct import ApiConstruct
 from leadwire_infra.data_construct import DataConstruct
 from leadwire_infra.lambda_factory import LambdaFactory
 from leadwire_infra.segmentation_construct import SegmentationConstruct
+from leadwire_infra.timers_construct import TimersConstruct
+from leadwire_infra.triggers_construct import TriggersConstruct
 
 
 class LeadwireStack(Stack):
@@ -37,6 +40,11 @@ class LeadwireStack(Stack):
             bundled_config=bundled_config,
         )
         segmentation = SegmentationConstruct(self, "Segmentation", table=data.table, functions=functions)
+        timers = TimersConstruct(self, "Timers", table=data.table, functions=functions)
+        triggers = TriggersConstruct(
+            self, "Triggers", table=data.table, functions=functions, timer=timers.timer
+        )
+        actions = ActionsConstruct(self, "Actions", table=data.table, functions=functions, timer=timers.timer)
         api = ApiConstruct(
             self,
             "Api",
@@ -57,4 +65,22 @@ class LeadwireStack(Stack):
             "StreamFailuresQueueUrl",
             value=segmentation.dead_letter_queue.queue_url,
             description="Stream batches segmentation gave up on (shard and sequence range, for replay)",
+        )
+        CfnOutput(
+            self,
+            "TriggerStreamFailuresQueueUrl",
+            value=triggers.dead_letter_queue.queue_url,
+            description="Stream batches the trigger consumer gave up on (shard and sequence range)",
+        )
+        CfnOutput(
+            self,
+            "ActionStreamFailuresQueueUrl",
+            value=actions.dead_letter_queue.queue_url,
+            description="Stream batches the actions consumer gave up on (shard and sequence range)",
+        )
+        CfnOutput(
+            self,
+            "TimerStateMachineArn",
+            value=timers.timer.state_machine_arn,
+            description="Delayed triggers: one execution per waiting timer, named after it",
         )

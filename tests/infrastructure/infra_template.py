@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +10,19 @@ INGESTION_HANDLER = "leadwire.ingestion.handler.lambda_handler"
 ADMIN_HANDLER = "leadwire.admin.handler.lambda_handler"
 SEGMENTATION_HANDLER = "leadwire.segmentation.handler.lambda_handler"
 REEVALUATE_HANDLER = "leadwire.segmentation.reevaluate_handler.lambda_handler"
-HANDLERS = [INGESTION_HANDLER, ADMIN_HANDLER, SEGMENTATION_HANDLER, REEVALUATE_HANDLER]
+SWEEP_HANDLER = "leadwire.segmentation.sweep_handler.lambda_handler"
+TRIGGER_HANDLER = "leadwire.triggers.handler.lambda_handler"
+ACTIONS_HANDLER = "leadwire.actions.handler.lambda_handler"
+HANDLERS = [
+    INGESTION_HANDLER,
+    ADMIN_HANDLER,
+    SEGMENTATION_HANDLER,
+    REEVALUATE_HANDLER,
+    SWEEP_HANDLER,
+    TRIGGER_HANDLER,
+    ACTIONS_HANDLER,
+]
+STREAM_CONSUMERS = [SEGMENTATION_HANDLER, TRIGGER_HANDLER, ACTIONS_HANDLER]
 
 Resources = dict[str, dict[str, Any]]
 
@@ -35,7 +47,11 @@ def function_props(resources: Resources, handler: str) -> dict[str, Any]:
 
 def role_statements(resources: Resources, handler: str) -> Iterator[dict[str, Any]]:
     """Every statement of every inline policy attached to the function's role."""
-    role_id = function_props(resources, handler)["Role"]["Fn::GetAtt"][0]
+    yield from role_id_statements(resources, function_props(resources, handler)["Role"]["Fn::GetAtt"][0])
+
+
+def role_id_statements(resources: Resources, role_id: str) -> Iterator[dict[str, Any]]:
+    """Every statement of every inline policy attached to the role ``role_id``."""
     for policy in of_type(resources, "AWS::IAM::Policy").values():
         if {"Ref": role_id} in policy["Properties"]["Roles"]:
             yield from policy["Properties"]["PolicyDocument"]["Statement"]
@@ -51,11 +67,11 @@ def as_list(value: Any) -> list[Any]:
 
 
 def dynamodb_statements(resources: Resources, handler: str) -> list[dict[str, Any]]:
-    return [
-        s
-        for s in role_statements(resources, handler)
-        if any(a.startswith("dynamodb:") for a in as_list(s["Action"]))
-    ]
+    return only_dynamodb(role_statements(resources, handler))
+
+
+def only_dynamodb(statements: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [s for s in statements if any(a.startswith("dynamodb:") for a in as_list(s["Action"]))]
 
 
 def actions_on(statements: list[dict[str, Any]], resource: Any) -> set[str]:
@@ -72,3 +88,40 @@ def asset_dir(outdir: Path, resources: Resources, handler: str) -> Path:
     """The staged code asset of a function, found through its S3 key (``<hash>.zip``)."""
     key: str = function_props(resources, handler)["Code"]["S3Key"]
     return outdir / f"asset.{key.removesuffix('.zip')}"
+
+
+def event_source_mapping(resources: Resources, handler: str) -> dict[str, Any]:
+    (props,) = (
+        v["Properties"]
+        for v in of_type(resources, "AWS::Lambda::EventSourceMapping").values()
+        if v["Properties"]["FunctionName"] == {"Ref": function_id(resources, handler)}
+    )
+    result: dict[str, Any] = props
+    return result
+
+
+def alarms_on(resources: Resources, namespace: str, metric: str, dimension: Any) -> list[dict[str, Any]]:
+    """Properties of every alarm on ``namespace``/``metric`` whose one dimension has value ``dimension``."""
+    return [
+        v["Properties"]
+        for v in of_type(resources, "AWS::CloudWatch::Alarm").values()
+        if (v["Properties"]["Namespace"], v["Properties"]["MetricName"]) == (namespace, metric)
+        and [d["Value"] for d in v["Properties"]["Dimensions"]] == [dimension]
+    ]
+
+
+def state_machine_definition(outdir: Path, props: dict[str, Any]) -> str:
+    """The definition text of a state machine whose definition is a file asset (``from_file``)."""
+    key: str = props["DefinitionS3Location"]["Key"]
+    return (outdir / f"asset.{key}").read_text(encoding="utf-8")
+
+
+def states(definition: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(name, state) for every state, including those inside Parallel branches and Map processors."""
+    for name, state in definition["States"].items():
+        yield name, state
+        for branch in state.get("Branches", []):
+            yield from states(branch)
+        for key in ("ItemProcessor", "Iterator"):
+            if key in state:
+                yield from states(state[key])

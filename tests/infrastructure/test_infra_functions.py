@@ -10,11 +10,14 @@ import pytest
 
 from leadwire.settings import IngestionSettings
 from tests.infrastructure.infra_template import (
+    ACTIONS_HANDLER,
     ADMIN_HANDLER,
     HANDLERS,
     INGESTION_HANDLER,
     REEVALUATE_HANDLER,
     SEGMENTATION_HANDLER,
+    SWEEP_HANDLER,
+    TRIGGER_HANDLER,
     Resources,
     asset_dir,
     function_props,
@@ -27,7 +30,7 @@ POWERTOOLS_LAYER = re.compile(
 
 
 def test_one_function_per_handler(resources: Resources) -> None:
-    # Given the ingestion, admin, segmentation and re-evaluation entry points in functions/leadwire
+    # Given the ingestion, admin, segmentation, re-evaluation, sweep, trigger and actions entry points
     # When the stack is synthesised
     # Then there is exactly one function for each, and no other (no placeholders)
     handlers = sorted(
@@ -83,12 +86,16 @@ def test_environment_names_table_and_powertools(resources: Resources, table_id: 
         (ADMIN_HANDLER, 256, 15),
         (SEGMENTATION_HANDLER, 1024, 60),
         (REEVALUATE_HANDLER, 1024, 900),
+        (SWEEP_HANDLER, 1024, 300),
+        (TRIGGER_HANDLER, 512, 60),
+        (ACTIONS_HANDLER, 256, 60),
     ],
 )
 def test_memory_and_timeout(resources: Resources, handler: str, memory_mb: int, timeout_s: int) -> None:
     # Given / When: the synthesised function
     # Then: sized for its path (more memory is more CPU: ingestion's cold start, evaluation's rules;
-    # re-evaluation pages through every lead, so it may run for Lambda's maximum)
+    # re-evaluation pages through every lead, so it may run for Lambda's maximum; a sweep catching
+    # up after an outage is bounded per run)
     props = function_props(resources, handler)
     assert (props["MemorySize"], props["Timeout"]) == (memory_mb, timeout_s)
 

@@ -8,11 +8,15 @@ import pytest
 
 from leadwire import schema
 from tests.infrastructure.infra_template import (
+    ACTIONS_HANDLER,
     ADMIN_HANDLER,
     HANDLERS,
     INGESTION_HANDLER,
     REEVALUATE_HANDLER,
     SEGMENTATION_HANDLER,
+    STREAM_CONSUMERS,
+    SWEEP_HANDLER,
+    TRIGGER_HANDLER,
     Resources,
     actions_on,
     as_list,
@@ -35,15 +39,27 @@ ADMIN_ACTIONS = {
     "dynamodb:Query",
     "dynamodb:UpdateItem",
 }
+# Trigger definitions, timers and fires (trigger consumer); deliveries and lead reads (actions).
+TRIGGER_ACTIONS = {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"}
+ACTIONS_ACTIONS = {
+    "dynamodb:BatchWriteItem",
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:Query",
+    "dynamodb:UpdateItem",
+}
 STREAM_READ_ACTIONS = {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"}
 XRAY_ACTIONS = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
 # Actions with no resource-level permissions, so on Resource "*": X-Ray for every function, and
-# ListStreams, which only the stream consumer's event source mapping needs.
+# ListStreams, which only the stream consumers' event source mappings need.
 UNSCOPABLE_ACTIONS = {
     INGESTION_HANDLER: XRAY_ACTIONS,
     ADMIN_HANDLER: XRAY_ACTIONS,
     SEGMENTATION_HANDLER: XRAY_ACTIONS | {"dynamodb:ListStreams"},
     REEVALUATE_HANDLER: XRAY_ACTIONS,
+    SWEEP_HANDLER: XRAY_ACTIONS,
+    TRIGGER_HANDLER: XRAY_ACTIONS | {"dynamodb:ListStreams"},
+    ACTIONS_HANDLER: XRAY_ACTIONS | {"dynamodb:ListStreams"},
 }
 
 
@@ -71,6 +87,9 @@ def test_ingestion_may_only_put_items_into_the_table(resources: Resources, table
         (ADMIN_HANDLER, ADMIN_ACTIONS),
         (SEGMENTATION_HANDLER, ENGINE_ACTIONS),
         (REEVALUATE_HANDLER, ENGINE_ACTIONS),
+        (SWEEP_HANDLER, ENGINE_ACTIONS),
+        (TRIGGER_HANDLER, TRIGGER_ACTIONS),
+        (ACTIONS_HANDLER, ACTIONS_ACTIONS),
     ],
 )
 def test_item_actions_on_the_table(resources: Resources, table_id: str, handler: str, expected: set) -> None:
@@ -88,6 +107,9 @@ def test_item_actions_on_the_table(resources: Resources, table_id: str, handler:
         (ADMIN_HANDLER, [schema.DUE_INDEX, schema.LEADS_INDEX]),
         (SEGMENTATION_HANDLER, []),
         (REEVALUATE_HANDLER, [schema.LEADS_INDEX]),
+        (SWEEP_HANDLER, [schema.DUE_INDEX]),
+        (TRIGGER_HANDLER, []),
+        (ACTIONS_HANDLER, []),
     ],
 )
 def test_index_access_is_query_on_named_indexes(
@@ -106,11 +128,14 @@ def test_index_access_is_query_on_named_indexes(
     assert actions_on(statements, wildcard) == set()
 
 
-def test_segmentation_reads_only_its_table_stream(resources: Resources, table_id: str) -> None:
-    # Given the stream consumer's event source mapping polls with the function's role
+@pytest.mark.parametrize("handler", STREAM_CONSUMERS)
+def test_stream_consumer_reads_only_its_table_stream(
+    resources: Resources, table_id: str, handler: str
+) -> None:
+    # Given a stream consumer's event source mapping polls with the function's role
     # When the role is synthesised
     # Then it may read this table's stream, and ListStreams (which has no resource-level form)
-    statements = dynamodb_statements(resources, SEGMENTATION_HANDLER)
+    statements = dynamodb_statements(resources, handler)
     assert actions_on(statements, {"Fn::GetAtt": [table_id, "StreamArn"]}) == STREAM_READ_ACTIONS
     unscoped = {a for a in actions_on(statements, "*") if a.startswith("dynamodb:")}
     assert unscoped == {"dynamodb:ListStreams"}
@@ -142,6 +167,9 @@ def test_only_unscopable_actions_use_resource_star(resources: Resources, handler
         (ADMIN_HANDLER, [REEVALUATE_HANDLER]),  # starts a run after a segment changes
         (SEGMENTATION_HANDLER, []),
         (REEVALUATE_HANDLER, [REEVALUATE_HANDLER]),  # resumes a long run in a new invocation
+        (SWEEP_HANDLER, []),
+        (TRIGGER_HANDLER, []),
+        (ACTIONS_HANDLER, []),
     ],
 )
 def test_only_the_reevaluation_function_may_be_invoked(

@@ -7,6 +7,7 @@ source mappings would; an optional simulated clock replaces the wall clock.
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import tempfile
@@ -23,17 +24,23 @@ from moto import mock_aws
 from leadwire import clock, schema
 from leadwire.config_loader import definitions_of, load_config_dir
 from leadwire.core.errors import InvalidRequest, LeadwireError
+from leadwire.dal.fire_store import delivery_view
 from leadwire.local.apigw import HttpResponse, from_http_api_response, to_http_api_event
 from leadwire.local.lambda_context import LocalLambdaContext
 from leadwire.local.sim_clock import SimulatedClock
 from leadwire.local.stream_pump import StreamConsumer, StreamPump
 from leadwire.observability import logger, metrics
 from leadwire.settings import hash_write_key
+from leadwire.timers import load_definition
+from leadwire.timers import local_timers as local_timers_module
+from leadwire.timers.local_timers import LocalTimers
 
 DEFAULT_CONFIG = Path(__file__).resolve().parents[3] / "config" / "default"
 REGION = "us-east-1"
 TABLE_NAME = "leadwire-local"
 STREAM_DLQ_NAME = "leadwire-local-stream-failures"
+TIMER_STATE_MACHINE_NAME = "leadwire-local-timers"
+TIMER_ROLE_ARN = "arn:aws:iam::123456789012:role/leadwire-local-timers"  # moto does not check it
 
 LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
@@ -64,7 +71,7 @@ class LocalRuntime:
         definitions_of(document)  # refuse to start on an invalid config, with the problem paths
         config_path.write_text(json.dumps(document))
         self._environment(write_keys, config_path)
-        self._mock = mock_aws()
+        self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
         self._mock.start()
         self.clock = SimulatedClock(clock_start) if clock_start else None
         clock.use(self.clock.now if self.clock else None)
@@ -78,19 +85,35 @@ class LocalRuntime:
         self.sqs = boto3.client("sqs", region_name=REGION)
         self.stream_dlq_url = self.sqs.create_queue(QueueName=STREAM_DLQ_NAME)["QueueUrl"]
         self.pump = StreamPump(streams, stream_arn)
+        stepfunctions = boto3.client("stepfunctions", region_name=REGION)
+        state_machine_arn = stepfunctions.create_state_machine(
+            name=TIMER_STATE_MACHINE_NAME, definition=load_definition(TABLE_NAME), roleArn=TIMER_ROLE_ARN
+        )["stateMachineArn"]
+        os.environ["STATE_MACHINE_ARN"] = state_machine_arn
+        self.timers = LocalTimers(stepfunctions, state_machine_arn, clock.now)
+        local_timers_module.activate(self.timers)
         self._ingestion, self._admin, segmentation = self._load_handlers()
         # The same settings as the event source mapping in the stack (infra/).
-        self.pump.add_consumer(
-            StreamConsumer(
-                name="leadwire-segmentation",
-                handler=segmentation,
-                batch_size=100,
-                filters=[schema.EVENT_INSERT_FILTER],
-                max_retries=5,
-                bisect_on_error=True,
-                on_failure=self.send_to_stream_dlq,
+        for name, handler, filters in (
+            ("leadwire-segmentation", segmentation, [schema.EVENT_INSERT_FILTER]),
+            (
+                "leadwire-triggers",
+                self._load("leadwire.triggers.handler"),
+                [schema.EVENT_INSERT_FILTER, schema.HISTORY_CHANGE_FILTER],
+            ),
+            ("leadwire-actions", self._load("leadwire.actions.handler"), [schema.FIRE_INSERT_FILTER]),
+        ):
+            self.pump.add_consumer(
+                StreamConsumer(
+                    name=name,
+                    handler=handler,
+                    batch_size=100,
+                    filters=filters,
+                    max_retries=5,
+                    bisect_on_error=True,
+                    on_failure=self.send_to_stream_dlq,
+                )
             )
-        )
 
     @staticmethod
     def _environment(write_keys: dict[str, str], config_path: Path) -> None:
@@ -115,6 +138,11 @@ class LocalRuntime:
         os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
 
     @staticmethod
+    def _load(module: str) -> LambdaHandler:
+        handler: LambdaHandler = importlib.import_module(module).lambda_handler
+        return handler
+
+    @staticmethod
     def _load_handlers() -> tuple[LambdaHandler, LambdaHandler, LambdaHandler]:
         """Import the handlers after the environment is set, and drop any state from a previous runtime."""
         from leadwire import settings
@@ -130,6 +158,7 @@ class LocalRuntime:
         return ingestion.lambda_handler, admin.lambda_handler, segmentation.lambda_handler
 
     def close(self) -> None:
+        local_timers_module.activate(None)
         clock.use(None)
         self._mock.stop()
         self._workdir.cleanup()
@@ -166,11 +195,23 @@ class LocalRuntime:
                 return _json(200, self.drain())
             if (method, path) == ("POST", "/_local/clock"):
                 return _json(200, self.move_clock(body))
+            if (method, path) == ("GET", "/_local/outbox"):
+                return _json(200, {"messages": self.outbox()})
         except LeadwireError as error:
             return _json(error.status, error.to_body())
         return _json(
             404, {"error": {"code": "not_found", "message": f"no route for {method} {path}", "details": None}}
         )
+
+    def outbox(self) -> list[dict[str, Any]]:
+        """Every delivery the actions made (emails, webhooks, bus events, derived events), in time order."""
+        items = [
+            item
+            for page in self.dynamodb.get_paginator("scan").paginate(TableName=TABLE_NAME)
+            for item in page["Items"]
+            if item[schema.SK]["S"].startswith(schema.DELIVERY_PREFIX)
+        ]
+        return sorted((delivery_view(item) for item in items), key=lambda m: (m["at"], m["fireId"]))
 
     def send_to_stream_dlq(self, failure: dict[str, Any]) -> None:
         """On-failure destination of every stream consumer: an SQS queue, as in the stack."""
@@ -183,15 +224,17 @@ class LocalRuntime:
         from leadwire.segmentation import wiring
 
         with self.lock:
-            totals = {"streamRecords": 0, "jobs": 0, "sweptLeads": 0}
+            totals = {"streamRecords": 0, "jobs": 0, "sweptLeads": 0, "timers": 0}
             while True:
                 delivered = self.pump.drain()
                 jobs = wiring.run_local_jobs()  # re-evaluation jobs that definition changes started
                 swept = self._sweep()
+                fired = self.timers.run_due(clock.now())  # Step Functions timers due by now
                 totals["streamRecords"] += delivered
                 totals["jobs"] += jobs
                 totals["sweptLeads"] += swept
-                if not (delivered or jobs or swept):
+                totals["timers"] += fired
+                if not (delivered or jobs or swept or fired):
                     return {"drained": True, **totals, "now": clock.now().isoformat()}
 
     def _sweep(self) -> int:
@@ -199,17 +242,18 @@ class LocalRuntime:
         from leadwire.segmentation import sweep_handler
 
         swept = 0
+        target = clock.now()  # the wall clock moves on while the sweep runs: catch up to when it began
         while True:
             result = sweep_handler.lambda_handler(
                 {"source": "aws.events"}, LocalLambdaContext("leadwire-sweep")
             )
             metrics.clear_metrics()
             swept += int(result["leads"])
-            if datetime.fromisoformat(result["through"]) >= clock.now():
+            if datetime.fromisoformat(result["through"]) >= target:
                 return swept
 
     def _next_due(self, until: datetime) -> datetime | None:
-        """The earliest instant after now and up to ``until`` at which a lead is due.
+        """The earliest instant after now and up to ``until`` at which a lead or a timer is due.
 
         A local shortcut that scans the (small, in-memory) due index, so the simulated clock can
         jump from one due instant to the next; the sweep itself reads by range query.
@@ -223,6 +267,9 @@ class LocalRuntime:
                 due = datetime.fromisoformat(item[schema.DUE_SK]["S"].split("#", 1)[0])
                 if now < due <= until and (earliest is None or due < earliest):
                     earliest = due
+        timer_due = self.timers.next_deadline(until)
+        if timer_due is not None and now < timer_due and (earliest is None or timer_due < earliest):
+            earliest = timer_due
         return earliest
 
     def run_until(self, target: datetime) -> dict[str, Any]:

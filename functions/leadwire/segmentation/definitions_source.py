@@ -8,9 +8,10 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from leadwire.config_loader import definitions_of
+from leadwire.config_loader import definitions_of, triggers_of
 from leadwire.core.definitions_doc import SegmentOverride, effective_document
 from leadwire.core.rules import Definitions
+from leadwire.core.triggers import Trigger
 
 
 class OverridePort(Protocol):
@@ -31,12 +32,20 @@ class DefinitionsSource:
         self._cache_seconds = cache_seconds
         self._monotonic = monotonic
         self._cached: tuple[float, Definitions, dict[str, Any]] | None = None
+        self._triggers: tuple[dict[str, Any], list[Trigger]] | None = None
 
     def current(self) -> Definitions:
         return self._load()[0]
 
     def document(self) -> dict[str, Any]:
         return self._load()[1]
+
+    def triggers(self) -> list[Trigger]:
+        """The bundled triggers, validated against the live segments."""
+        definitions, document = self._load()
+        if self._triggers is None or self._triggers[0] is not document:
+            self._triggers = (document, triggers_of(document, definitions))
+        return self._triggers[1]
 
     def invalidate(self) -> None:
         self._cached = None

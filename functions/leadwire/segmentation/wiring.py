@@ -9,18 +9,24 @@ from pathlib import Path
 import boto3
 
 from leadwire import clock
+from leadwire.actions.service import ActionsService
 from leadwire.config_loader import load_json_config
 from leadwire.core.jobs import Job
 from leadwire.dal.definition_store import DefinitionStore
 from leadwire.dal.due_index import DueIndex
 from leadwire.dal.event_store import EventStore
+from leadwire.dal.fire_store import FireStore
 from leadwire.dal.job_store import JobStore
 from leadwire.dal.lead_store import LeadStore
+from leadwire.dal.timer_store import TimerStore
 from leadwire.segmentation.definitions_source import DefinitionsSource
 from leadwire.segmentation.engine import SegmentationEngine
 from leadwire.segmentation.jobs import JobStarter, LambdaJobStarter, LocalJobQueue
 from leadwire.segmentation.reevaluate import run_job
 from leadwire.settings import SettingsError, admin_settings, engine_settings
+from leadwire.timers.starter import StepFunctionsTimerStarter, TimerStarter
+from leadwire.triggers.scheduling import StateMachineScheduler
+from leadwire.triggers.service import TriggerService
 
 
 @cache
@@ -93,6 +99,51 @@ def run_local_jobs() -> int:
     return starter.run_pending() if isinstance(starter, LocalJobQueue) else 0
 
 
+@cache
+def timer_store() -> TimerStore:
+    return TimerStore(dynamodb(), engine_settings().table_name)
+
+
+@cache
+def fire_store() -> FireStore:
+    return FireStore(dynamodb(), engine_settings().table_name)
+
+
+def timer_starter() -> TimerStarter:
+    """The local stand-in when leadwire local registered one, else Step Functions."""
+    from leadwire.timers import local_timers
+
+    if local_timers.ACTIVE is not None:
+        return local_timers.ACTIVE
+    arn = engine_settings().state_machine_arn
+    if arn is None:
+        raise RuntimeError("STATE_MACHINE_ARN is not set: delayed triggers cannot be scheduled")
+    return StepFunctionsTimerStarter(boto3.client("stepfunctions"), arn)
+
+
+def trigger_service() -> TriggerService:
+    return TriggerService(
+        definitions_source().triggers(),
+        timer_store(),
+        StateMachineScheduler(timer_starter()),
+        fire_store(),
+        clock.now,
+    )
+
+
+def actions_service() -> ActionsService:
+    source = definitions_source()
+    return ActionsService(
+        {trigger.id: trigger for trigger in source.triggers()},
+        source.current(),
+        lead_store(),
+        event_store(),
+        fire_store(),
+        trigger_service(),
+        clock.now,
+    )
+
+
 def reset() -> None:
     """Forget every cached adapter (the local runtime calls this when it starts)."""
     for cached in (
@@ -101,6 +152,8 @@ def reset() -> None:
         event_store,
         definition_store,
         due_index,
+        timer_store,
+        fire_store,
         definitions_source,
         job_store,
         job_starter,

@@ -19,7 +19,7 @@ from leadwire.core.rules.definitions import (
 )
 from leadwire.core.rules.durations import Duration, DurationError, format_duration, parse_duration
 from leadwire.core.rules.errors import DefinitionError, Problem
-from leadwire.core.rules.evaluator import Evaluation, MembershipChange, diff, evaluate
+from leadwire.core.rules.evaluator import Evaluation, MembershipChange, diff, evaluate, holds_condition
 from leadwire.core.rules.events import LeadEvent
 from leadwire.core.rules.lead_state import LeadState
 from leadwire.core.rules.merge import merge_states
@@ -51,6 +51,7 @@ __all__ = [
     "evaluate",
     "format_duration",
     "holds",
+    "holds_condition",
     "merge_states",
     "parse_definitions",
     "parse_duration",

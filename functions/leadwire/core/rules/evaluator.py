@@ -114,6 +114,18 @@ def evaluate(state: LeadState, definitions: Definitions, now: datetime) -> Evalu
     return Evaluation(at=now, memberships=memberships, next_flip_at=min(flips, default=None), score=score)
 
 
+def holds_condition(state: LeadState, definitions: Definitions, condition: Node, now: datetime) -> bool:
+    """Whether ``condition`` (a trigger's ``only_if``, say) holds for the lead at ``now``; its
+    ``in_segment`` nodes read the segments as they evaluate at ``now``."""
+    require_aware(now)
+    traits_total = trait_points(state.traits, definitions.scoring)
+    score = score_at(state.score, definitions.scoring, traits_total, now.timestamp())
+    context = _Context(state, definitions, now, traits_total, score)
+    for segment in definitions.segment_order:
+        context.segments[segment.id] = _segment(segment, context)
+    return _judge(condition, context).value
+
+
 def diff(old: Mapping[str, datetime], new: Evaluation) -> list[MembershipChange]:
     """Exits (at the evaluation instant) then entries (at their entry instant), each by segment id."""
     exited = [

@@ -38,8 +38,10 @@ from leadwire.core.rules.conditions import (
     SegmentId,
 )
 from leadwire.core.rules.durations import Duration
+from leadwire.core.rules.errors import Problem, format_path
 from leadwire.core.rules.lookup import lookup
 from leadwire.core.triggers.errors import SHAPE_ERROR, TriggerDefinitionError, trigger_problems
+from leadwire.core.triggers.references import list_problems
 
 DEFAULT_HORIZON = timedelta(days=2)
 DEFAULT_ANNIVERSARY_AT = time(9, 0)
@@ -130,13 +132,19 @@ class ExitOn(StrictModel):
     exit: SegmentId
 
 
-class EventOn(EventFilter):
-    """``{"event": NAME, "where": {prop: CMP}}``: the rule language's event filter."""
-
-    KIND: ClassVar[OnKind] = "event"
+class _NamedEvent(EventFilter):
+    """The rule language's event filter, matched against a name and properties (no ``LeadEvent``)."""
 
     def accepts(self, event_name: str, properties: Mapping[str, Any]) -> bool:
-        return event_name == self.event and _where_holds(self.where, properties)
+        return event_name == self.event and all(
+            holds(test, lookup(properties, path)) for path, test in self.where.items()
+        )
+
+
+class EventOn(_NamedEvent):
+    """``{"event": NAME, "where": {prop: CMP}}``."""
+
+    KIND: ClassVar[OnKind] = "event"
 
 
 class Anniversary(StrictModel):
@@ -174,13 +182,10 @@ On = Annotated[
 # -- wait, reentry ----------------------------------------------------------------------------
 
 
-class Until(EventFilter):
+class Until(_NamedEvent):
     """The awaited event: same lead, equal values of every ``match`` property."""
 
     match: list[PropertyPath]
-
-    def accepts(self, event_name: str, properties: Mapping[str, Any]) -> bool:
-        return event_name == self.event and _where_holds(self.where, properties)
 
 
 class Wait(StrictModel):
@@ -204,7 +209,8 @@ def _reentry_tag(raw: Any) -> str | None:
 
 
 Reentry = Annotated[
-    Annotated[ReentryMode, Tag(NODE_TAG_PREFIX + "mode")] | Annotated[OncePer, Tag(NODE_TAG_PREFIX + "once_per")],
+    Annotated[ReentryMode, Tag(NODE_TAG_PREFIX + "mode")]
+    | Annotated[OncePer, Tag(NODE_TAG_PREFIX + "once_per")],
     Discriminator(
         _reentry_tag,
         custom_error_type="reentry",
@@ -279,10 +285,6 @@ DEFAULT_VARIANT = "default"
 # -- the trigger ------------------------------------------------------------------------------
 
 
-def _where_holds(where: Mapping[str, Any], properties: Mapping[str, Any]) -> bool:
-    return all(holds(test, lookup(properties, path)) for path, test in where.items())
-
-
 class Trigger(StrictModel):
     id: TriggerId
     name: str | None = Field(default=None, min_length=1, max_length=200)
@@ -301,12 +303,16 @@ class Trigger(StrictModel):
     def _shape(self) -> Trigger:
         problems = list(self._shape_problems())
         if problems:
-            raise PydanticCustomError(SHAPE_ERROR, "trigger shape", {"problems": problems})
+            summary = "; ".join(f"{format_path(where)}: {message}" for where, message in problems)
+            raise PydanticCustomError(SHAPE_ERROR, "{summary}", {"summary": summary, "problems": problems})
         return self
 
     def _shape_problems(self) -> Iterator[tuple[list[str | int], str]]:
         if self.wait is not None and self.delay is not None:
-            yield ["delay"], "'delay' and 'wait' are mutually exclusive: 'wait.timeout' is the delay of a wait"
+            yield (
+                ["delay"],
+                "'delay' and 'wait' are mutually exclusive: 'wait.timeout' is the delay of a wait",
+            )
         if self.actions is None and self.variants is None:
             yield ["actions"], "required"
         if self.actions is not None and self.variants is not None:
@@ -314,7 +320,9 @@ class Trigger(StrictModel):
         first: dict[str, int] = {}
         for index, variant in enumerate(self.variants or []):
             if variant.name in first:
-                message = f"duplicate variant name '{variant.name}' (first at variants[{first[variant.name]}])"
+                message = (
+                    f"duplicate variant name '{variant.name}' (first at variants[{first[variant.name]}])"
+                )
                 yield ["variants", index, "name"], message
             first.setdefault(variant.name, index)
         if self.wait is not None:
@@ -348,6 +356,11 @@ class Trigger(StrictModel):
         return None
 
     @property
+    def on_event(self) -> EventOn | None:
+        """The ``on`` of an event trigger."""
+        return self.on if isinstance(self.on, EventOn) else None
+
+    @property
     def reentry_policy(self) -> ReentryPolicy:
         """The given ``reentry``, else the default for the kind: ``enter``/``exit`` fire once per
         membership interval, event and anniversary triggers every time."""
@@ -377,11 +390,9 @@ def parse_triggers(raw_list: Any, segment_ids: set[str] | frozenset[str]) -> lis
     Raises ``TriggerDefinitionError`` listing every problem as ``{"path", "message"}``, paths
     rooted at ``triggers`` (``triggers[2].wait.timeout``).
     """
-    from leadwire.core.triggers.references import list_problems
-
     if not isinstance(raw_list, list):
         raise TriggerDefinitionError([{"path": "triggers", "message": "must be a list of triggers"}])
-    problems = []
+    problems: list[Problem] = []
     parsed: dict[int, Trigger] = {}
     for index, raw in enumerate(raw_list):
         if not isinstance(raw, dict):
@@ -397,7 +408,7 @@ def parse_triggers(raw_list: Any, segment_ids: set[str] | frozenset[str]) -> lis
     return [parsed[index] for index in range(len(raw_list))]
 
 
-def _problem_order(problem: Mapping[str, str]) -> tuple[int, ...]:
+def _problem_order(problem: Problem) -> int:
     """Problems in trigger order; within a trigger, in the order they were found."""
     match = re.match(r"^triggers\[(\d+)\]", problem["path"])
-    return (int(match[1]),) if match else (-1,)
+    return int(match[1]) if match else -1

@@ -27,7 +27,7 @@ def _duplicate_ids(raw_list: Sequence[Any]) -> list[Problem]:
     return problems
 
 
-def _unknown_segments(index: int, trigger: Trigger, segment_ids: Mapping[str, Any] | set[str]) -> list[Problem]:
+def _unknown_segments(index: int, trigger: Trigger, segment_ids: set[str] | frozenset[str]) -> list[Problem]:
     problems: list[Problem] = []
     segment_id = trigger.segment_id
     if segment_id is not None and segment_id not in segment_ids:
@@ -41,11 +41,12 @@ def _unknown_segments(index: int, trigger: Trigger, segment_ids: Mapping[str, An
     return problems
 
 
-def _loops_forever(trigger: Trigger) -> bool:
-    """An unfiltered event trigger that fires every time re-fires on every event it hears."""
-    from leadwire.core.triggers.definitions import EventOn
-
-    return isinstance(trigger.on, EventOn) and not trigger.on.where and trigger.reentry_policy == "every_time"
+def _looping_event(trigger: Trigger) -> str | None:
+    """The ``on`` event of a trigger that re-fires on every such event: no ``where``, every time."""
+    on = trigger.on_event
+    if on is None or on.where or trigger.reentry_policy != "every_time":
+        return None
+    return on.event
 
 
 def _event_loops(parsed: Mapping[int, Trigger]) -> list[Problem]:
@@ -54,19 +55,15 @@ def _event_loops(parsed: Mapping[int, Trigger]) -> list[Problem]:
     Only triggers that would re-fire unconditionally count: a ``where``, a ``reentry`` limit or a
     segment in between can break the loop, so those are left to the author.
     """
+    looping = {index: event for index, trigger in parsed.items() if (event := _looping_event(trigger))}
     edges: dict[str, set[str]] = {}
-    for trigger in parsed.values():
-        if _loops_forever(trigger):
-            source = trigger.on.event  # type: ignore[union-attr]
-            for _loc, action in trigger.action_paths():
-                if action.type == "emit_event":
-                    edges.setdefault(source, set()).add(action.event)
+    for index, source in looping.items():
+        for _loc, action in parsed[index].action_paths():
+            if action.type == "emit_event":
+                edges.setdefault(source, set()).add(action.event)
     problems: list[Problem] = []
-    for index, trigger in sorted(parsed.items()):
-        if not _loops_forever(trigger):
-            continue
-        start = trigger.on.event  # type: ignore[union-attr]
-        for loc, action in trigger.action_paths():
+    for index, start in sorted(looping.items()):
+        for loc, action in parsed[index].action_paths():
             if action.type != "emit_event":
                 continue
             route = _route(edges, action.event, start)

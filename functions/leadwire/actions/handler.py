@@ -1,0 +1,33 @@
+"""Actions Lambda on the table stream: FIRE items (a trigger fired, at once or when its timer woke)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from leadwire.dal.fire_items import fire_from_item
+from leadwire.observability import logger, metrics
+from leadwire.segmentation import wiring
+
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    service = wiring.actions_service()
+
+    def record_handler(record: DynamoDBRecord) -> None:
+        fire = fire_from_item(record.raw_event["dynamodb"]["NewImage"])
+        outcome = service.handle(fire)
+        logger.info("fire handled", extra={"trigger_id": fire.trigger_id, "outcome": outcome})
+        metrics.add_metric(name="FiresHandled", unit=MetricUnit.Count, value=1)
+
+    return process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )

@@ -1,0 +1,90 @@
+"""FIRE items (a trigger fired for a lead) and the delivery log (what each action did)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from leadwire import schema
+from leadwire.core.capacity import CapacityMeter, item_size
+from leadwire.core.fires import Fire
+from leadwire.dal.event_items import iso
+from leadwire.dal.fire_items import fire_to_item
+from leadwire.dal.metering import PROCESS_METER
+
+
+class FireStore:
+    def __init__(self, client: Any, table_name: str, *, meter: CapacityMeter | None = None) -> None:
+        self._client = client
+        self._table = table_name
+        self._meter = meter or PROCESS_METER
+
+    def put_fire(self, fire: Fire) -> bool:
+        """Write the fire once: a retried start of the same fire writes nothing (False)."""
+        item = fire_to_item(fire)
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item=item,
+                ConditionExpression="attribute_not_exists(#pk)",
+                ExpressionAttributeNames={"#pk": schema.PK},
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        self._meter.record_write(item, kind="fire")
+        return True
+
+    def record_delivery(
+        self,
+        fire: Fire,
+        delivery_id: str,
+        channel: str,
+        status: str,
+        at: datetime,
+        details: dict[str, Any],
+    ) -> None:
+        """One item per action of a fire (idempotent by delivery id): the delivery log and outbox."""
+        item = {
+            schema.PK: {"S": schema.lead_pk(fire.lead_id)},
+            schema.SK: {"S": f"{schema.DELIVERY_PREFIX}{delivery_id}"},
+            "channel": {"S": channel},
+            "triggerId": {"S": fire.trigger_id},
+            "leadId": {"S": fire.lead_id},
+            "fireId": {"S": fire.fire_id},
+            "status": {"S": status},
+            "at": {"S": iso(at)},
+            "details": {"S": json.dumps(details, separators=(",", ":"), sort_keys=True, default=str)},
+        }
+        self._client.put_item(TableName=self._table, Item=item)
+        self._meter.record_write(item, kind="delivery")
+
+    def deliveries(self, lead_id: str) -> list[dict[str, Any]]:
+        response = self._client.query(
+            TableName=self._table,
+            KeyConditionExpression="#pk = :pk AND begins_with(#sk, :d)",
+            ExpressionAttributeNames={"#pk": schema.PK, "#sk": schema.SK},
+            ExpressionAttributeValues={
+                ":pk": {"S": schema.lead_pk(lead_id)},
+                ":d": {"S": schema.DELIVERY_PREFIX},
+            },
+        )
+        items = response.get("Items", [])
+        self._meter.record_read(sum(item_size(i) for i in items), consistent=False)
+        return [delivery_view(i) for i in items]
+
+
+def delivery_view(item: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "channel": item["channel"]["S"],
+        "triggerId": item["triggerId"]["S"],
+        "leadId": item["leadId"]["S"],
+        "fireId": item["fireId"]["S"],
+        "status": item["status"]["S"],
+        "at": item["at"]["S"],
+        **json.loads(item["details"]["S"]),
+    }

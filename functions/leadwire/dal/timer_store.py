@@ -1,0 +1,107 @@
+"""Timer items: one per waiting or delayed trigger instance (trigger, lead, match values).
+
+The item is the instance's single source of truth: claiming it starts at most one wait per key,
+an awaited event marks it satisfied (in event time), and the state machine fires only a timer
+that is still waiting when it wakes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from leadwire import schema
+from leadwire.core.capacity import CapacityMeter
+from leadwire.core.triggers import TimerKey
+from leadwire.dal.event_items import iso
+from leadwire.dal.metering import PROCESS_METER
+
+WAITING = "waiting"
+SATISFIED = "satisfied"
+FIRED = "fired"
+
+
+def timer_item_key(key: TimerKey) -> dict[str, dict[str, str]]:
+    return {
+        schema.PK: {"S": schema.timer_pk(key.trigger_id)},
+        schema.SK: {"S": f"{key.lead_id}#{key.match_key}"},
+    }
+
+
+class TimerStore:
+    def __init__(self, client: Any, table_name: str, *, meter: CapacityMeter | None = None) -> None:
+        self._client = client
+        self._table = table_name
+        self._meter = meter or PROCESS_METER
+
+    def claim(
+        self, key: TimerKey, started_at: datetime, deadline: datetime, execution: str, cause: str
+    ) -> bool:
+        """Start a waiting instance unless one is waiting, or the awaited event already came in time.
+
+        True when the caller should start (or, for the same cause, restart) the execution.
+        """
+        item = {
+            **timer_item_key(key),
+            "status": {"S": WAITING},
+            "startedAt": {"S": iso(started_at)},
+            "deadline": {"S": iso(deadline)},
+            "execution": {"S": execution},
+            "cause": {"S": cause},
+            "lead": {"S": key.lead_id},
+        }
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item=item,
+                ConditionExpression=(
+                    "attribute_not_exists(#pk) OR #status = :fired OR #cause = :cause OR "
+                    "(#status = :satisfied AND (satisfiedAt < :started OR satisfiedAt > :deadline))"
+                ),
+                ExpressionAttributeNames={"#pk": schema.PK, "#status": "status", "#cause": "cause"},
+                ExpressionAttributeValues={
+                    ":fired": {"S": FIRED},
+                    ":satisfied": {"S": SATISFIED},
+                    ":cause": {"S": cause},
+                    ":started": {"S": iso(started_at)},
+                    ":deadline": {"S": iso(deadline)},
+                },
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False  # one is waiting, or it was satisfied in time: start nothing
+            raise
+        self._meter.record_write(item, kind="timer")
+        return True
+
+    def satisfy(self, key: TimerKey, at: datetime) -> bool:
+        """The awaited event happened at ``at``: a waiting instance due at or after it is satisfied;
+        with no instance yet (events processed out of order), a mark is left for the claim to see."""
+        values = {":satisfied": {"S": SATISFIED}, ":at": {"S": iso(at)}, ":waiting": {"S": WAITING}}
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=timer_item_key(key),
+                UpdateExpression="SET #status = :satisfied, satisfiedAt = :at",
+                ConditionExpression=(
+                    "attribute_not_exists(#pk) OR "
+                    "(#status = :waiting AND deadline >= :at AND startedAt <= :at) OR "
+                    "(#status = :satisfied AND satisfiedAt < :at)"
+                ),
+                ExpressionAttributeNames={"#pk": schema.PK, "#status": "status"},
+                ExpressionAttributeValues=values,
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False  # fired already, or this event is older than the wait
+            raise
+        self._meter.record_write({**timer_item_key(key), "status": values[":satisfied"], "at": values[":at"]})
+        return True
+
+    def get(self, key: TimerKey) -> dict[str, str] | None:
+        item = self._client.get_item(TableName=self._table, Key=timer_item_key(key), ConsistentRead=True).get(
+            "Item"
+        )
+        return {name: value["S"] for name, value in item.items() if "S" in value} if item else None

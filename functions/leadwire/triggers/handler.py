@@ -1,0 +1,48 @@
+"""Trigger Lambda on the table stream: new events (event triggers, awaited events, anniversaries)
+and membership history (enter and exit triggers)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from leadwire import schema
+from leadwire.dal.event_items import from_item
+from leadwire.observability import logger, metrics
+from leadwire.segmentation import wiring
+from leadwire.triggers.changes import membership_changes
+from leadwire.triggers.service import TriggerReport
+
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    service = wiring.trigger_service()
+    report = TriggerReport()
+
+    def record_handler(record: DynamoDBRecord) -> None:
+        raw = record.raw_event["dynamodb"]
+        sort_key = raw["Keys"][schema.SK]["S"]
+        if sort_key.startswith(schema.EVENT_PREFIX):
+            service.on_event(from_item(raw["NewImage"]), report)
+            return
+        for change in membership_changes(record.raw_event["eventName"], raw.get("OldImage"), raw["NewImage"]):
+            service.on_change(
+                change.lead_id, change.segment_id, change.kind, change.at, change.change_id, report
+            )
+
+    response = process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )
+    metrics.add_metric(name="TriggersFired", unit=MetricUnit.Count, value=report.fired)
+    metrics.add_metric(name="TimersScheduled", unit=MetricUnit.Count, value=report.scheduled)
+    metrics.add_metric(name="TimersSatisfied", unit=MetricUnit.Count, value=report.satisfied)
+    metrics.add_metric(name="TriggersBeyondHorizon", unit=MetricUnit.Count, value=report.beyond_horizon)
+    return response

@@ -1,0 +1,173 @@
+"""The trigger use case: events and segment moves start trigger instances.
+
+A trigger without ``wait``/``delay`` fires at once (a FIRE item, idempotent by its id). One with
+them claims a timer item for its key (trigger, lead, match values) and schedules a wake-up at
+its deadline; an awaited event marks the timer satisfied in event time, and the timer fires
+only if it is still waiting when it wakes. Anniversary triggers are armed from the lead's traits.
+Events older than a trigger's horizon (imports, replays) build state but start nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from leadwire.core.fires import Fire, fire_id
+from leadwire.core.tracking import StoredEvent
+from leadwire.core.triggers import (
+    TimerKey,
+    Trigger,
+    anniversary_triggers,
+    awaiting,
+    deadline,
+    execution_name,
+    horizon_allows,
+    next_anniversary,
+    timer_key,
+    triggers_for_change,
+    triggers_for_event,
+)
+
+DEFAULT_TIME_ZONE = "UTC"
+
+
+class TimerPort(Protocol):
+    def claim(
+        self, key: TimerKey, started_at: datetime, deadline: datetime, execution: str, cause: str
+    ) -> bool: ...
+
+    def satisfy(self, key: TimerKey, at: datetime) -> bool: ...
+
+
+class SchedulePort(Protocol):
+    def schedule(self, key: TimerKey, due: datetime, execution: str, fire: Fire) -> None: ...
+
+
+class FirePort(Protocol):
+    def put_fire(self, fire: Fire) -> bool: ...
+
+
+@dataclass
+class TriggerReport:
+    fired: int = 0
+    scheduled: int = 0
+    satisfied: int = 0
+    beyond_horizon: int = 0
+
+
+class TriggerService:
+    def __init__(
+        self,
+        triggers: list[Trigger],
+        timers: TimerPort,
+        scheduler: SchedulePort,
+        fires: FirePort,
+        now: Callable[[], datetime],
+        default_time_zone: str = DEFAULT_TIME_ZONE,
+    ) -> None:
+        self._triggers = triggers
+        self._timers = timers
+        self._scheduler = scheduler
+        self._fires = fires
+        self._now = now
+        self._default_time_zone = default_time_zone
+
+    def on_event(self, event: StoredEvent, report: TriggerReport) -> None:
+        now = self._now()
+        if event.event is not None:
+            for waiting in awaiting(self._triggers, event.event, event.properties):
+                key = TimerKey(waiting.trigger.id, event.lead_id, waiting.match_values)
+                report.satisfied += self._timers.satisfy(key, event.timestamp)
+            for trigger in triggers_for_event(self._triggers, event.event, event.properties):
+                self._start(
+                    trigger, event.lead_id, event.message_id, event.timestamp, event.properties, now, report
+                )
+        if event.type == "identify" and event.traits:
+            timezone = event.traits.get("timezone") or event.context.get("timezone")
+            for trigger in anniversary_triggers(self._triggers):
+                self.arm_anniversary(
+                    trigger, event.lead_id, event.traits, timezone, max(now, event.timestamp), report
+                )
+
+    def on_change(
+        self, lead_id: str, segment_id: str, kind: str, at: datetime, change_id: str, report: TriggerReport
+    ) -> None:
+        now = self._now()
+        for trigger in triggers_for_change(self._triggers, segment_id, kind):  # type: ignore[arg-type]
+            self._start(trigger, lead_id, change_id, at, {}, now, report)
+
+    def arm_anniversary(
+        self,
+        trigger: Trigger,
+        lead_id: str,
+        traits: Mapping[str, Any],
+        timezone: str | None,
+        after: datetime,
+        report: TriggerReport,
+    ) -> datetime | None:
+        """Schedule the next anniversary after ``after`` (the fire re-arms the following one)."""
+        on = trigger.on
+        trait = getattr(on, "anniversary", None)
+        if trait is None:
+            return None
+        value = traits.get(trait.trait)
+        if not isinstance(value, str):
+            return None
+        due = next_anniversary(value, trait.at, timezone, self._default_time_zone, after)
+        if due is None:
+            return None
+        occurrence = f"anniversary:{due.isoformat()}"
+        key = TimerKey(trigger.id, lead_id, (due.date().isoformat(),))
+        fire = Fire(
+            fire_id=fire_id(trigger.id, lead_id, occurrence),
+            trigger_id=trigger.id,
+            lead_id=lead_id,
+            cause=occurrence,
+            at=due,
+        )
+        name = execution_name(key, occurrence)
+        if self._timers.claim(key, after, due, name, occurrence):
+            self._scheduler.schedule(key, due, name, fire)
+            report.scheduled += 1
+        return due
+
+    def _start(
+        self,
+        trigger: Trigger,
+        lead_id: str,
+        cause: str,
+        at: datetime,
+        properties: Mapping[str, Any],
+        now: datetime,
+        report: TriggerReport,
+    ) -> None:
+        if not horizon_allows(trigger, at, now):
+            report.beyond_horizon += 1
+            return
+        if trigger.wait is None and trigger.delay is None:
+            fire = Fire(
+                fire_id=fire_id(trigger.id, lead_id, cause),
+                trigger_id=trigger.id,
+                lead_id=lead_id,
+                cause=cause,
+                at=at,
+            )
+            report.fired += self._fires.put_fire(fire)
+            return
+        key = timer_key(trigger, lead_id, properties)
+        due = deadline(trigger, at)
+        name = execution_name(key, cause)
+        paths = trigger.wait.until.match if trigger.wait is not None else []
+        fire = Fire(
+            fire_id=fire_id(trigger.id, lead_id, cause),
+            trigger_id=trigger.id,
+            lead_id=lead_id,
+            cause=cause,
+            at=due,
+            match=dict(zip(paths, key.match_values, strict=True)),
+        )
+        if self._timers.claim(key, at, due, name, cause):
+            self._scheduler.schedule(key, due, name, fire)
+            report.scheduled += 1

@@ -1,0 +1,72 @@
+"""Actions: the stream consumer that carries out fired triggers.
+
+It reads INSERTs of FIRE items only (``leadwire.schema.FIRE_INSERT_FILTER``): written by the
+trigger consumer for an immediate trigger, or by the timer state machine when a delay ends. Every
+send is idempotent on the fire's id, so a redelivered record sends nothing twice.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from aws_cdk import Duration
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+from leadwire import schema
+from leadwire_infra.lambda_factory import LambdaFactory
+from leadwire_infra.stream_consumer import LIST_STREAMS_REASON, StreamConsumer
+
+ACTIONS_HANDLER: Final = "leadwire.actions.handler.lambda_handler"
+# Delivery records (idempotency, frequency caps), lead traits and consent, derived events (the
+# event store writes them with BatchWriteItem, as ingestion does).
+ACTIONS_TABLE_ACTIONS: Final = (
+    "dynamodb:BatchWriteItem",
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:Query",
+    "dynamodb:UpdateItem",
+)
+
+
+class ActionsConstruct(Construct):
+    """The actions consumer, its failure queue and alarms."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        table: dynamodb.ITable,
+        functions: LambdaFactory,
+        timer: sfn.IStateMachine,
+    ) -> None:
+        super().__init__(scope, construct_id)
+
+        self.function = functions.function(
+            self,
+            "Actions",
+            handler=ACTIONS_HANDLER,
+            description="Leadwire actions: carries out fired triggers, once per fire",
+            timeout=Duration.seconds(60),
+            # An anniversary fire arms the next year's timer.
+            environment={"STATE_MACHINE_ARN": timer.state_machine_arn},
+            unscoped_actions_reason=LIST_STREAMS_REASON,
+        )
+        iam.Grant.add_to_principal(
+            grantee=self.function, actions=list(ACTIONS_TABLE_ACTIONS), resource_arns=[table.table_arn]
+        )
+        timer.grant_start_execution(self.function)
+
+        self.stream = StreamConsumer(
+            self,
+            "Stream",
+            function=self.function,
+            table=table,
+            filters=[schema.FIRE_INSERT_FILTER],
+            name="The actions consumer",
+            lost="its fired triggers are never carried out",
+        )
+        self.dead_letter_queue = self.stream.dead_letter_queue

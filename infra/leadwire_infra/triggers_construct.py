@@ -1,0 +1,72 @@
+"""Triggers: the stream consumer that turns new events and membership changes into fires and timers.
+
+It reads INSERTs of event items (event triggers, and the awaited events that satisfy a waiting
+timer) and INSERTs and MODIFYs of membership history (an interval opened: enter; closed: exit),
+each filter a constant of ``leadwire.schema`` that the local stream pump applies too. An immediate
+trigger writes a FIRE item; a delayed one writes a TIMER item and starts an execution of the timer
+state machine, named after the timer so that a retried start finds the first one.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from aws_cdk import Duration
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+from leadwire import schema
+from leadwire_infra.lambda_factory import LambdaFactory
+from leadwire_infra.stream_consumer import LIST_STREAMS_REASON, StreamConsumer
+
+TRIGGER_HANDLER: Final = "leadwire.triggers.handler.lambda_handler"
+# Trigger definitions, TIMER items (guarded puts and updates), FIRE items, re-entry state.
+TRIGGER_TABLE_ACTIONS: Final = (
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:Query",
+    "dynamodb:UpdateItem",
+)
+
+
+class TriggersConstruct(Construct):
+    """The trigger consumer, allowed to start executions of ``timer`` and of nothing else."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        table: dynamodb.ITable,
+        functions: LambdaFactory,
+        timer: sfn.IStateMachine,
+    ) -> None:
+        super().__init__(scope, construct_id)
+
+        self.function = functions.function(
+            self,
+            "Trigger",
+            handler=TRIGGER_HANDLER,
+            description="Leadwire triggers: fires on events and segment moves, starts delay timers",
+            memory_size=512,
+            timeout=Duration.seconds(60),
+            environment={"STATE_MACHINE_ARN": timer.state_machine_arn},
+            unscoped_actions_reason=LIST_STREAMS_REASON,
+        )
+        iam.Grant.add_to_principal(
+            grantee=self.function, actions=list(TRIGGER_TABLE_ACTIONS), resource_arns=[table.table_arn]
+        )
+        timer.grant_start_execution(self.function)
+
+        self.stream = StreamConsumer(
+            self,
+            "Stream",
+            function=self.function,
+            table=table,
+            filters=[schema.EVENT_INSERT_FILTER, schema.HISTORY_CHANGE_FILTER],
+            name="The trigger consumer",
+            lost="its events and segment moves start no triggers",
+        )
+        self.dead_letter_queue = self.stream.dead_letter_queue

@@ -1,0 +1,76 @@
+"""Triggers: the consumer that starts timers is the only principal that may, and only this timer."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from tests.infrastructure.infra_template import (
+    ACTIONS_HANDLER,
+    HANDLERS,
+    TRIGGER_HANDLER,
+    Resources,
+    as_list,
+    function_props,
+    of_type,
+)
+
+
+def _timer_id(resources: Resources) -> str:
+    (logical_id,) = of_type(resources, "AWS::StepFunctions::StateMachine")
+    return logical_id
+
+
+def _statements_by_role(resources: Resources) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(role id, statement) for every statement of every policy on every role in the stack."""
+    for policy in of_type(resources, "AWS::IAM::Policy").values():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            for role in policy["Properties"]["Roles"]:
+                yield role["Ref"], statement
+    for role_id, role in of_type(resources, "AWS::IAM::Role").items():
+        for inline in role["Properties"].get("Policies", []):
+            for statement in inline["PolicyDocument"]["Statement"]:
+                yield role_id, statement
+
+
+def _states_grants(resources: Resources) -> list[tuple[str, list[str], list[Any]]]:
+    """(role, actions, resources) of every Allow of a states: action (or "*") anywhere in the stack."""
+    found = []
+    for role_id, statement in _statements_by_role(resources):
+        actions = sorted(a for a in as_list(statement["Action"]) if a.startswith("states:") or a == "*")
+        if actions and statement["Effect"] == "Allow":
+            found.append((role_id, actions, as_list(statement["Resource"])))
+    return found
+
+
+def test_trigger_consumer_knows_the_timer(resources: Resources) -> None:
+    # Given the trigger consumer starts an execution per delayed trigger
+    # When it starts
+    # Then STATE_MACHINE_ARN is this stack's timer state machine
+    env = function_props(resources, TRIGGER_HANDLER)["Environment"]["Variables"]
+    assert env["STATE_MACHINE_ARN"] == {"Ref": _timer_id(resources)}
+
+
+def test_only_the_timer_starters_are_told_the_timer(resources: Resources) -> None:
+    # Given the trigger consumer starts timers and the actions consumer re-arms anniversaries
+    # When the functions are synthesised
+    # Then no other gets STATE_MACHINE_ARN
+    told = [
+        handler
+        for handler in HANDLERS
+        if "STATE_MACHINE_ARN" in function_props(resources, handler)["Environment"]["Variables"]
+    ]
+    assert sorted(told) == sorted([TRIGGER_HANDLER, ACTIONS_HANDLER])
+
+
+def test_only_the_timer_starters_may_start_executions_and_only_of_the_timer(resources: Resources) -> None:
+    # Given every states: permission in the stack, on any role
+    # When they are collected
+    # Then there are two: StartExecution on the timer only, for the trigger and actions consumers
+    roles = [
+        function_props(resources, h)["Role"]["Fn::GetAtt"][0] for h in (TRIGGER_HANDLER, ACTIONS_HANDLER)
+    ]
+    timer = [{"Ref": _timer_id(resources)}]
+    assert sorted(_states_grants(resources)) == sorted(
+        (role, ["states:StartExecution"], timer) for role in roles
+    )

@@ -1,0 +1,317 @@
+"""The timer state machine definition, executed by moto's ASL interpreter against the table.
+
+The same file the CDK stack deploys; every deadline here is in the past, so the Wait returns at
+once (moto's Wait really sleeps).
+"""
+
+import json
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from leadwire import schema
+from leadwire.local.sim_clock import SimulatedClock
+from leadwire.timers import TimerRequest, build_timer_request, load_definition
+from leadwire.timers.local_timers import LocalTimers
+
+from .conftest import TABLE
+
+ROLE = "arn:aws:iam::123456789012:role/leadwire-timers"
+PAST = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+TRIGGER = "cart-abandonment"
+LEAD = "lead-1"
+# Billed state transitions (states entered) per execution: see timer.asl.json.
+FIRED_TRANSITIONS = 5  # Wait, GetTimer, Check, Fire, MarkFired
+NOT_FIRED_TRANSITIONS = 4  # Wait, GetTimer, Check, Done
+
+
+@pytest.fixture
+def sfn_aws() -> Iterator[None]:
+    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+        yield
+
+
+@pytest.fixture
+def table(sfn_aws: None) -> Any:
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    client.create_table(**schema.create_table_kwargs(TABLE))
+    return client
+
+
+@pytest.fixture
+def sfn(sfn_aws: None) -> Any:
+    return boto3.client("stepfunctions", region_name="us-east-1")
+
+
+@pytest.fixture
+def machine(sfn: Any, table: Any) -> str:
+    return sfn.create_state_machine(name="leadwire-timers", definition=load_definition(TABLE), roleArn=ROLE)[
+        "stateMachineArn"
+    ]
+
+
+def _timer_key(cart: str) -> dict[str, dict[str, str]]:
+    return {"pk": {"S": schema.timer_pk(TRIGGER)}, "sk": {"S": f"{LEAD}#{cart}"}}
+
+
+def _put_timer(table: Any, cart: str, status: str, deadline: datetime = PAST) -> None:
+    table.put_item(
+        TableName=TABLE,
+        Item={
+            **_timer_key(cart),
+            "status": {"S": status},
+            "deadline": {"S": deadline.strftime("%Y-%m-%dT%H:%M:%S.000Z")},
+            "execution": {"S": f"exec-{cart}"},
+            "cause": {"S": f"msg-{cart}"},
+        },
+    )
+
+
+def _request(cart: str, name: str | None = None, deadline: datetime = PAST) -> TimerRequest:
+    return build_timer_request(
+        execution_name=name or f"exec-{cart}",
+        timer_pk=schema.timer_pk(TRIGGER),
+        timer_sk=f"{LEAD}#{cart}",
+        deadline=deadline,
+        fire_id=f"fire-{cart}",
+        trigger_id=TRIGGER,
+        lead_id=LEAD,
+        cause=f"msg-{cart}",
+        match={"cart_id": cart},
+    )
+
+
+def _start(sfn: Any, machine: str, request: TimerRequest) -> str:
+    arn: str = sfn.start_execution(
+        stateMachineArn=machine, name=request.execution_name, input=json.dumps(request.input)
+    )["executionArn"]
+    return arn
+
+
+def _finish(sfn: Any, execution_arn: str) -> dict[str, Any]:
+    give_up = time.monotonic() + 30
+    while (execution := sfn.describe_execution(executionArn=execution_arn))["status"] == "RUNNING":
+        assert time.monotonic() < give_up, "execution did not finish"
+        time.sleep(0.005)
+    result: dict[str, Any] = execution
+    return result
+
+
+def _run(sfn: Any, machine: str, request: TimerRequest) -> str:
+    arn = _start(sfn, machine, request)
+    execution = _finish(sfn, arn)
+    assert execution["status"] == "SUCCEEDED", execution
+    return arn
+
+
+def _fires(table: Any) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = table.query(
+        TableName=TABLE,
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :fire)",
+        ExpressionAttributeValues={":pk": {"S": schema.lead_pk(LEAD)}, ":fire": {"S": schema.FIRE_PREFIX}},
+        ConsistentRead=True,
+    )["Items"]
+    return items
+
+
+def _status(table: Any, cart: str) -> str | None:
+    item = table.get_item(TableName=TABLE, Key=_timer_key(cart), ConsistentRead=True).get("Item")
+    return item["status"]["S"] if item else None
+
+
+def _states_entered(sfn: Any, execution_arn: str) -> list[str]:
+    events = sfn.get_execution_history(executionArn=execution_arn)["events"]
+    return [event["type"] for event in events if event["type"].endswith("StateEntered")]
+
+
+def test_a_waiting_timer_past_its_deadline_fires(sfn: Any, machine: str, table: Any) -> None:
+    # Given a timer still waiting when its deadline passed
+    _put_timer(table, "c-1", "waiting")
+    # When its execution runs
+    _run(sfn, machine, _request("c-1"))
+    # Then the FIRE item holds the fire fields, and the timer says fired
+    (fire,) = _fires(table)
+    assert {name: value["S"] for name, value in fire.items()} == {
+        "pk": "LEAD#lead-1",
+        "sk": "FIRE#fire-c-1",
+        "fireId": "fire-c-1",
+        "triggerId": TRIGGER,
+        "leadId": LEAD,
+        "cause": "msg-c-1",
+        "at": "2024-05-01T12:00:00.000Z",
+        "match": '{"cart_id":"c-1"}',
+    }
+    assert _status(table, "c-1") == "fired"
+
+
+def test_a_satisfied_timer_does_not_fire(sfn: Any, machine: str, table: Any) -> None:
+    _put_timer(table, "c-1", "satisfied")
+    _run(sfn, machine, _request("c-1"))
+    assert _fires(table) == []
+    assert _status(table, "c-1") == "satisfied"
+
+
+def test_a_missing_timer_does_not_fire(sfn: Any, machine: str, table: Any) -> None:
+    _run(sfn, machine, _request("c-1"))
+    assert _fires(table) == []
+    assert _status(table, "c-1") is None
+
+
+def test_a_second_execution_after_the_first_fired_does_nothing(sfn: Any, machine: str, table: Any) -> None:
+    _put_timer(table, "c-1", "waiting")
+    _run(sfn, machine, _request("c-1"))
+    second = _run(sfn, machine, _request("c-1", name="exec-c-1-again"))
+    assert len(_fires(table)) == 1
+    assert _states_entered(sfn, second)[-1] == "SucceedStateEntered"
+
+
+def test_two_concurrent_executions_for_one_timer_fire_once(sfn: Any, machine: str, table: Any) -> None:
+    _put_timer(table, "c-1", "waiting")
+    first = _start(sfn, machine, _request("c-1"))
+    second = _start(sfn, machine, _request("c-1", name="exec-c-1-duplicate"))
+    assert {_finish(sfn, arn)["status"] for arn in (first, second)} == {"SUCCEEDED"}
+    assert len(_fires(table)) == 1
+    assert _status(table, "c-1") == "fired"
+
+
+def test_a_fire_already_written_is_kept_and_the_timer_marked(sfn: Any, machine: str, table: Any) -> None:
+    # Given a duplicate execution wrote the FIRE item and has not marked the timer yet
+    _put_timer(table, "c-1", "waiting")
+    fire = _request("c-1").input["fire"]
+    table.put_item(
+        TableName=TABLE,
+        Item={**{name: {"S": value} for name, value in fire.items()}, "at": {"S": "first-writer"}},
+    )
+    # When this execution reaches Fire
+    arn = _run(sfn, machine, _request("c-1"))
+    # Then the put's condition kept the first FIRE item, and the timer is marked fired
+    (stored,) = _fires(table)
+    assert stored["at"]["S"] == "first-writer"
+    assert _status(table, "c-1") == "fired"
+    failures = [
+        event["taskFailedEventDetails"]["error"]
+        for event in sfn.get_execution_history(executionArn=arn)["events"]
+        if event["type"] == "TaskFailed"
+    ]
+    assert failures == ["DynamoDB.ConditionalCheckFailedException"]
+
+
+def test_a_timer_satisfied_after_the_fire_is_not_marked_fired(sfn: Any, machine: str, table: Any) -> None:
+    # Given the FIRE item is written but the awaited event set the timer satisfied before the mark
+    _put_timer(table, "c-1", "satisfied")
+    machine_input = _request("c-1")
+    # (skip the read: start a copy of the machine at Fire)
+    definition = json.loads(load_definition(TABLE))
+    definition["StartAt"] = "Fire"
+    from_fire = sfn.create_state_machine(
+        name="leadwire-timers-from-fire", definition=json.dumps(definition), roleArn=ROLE
+    )["stateMachineArn"]
+    arn = _run(sfn, from_fire, machine_input)
+    assert _status(table, "c-1") == "satisfied"
+    assert _states_entered(sfn, arn)[-1] == "SucceedStateEntered"
+
+
+@pytest.mark.parametrize(
+    ("status", "transitions"),
+    [("waiting", FIRED_TRANSITIONS), ("satisfied", NOT_FIRED_TRANSITIONS), (None, NOT_FIRED_TRANSITIONS)],
+)
+def test_state_transitions_per_timer(
+    sfn: Any, machine: str, table: Any, status: str | None, transitions: int
+) -> None:
+    if status is not None:
+        _put_timer(table, "c-1", status)
+    arn = _run(sfn, machine, _request("c-1"))
+    assert len(_states_entered(sfn, arn)) == transitions
+
+
+# -- LocalTimers: the leadwire local stand-in --------------------------------------------------
+
+
+@pytest.fixture
+def sim_clock() -> SimulatedClock:
+    # Ahead of the wall clock: moto's Wait would sleep for years if the deadline were passed as is.
+    return SimulatedClock(datetime(2031, 6, 1, 9, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def local_timers(sfn: Any, machine: str, sim_clock: SimulatedClock) -> LocalTimers:
+    return LocalTimers(sfn, machine, sim_clock.now)
+
+
+def test_local_timers_hold_a_timer_until_the_clock_passes_its_deadline(
+    local_timers: LocalTimers, sim_clock: SimulatedClock, table: Any
+) -> None:
+    deadline = sim_clock.now() + timedelta(hours=1)
+    _put_timer(table, "c-1", "waiting", deadline)
+    local_timers.start(_request("c-1", deadline=deadline))
+
+    assert local_timers.run_due(sim_clock.now()) == 0
+    assert local_timers.next_deadline(sim_clock.now() + timedelta(days=1)) == deadline
+    assert _fires(table) == []
+
+    sim_clock.move_to(deadline)
+    assert local_timers.run_due(sim_clock.now()) == 1
+    (fire,) = _fires(table)
+    assert fire["at"]["S"] == "2031-06-01T10:00:00.000Z"
+    assert _status(table, "c-1") == "fired"
+    assert local_timers.next_deadline(sim_clock.now() + timedelta(days=1)) is None
+
+
+def test_local_timers_start_a_name_once(
+    local_timers: LocalTimers, sim_clock: SimulatedClock, sfn: Any, machine: str
+) -> None:
+    deadline = sim_clock.now() + timedelta(minutes=5)
+    local_timers.start(_request("c-1", deadline=deadline))
+    local_timers.start(_request("c-1", deadline=deadline))
+    assert len(local_timers.pending) == 1
+
+    sim_clock.move_to(deadline)
+    assert local_timers.run_due(sim_clock.now()) == 1
+    local_timers.start(_request("c-1", deadline=deadline))  # a retried start after it ran
+    assert local_timers.run_due(sim_clock.now()) == 0
+    assert len(sfn.list_executions(stateMachineArn=machine)["executions"]) == 1
+
+
+def test_the_local_runtime_runs_timers_at_their_instant_on_the_simulated_clock() -> None:
+    from leadwire.local.runtime import TABLE_NAME, LocalRuntime
+    from leadwire.timers import local_timers as registry
+
+    start = datetime(2031, 6, 1, 9, 0, tzinfo=UTC)
+    runtime = LocalRuntime({"key": "website"}, clock_start=start)
+    try:
+        assert registry.active() is runtime.timers
+        deadline = start + timedelta(hours=1)
+        key = {"pk": {"S": schema.timer_pk("no-such-trigger")}, "sk": {"S": "lead-1#k"}}
+        runtime.dynamodb.put_item(TableName=TABLE_NAME, Item={**key, "status": {"S": "waiting"}})
+        runtime.timers.start(
+            build_timer_request(
+                execution_name="local-1",
+                timer_pk=key["pk"]["S"],
+                timer_sk=key["sk"]["S"],
+                deadline=deadline,
+                fire_id="local-fire-1",
+                trigger_id="no-such-trigger",
+                lead_id="lead-1",
+                cause="msg-1",
+            )
+        )
+        # Before the deadline: held, and the clock's next stop is the deadline itself
+        assert runtime.run_until(deadline - timedelta(seconds=1))["timers"] == 0
+        assert runtime._next_due(deadline + timedelta(days=1)) == deadline
+        # At the deadline, the drain runs it
+        assert runtime.clock is not None
+        runtime.clock.move_to(deadline)
+        assert runtime.drain()["timers"] == 1
+        stored = runtime.dynamodb.get_item(TableName=TABLE_NAME, Key=key, ConsistentRead=True)["Item"]
+        assert stored["status"]["S"] == "fired"
+        fire_key = {"pk": {"S": schema.lead_pk("lead-1")}, "sk": {"S": schema.fire_sk("local-fire-1")}}
+        assert "Item" in runtime.dynamodb.get_item(TableName=TABLE_NAME, Key=fire_key)
+        assert runtime._next_due(deadline + timedelta(days=1)) is None
+    finally:
+        runtime.close()
+    assert registry.active() is None

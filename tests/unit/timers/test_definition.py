@@ -1,0 +1,99 @@
+"""The timer state machine definition: one ASL file, only DynamoDB tasks, the table substituted."""
+
+import json
+from typing import Any
+
+import pytest
+
+from leadwire.timers import DEFINITION_PATH, load_definition
+
+DYNAMODB_TASKS = {
+    "arn:aws:states:::dynamodb:getItem",
+    "arn:aws:states:::dynamodb:putItem",
+    "arn:aws:states:::dynamodb:updateItem",
+}
+THROTTLING = {
+    "DynamoDB.ProvisionedThroughputExceededException",
+    "DynamoDB.RequestLimitExceeded",
+    "DynamoDB.ThrottlingException",
+}
+
+
+@pytest.fixture(scope="module")
+def definition() -> dict[str, Any]:
+    return json.loads(load_definition("leadwire-test"))
+
+
+def _states(definition: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
+    return {name: state for name, state in definition["States"].items() if state["Type"] == kind}
+
+
+def test_the_file_is_valid_json_with_the_placeholder() -> None:
+    raw = DEFINITION_PATH.read_text()
+    document = json.loads(raw)
+    assert document["StartAt"] == "Wait"
+    assert "${TableName}" in raw
+
+
+def test_the_placeholder_is_substituted_everywhere(definition: dict[str, Any]) -> None:
+    tasks = _states(definition, "Task")
+    assert {task["Parameters"]["TableName"] for task in tasks.values()} == {"leadwire-test"}
+    assert "${" not in json.dumps(definition)
+
+
+def test_every_task_is_a_dynamodb_item_call(definition: dict[str, Any]) -> None:
+    tasks = _states(definition, "Task")
+    assert {task["Resource"] for task in tasks.values()} == DYNAMODB_TASKS
+
+
+def test_every_task_retries_throttling(definition: dict[str, Any]) -> None:
+    for name, task in _states(definition, "Task").items():
+        retried = {error for retrier in task.get("Retry", []) for error in retrier["ErrorEquals"]}
+        assert retried >= THROTTLING, name
+
+
+def test_the_wait_reads_the_deadline(definition: dict[str, Any]) -> None:
+    (wait,) = _states(definition, "Wait").values()
+    assert wait["TimestampPath"] == "$.deadline"
+    assert definition["StartAt"] in _states(definition, "Wait")
+
+
+def test_the_timer_read_is_consistent(definition: dict[str, Any]) -> None:
+    (get_timer,) = (
+        task for task in _states(definition, "Task").values() if task["Resource"].endswith(":getItem")
+    )
+    assert get_timer["Parameters"]["ConsistentRead"] is True
+
+
+def test_the_fire_is_written_at_most_once(definition: dict[str, Any]) -> None:
+    (fire,) = (task for task in _states(definition, "Task").values() if task["Resource"].endswith(":putItem"))
+    assert fire["Parameters"]["ConditionExpression"] == "attribute_not_exists(pk)"
+    (catch,) = fire["Catch"]
+    assert catch["ErrorEquals"] == ["DynamoDB.ConditionalCheckFailedException"]
+    assert catch["Next"] == fire["Next"]  # already fired: still mark the timer
+
+
+def test_only_a_waiting_timer_is_marked_fired(definition: dict[str, Any]) -> None:
+    (mark,) = (
+        task for task in _states(definition, "Task").values() if task["Resource"].endswith(":updateItem")
+    )
+    parameters = mark["Parameters"]
+    assert parameters["ConditionExpression"] == "#status = :waiting"
+    assert parameters["ExpressionAttributeValues"][":fired"] == {"S": "fired"}
+    assert [c["ErrorEquals"] for c in mark["Catch"]] == [["DynamoDB.ConditionalCheckFailedException"]]
+
+
+def test_every_transition_targets_a_state(definition: dict[str, Any]) -> None:
+    names = set(definition["States"])
+    targets = set()
+    for state in definition["States"].values():
+        targets.update(t for t in [state.get("Next"), state.get("Default")] if t)
+        targets.update(choice["Next"] for choice in state.get("Choices", []))
+        targets.update(catch["Next"] for catch in state.get("Catch", []))
+    assert targets <= names
+    assert names - targets == {definition["StartAt"]}
+
+
+def test_an_empty_table_name_is_refused() -> None:
+    with pytest.raises(ValueError, match="table_name"):
+        load_definition("")
