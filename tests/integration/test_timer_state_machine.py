@@ -315,3 +315,29 @@ def test_the_local_runtime_runs_timers_at_their_instant_on_the_simulated_clock()
     finally:
         runtime.close()
     assert registry.active() is None
+
+
+def test_the_local_runtime_on_the_wall_clock_runs_a_timer_once_it_is_due(runtime: Any) -> None:
+    from leadwire import clock
+    from leadwire.local.runtime import TABLE_NAME
+
+    deadline = clock.now() + timedelta(milliseconds=300)
+    key = {"pk": {"S": schema.timer_pk("no-such-trigger")}, "sk": {"S": "lead-1#wall"}}
+    runtime.dynamodb.put_item(TableName=TABLE_NAME, Item={**key, "status": {"S": "waiting"}})
+    runtime.timers.start(
+        build_timer_request(
+            execution_name="wall-1",
+            timer_pk=key["pk"]["S"],
+            timer_sk=key["sk"]["S"],
+            deadline=deadline,
+            fire_id="wall-fire-1",
+            trigger_id="no-such-trigger",
+            lead_id="lead-1",
+            cause="msg-1",
+        )
+    )
+    assert runtime.drain()["timers"] == 0
+    time.sleep(max(0.0, (deadline - clock.now()).total_seconds()) + 0.01)
+    assert runtime.drain()["timers"] == 1
+    stored = runtime.dynamodb.get_item(TableName=TABLE_NAME, Key=key, ConsistentRead=True)["Item"]
+    assert stored["status"]["S"] == "fired"

@@ -31,7 +31,6 @@ class StreamConsumer:
     max_retries: int = 3
     bisect_on_error: bool = True
     on_failure: Callable[[dict[str, Any]], None] | None = None
-    positions: dict[str, str] = field(default_factory=dict)  # shard id -> last sequence number read
     pending: list[dict[str, Any]] = field(default_factory=list)
     invocations: int = 0
     failures_sent: int = 0
@@ -55,17 +54,24 @@ class StreamPump:
         self._client = streams_client
         self._stream_arn = stream_arn
         self.consumers: list[StreamConsumer] = []
+        self._positions: dict[str, str] = {}  # shard id -> last sequence number read
+        self._shard_ids: list[str] | None = None
+        self._observers: list[Callable[[dict[str, Any]], None]] = []
 
     def add_consumer(self, consumer: StreamConsumer) -> None:
+        """A consumer added later still starts at the trim horizon, as a new mapping would."""
+        if self._positions:
+            raise RuntimeError("add every consumer before the first pump")
         self.consumers.append(consumer)
+
+    def observe(self, observer: Callable[[dict[str, Any]], None]) -> None:
+        """Call ``observer`` with every record read (unfiltered): a local-only view of the table."""
+        self._observers.append(observer)
 
     def pump(self) -> int:
         """Deliver everything available now; returns the number of records delivered."""
-        delivered = 0
-        for consumer in self.consumers:
-            self._fetch(consumer)
-            delivered += self._deliver(consumer)
-        return delivered
+        self._fetch()
+        return sum(self._deliver(consumer) for consumer in self.consumers)
 
     def drain(self, max_rounds: int = 1000) -> int:
         """Pump until no consumer has anything left (handlers may write records that others read)."""
@@ -77,14 +83,17 @@ class StreamPump:
                 return total
         raise RuntimeError("stream pump did not settle: a consumer keeps producing records for itself")
 
-    def _shards(self) -> list[dict[str, Any]]:
-        description = self._client.describe_stream(StreamArn=self._stream_arn)["StreamDescription"]
-        return list(description.get("Shards", []))
+    def _shards(self) -> list[str]:
+        if self._shard_ids is None:
+            description = self._client.describe_stream(StreamArn=self._stream_arn)["StreamDescription"]
+            self._shard_ids = [shard["ShardId"] for shard in description.get("Shards", [])]
+        return self._shard_ids
 
-    def _fetch(self, consumer: StreamConsumer) -> None:
-        for shard in self._shards():
-            shard_id = shard["ShardId"]
-            position = consumer.positions.get(shard_id)
+    def _fetch(self) -> None:
+        """Read each shard once, from one shared position, and hand every record to each
+        consumer whose filters pass it (each keeps its own pending records and retries)."""
+        for shard_id in self._shards():
+            position = self._positions.get(shard_id)
             if position is None:
                 iterator = self._client.get_shard_iterator(
                     StreamArn=self._stream_arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
@@ -102,10 +111,13 @@ class StreamPump:
                 if not records:
                     break
                 for record in records:
-                    consumer.positions[shard_id] = record["dynamodb"]["SequenceNumber"]
+                    self._positions[shard_id] = record["dynamodb"]["SequenceNumber"]
                     shaped = to_lambda_record(record, self._stream_arn)
-                    if matches_any(consumer.filters, shaped):
-                        consumer.pending.append(shaped)
+                    for observer in self._observers:
+                        observer(shaped)
+                    for consumer in self.consumers:
+                        if matches_any(consumer.filters, shaped):
+                            consumer.pending.append(shaped)
                 iterator = response.get("NextShardIterator")
 
     def _invoke(self, consumer: StreamConsumer, batch: list[dict[str, Any]]) -> tuple[int | None, bool]:
