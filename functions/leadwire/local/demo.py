@@ -86,6 +86,7 @@ def run_demo(data: Path | None = None) -> int:
         client.call("POST", "/_local/drain")
         _report_ingestion(runtime, accepted, rejected, elapsed, units, resent)
         _report_segments(runtime, client)
+        _report_time(runtime, client)
         _report_story(client, messages)
     finally:
         server.shutdown()
@@ -128,6 +129,24 @@ def _report_segments(runtime: Any, client: _Client) -> None:
             f"  {segment['id']:28s} {entered[segment['id']]:8d} {exited[segment['id']]:6d} "
             f"{len(members):8d}  {sample}"
         )
+
+
+def _report_time(runtime: Any, client: _Client) -> None:
+    """What happened with no event from the lead: the sweep and the timers, at their due instants."""
+    history = _items(runtime, "HIST#")
+    entered = Counter(i["seg"]["S"] for i in history if i.get("inCause", {}).get("S") == "time")
+    exited = Counter(i["seg"]["S"] for i in history if i.get("outCause", {}).get("S") == "time")
+    print("\nWhat time alone did (the sweep, at each flip's due instant):")
+    for segment in sorted(set(entered) | set(exited)):
+        print(f"  {segment:28s} {entered[segment]:4d} entered {exited[segment]:4d} left")
+    messages = client.call("GET", "/_local/outbox")["messages"]
+    fired = Counter((m["triggerId"], m["channel"], m.get("event", ""), m["status"]) for m in messages)
+    print("\nTriggers fired (GET /_local/outbox):")
+    for (trigger, channel, event, status), count in sorted(fired.items()):
+        print(f"  {trigger:20s} {count:3d} x {channel} {event} ({status})")
+    for message in [m for m in messages if m.get("event") == "cart_abandoned"][:3]:
+        cart = message["properties"].get("cart_id")
+        print(f"    {message['leadId']} abandoned cart {cart} at {message['at'][:16]}")
 
 
 def _report_story(client: _Client, messages: list[dict[str, Any]]) -> None:
