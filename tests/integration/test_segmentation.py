@@ -83,3 +83,45 @@ def test_a_failing_lead_does_not_stop_the_others(runtime, leads, monkeypatch):
     assert leads.load("poison") is None
     failures = runtime.sqs.receive_message(QueueUrl=runtime.stream_dlq_url)["Messages"]
     assert json.loads(failures[0]["Body"])["requestContext"]["condition"] == "RetryAttemptsExhausted"
+
+
+def test_membership_writes_cut_short_by_a_crash_are_finished_on_the_next_load(runtime, leads, monkeypatch):
+    from datetime import UTC, datetime
+
+    from leadwire.core.leads import LeadRecord, Transition
+    from leadwire.core.rules import MembershipChange
+
+    # Given a save whose history write dies after the state and member writes landed
+    at = datetime(2026, 11, 20, 10, tzinfo=UTC)
+    change = MembershipChange(segment_id="trial-users", kind="entered", at=at)
+    transition = Transition(change=change, cause="m-1", entered_at=at, definition_version="v1")
+    record = LeadRecord.new("crash-1")
+    record = record.model_copy(update={"state": record.state.with_memberships({"trial-users": at})})
+    real_put = runtime.dynamodb.put_item
+
+    def crash_on_history(**kwargs):
+        if kwargs["Item"]["sk"]["S"].startswith("HIST#"):
+            raise ConnectionError("process killed")
+        return real_put(**kwargs)
+
+    monkeypatch.setattr(runtime.dynamodb, "put_item", crash_on_history)
+    with pytest.raises(ConnectionError):
+        leads.save(record, [transition])
+    monkeypatch.undo()
+    assert leads.history("crash-1") == []
+    # When the lead is loaded again (its next batch, the sweep, a re-evaluation)
+    leads.load("crash-1")
+    # Then the history interval exists, once, and the member item too
+    assert [(h["segmentId"], h["enteredAt"]) for h in leads.history("crash-1")] == [
+        ("trial-users", "2026-11-20T10:00:00.000Z")
+    ]
+    assert [m["leadId"] for m in leads.members("trial-users", 100, None)[0]] == ["crash-1"]
+
+
+def test_a_delivered_outbox_is_not_written_again(runtime, leads):
+    from leadwire.dal.metering import PROCESS_METER
+
+    send(runtime, track("calm-1", "trial_signup", "2026-11-20T10:00:00Z"))
+    PROCESS_METER.__init__()
+    leads.load("calm-1")
+    assert PROCESS_METER.write_units == 0

@@ -2,10 +2,12 @@
 
 A lead is read once and written once per stream batch: one conditional PutItem (version check).
 Membership changes ride in that same item as an outbox, then the member and history items are
-written (each write idempotent) and the outbox is cleared. A crash in between leaves the outbox
-in place, and the next load writes it again before anything else happens to the lead, so state,
-members and history never disagree for longer than one retry. (A transaction would do the same
-at twice the write units per item, and moto copies the whole table for each one.)
+written (each write idempotent), the last history write doubling as the delivery marker. The next
+load checks that marker (one small read) and, if a crash stopped the writes, writes them again
+before anything else happens to the lead, so state, members and history never disagree for
+longer than one retry. The outbox stays in the item until the next save replaces it. (A
+transaction would do the same at twice the write units per item, and moto copies the whole
+table for each one.)
 """
 
 from __future__ import annotations
@@ -56,10 +58,9 @@ class LeadStore:
         if not item:
             return None
         record = lead_from_item(item)
-        if record.outbox:  # the previous writer stopped before its membership writes: finish them
-            self._deliver_outbox(record)
-            record = record.model_copy(update={"outbox": []})
-        return record
+        if record.outbox and not self._outbox_delivered(record):
+            self._deliver_outbox(record)  # the previous writer stopped before its membership writes
+        return record.model_copy(update={"outbox": []})
 
     def save(self, record: LeadRecord, transitions: list[Transition]) -> LeadRecord:
         """Store ``record`` if nobody stored the lead since it was loaded; returns the stored record."""
@@ -90,12 +91,7 @@ class LeadStore:
         }
 
     def _deliver_outbox(self, record: LeadRecord) -> None:
-        for history, opened in self._history_writes(record.lead_id, record.outbox):
-            if opened:  # the whole interval (entry, and exit if it ended too) comes from this outbox
-                self._client.put_item(TableName=self._table, Item=history)
-                self._meter.record_write(history, kind="membership")
-            else:
-                self._update(history)
+        """Member items first, then history; the last history write is the delivery marker."""
         for segment_id, transition in self._final_member_changes(record.outbox).items():
             if transition.change.kind == "entered":
                 member = member_item(record.lead_id, transition)
@@ -105,30 +101,27 @@ class LeadStore:
                 key = member_key(segment_id, record.lead_id)
                 self._client.delete_item(TableName=self._table, Key=key)
                 self._meter.record_write(key, kind="membership")
-        self._clear_outbox(record)
+        for history, opened in self._history_writes(record.lead_id, record.outbox):
+            if opened:  # the whole interval (entry, and exit if it ended too) comes from this outbox
+                self._client.put_item(TableName=self._table, Item=history)
+                self._meter.record_write(history, kind="membership")
+            else:
+                self._update(history)
+
+    def _outbox_delivered(self, record: LeadRecord) -> bool:
+        """Whether the outbox's last write landed (then all did: they run in order and stop at a
+        failure). One small read instead of rewriting the state item to clear the outbox."""
+        last, _ = self._history_writes(record.lead_id, record.outbox)[-1]
+        marker = "cidOut" if "cidOut" in last else "cid"
+        key = {schema.PK: last[schema.PK], schema.SK: last[schema.SK]}
+        item = self._client.get_item(TableName=self._table, Key=key, ConsistentRead=True).get("Item")
+        self._meter.record_read(item_size(item) if item else 1)
+        return item is not None and item.get(marker) == last[marker]
 
     def _update(self, values: dict[str, dict[str, Any]]) -> None:
         key = {schema.PK: values[schema.PK], schema.SK: values[schema.SK]}
         self._client.update_item(TableName=self._table, Key=key, **_set_expression(values))
         self._meter.record_write(values, kind="membership")
-
-    def _clear_outbox(self, record: LeadRecord) -> None:
-        """Only if the lead is still at that version: a newer writer has its own outbox."""
-        try:
-            self._client.update_item(
-                TableName=self._table,
-                Key=lead_key(record.lead_id),
-                UpdateExpression="REMOVE ob",
-                ConditionExpression="#v = :v",
-                ExpressionAttributeNames={"#v": "v"},
-                ExpressionAttributeValues={":v": {"N": str(record.version)}},
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                raise
-        self._meter.record_write(
-            lead_to_item(record.model_copy(update={"outbox": []}), record.version), kind="lead"
-        )
 
     @staticmethod
     def _history_writes(
