@@ -65,7 +65,7 @@ class BenchResult:
             "read_units_per_event": round(self.read_units / self.events, 3),
             "usd_per_million_events": round(usd / self.events * 1e6, 4),
             "breakdown_write_units_per_event": {
-                "events": round(
+                "events_and_triggers": round(
                     (self.write_units - self.lead_writes - self.membership_writes) / self.events, 3
                 ),
                 "lead_state": round(self.lead_writes / self.events, 3),
