@@ -1,0 +1,29 @@
+"""leadwire bench: the workload is deterministic and the report is computed from metered units."""
+
+import pytest
+
+from leadwire.core.capacity import USD_PER_MILLION_READ_UNITS, USD_PER_MILLION_WRITE_UNITS
+from leadwire.local.bench import generate_workload, run_bench
+
+
+def test_the_workload_is_deterministic_and_in_time_order():
+    first, second = generate_workload(300, 20), generate_workload(300, 20)
+    assert first == second
+    assert len(first) == 300
+    assert [m["timestamp"] for m in first] == sorted(m["timestamp"] for m in first)
+    assert len({m["messageId"] for m in first}) == 300
+
+
+def test_the_report_counts_every_event_and_prices_the_units():
+    report = run_bench(200, 10).to_json()
+    assert report["events"] == 200
+    assert report["write_units_per_event"] >= 1.0  # the event itself is the floor
+    assert report["read_units_per_event"] > 0
+    expected = (
+        report["write_units_per_event"] * USD_PER_MILLION_WRITE_UNITS
+        + report["read_units_per_event"] * USD_PER_MILLION_READ_UNITS
+    )
+    assert report["usd_per_million_events"] == pytest.approx(expected, abs=0.01)
+    assert sum(report["breakdown_write_units_per_event"].values()) == pytest.approx(
+        report["write_units_per_event"], abs=0.01
+    )
