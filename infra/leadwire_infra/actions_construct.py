@@ -7,9 +7,10 @@ send is idempotent on the fire's id, so a redelivered record sends nothing twice
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Final
 
-from aws_cdk import Duration
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_stepfunctions as sfn
@@ -42,6 +43,8 @@ class ActionsConstruct(Construct):
         table: dynamodb.ITable,
         functions: LambdaFactory,
         timer: sfn.IStateMachine,
+        webhook_secrets: Sequence[str] = (),
+        event_bus_name: str = "default",
     ) -> None:
         super().__init__(scope, construct_id)
 
@@ -52,13 +55,36 @@ class ActionsConstruct(Construct):
             description="Leadwire actions: carries out fired triggers, once per fire",
             timeout=Duration.seconds(60),
             # An anniversary fire arms the next year's timer.
-            environment={"STATE_MACHINE_ARN": timer.state_machine_arn},
+            environment={"STATE_MACHINE_ARN": timer.state_machine_arn, "EVENT_BUS_NAME": event_bus_name},
             unscoped_actions_reason=LIST_STREAMS_REASON,
         )
         iam.Grant.add_to_principal(
             grantee=self.function, actions=list(ACTIONS_TABLE_ACTIONS), resource_arns=[table.table_arn]
         )
         timer.grant_start_execution(self.function)
+        stack = Stack.of(self)
+        iam.Grant.add_to_principal(
+            grantee=self.function,
+            actions=["events:PutEvents"],
+            resource_arns=[
+                stack.format_arn(service="events", resource="event-bus", resource_name=event_bus_name)
+            ],
+        )
+        # Exactly the secrets the bundled webhook actions name, nothing else.
+        parameters = [
+            stack.format_arn(service="ssm", resource="parameter", resource_name=ref.removeprefix("ssm:/"))
+            for ref in webhook_secrets
+            if ref.startswith("ssm:/")
+        ]
+        secrets = [ref for ref in webhook_secrets if ref.startswith("arn:aws:secretsmanager:")]
+        if parameters:
+            iam.Grant.add_to_principal(
+                grantee=self.function, actions=["ssm:GetParameter"], resource_arns=parameters
+            )
+        if secrets:
+            iam.Grant.add_to_principal(
+                grantee=self.function, actions=["secretsmanager:GetSecretValue"], resource_arns=secrets
+            )
 
         self.stream = StreamConsumer(
             self,

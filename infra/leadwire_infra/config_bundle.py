@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from leadwire.config_loader import CONFIG_SUFFIXES, ConfigError, load_config_dir
+from leadwire.config_loader import CONFIG_SUFFIXES, ConfigError, load_config_dir, triggers_of
 from leadwire.core.rules import DefinitionError, Problem, parse_definitions
 
 BUNDLED_CONFIG: Final = "leadwire/bundled_config.json"
@@ -60,10 +60,29 @@ def load_bundled_config(directory: Path) -> dict[str, Any]:
         raise ConfigBundleError(f"config directory {directory}: {exc}") from None
     bundled: dict[str, Any] = json.loads(_bundle_json(document, directory))
     try:
-        parse_definitions({key: bundled[key] for key in ("segments", "scoring") if key in bundled})
-    except DefinitionError as exc:
+        definitions = parse_definitions(
+            {key: bundled[key] for key in ("segments", "scoring") if key in bundled}
+        )
+        triggers_of(bundled, definitions)
+    except DefinitionError as exc:  # trigger problems too (TriggerDefinitionError is one)
         raise ConfigBundleError(_describe(directory, exc.problems)) from None
     return bundled
+
+
+def webhook_secret_references(bundled: Mapping[str, Any]) -> list[str]:
+    """Every ``secret`` of every webhook action in the bundled triggers (to grant exactly those)."""
+    references: set[str] = set()
+    for trigger in bundled.get("triggers") or []:
+        arms = [trigger.get("actions") or []] + [
+            v.get("actions") or [] for v in trigger.get("variants") or []
+        ]
+        for actions in arms:
+            references.update(
+                str(a["secret"])
+                for a in actions
+                if isinstance(a, dict) and a.get("type") == "webhook" and a.get("secret")
+            )
+    return sorted(references)
 
 
 def _bundle_json(document: Mapping[str, Any], directory: Path) -> str:

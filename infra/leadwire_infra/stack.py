@@ -10,6 +10,7 @@ from constructs import Construct
 
 from leadwire_infra.actions_construct import ActionsConstruct
 from leadwire_infra.api_construct import ApiConstruct
+from leadwire_infra.config_bundle import webhook_secret_references
 from leadwire_infra.data_construct import DataConstruct
 from leadwire_infra.lambda_factory import LambdaFactory
 from leadwire_infra.segmentation_construct import SegmentationConstruct
@@ -44,7 +45,14 @@ class LeadwireStack(Stack):
         triggers = TriggersConstruct(
             self, "Triggers", table=data.table, functions=functions, timer=timers.timer
         )
-        actions = ActionsConstruct(self, "Actions", table=data.table, functions=functions, timer=timers.timer)
+        actions = ActionsConstruct(
+            self,
+            "Actions",
+            table=data.table,
+            functions=functions,
+            timer=timers.timer,
+            webhook_secrets=webhook_secret_references(bundled_config),
+        )
         api = ApiConstruct(
             self,
             "Api",

@@ -72,13 +72,49 @@ def test_custom_config_dir_is_what_ships(tmp_path: Path) -> None:
     config = tmp_path / "config"
     config.mkdir()
     _write(config, "segments.json", {"segments": [VALID_SEGMENT]})
-    (config / "triggers.yaml").write_text("triggers:\n  - {id: t1}\n", encoding="utf-8")
+    (config / "triggers.yaml").write_text(
+        "triggers:\n  - {id: t1, on: {event: x}, actions: [{type: emit_event, event: y}]}\n", encoding="utf-8"
+    )
     app = build_app({"configDir": str(config)}, outdir=str(tmp_path / "cdk.out"))
     staged = app.node.find_child("Leadwire").node.find_child("Functions").code_dir
     assert json.loads((staged / BUNDLED_CONFIG).read_text(encoding="utf-8")) == {
         "segments": [VALID_SEGMENT],
-        "triggers": [{"id": "t1"}],
+        "triggers": [{"id": "t1", "on": {"event": "x"}, "actions": [{"type": "emit_event", "event": "y"}]}],
     }
+
+
+def test_an_invalid_trigger_stops_the_build_with_its_path(tmp_path: Path) -> None:
+    # Given a trigger on a segment that does not exist
+    _write(tmp_path, "segments.json", {"segments": [VALID_SEGMENT]})
+    _write(
+        tmp_path,
+        "triggers.json",
+        {
+            "triggers": [
+                {"id": "t", "on": {"enter": "nope"}, "actions": [{"type": "emit_event", "event": "e"}]}
+            ]
+        },
+    )
+    # When the app is built, Then synth fails naming the trigger and the problem
+    with pytest.raises(ConfigBundleError, match=r"triggers\[0\]\.on"):
+        build_app({"configDir": str(tmp_path)}, outdir=str(tmp_path / "cdk.out"))
+
+
+def test_actions_may_read_exactly_the_webhook_secrets_the_config_names(tmp_path: Path) -> None:
+    # Given a webhook action whose secret is an SSM parameter
+    _write(tmp_path, "segments.json", {"segments": [VALID_SEGMENT]})
+    webhook = {"type": "webhook", "url": "https://crm.example.com/hook", "secret": "ssm:/leadwire/crm"}
+    _write(tmp_path, "triggers.json", {"triggers": [{"id": "t", "on": {"event": "x"}, "actions": [webhook]}]})
+    # When the app is synthesised
+    app = build_app({"configDir": str(tmp_path)}, outdir=str(tmp_path / "cdk.out"))
+    template = json.dumps(app.synth().get_stack_by_name("Leadwire").template)
+    # Then the only ssm permission is GetParameter on that parameter
+    assert '"ssm:GetParameter"' in template
+    assert "parameter/leadwire/crm" in template
+    assert "secretsmanager" not in template
+    # and the actions consumer may put events on the default bus only
+    assert '"events:PutEvents"' in template
+    assert "event-bus/default" in template
 
 
 @pytest.mark.parametrize(

@@ -100,11 +100,6 @@ def test_deleting_a_segment_exits_its_members_with_the_cause_definitions(evaluat
 
 
 READERS = ["reader-1", "reader-2"]
-# The core keys a counter by its event filter only, so a wider window over the same filter is not
-# an "untracked aggregate": no rebuild, and what the narrower window already pruned stays lost.
-WIDER_WINDOW_NOT_REBUILT = pytest.mark.xfail(
-    strict=True, reason="core: untracked_aggregates ignores a counter whose window or cap grew"
-)
 
 
 @pytest.mark.parametrize(
@@ -112,7 +107,7 @@ WIDER_WINDOW_NOT_REBUILT = pytest.mark.xfail(
     [
         (False, "P2D", []),
         (False, "P7D", READERS),
-        pytest.param(True, "P7D", READERS, marks=WIDER_WINDOW_NOT_REBUILT),
+        (True, "P7D", READERS),
     ],
 )
 def test_a_put_that_widens_a_window_backfills_from_stored_events(evaluated, newer_activity, window, members):

@@ -63,6 +63,20 @@ class FireStore:
         self._client.put_item(TableName=self._table, Item=item)
         self._meter.record_write(item, kind="delivery")
 
+    def get_delivery(self, lead_id: str, delivery_id: str) -> dict[str, Any] | None:
+        """The delivery log entry of one action (strongly consistent), or None."""
+        response = self._client.get_item(
+            TableName=self._table,
+            Key={
+                schema.PK: {"S": schema.lead_pk(lead_id)},
+                schema.SK: {"S": f"{schema.DELIVERY_PREFIX}{delivery_id}"},
+            },
+            ConsistentRead=True,
+        )
+        item = response.get("Item")
+        self._meter.record_read(item_size(item) if item else 1, consistent=True)
+        return delivery_view(item) if item else None
+
     def deliveries(self, lead_id: str) -> list[dict[str, Any]]:
         response = self._client.query(
             TableName=self._table,

@@ -133,6 +133,7 @@ class LocalRuntime:
                 ),
                 "POWERTOOLS_SERVICE_NAME": "leadwire",
                 "POWERTOOLS_METRICS_NAMESPACE": "Leadwire",
+                "ALLOW_LOOPBACK_WEBHOOKS": "true",  # leadwire local may call webhooks on this machine
             }
         )
         os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")

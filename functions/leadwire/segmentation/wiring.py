@@ -9,7 +9,10 @@ from pathlib import Path
 import boto3
 
 from leadwire import clock
+from leadwire.actions.eventbridge import EventBridgeSender
+from leadwire.actions.secrets import SecretResolver
 from leadwire.actions.service import ActionsService
+from leadwire.actions.webhooks import WebhookSender
 from leadwire.config_loader import load_json_config
 from leadwire.core.jobs import Job
 from leadwire.dal.definition_store import DefinitionStore
@@ -131,6 +134,23 @@ def trigger_service() -> TriggerService:
     )
 
 
+@cache
+def secret_resolver() -> SecretResolver:
+    return SecretResolver(lambda: boto3.client("ssm"), lambda: boto3.client("secretsmanager"))
+
+
+@cache
+def webhook_sender() -> WebhookSender:
+    """Loopback targets (and plain http) only where ALLOW_LOOPBACK_WEBHOOKS=true (leadwire local)."""
+    allow_loopback = os.environ.get("ALLOW_LOOPBACK_WEBHOOKS", "").lower() == "true"
+    return WebhookSender(secret_resolver().resolve, allow_loopback=allow_loopback)
+
+
+@cache
+def event_bridge_sender() -> EventBridgeSender:
+    return EventBridgeSender(lambda: boto3.client("events"), os.environ.get("EVENT_BUS_NAME") or "default")
+
+
 def actions_service() -> ActionsService:
     source = definitions_source()
     return ActionsService(
@@ -141,6 +161,8 @@ def actions_service() -> ActionsService:
         fire_store(),
         trigger_service(),
         clock.now,
+        webhooks=webhook_sender(),
+        event_bus=event_bridge_sender(),
     )
 
 
@@ -157,5 +179,8 @@ def reset() -> None:
         definitions_source,
         job_store,
         job_starter,
+        secret_resolver,
+        webhook_sender,
+        event_bridge_sender,
     ):
         cached.cache_clear()

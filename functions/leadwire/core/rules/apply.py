@@ -15,7 +15,6 @@ from leadwire.core.rules import counters, sequences
 from leadwire.core.rules.aggregates import AggregatePlan
 from leadwire.core.rules.clock import epoch_millis, epoch_seconds, utc_day
 from leadwire.core.rules.consent import consent_signals, event_consent, record_consent, suppressed_channel
-from leadwire.core.rules.counters import CounterState
 from leadwire.core.rules.dedupe import RecentMessages
 from leadwire.core.rules.definitions import Definitions, Scoring
 from leadwire.core.rules.events import LeadEvent
@@ -50,22 +49,32 @@ def apply_events(
 
 
 def untracked_aggregates(state: LeadState, definitions: Definitions) -> frozenset[str]:
-    """Counters and sequences the definitions need that this (non-new) state has never kept.
+    """Counters and sequences the definitions need that this (non-new) state has not fully kept.
 
-    Non-empty after a reload that added ``performed`` or ``sequence`` nodes: such aggregates only
-    see events from now on; an adapter can rebuild exactly by replaying the lead's stored
-    events into ``LeadState.new``. Call it before ``apply_events``, which starts tracking them.
+    Non-empty after a reload that added ``performed`` or ``sequence`` nodes, or that widened what
+    an existing counter must keep (a longer ``within``, a higher count threshold, an "ever" use,
+    another bucket window: its recorded coverage is less than the plan, see ``counters``), and for
+    a counter stored before coverage was recorded. Such aggregates only see events from now on;
+    an adapter can rebuild exactly by replaying the lead's stored events into ``LeadState.new``.
+    Call it before ``apply_events``, which starts tracking new aggregates (a widened counter stays
+    listed until rebuilt). A sequence's kept candidates cannot grow under the same id: its window
+    is part of its id and ``CANDIDATES_PER_STEP`` is fixed. Narrowing needs no rebuild.
     """
     if state.first_seen_at is None:
         return frozenset()
     plan = definitions.plan
-    return frozenset(
-        (set(plan.counters) - set(state.counters)) | (set(plan.sequences) - set(state.sequences))
-    )
+    counters_missing = {
+        key
+        for key, counter in plan.counters.items()
+        if key not in state.counters or not counters.covers(state.counters[key], counter)
+    }
+    return frozenset(counters_missing | (set(plan.sequences) - set(state.sequences)))
 
 
 def _fit_to_plan(draft: LeadState, plan: AggregatePlan) -> None:
-    draft.counters = {key: draft.counters.get(key, CounterState()) for key in plan.counters}
+    draft.counters = {
+        key: counters.fitted(draft.counters.get(key), counter) for key, counter in plan.counters.items()
+    }
     draft.sequences = {key: draft.sequences.get(key, SequenceState()) for key in plan.sequences}
     capped = {rule.rule_id for rule in plan.rules if rule.max_per_day is not None}
     draft.score.used = {key: days for key, days in draft.score.used.items() if key in capped}

@@ -17,7 +17,9 @@ Exact:
 * counters: ``total`` summed; ``latest`` the newest ``cap`` of both timestamp lists together;
   ``buckets`` summed per bucket; then pruned at the merged lead's newest event. This is what
   recording both leads' events in one counter gives (the per-lead caps and prunes never drop
-  anything the merged one keeps, since its horizon is the later of the two);
+  anything the merged one keeps, since its horizon is the later of the two). The merged counter
+  covers what both counters covered (the minimum, see ``counters``), and nothing when either
+  lead had not tracked it (``untracked_aggregates``), so the lead is rebuilt;
 * sequences: per step both leads' candidates together (newest ``CANDIDATES_PER_STEP`` kept),
   and ``completed_start`` the max of both leads' and of the latest start of a run through all
   those candidates, so a run that starts on the anonymous lead and ends on the known one
@@ -92,7 +94,7 @@ from leadwire.core.rules.apply import apply_events
 from leadwire.core.rules.clock import SECONDS_PER_DAY
 from leadwire.core.rules.conditions import Sequence
 from leadwire.core.rules.consent import record_consent
-from leadwire.core.rules.counters import CounterState
+from leadwire.core.rules.counters import CounterState, narrowed_to, uncovered
 from leadwire.core.rules.definitions import Definitions, Scoring
 from leadwire.core.rules.lead_state import LeadState
 from leadwire.core.rules.scoring import ScoreState, decay_factor, trait_points
@@ -113,6 +115,7 @@ def merge_states(target: LeadState, source: LeadState, definitions: Definitions)
     marker = dedupe.token(merge_marker(source.lead_id))
     if source.lead_id == target.lead_id or marker in dedupe.tokens(merged.recent):
         return merged
+    blind = _never_kept(target, definitions) | _never_kept(source, definitions)
     other = apply_events(source, [], definitions)
     shared = len(set(dedupe.tokens(merged.recent)) & set(dedupe.tokens(other.recent)))
     plan = definitions.plan
@@ -125,7 +128,7 @@ def merge_states(target: LeadState, source: LeadState, definitions: Definitions)
         record_consent(merged.consent, {channel: given}, at_ms)
     merged.suppressed = sorted(set(merged.suppressed) | set(other.suppressed))
     merged.counters = {
-        key: _merge_counter(merged.counters[key], other.counters[key], counter, shared)
+        key: _merge_counter(merged.counters[key], other.counters[key], counter, shared, key in blind)
         for key, counter in plan.counters.items()
     }
     merged.sequences = {
@@ -138,6 +141,13 @@ def merge_states(target: LeadState, source: LeadState, definitions: Definitions)
     recent.first_time(merge_marker(source.lead_id))
     merged.recent = recent.stored()
     return apply_events(merged, [], definitions)  # prunes at the merged lead's newest event
+
+
+def _never_kept(state: LeadState, definitions: Definitions) -> set[str]:
+    """The counters the definitions need that this non-new state has never kept at all."""
+    if state.first_seen_at is None:
+        return set()
+    return set(definitions.plan.counters) - set(state.counters)
 
 
 def _pick(choose: Callable[[list[int]], int], first: int | None, second: int | None) -> int | None:
@@ -170,7 +180,9 @@ def _union(first: list[int], second: list[int], shared: int) -> tuple[list[int],
     return union, twice
 
 
-def _merge_counter(first: CounterState, second: CounterState, plan: CounterPlan, shared: int) -> CounterState:
+def _merge_counter(
+    first: CounterState, second: CounterState, plan: CounterPlan, shared: int, blind: bool
+) -> CounterState:
     latest, twice = _union(first.latest, second.latest, shared)
     buckets: dict[int, dict[int, int]] = {width: dict(counts) for width, counts in first.buckets.items()}
     for width, counts in second.buckets.items():
@@ -181,11 +193,17 @@ def _merge_counter(first: CounterState, second: CounterState, plan: CounterPlan,
         for width, counts in buckets.items():
             if counts.get(at // width, 0) > 0:
                 counts[at // width] -= 1
-    return CounterState(
+    counter = CounterState(
         total=max(first.total + second.total - len(twice), 0),
         latest=latest[-plan.latest_cap :] if plan.latest_cap else [],
         buckets={width: {i: n for i, n in counts.items() if n} for width, counts in buckets.items()},
+        covers_total=first.covers_total,
+        covers_cap=first.covers_cap,
+        covers_window=first.covers_window,
+        covers_buckets=first.covers_buckets,
     )
+    counter = narrowed_to(counter, second)  # covers what both leads kept
+    return uncovered(counter) if blind else counter
 
 
 def _merge_sequence(

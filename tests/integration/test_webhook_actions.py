@@ -1,0 +1,127 @@
+"""Webhook and EventBridge actions end to end: a lead turns hot, a local receiver gets one signed
+delivery (after a 500 it answers first), and one event goes to the default bus."""
+
+import json
+import shutil
+import threading
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import boto3
+import pytest
+
+from leadwire.actions.webhooks import secret_bytes, sign
+from leadwire.local.runtime import DEFAULT_CONFIG, LocalRuntime
+
+from .local_api import NOW, WRITE_KEY, LocalApi, track
+
+SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+
+class Receiver:
+    """Answers 500 to the first request and 200 after; keeps every request."""
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[int, str, dict[str, str], bytes]] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["content-length"]))
+                status = 500 if not receiver.requests else 200
+                receiver.requests.append(
+                    (status, self.path, {k.lower(): v for k, v in self.headers.items()}, body)
+                )
+                self.send_response(status)
+                self.send_header("content-length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver():
+    server = Receiver()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def api(tmp_path, monkeypatch, receiver):
+    monkeypatch.setenv("LEADWIRE_TEST_SECRET", SECRET)
+    config = tmp_path / "config"
+    shutil.copytree(DEFAULT_CONFIG, config)
+    (config / "webhooks.yaml").write_text(
+        f"""
+triggers:
+  - id: hot-lead-webhook
+    on: {{enter: hot-leads}}
+    actions:
+      - {{type: webhook, url: "http://127.0.0.1:{receiver.port}/hook", secret: "env:LEADWIRE_TEST_SECRET"}}
+      - {{type: eventbridge, detail_type: Hot lead}}
+"""
+    )
+    runtime = LocalRuntime({WRITE_KEY: "tests"}, config_dir=config, clock_start=NOW + timedelta(minutes=1))
+    yield LocalApi(runtime)
+    runtime.close()
+
+
+def bus_queue():
+    """A rule on the default bus that copies leadwire events to an SQS queue."""
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    queue_url = sqs.create_queue(QueueName="leadwire-bus-tap")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    events = boto3.client("events", region_name="us-east-1")
+    events.put_rule(Name="leadwire-tap", EventPattern=json.dumps({"source": ["leadwire"]}))
+    events.put_targets(Rule="leadwire-tap", Targets=[{"Id": "q", "Arn": queue_arn}])
+    return sqs, queue_url
+
+
+def test_a_lead_turning_hot_calls_the_webhook_once_and_puts_one_bus_event(api, receiver):
+    sqs, queue_url = bus_queue()
+    api.send(track("ann", "demo_requested"), track("ann", "trial_signup"))
+    api.drain()
+
+    assert [status for status, *_ in receiver.requests] == [500, 200]
+    ids = {headers["webhook-id"] for _, _, headers, _ in receiver.requests}
+    assert len(ids) == 1
+    _, path, headers, body = receiver.requests[1]
+    assert path == "/hook"
+    expected = sign(secret_bytes(SECRET), headers["webhook-id"], int(headers["webhook-timestamp"]), body)
+    assert headers["webhook-signature"] == expected
+    payload = json.loads(body)
+    assert payload["type"] == "leadwire.trigger.fired"
+    assert payload["data"]["triggerId"] == "hot-lead-webhook"
+    assert payload["data"]["leadId"] == "ann"
+    assert payload["data"]["lead"]["score"] >= 50
+
+    _, outbox = api.get("/_local/outbox")
+    webhooks = [m for m in outbox["messages"] if m["channel"] == "webhook"]
+    assert [(m["status"], m["attempts"], m["statusCode"], m["webhookId"]) for m in webhooks] == [
+        ("sent", 2, 200, headers["webhook-id"])
+    ]
+    bus = [m for m in outbox["messages"] if m["channel"] == "eventbridge"]
+    assert [(m["status"], m["detailType"]) for m in bus] == [("sent", "Hot lead")]
+
+    messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10)["Messages"]
+    assert len(messages) == 1
+    event = json.loads(messages[0]["Body"])
+    assert (event["source"], event["detail-type"]) == ("leadwire", "Hot lead")
+    assert event["detail"]["leadId"] == "ann"
+
+    # More activity while already hot fires nothing new.
+    api.send(track("ann", "demo_requested"))
+    api.drain()
+    assert len(receiver.requests) == 2

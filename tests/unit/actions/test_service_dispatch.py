@@ -1,0 +1,101 @@
+"""ActionsService dispatches webhook and EventBridge actions, once each per delivery id."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from leadwire.actions.service import ActionsFailed, ActionsService
+from leadwire.actions.webhooks import WebhookResult
+from leadwire.core.fires import Fire
+from leadwire.core.rules import parse_definitions
+from leadwire.core.triggers import parse_triggers
+
+NOW = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
+DEFINITIONS = parse_definitions(
+    {"segments": [{"id": "hot-leads", "name": "Hot", "condition": {"score": {"gte": 50}}}]}
+)
+TRIGGER = parse_triggers(
+    [
+        {
+            "id": "hot",
+            "on": {"enter": "hot-leads"},
+            "actions": [
+                {"type": "webhook", "url": "https://crm.example.com/h", "secret": "env:S"},
+                {"type": "eventbridge", "detail_type": "Hot lead"},
+            ],
+        }
+    ],
+    {"hot-leads"},
+)[0]
+FIRE = Fire(fire_id="f1", trigger_id="hot", lead_id="ann", cause="m1", at=NOW)
+
+
+class Log:
+    def __init__(self):
+        self.items = {}
+
+    def record_delivery(self, fire, delivery_id, channel, status, at, details):
+        self.items[delivery_id] = {"channel": channel, "status": status, **details}
+
+    def get_delivery(self, lead_id, delivery_id):
+        return self.items.get(delivery_id)
+
+
+class Webhooks:
+    def __init__(self, *results):
+        self.results = list(results)
+        self.sent = []
+
+    def send(self, url, secret_ref, msg_id, payload, *, allow_private):
+        self.sent.append((url, msg_id, payload))
+        return self.results.pop(0)
+
+
+class Bus:
+    bus_name = "default"
+
+    def __init__(self):
+        self.events = []
+
+    def put(self, detail_type, detail):
+        self.events.append((detail_type, detail))
+        return f"e{len(self.events)}"
+
+
+class Leads:
+    def load(self, lead_id):
+        return None
+
+
+def service(log, webhooks, bus):
+    return ActionsService(
+        {"hot": TRIGGER}, DEFINITIONS, Leads(), None, log, None, lambda: NOW, webhooks=webhooks, event_bus=bus
+    )
+
+
+def test_a_transient_webhook_failure_raises_after_the_other_actions_and_the_retry_sends_only_it():
+    log, bus = Log(), Bus()
+    failing = Webhooks(WebhookResult("failed", True, {"attempts": 4, "statusCode": 503}))
+    with pytest.raises(ActionsFailed):
+        service(log, failing, bus).handle(FIRE)
+    assert log.items["f1-0"]["status"] == "failed"
+    assert log.items["f1-1"]["status"] == "sent"
+    assert len(bus.events) == 1
+    assert failing.sent[0][2]["type"] == "leadwire.trigger.fired"
+
+    retried = Webhooks(WebhookResult("sent", False, {"attempts": 1, "statusCode": 200}))
+    assert service(log, retried, bus).handle(FIRE) == "fired"
+    assert [msg_id for _, msg_id, _ in retried.sent] == ["f1-0"]  # the same webhook id
+    assert len(bus.events) == 1  # already sent: not put again
+    assert log.items["f1-0"]["status"] == "sent"
+
+    again = Webhooks()
+    assert service(log, again, bus).handle(FIRE) == "fired"
+    assert again.sent == []
+
+
+def test_a_permanent_webhook_failure_is_logged_and_not_retried():
+    log, bus = Log(), Bus()
+    webhooks = Webhooks(WebhookResult("failed", False, {"attempts": 1, "statusCode": 400}))
+    assert service(log, webhooks, bus).handle(FIRE) == "fired"
+    assert log.items["f1-0"]["status"] == "failed"
