@@ -14,6 +14,10 @@ reload that keeps the filter). A counter keeps only the parts its uses need:
   1/24 of the window. A bucket leaves the window when its end does, so such a count may
   include events up to one bucket (under 1/24 of the window) older than the window.
 
+A counter's state also records which of these parts, with which cap and windows, it has kept
+since it was created (its coverage, see ``counters``): a reload that widens them for the same
+filter is then reported by ``untracked_aggregates`` and the lead rebuilt from its events.
+
 Each ``sequence`` node keeps candidate step timestamps (see ``sequences``); scoring keeps its
 own small state (see ``scoring``).
 """
