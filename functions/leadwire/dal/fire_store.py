@@ -58,6 +58,7 @@ class FireStore:
             "fireId": {"S": fire.fire_id},
             "status": {"S": status},
             "at": {"S": iso(at)},
+            "firedAt": {"S": iso(fire.at)},
             "details": {"S": json.dumps(details, separators=(",", ":"), sort_keys=True, default=str)},
         }
         self._client.put_item(TableName=self._table, Item=item)
@@ -100,5 +101,6 @@ def delivery_view(item: dict[str, Any]) -> dict[str, Any]:
         "fireId": item["fireId"]["S"],
         "status": item["status"]["S"],
         "at": item["at"]["S"],
+        "firedAt": item.get("firedAt", item["at"])["S"],
         **json.loads(item["details"]["S"]),
     }

@@ -19,7 +19,7 @@ from leadwire.local.demo_data import DEMO_START
 
 DEMO_FILE = Path(__file__).resolve().parents[3] / "events_samples" / "demo" / "sessions.jsonl"
 WRITE_KEY = "demo-write-key"
-BATCH_SIZE = 100
+BATCH_SIZE = 50
 
 
 class _Client:
@@ -59,7 +59,7 @@ def run_demo(data: Path | None = None) -> int:
     from leadwire.local.runtime import LocalRuntime
     from leadwire.local.server import LocalServer
 
-    messages = _load(data or DEMO_FILE)
+    messages = sorted(_load(data or DEMO_FILE), key=_instant)
     days = _by_day(messages)
     first_day = min(days, default=DEMO_START)
     runtime = LocalRuntime({WRITE_KEY: "demo"}, clock_start=first_day)
@@ -68,18 +68,21 @@ def run_demo(data: Path | None = None) -> int:
     client = _Client(f"http://127.0.0.1:{server.server_address[1]}")
     try:
         print(f"leadwire local on {client.url} (moto, in-process), simulated clock from {first_day:%Y-%m-%d}")
-        print(f"Replaying {len(messages)} Segment messages over {len(days)} days, one day at a time")
+        print(f"Replaying {len(messages)} Segment messages over {len(days)} days as live traffic")
         started = time.perf_counter()
         accepted = rejected = 0
-        for day, todays in days.items():
-            # The clock runs through the day (sweeps and timers fire on the way), then the day's
-            # events arrive and are processed, each at its own instant.
-            client.call("POST", "/_local/clock", {"to": (day + timedelta(days=1)).isoformat()})
-            for start in range(0, len(todays), BATCH_SIZE):
-                reply = client.call("POST", "/v1/batch", {"batch": todays[start : start + BATCH_SIZE]})
-                accepted += reply["accepted"]
-                rejected += len(reply.get("rejected", []))
+        for start in range(0, len(messages), BATCH_SIZE):
+            batch = messages[start : start + BATCH_SIZE]
+            # The clock runs to the newest event of the batch (sweeps and timers fire on the way,
+            # at their due instants), then the batch arrives, as a site's clients would send it.
+            arrival = _instant(batch[-1]) + timedelta(seconds=1)
+            client.call("POST", "/_local/clock", {"to": arrival.isoformat()})
+            reply = client.call("POST", "/v1/batch", {"batch": batch})
+            accepted += reply["accepted"]
+            rejected += len(reply.get("rejected", []))
             client.call("POST", "/_local/drain")
+        end = max(days) + timedelta(days=1) if days else first_day
+        client.call("POST", "/_local/clock", {"to": end.isoformat()})
         elapsed = time.perf_counter() - started
         units = (PROCESS_METER.write_units, PROCESS_METER.read_units)
         resent = client.call("POST", "/v1/batch", {"batch": messages[:BATCH_SIZE]})["accepted"]
@@ -146,7 +149,7 @@ def _report_time(runtime: Any, client: _Client) -> None:
         print(f"  {trigger:20s} {count:3d} x {channel} {event} ({status})")
     for message in [m for m in messages if m.get("event") == "cart_abandoned"][:3]:
         cart = message["properties"].get("cart_id")
-        print(f"    {message['leadId']} abandoned cart {cart} at {message['at'][:16]}")
+        print(f"    {message['leadId']} abandoned cart {cart} (cart_abandoned at {message['firedAt'][:16]})")
 
 
 def _report_story(client: _Client, messages: list[dict[str, Any]]) -> None:
