@@ -151,7 +151,15 @@ def get_job(job_id: Annotated[str, Path(min_length=1, max_length=128)]) -> JobVi
 @app.get("/openapi.json", include_in_schema=False)
 def openapi_document() -> Response[str]:
     return Response(
-        status_code=200, content_type="application/json", body=without_422(app.get_openapi_json_schema())
+        status_code=200,
+        content_type="application/json",
+        body=without_422(
+            app.get_openapi_json_schema(
+                title="Leadwire admin API",
+                version="0.1.0",
+                description="Segments, members, leads, history and jobs (IAM-authorised in AWS).",
+            )
+        ),
     )
 
 

@@ -155,3 +155,4 @@ def test_openapi_documents_every_route_with_400_not_422():
     )
     post = body["paths"]["/segments"]["post"]["responses"]
     assert set(post) == {"201", "400", "409"}
+    assert body["info"]["title"] == "Leadwire admin API"
