@@ -17,6 +17,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from leadwire import schema
+from leadwire_infra.data_construct import grant_table_access
 from leadwire_infra.lambda_factory import LambdaFactory
 from leadwire_infra.stream_consumer import LIST_STREAMS_REASON, StreamConsumer
 
@@ -58,9 +59,7 @@ class ActionsConstruct(Construct):
             environment={"STATE_MACHINE_ARN": timer.state_machine_arn, "EVENT_BUS_NAME": event_bus_name},
             unscoped_actions_reason=LIST_STREAMS_REASON,
         )
-        iam.Grant.add_to_principal(
-            grantee=self.function, actions=list(ACTIONS_TABLE_ACTIONS), resource_arns=[table.table_arn]
-        )
+        grant_table_access(self.function, table, ACTIONS_TABLE_ACTIONS)
         timer.grant_start_execution(self.function)
         stack = Stack.of(self)
         iam.Grant.add_to_principal(

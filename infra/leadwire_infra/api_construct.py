@@ -36,7 +36,7 @@ from aws_cdk.aws_apigatewayv2_integrations import HttpLambdaIntegration
 from constructs import Construct
 
 from leadwire import schema
-from leadwire_infra.data_construct import index_arn
+from leadwire_infra.data_construct import grant_table_access
 from leadwire_infra.lambda_factory import LambdaFactory
 
 INGESTION_HANDLER: Final = "leadwire.ingestion.handler.lambda_handler"
@@ -129,11 +129,7 @@ class ApiConstruct(Construct):
         )
         # Not table.grant(): on a table with an index it also grants on "<table>/index/*", a
         # wildcard that item writes never need.
-        iam.Grant.add_to_principal(
-            grantee=self.ingestion_function,
-            actions=list(INGESTION_TABLE_ACTIONS),
-            resource_arns=[table.table_arn],
-        )
+        grant_table_access(self.ingestion_function, table, INGESTION_TABLE_ACTIONS)
 
         self.admin_function = functions.function(
             self,
@@ -143,13 +139,11 @@ class ApiConstruct(Construct):
             timeout=Duration.seconds(15),
             environment={"REEVALUATE_FUNCTION_NAME": reevaluate_function.function_name},
         )
-        iam.Grant.add_to_principal(
-            grantee=self.admin_function, actions=list(ADMIN_TABLE_ACTIONS), resource_arns=[table.table_arn]
-        )
-        iam.Grant.add_to_principal(
-            grantee=self.admin_function,
-            actions=["dynamodb:Query"],
-            resource_arns=[index_arn(table, index["IndexName"]) for index in schema.GLOBAL_SECONDARY_INDEXES],
+        grant_table_access(
+            self.admin_function,
+            table,
+            ADMIN_TABLE_ACTIONS,
+            query_indexes=[index["IndexName"] for index in schema.GLOBAL_SECONDARY_INDEXES],
         )
         # A changed segment is applied to existing leads by an asynchronous re-evaluation run.
         # Not grant_invoke(): that also grants on "<function>:*" (every version and alias).

@@ -12,6 +12,7 @@ from typing import Any
 
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from leadwire import schema
@@ -41,6 +42,26 @@ def _partition_key(key_schema: Sequence[Mapping[str, Any]]) -> dynamodb.Attribut
 def index_arn(table: dynamodb.ITable, index_name: str) -> str:
     """One index of ``table``: grant Query on named indexes, never on ``<table>/index/*``."""
     return f"{table.table_arn}/index/{index_name}"
+
+
+def grant_table_access(
+    grantee: iam.IGrantable,
+    table: dynamodb.ITable,
+    actions: Sequence[str],
+    query_indexes: Sequence[str] = (),
+) -> None:
+    """Item ``actions`` on the table ARN only, and Query on the named indexes only.
+
+    ``table.grant*`` would add ``<table>/index/*`` to every statement: a wildcard the item
+    actions never need.
+    """
+    iam.Grant.add_to_principal(grantee=grantee, actions=list(actions), resource_arns=[table.table_arn])
+    if query_indexes:
+        iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=["dynamodb:Query"],
+            resource_arns=[index_arn(table, name) for name in query_indexes],
+        )
 
 
 class DataConstruct(Construct):

@@ -20,7 +20,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from leadwire import schema
-from leadwire_infra.data_construct import index_arn
+from leadwire_infra.data_construct import grant_table_access
 from leadwire_infra.lambda_factory import LambdaFactory
 from leadwire_infra.stream_consumer import LIST_STREAMS_REASON, StreamConsumer
 
@@ -61,9 +61,7 @@ class SegmentationConstruct(Construct):
             timeout=Duration.seconds(60),
             unscoped_actions_reason=LIST_STREAMS_REASON,
         )
-        iam.Grant.add_to_principal(
-            grantee=self.function, actions=list(ENGINE_TABLE_ACTIONS), resource_arns=[table.table_arn]
-        )
+        grant_table_access(self.function, table, ENGINE_TABLE_ACTIONS)
 
         self.stream = StreamConsumer(
             self,
@@ -84,15 +82,8 @@ class SegmentationConstruct(Construct):
             memory_size=1024,
             timeout=Duration.minutes(15),
         )
-        iam.Grant.add_to_principal(
-            grantee=self.reevaluate_function,
-            actions=list(ENGINE_TABLE_ACTIONS),
-            resource_arns=[table.table_arn],
-        )
-        iam.Grant.add_to_principal(
-            grantee=self.reevaluate_function,
-            actions=["dynamodb:Query"],
-            resource_arns=[index_arn(table, schema.LEADS_INDEX)],
+        grant_table_access(
+            self.reevaluate_function, table, ENGINE_TABLE_ACTIONS, query_indexes=[schema.LEADS_INDEX]
         )
         # Its own ARN, in a policy of its own: in the role's default policy (which the function
         # depends on) a reference to the function would be a circular dependency.

@@ -21,7 +21,6 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
@@ -29,7 +28,7 @@ from constructs import Construct
 from leadwire import schema
 from leadwire.timers.asl import DEFINITION_PATH, TABLE_NAME_PLACEHOLDER
 from leadwire_infra.alarms import alarm_above
-from leadwire_infra.data_construct import index_arn
+from leadwire_infra.data_construct import grant_table_access
 from leadwire_infra.lambda_factory import LambdaFactory
 from leadwire_infra.segmentation_construct import ENGINE_TABLE_ACTIONS
 
@@ -67,16 +66,7 @@ class TimersConstruct(Construct):
         self.sweep_function.configure_async_invoke(retry_attempts=0, max_event_age=SWEEP_MAX_EVENT_AGE)
         # The engine's item actions (lead state, membership, history; events to rebuild
         # aggregates; the checkpoint), and Query on the due index only.
-        iam.Grant.add_to_principal(
-            grantee=self.sweep_function,
-            actions=list(ENGINE_TABLE_ACTIONS),
-            resource_arns=[table.table_arn],
-        )
-        iam.Grant.add_to_principal(
-            grantee=self.sweep_function,
-            actions=["dynamodb:Query"],
-            resource_arns=[index_arn(table, schema.DUE_INDEX)],
-        )
+        grant_table_access(self.sweep_function, table, ENGINE_TABLE_ACTIONS, query_indexes=[schema.DUE_INDEX])
         self.sweep_schedule = events.Rule(
             self,
             "SweepSchedule",
@@ -113,9 +103,7 @@ class TimersConstruct(Construct):
             ),
             tracing_enabled=True,
         )
-        iam.Grant.add_to_principal(
-            grantee=self.timer, actions=list(TIMER_TABLE_ACTIONS), resource_arns=[table.table_arn]
-        )
+        grant_table_access(self.timer, table, TIMER_TABLE_ACTIONS)
         Validations.of(self.timer).acknowledge(
             Acknowledgment(
                 id="AwsSolutions-SF1",

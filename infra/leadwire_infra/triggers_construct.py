@@ -13,11 +13,11 @@ from typing import Final
 
 from aws_cdk import Duration
 from aws_cdk import aws_dynamodb as dynamodb
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from leadwire import schema
+from leadwire_infra.data_construct import grant_table_access
 from leadwire_infra.lambda_factory import LambdaFactory
 from leadwire_infra.stream_consumer import LIST_STREAMS_REASON, StreamConsumer
 
@@ -55,9 +55,7 @@ class TriggersConstruct(Construct):
             environment={"STATE_MACHINE_ARN": timer.state_machine_arn},
             unscoped_actions_reason=LIST_STREAMS_REASON,
         )
-        iam.Grant.add_to_principal(
-            grantee=self.function, actions=list(TRIGGER_TABLE_ACTIONS), resource_arns=[table.table_arn]
-        )
+        grant_table_access(self.function, table, TRIGGER_TABLE_ACTIONS)
         timer.grant_start_execution(self.function)
 
         self.stream = StreamConsumer(
