@@ -23,3 +23,17 @@ class Fire(BaseModel):
     cause: str  # the message id, history change id, or anniversary occurrence that started it
     at: datetime  # when it fired, in event time (the deadline for a timer)
     match: dict[str, Any] = Field(default_factory=dict)  # the awaited properties (cart_id, ...)
+
+    @classmethod
+    def of(
+        cls, trigger_id: str, lead_id: str, cause: str, at: datetime, match: dict[str, Any] | None = None
+    ) -> Fire:
+        """The fire of ``trigger_id`` for ``lead_id`` started by ``cause``, with its stable id."""
+        return cls(
+            fire_id=fire_id(trigger_id, lead_id, cause),
+            trigger_id=trigger_id,
+            lead_id=lead_id,
+            cause=cause,
+            at=at,
+            match=match or {},
+        )

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from leadwire.core.fires import Fire, fire_id
+from leadwire.core.fires import Fire
 from leadwire.core.tracking import StoredEvent
 from leadwire.core.triggers import (
     TimerKey,
@@ -120,17 +120,7 @@ class TriggerService:
             return None
         occurrence = f"anniversary:{due.isoformat()}"
         key = TimerKey(trigger.id, lead_id, (due.date().isoformat(),))
-        fire = Fire(
-            fire_id=fire_id(trigger.id, lead_id, occurrence),
-            trigger_id=trigger.id,
-            lead_id=lead_id,
-            cause=occurrence,
-            at=due,
-        )
-        name = execution_name(key, occurrence)
-        if self._timers.claim(key, after, due, name, occurrence):
-            self._scheduler.schedule(key, due, name, fire)
-            report.scheduled += 1
+        self._wait(key, after, Fire.of(trigger.id, lead_id, occurrence, due), report)
         return due
 
     def _start(
@@ -147,27 +137,16 @@ class TriggerService:
             report.beyond_horizon += 1
             return
         if trigger.wait is None and trigger.delay is None:
-            fire = Fire(
-                fire_id=fire_id(trigger.id, lead_id, cause),
-                trigger_id=trigger.id,
-                lead_id=lead_id,
-                cause=cause,
-                at=at,
-            )
-            report.fired += self._fires.put_fire(fire)
+            report.fired += self._fires.put_fire(Fire.of(trigger.id, lead_id, cause, at))
             return
         key = timer_key(trigger, lead_id, properties)
-        due = deadline(trigger, at)
-        name = execution_name(key, cause)
         paths = trigger.wait.until.match if trigger.wait is not None else []
-        fire = Fire(
-            fire_id=fire_id(trigger.id, lead_id, cause),
-            trigger_id=trigger.id,
-            lead_id=lead_id,
-            cause=cause,
-            at=due,
-            match=dict(zip(paths, key.match_values, strict=True)),
-        )
-        if self._timers.claim(key, at, due, name, cause):
-            self._scheduler.schedule(key, due, name, fire)
+        match = dict(zip(paths, key.match_values, strict=True))
+        self._wait(key, at, Fire.of(trigger.id, lead_id, cause, deadline(trigger, at), match), report)
+
+    def _wait(self, key: TimerKey, started_at: datetime, fire: Fire, report: TriggerReport) -> None:
+        """Claim the instance's timer and, if this start owns it, schedule its wake-up at ``fire.at``."""
+        name = execution_name(key, fire.cause)
+        if self._timers.claim(key, started_at, fire.at, name, fire.cause):
+            self._scheduler.schedule(key, fire.at, name, fire)
             report.scheduled += 1
