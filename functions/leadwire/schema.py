@@ -177,3 +177,7 @@ def segment_pk(segment_id: str) -> str:
 
 def member_sk(lead_id: str) -> str:
     return f"{MEMBER_PREFIX}{lead_id}"
+
+
+# Per lead: the recent sends that frequency caps count (one item, pruned to the longest cap).
+SEND_LOG_SK: Final = "SENDS"

@@ -9,6 +9,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+DEFER_PREFIX = "defer:"
+
 
 def fire_id(trigger_id: str, lead_id: str, occurrence: str) -> str:
     """Stable per (trigger, lead, what started it): a retried fire is the same fire."""
@@ -37,3 +39,28 @@ class Fire(BaseModel):
             at=at,
             match=match or {},
         )
+
+    @property
+    def root_id(self) -> str:
+        """The fire this one continues: a deferred fire acts for the fire it was deferred from, so
+        its actions keep their delivery ids (and what was sent is not sent again)."""
+        if self.cause.startswith(DEFER_PREFIX):
+            return self.cause[len(DEFER_PREFIX) :].split("@", 1)[0]
+        return self.fire_id
+
+    @property
+    def origin_cause(self) -> str:
+        """What started the root fire (a deferral keeps it: templates read that event)."""
+        if self.cause.startswith(DEFER_PREFIX):
+            return self.cause.split("|", 1)[1] if "|" in self.cause else ""
+        return self.cause
+
+    @property
+    def is_deferred(self) -> bool:
+        return self.cause.startswith(DEFER_PREFIX)
+
+    def deferred_until(self, until: datetime) -> Fire:
+        """The same fire again at ``until`` (quiet hours end, a send to confirm): a new FIRE item
+        whose actions carry the root fire's delivery ids."""
+        cause = f"{DEFER_PREFIX}{self.root_id}@{until.isoformat()}|{self.origin_cause}"
+        return Fire.of(self.trigger_id, self.lead_id, cause, until, self.match)

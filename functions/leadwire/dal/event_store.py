@@ -99,3 +99,13 @@ class EventStore:
             self._meter.record_read(sum(item_size(item) for item in items))
             for item in items:
                 yield from_item(item)
+
+    def get_event(self, lead_id: str, message_id: str) -> StoredEvent | None:
+        """One stored event (the event that started a fire, for its properties), or None."""
+        response = self._client.get_item(
+            TableName=self._table,
+            Key={schema.PK: {"S": schema.lead_pk(lead_id)}, schema.SK: {"S": schema.event_sk(message_id)}},
+        )
+        item = response.get("Item")
+        self._meter.record_read(item_size(item) if item else 1)
+        return from_item(item) if item else None

@@ -10,10 +10,14 @@ from botocore.exceptions import ClientError
 
 from leadwire import schema
 from leadwire.core.capacity import CapacityMeter, item_size
+from leadwire.core.delivery.statuses import SENDING
 from leadwire.core.fires import Fire
 from leadwire.dal.event_items import iso
 from leadwire.dal.fire_items import fire_to_item
 from leadwire.dal.metering import PROCESS_METER
+
+# Written onto a delivery by the SES feedback consumer when SES reports the message as sent.
+CONFIRMATION_ATTRIBUTES = ("sesMessageId", "acceptedAt")
 
 
 class FireStore:
@@ -48,10 +52,55 @@ class FireStore:
         at: datetime,
         details: dict[str, Any],
     ) -> None:
-        """One item per action of a fire (idempotent by delivery id): the delivery log and outbox."""
-        item = {
+        """One item per action of a fire (keyed by delivery id): the delivery log and the outbox."""
+        item = self._delivery_item(fire, delivery_id, channel, status, at, details)
+        self._client.put_item(TableName=self._table, Item=item)
+        self._meter.record_write(item, kind="delivery")
+
+    def claim_delivery(
+        self,
+        fire: Fire,
+        delivery_id: str,
+        channel: str,
+        at: datetime,
+        details: dict[str, Any],
+        prior: dict[str, Any] | None,
+    ) -> bool:
+        """Mark the delivery ``sending`` before the send, unless someone else changed it since
+        ``prior`` was read (False: do not send). The mark is what a retry after a crash finds."""
+        attempts = int((prior or {}).get("attempts", 0)) + 1
+        item = self._delivery_item(
+            fire, delivery_id, channel, SENDING, at, {**details, "attempts": attempts, "claimedAt": iso(at)}
+        )
+        if prior is None:
+            condition, values = "attribute_not_exists(#pk)", {}
+        else:
+            condition = "#status = :status AND #at = :at"
+            values = {":status": {"S": prior["status"]}, ":at": {"S": prior["at"]}}
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item=item,
+                ConditionExpression=condition,
+                ExpressionAttributeNames={"#pk": schema.PK}
+                if prior is None
+                else {"#status": "status", "#at": "at"},
+                **({"ExpressionAttributeValues": values} if values else {}),
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        self._meter.record_write(item, kind="delivery")
+        return True
+
+    def _delivery_item(
+        self, fire: Fire, delivery_id: str, channel: str, status: str, at: datetime, details: dict[str, Any]
+    ) -> dict[str, dict[str, str]]:
+        return {
             schema.PK: {"S": schema.lead_pk(fire.lead_id)},
             schema.SK: {"S": f"{schema.DELIVERY_PREFIX}{delivery_id}"},
+            "deliveryId": {"S": delivery_id},
             "channel": {"S": channel},
             "triggerId": {"S": fire.trigger_id},
             "leadId": {"S": fire.lead_id},
@@ -61,8 +110,6 @@ class FireStore:
             "firedAt": {"S": iso(fire.at)},
             "details": {"S": json.dumps(details, separators=(",", ":"), sort_keys=True, default=str)},
         }
-        self._client.put_item(TableName=self._table, Item=item)
-        self._meter.record_write(item, kind="delivery")
 
     def get_delivery(self, lead_id: str, delivery_id: str) -> dict[str, Any] | None:
         """The delivery log entry of one action (strongly consistent), or None."""
@@ -94,7 +141,10 @@ class FireStore:
 
 
 def delivery_view(item: dict[str, Any]) -> dict[str, Any]:
+    confirmed = {name: item[name]["S"] for name in CONFIRMATION_ATTRIBUTES if name in item}
     return {
+        "deliveryId": item.get("deliveryId", {}).get("S")
+        or item[schema.SK]["S"].removeprefix(schema.DELIVERY_PREFIX),
         "channel": item["channel"]["S"],
         "triggerId": item["triggerId"]["S"],
         "leadId": item["leadId"]["S"],
@@ -103,4 +153,5 @@ def delivery_view(item: dict[str, Any]) -> dict[str, Any]:
         "at": item["at"]["S"],
         "firedAt": item.get("firedAt", item["at"])["S"],
         **json.loads(item["details"]["S"]),
+        **confirmed,
     }

@@ -123,6 +123,14 @@ class TriggerService:
         self._wait(key, after, Fire.of(trigger.id, lead_id, occurrence, due), report)
         return due
 
+    def defer(self, fire: Fire, until: datetime) -> bool:
+        """Fire ``fire`` again at ``until`` (quiet hours end, or a send must be confirmed first),
+        on the same timer machinery as a delay; once per (root fire, instant). True if scheduled."""
+        report = TriggerReport()
+        key = TimerKey(fire.trigger_id, fire.lead_id, ("defer", fire.root_id, until.isoformat()))
+        self._wait(key, self._now(), fire.deferred_until(until), report)
+        return report.scheduled > 0
+
     def _start(
         self,
         trigger: Trigger,

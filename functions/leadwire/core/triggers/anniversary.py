@@ -83,7 +83,7 @@ def _on_year(year: int, month: int, day: int) -> date:
     return date(year, month, day)
 
 
-def _first_valid_instant(naive: datetime, zone: ZoneInfo) -> datetime:
+def first_valid_instant(naive: datetime, zone: ZoneInfo) -> datetime:
     """The UTC instant of local ``naive``; the first occurrence if it happens twice, and the end
     of the gap (the first valid minute) if it does not happen at all."""
     earlier = naive.replace(tzinfo=zone, fold=0).astimezone(UTC)
@@ -117,7 +117,7 @@ def _next(
     for year in (first_year, first_year + 1):
         if year > _LAST_YEAR:
             break
-        instant = _first_valid_instant(datetime.combine(_on_year(year, month, day), clock), zone)
+        instant = first_valid_instant(datetime.combine(_on_year(year, month, day), clock), zone)
         if instant > after:
             return instant
     raise AnniversaryUnavailable(f"no anniversary of {trait_value!r} before the year {_LAST_YEAR + 1}")
