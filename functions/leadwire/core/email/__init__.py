@@ -1,0 +1,1 @@
+"""Email: messages, templates and SES feedback (pure)."""

@@ -1,0 +1,101 @@
+"""Feedback Lambda: SES event publishing -> SNS -> SQS -> here; lead events and delivery confirmations.
+
+Each SQS message is an SNS notification whose ``Message`` is the SES record (or, with raw message
+delivery, the record itself). A record that fails is reported as a batch item failure, retried by
+SQS and, after the queue's maxReceiveCount, moved to its dead-letter queue.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any
+
+import boto3
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import ValidationError
+
+from leadwire import clock
+from leadwire.dal.delivery_confirmations import DeliveryConfirmations
+from leadwire.dal.event_store import EventStore
+from leadwire.feedback.service import FeedbackOutcome, FeedbackService
+from leadwire.observability import logger, metrics
+from leadwire.settings import SettingsError, TableSettings
+
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+@cache
+def feedback_service() -> FeedbackService:
+    """Built on first use (once per container): settings validated, one DynamoDB client."""
+    try:
+        settings = TableSettings(table_name=os.environ.get("TABLE_NAME", ""))
+    except ValidationError as exc:
+        raise SettingsError(f"invalid feedback settings: {exc}") from exc
+    client = boto3.client("dynamodb")
+    return FeedbackService(
+        EventStore(client, settings.table_name), DeliveryConfirmations(client, settings.table_name)
+    )
+
+
+def reset() -> None:
+    """Drop the cached service (``leadwire local`` starts a new moto per runtime)."""
+    feedback_service.cache_clear()
+
+
+def _received_at(record: SQSRecord) -> datetime:
+    """When SQS got the message: the same on every redelivery, so a re-put event item is identical
+    (no stream record at all in AWS)."""
+    sent = record.attributes.sent_timestamp
+    if sent and sent.isdigit():
+        return datetime.fromtimestamp(int(sent) / 1000, UTC)
+    return clock.now()
+
+
+def _count(outcome: FeedbackOutcome) -> None:
+    """``EmailFeedback`` per SES event type, one EMF line each (the dimension differs per record);
+    skipped where metrics are disabled (``leadwire local``)."""
+    if outcome.ignored:
+        metrics.add_metric(name="EmailFeedbackIgnored", unit=MetricUnit.Count, value=1)
+        return
+    if os.environ.get("POWERTOOLS_METRICS_DISABLED", "").lower() == "true":
+        return
+    from aws_lambda_powertools.metrics import single_metric
+
+    with single_metric(
+        name="EmailFeedback",
+        unit=MetricUnit.Count,
+        value=1,
+        namespace="Leadwire",
+        default_dimensions={"service": "leadwire"},
+    ) as metric:
+        metric.add_dimension(name="type", value=outcome.event_type)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    service = feedback_service()
+    confirmed: set[tuple[str, str]] = set()
+
+    def record_handler(record: SQSRecord) -> None:
+        outcome = service.handle(record.body, received_at=_received_at(record), confirmed=confirmed)
+        _count(outcome)
+        if outcome.confirmed is False:
+            logger.warning(
+                "SES feedback for a delivery Leadwire has no record of",
+                extra={"sqs_message_id": record.message_id, "type": outcome.event_type},
+            )
+        logger.debug(
+            "feedback handled",
+            extra={"type": outcome.event_type, "ignored": outcome.ignored, "events": list(outcome.events)},
+        )
+
+    return process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )
