@@ -11,12 +11,16 @@ Context keys (``cdk.json`` holds the defaults; override with ``-c key=value``):
 - ``configDir``: the config-as-code directory (segments, scoring, triggers) bundled into the
   functions, relative to the repository root unless absolute; default ``config/default``.
   Validated at synth: a bad definition stops synth with its file and path.
+- ``leadwire:emailFrom``: the sender of email actions, ``Name <user@domain>`` or ``user@domain``;
+  its domain must be a verified SES identity in the account. The actions may send only as that
+  identity. Default ``Leadwire <hello@leadwire.example>`` (synth warns).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any, Final
 
@@ -38,6 +42,8 @@ PLACEHOLDER_WRITE_KEY_HASHES: Final = {"0" * 64: "placeholder"}
 DEFAULT_THROTTLE_RATE_LIMIT: Final = 1000
 DEFAULT_THROTTLE_BURST_LIMIT: Final = 2000
 DEFAULT_CONFIG_DIR: Final = "config/default"
+EMAIL_FROM_CONTEXT: Final = "leadwire:emailFrom"
+DEFAULT_EMAIL_FROM: Final = "Leadwire <hello@leadwire.example>"
 
 
 class ContextError(ValueError):
@@ -85,6 +91,19 @@ def config_dir_from_context(value: object) -> Path:
     return path if path.is_absolute() else REPO_ROOT / path
 
 
+def email_from_from_context(value: object) -> str:
+    """``leadwire:emailFrom`` checked: one address with a dotted domain (SES sends as that domain)."""
+    if not isinstance(value, str) or not value.strip():
+        raise ContextError(f"{EMAIL_FROM_CONTEXT} must be an email address, got {value!r}")
+    address = parseaddr(value)[1]
+    local, at, domain = address.rpartition("@")
+    if not (local and at and "." in domain) or any(c in value for c in ",;") or " " in address:
+        raise ContextError(
+            f"{EMAIL_FROM_CONTEXT} must be 'Name <user@domain>' or 'user@domain', got {value!r}"
+        )
+    return value.strip()
+
+
 def cdk_json_context() -> dict[str, Any]:
     """The ``context`` block of cdk.json: what the CDK CLI passes to the app (feature flags included)."""
     context: dict[str, Any] = json.loads(CDK_JSON.read_text(encoding="utf-8")).get("context", {})
@@ -101,6 +120,8 @@ def build_app(context: Mapping[str, Any] | None = None, *, outdir: str | None = 
     app = App(context=dict(context) if context is not None else None, outdir=outdir)
     raw_hashes = app.node.try_get_context("writeKeyHashes")
     hashes = PLACEHOLDER_WRITE_KEY_HASHES if raw_hashes is None else write_key_hashes_from_context(raw_hashes)
+    raw_email_from = app.node.try_get_context(EMAIL_FROM_CONTEXT)
+    email_from = DEFAULT_EMAIL_FROM if raw_email_from is None else email_from_from_context(raw_email_from)
     bundled_config = load_bundled_config(config_dir_from_context(app.node.try_get_context("configDir")))
     stack = LeadwireStack(
         app,
@@ -110,7 +131,15 @@ def build_app(context: Mapping[str, Any] | None = None, *, outdir: str | None = 
         bundled_config=bundled_config,
         throttle_rate_limit=_int_context(app, "apiThrottleRateLimit", DEFAULT_THROTTLE_RATE_LIMIT),
         throttle_burst_limit=_int_context(app, "apiThrottleBurstLimit", DEFAULT_THROTTLE_BURST_LIMIT),
+        email_from=email_from,
     )
+    if raw_email_from is None:
+        Validations.of(stack).add_warning(
+            "leadwire:PlaceholderEmailFrom",
+            f"{EMAIL_FROM_CONTEXT} is not set: email actions send as {DEFAULT_EMAIL_FROM}, which SES "
+            "refuses unless that domain is verified. Deploy with "
+            f"-c {EMAIL_FROM_CONTEXT}='You <you@your.domain>'.",
+        )
     if raw_hashes is None:
         Validations.of(stack).add_warning(
             "leadwire:PlaceholderWriteKeys",

@@ -12,6 +12,7 @@ from leadwire_infra.actions_construct import ActionsConstruct
 from leadwire_infra.api_construct import ApiConstruct
 from leadwire_infra.config_bundle import webhook_secret_references
 from leadwire_infra.data_construct import DataConstruct
+from leadwire_infra.email_construct import EmailConstruct
 from leadwire_infra.lambda_factory import LambdaFactory
 from leadwire_infra.segmentation_construct import SegmentationConstruct
 from leadwire_infra.timers_construct import TimersConstruct
@@ -28,6 +29,7 @@ class LeadwireStack(Stack):
         bundled_config: Mapping[str, Any],
         throttle_rate_limit: int,
         throttle_burst_limit: int,
+        email_from: str = "Leadwire <hello@leadwire.example>",
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -53,6 +55,8 @@ class LeadwireStack(Stack):
             timer=timers.timer,
             webhook_secrets=webhook_secret_references(bundled_config),
         )
+        email = EmailConstruct(self, "Email", table=data.table, functions=functions, email_from=email_from)
+        email.connect_sender(actions.function)
         api = ApiConstruct(
             self,
             "Api",
@@ -85,6 +89,18 @@ class LeadwireStack(Stack):
             "ActionStreamFailuresQueueUrl",
             value=actions.dead_letter_queue.queue_url,
             description="Stream batches the actions consumer gave up on (shard and sequence range)",
+        )
+        CfnOutput(
+            self,
+            "EmailConfigurationSet",
+            value=email.configuration_set_name,
+            description="SES configuration set the actions send through (events feed back into leads)",
+        )
+        CfnOutput(
+            self,
+            "EmailFeedbackFailuresQueueUrl",
+            value=email.dead_letter_queue.queue_url,
+            description="SES feedback records the feedback function gave up on (redrive when fixed)",
         )
         CfnOutput(
             self,

@@ -13,6 +13,7 @@ REEVALUATE_HANDLER = "leadwire.segmentation.reevaluate_handler.lambda_handler"
 SWEEP_HANDLER = "leadwire.segmentation.sweep_handler.lambda_handler"
 TRIGGER_HANDLER = "leadwire.triggers.handler.lambda_handler"
 ACTIONS_HANDLER = "leadwire.actions.handler.lambda_handler"
+FEEDBACK_HANDLER = "leadwire.feedback.handler.lambda_handler"
 HANDLERS = [
     INGESTION_HANDLER,
     ADMIN_HANDLER,
@@ -21,6 +22,7 @@ HANDLERS = [
     SWEEP_HANDLER,
     TRIGGER_HANDLER,
     ACTIONS_HANDLER,
+    FEEDBACK_HANDLER,
 ]
 STREAM_CONSUMERS = [SEGMENTATION_HANDLER, TRIGGER_HANDLER, ACTIONS_HANDLER]
 

@@ -10,6 +10,7 @@ from leadwire import schema
 from tests.infrastructure.infra_template import (
     ACTIONS_HANDLER,
     ADMIN_HANDLER,
+    FEEDBACK_HANDLER,
     HANDLERS,
     INGESTION_HANDLER,
     REEVALUATE_HANDLER,
@@ -60,6 +61,7 @@ UNSCOPABLE_ACTIONS = {
     SWEEP_HANDLER: XRAY_ACTIONS,
     TRIGGER_HANDLER: XRAY_ACTIONS | {"dynamodb:ListStreams"},
     ACTIONS_HANDLER: XRAY_ACTIONS | {"dynamodb:ListStreams"},
+    FEEDBACK_HANDLER: XRAY_ACTIONS,  # reads its SQS queue, scoped to the queue ARN
 }
 
 
