@@ -1,1 +1,6 @@
-"""Email: messages, templates and SES feedback (pure)."""
+"""Email: messages, templates and SES feedback (pure).
+
+``message``: the ``EmailMessage`` handed to a sender, its SES tags, and the send errors.
+``templates``: templates as code (Jinja2, sandboxed), parsed at config load, rendered per lead.
+``feedback``: SES event-publishing records back into lead events.
+"""
