@@ -11,6 +11,8 @@ event              LEAD#<leadId>                 EVT#<messageId>
 lead state         LEAD#<leadId>                 STATE
 membership hist.   LEAD#<leadId>                 HIST#<segmentId>#<enteredAt>
 delivery           LEAD#<leadId>                 DLV#<deliveryId>
+segment override   DEF#SEGMENT                   <segmentId>
+trigger override   DEF#TRIGGER                   <triggerId>
 alias              ALIAS#<anonymousId>           ALIAS
 segment member     SEG#<segmentId>               MEM#<leadId>
 timer              TIMER#<triggerId>             <leadId>#<matchKey>
@@ -32,12 +34,20 @@ the lead id), and the index projects keys only: it costs one index write per lea
 an update that leaves the index keys unchanged writes nothing to a KEYS_ONLY index. The
 re-evaluation job (after a segment or scoring change) pages through all leads shard by shard,
 ``LEAD_SHARDS`` partitions queried independently so no single index partition runs hot.
+
+The sparse ``deliveries`` index lists a trigger's delivery-log items by time: delivery items carry
+``dlvPk`` (``TRG#<triggerId>#<UTC day>``: one partition per trigger per day, so a busy trigger
+does not make one partition hot for ever) and ``dlvSk`` (``<instant>#<deliveryId>``). It projects
+keys only: a delivery item is rewritten on every status change (sending, then sent), and an
+index whose projected attributes are only its keys is written once, when the item first gets its
+keys, as long as the keys do not change; so the instant in the keys is the fire's, which the
+rewrites keep. The admin reader fetches the items by key (one BatchGetItem per page).
 """
 
 from __future__ import annotations
 
 import zlib
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Final
 
 PK: Final = "pk"
@@ -49,6 +59,9 @@ LEADS_INDEX: Final = "leads"
 LEAD_SHARD: Final = "leadShard"
 LEAD_SHARD_SK: Final = "leadSk"
 LEAD_SHARDS: Final = 16
+DELIVERIES_INDEX: Final = "deliveries"
+DELIVERY_INDEX_PK: Final = "dlvPk"
+DELIVERY_INDEX_SK: Final = "dlvSk"
 TTL_ATTRIBUTE: Final = "expiresAt"
 
 LEAD_PREFIX: Final = "LEAD#"
@@ -94,6 +107,8 @@ ATTRIBUTE_DEFINITIONS: Final[list[dict[str, str]]] = [
     {"AttributeName": DUE_SK, "AttributeType": "S"},
     {"AttributeName": LEAD_SHARD, "AttributeType": "S"},
     {"AttributeName": LEAD_SHARD_SK, "AttributeType": "S"},
+    {"AttributeName": DELIVERY_INDEX_PK, "AttributeType": "S"},
+    {"AttributeName": DELIVERY_INDEX_SK, "AttributeType": "S"},
 ]
 GLOBAL_SECONDARY_INDEXES: Final[list[dict[str, Any]]] = [
     {
@@ -109,6 +124,14 @@ GLOBAL_SECONDARY_INDEXES: Final[list[dict[str, Any]]] = [
         "KeySchema": [
             {"AttributeName": LEAD_SHARD, "KeyType": "HASH"},
             {"AttributeName": LEAD_SHARD_SK, "KeyType": "RANGE"},
+        ],
+        "Projection": {"ProjectionType": "KEYS_ONLY"},
+    },
+    {
+        "IndexName": DELIVERIES_INDEX,
+        "KeySchema": [
+            {"AttributeName": DELIVERY_INDEX_PK, "KeyType": "HASH"},
+            {"AttributeName": DELIVERY_INDEX_SK, "KeyType": "RANGE"},
         ],
         "Projection": {"ProjectionType": "KEYS_ONLY"},
     },
@@ -153,6 +176,30 @@ def due_pk(moment: datetime) -> str:
 
 def due_sk(moment_iso: str, lead_id: str) -> str:
     return f"{moment_iso}#{lead_id}"
+
+
+def delivery_index_pk(trigger_id: str, day: date) -> str:
+    """The ``deliveries`` index partition of a trigger's deliveries on one UTC day."""
+    return f"TRG#{trigger_id}#{day:%Y-%m-%d}"
+
+
+def delivery_index_sk(at: datetime, delivery_id: str) -> str:
+    """The ``deliveries`` index sort key: the instant (UTC, ms, ``Z``: sorts in time order), then the id.
+
+    Pass the fire's instant, the same on every rewrite of the delivery: keys that never change
+    keep the keys-only index at one write per delivery. Its partition is ``delivery_index_pk(trigger,
+    at's UTC date)``.
+    """
+    utc = at.astimezone(UTC)
+    return f"{utc:%Y-%m-%dT%H:%M:%S}.{utc.microsecond // 1000:03d}Z#{delivery_id}"
+
+
+def delivery_index_keys(trigger_id: str, at: datetime, delivery_id: str) -> dict[str, dict[str, str]]:
+    """Both ``deliveries`` index attributes of a delivery item, ready to merge into the item."""
+    return {
+        DELIVERY_INDEX_PK: {"S": delivery_index_pk(trigger_id, at.astimezone(UTC).date())},
+        DELIVERY_INDEX_SK: {"S": delivery_index_sk(at, delivery_id)},
+    }
 
 
 def event_sk(message_id: str) -> str:

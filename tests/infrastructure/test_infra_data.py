@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -57,6 +58,39 @@ def test_leads_index_is_the_shared_sparse_keys_only_index(table: dict[str, Any])
     assert leads["Projection"] == {"ProjectionType": "KEYS_ONLY"}
     types = {d["AttributeName"]: d["AttributeType"] for d in table["Properties"]["AttributeDefinitions"]}
     assert (types["leadShard"], types["leadSk"]) == ("S", "S")
+
+
+def test_deliveries_index_is_the_shared_sparse_keys_only_index(table: dict[str, Any]) -> None:
+    # Given a delivery item is rewritten on every status change, and its index keys (the trigger,
+    # the fire's day and instant) never change (so a KEYS_ONLY index costs one write per delivery)
+    # When the stack is synthesised
+    # Then the deliveries index is keyed on dlvPk (S) / dlvSk (S) and projects keys only
+    (deliveries,) = (
+        i for i in table["Properties"]["GlobalSecondaryIndexes"] if i["IndexName"] == schema.DELIVERIES_INDEX
+    )
+    assert deliveries["KeySchema"] == [
+        {"AttributeName": "dlvPk", "KeyType": "HASH"},
+        {"AttributeName": "dlvSk", "KeyType": "RANGE"},
+    ]
+    assert deliveries["Projection"] == {"ProjectionType": "KEYS_ONLY"}
+    types = {d["AttributeName"]: d["AttributeType"] for d in table["Properties"]["AttributeDefinitions"]}
+    assert (types["dlvPk"], types["dlvSk"]) == ("S", "S")
+
+
+def test_delivery_index_keys_partition_by_trigger_and_utc_day() -> None:
+    # Given a busy trigger must not make one index partition hot for ever
+    # When a delivery's index keys are computed (from any time zone)
+    # Then the partition is the trigger's UTC day, and the sort key orders by instant, then id
+    at = datetime(2026, 11, 2, 23, 30, 0, 250000, tzinfo=timezone(timedelta(hours=-5)))
+    assert (
+        schema.delivery_index_pk("cart-abandonment", at.astimezone(UTC).date())
+        == "TRG#cart-abandonment#2026-11-03"
+    )
+    assert schema.delivery_index_sk(at, "d-1") == "2026-11-03T04:30:00.250Z#d-1"
+    assert schema.delivery_index_keys("t", at, "d-1") == {
+        "dlvPk": {"S": "TRG#t#2026-11-03"},
+        "dlvSk": {"S": "2026-11-03T04:30:00.250Z#d-1"},
+    }
 
 
 def test_lead_shard_is_stable_and_within_the_shard_count() -> None:

@@ -106,7 +106,7 @@ def test_item_actions_on_the_table(resources: Resources, table_id: str, handler:
     ("handler", "indexes"),
     [
         (INGESTION_HANDLER, []),
-        (ADMIN_HANDLER, [schema.DUE_INDEX, schema.LEADS_INDEX]),
+        (ADMIN_HANDLER, [schema.DUE_INDEX, schema.LEADS_INDEX, schema.DELIVERIES_INDEX]),
         (SEGMENTATION_HANDLER, []),
         (REEVALUATE_HANDLER, [schema.LEADS_INDEX]),
         (SWEEP_HANDLER, [schema.DUE_INDEX]),

@@ -1,7 +1,8 @@
 """Admin API Lambda (IAM-authorised in AWS, open on loopback locally): routes only.
 
-Each route parses into a model, makes one call into ``segments`` or ``leads``, and returns a
-model; domain errors become ``{"error": {"code", "message", "details"}}`` in ``api_errors``.
+Each route parses into a model, makes one call into ``segments``, ``triggers``, ``leads`` or
+``deliveries``, and returns a model; domain errors become
+``{"error": {"code", "message", "details"}}`` in ``api_errors``.
 """
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from leadwire import clock
+from leadwire.admin.deliveries import DeliveryAdmin
 from leadwire.admin.lead_events import EventsPage
 from leadwire.admin.leads import LeadAdmin
 from leadwire.admin.models import (
+    DeliveriesPage,
     HistoryPage,
     JobView,
     LeadView,
@@ -26,16 +29,23 @@ from leadwire.admin.models import (
     SegmentDefinition,
     SegmentList,
     SegmentView,
+    TriggerDefinition,
+    TriggerList,
+    TriggerView,
 )
-from leadwire.admin.openapi import invalid_request_body, responses, without_422
+from leadwire.admin.openapi import UNPROCESSABLE, invalid_request_body, responses, without_422
 from leadwire.admin.segments import SegmentAdmin
+from leadwire.admin.triggers import TriggerAdmin
 from leadwire.api_errors import json_response, register_error_handlers
 from leadwire.core.jobs import Job, JobNotFound
+from leadwire.dal.delivery_log import DeliveryLog
 from leadwire.observability import logger, metrics
 from leadwire.segmentation import wiring
 from leadwire.segmentation.jobs import start_job
+from leadwire.settings import engine_settings
 
 SegmentId = Annotated[str, Path(min_length=1, max_length=128)]
+TriggerId = Annotated[str, Path(min_length=1, max_length=128)]
 LeadId = Annotated[str, Path(min_length=1, max_length=256)]
 Limit = Annotated[int, Query(ge=1, le=1000)]
 Cursor = Annotated[str | None, Query(max_length=1024)]
@@ -54,6 +64,15 @@ def lead_admin() -> LeadAdmin:
     return LeadAdmin(
         wiring.lead_store(), wiring.event_store(), lambda: wiring.definitions_source().current(), clock.now
     )
+
+
+def trigger_admin() -> TriggerAdmin:
+    return TriggerAdmin(wiring.definitions_source(), wiring.definition_store())
+
+
+def delivery_admin() -> DeliveryAdmin:
+    log = DeliveryLog(wiring.dynamodb(), engine_settings().table_name)
+    return DeliveryAdmin(log, lead_admin().resolve, trigger_admin().exists, clock.now)
 
 
 app = APIGatewayHttpResolver(enable_validation=True)
@@ -115,6 +134,72 @@ def list_members(segment_id: SegmentId, limit: Limit = 100, cursor: Cursor = Non
     return lead_admin().members(segment_id, limit=limit, cursor=cursor)
 
 
+# -- triggers ----------------------------------------------------------------------------------
+@app.get("/triggers", tags=["triggers"], responses=responses(200, "Every live trigger"))
+def list_triggers() -> TriggerList:
+    return TriggerList(triggers=trigger_admin().list())
+
+
+@app.post(
+    "/triggers",
+    tags=["triggers"],
+    status_code=201,
+    responses=responses(201, "Created", 400, 409, 422),
+    openapi_extensions=UNPROCESSABLE,
+)
+def create_trigger(trigger: Annotated[TriggerDefinition, Body()]) -> TriggerView:
+    return trigger_admin().create(trigger.document())
+
+
+@app.get("/triggers/<trigger_id>", tags=["triggers"], responses=responses(200, "The trigger", 404))
+def get_trigger(trigger_id: TriggerId) -> TriggerView:
+    return trigger_admin().get(trigger_id)
+
+
+@app.put(
+    "/triggers/<trigger_id>",
+    tags=["triggers"],
+    responses=responses(200, "Replaced", 400, 404, 409, 422),
+    openapi_extensions=UNPROCESSABLE,
+)
+def replace_trigger(trigger_id: TriggerId, trigger: Annotated[TriggerDefinition, Body()]) -> TriggerView:
+    return trigger_admin().replace(trigger_id, trigger.document(), trigger.version)
+
+
+@app.delete(
+    "/triggers/<trigger_id>",
+    tags=["triggers"],
+    responses=responses(204, "Deleted (a config trigger stays deleted: a tombstone)", 404, 409),
+)
+def delete_trigger(trigger_id: TriggerId) -> Response[None]:
+    trigger_admin().delete(trigger_id)
+    return Response(status_code=204, body=None)
+
+
+@app.get(
+    "/triggers/<trigger_id>/deliveries",
+    tags=["triggers"],
+    responses=responses(
+        200,
+        "The trigger's deliveries fired in [from, to] (default: the last 7 days), newest first; with "
+        "a status filter a page may be short: continue while cursor is not null",
+        400,
+        404,
+    ),
+)
+def list_trigger_deliveries(
+    trigger_id: TriggerId,
+    start: Annotated[str | None, Query(alias="from", max_length=64)] = None,
+    end: Annotated[str | None, Query(alias="to", max_length=64)] = None,
+    status: Annotated[str | None, Query(max_length=256, description="Comma-separated statuses")] = None,
+    limit: Limit = 100,
+    cursor: Cursor = None,
+) -> DeliveriesPage:
+    return delivery_admin().for_trigger(
+        trigger_id, start=start, end=end, status=status, limit=limit, cursor=cursor
+    )
+
+
 # -- leads -------------------------------------------------------------------------------------
 @app.get("/leads/<lead_id>", tags=["leads"], responses=responses(200, "The lead, merges resolved", 404))
 def get_lead(lead_id: LeadId) -> LeadView:
@@ -139,6 +224,15 @@ def get_lead_history(lead_id: LeadId) -> HistoryPage:
     return lead_admin().history(lead_id)
 
 
+@app.get(
+    "/leads/<lead_id>/deliveries",
+    tags=["leads"],
+    responses=responses(200, "The lead's and its aliases' deliveries, newest fire first", 400, 404),
+)
+def get_lead_deliveries(lead_id: LeadId, limit: Limit = 100, cursor: Cursor = None) -> DeliveriesPage:
+    return delivery_admin().for_lead(lead_id, limit=limit, cursor=cursor)
+
+
 # -- jobs --------------------------------------------------------------------------------------
 @app.get("/jobs/<job_id>", tags=["jobs"], responses=responses(200, "The job's progress", 404))
 def get_job(job_id: Annotated[str, Path(min_length=1, max_length=128)]) -> JobView:
@@ -157,7 +251,8 @@ def openapi_document() -> Response[str]:
             app.get_openapi_json_schema(
                 title="Leadwire admin API",
                 version="0.1.0",
-                description="Segments, members, leads, history and jobs (IAM-authorised in AWS).",
+                description="Segments, members, triggers, leads, history, deliveries and jobs "
+                "(IAM-authorised in AWS).",
             )
         ),
     )

@@ -191,3 +191,89 @@ class ErrorDetail(BaseModel):
 
 class ErrorBody(BaseModel):
     error: ErrorDetail
+
+
+TRIGGER_EXAMPLE: JsonDict = {
+    "id": "cart-abandonment",
+    "on": {"event": "cart_added"},
+    "wait": {"until": {"event": "purchase", "match": ["cart_id"]}, "timeout": "PT1H"},
+    "actions": [
+        {"type": "emit_event", "event": "cart_abandoned"},
+        {"type": "email", "template": "cart-reminder"},
+    ],
+}
+
+
+class TriggerDefinition(BaseModel):
+    """A trigger definition as DESIGN.md gives it.
+
+    Only ``id`` and ``version`` are checked here: the whole definition is parsed as the trigger
+    consumer will parse it, against every segment, template and other trigger, and refused with
+    422 ``invalid_definition`` listing each problem with its path inside the trigger.
+    """
+
+    model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [TRIGGER_EXAMPLE]})
+
+    id: str | None = Field(default=None, description="Required on POST; on PUT the path's id wins")
+    name: str | None = None
+    description: str | None = None
+    on: Any = Field(
+        default=None,
+        description='{"enter": SEGMENT}, {"exit": SEGMENT}, {"event": NAME, "where": ...} or '
+        '{"anniversary": {"trait", "at"}}',
+    )
+    wait: Any = Field(default=None, description='{"until": {"event", "match", "where"}, "timeout": DURATION}')
+    delay: Any = Field(default=None, description="DURATION (not with wait)")
+    only_if: Any = Field(default=None, description="A condition node, re-checked at fire time")
+    reentry: Any = Field(default=None, description='"once", "every_time" or {"once_per": DURATION}')
+    actions: Any = Field(default=None, description="email, webhook, eventbridge or emit_event actions")
+    variants: Any = Field(default=None, description="A/B variants, each with a name, weight and actions")
+    version: int | None = Field(
+        default=None, ge=0, description="PUT: the version read (optimistic concurrency); ignored on POST"
+    )
+    source: str | None = Field(
+        default=None, description="Ignored: GET shows it, so a GET body can be PUT back"
+    )
+
+    def document(self) -> dict[str, Any]:
+        """The definition to validate and store: what the client sent, minus API bookkeeping."""
+        sent = self.model_dump(exclude_unset=True, exclude={"version", "source"})
+        return {key: value for key, value in sent.items() if value is not None}
+
+
+class TriggerView(BaseModel):
+    """A live trigger: its definition as stored, where it comes from, and its version
+    (0: from the config, unchanged)."""
+
+    model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [TRIGGER_EXAMPLE]})
+
+    id: str
+    source: Literal["config", "api"]
+    version: int
+
+
+class TriggerList(BaseModel):
+    triggers: list[TriggerView]
+
+
+class DeliveryView(BaseModel):
+    """One action of one fire, as the delivery log holds it (plus what the channel recorded)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    deliveryId: str  # noqa: N815 -- the API's JSON field names
+    triggerId: str  # noqa: N815
+    leadId: str  # noqa: N815
+    fireId: str  # noqa: N815
+    channel: str
+    status: str = Field(
+        description="sent, sending, failed, deferred, capped, suppressed, no_consent, skipped, "
+        "held_out, rejected or unconfirmed"
+    )
+    at: str = Field(description="When the status was recorded")
+    firedAt: str = Field(description="When the trigger fired")  # noqa: N815
+
+
+class DeliveriesPage(BaseModel):
+    deliveries: list[DeliveryView]
+    cursor: str | None = Field(description="Pass it back for the next page; null on the last")

@@ -1,4 +1,9 @@
-"""What the admin API documents and answers beyond its models: error responses, 400 not 422."""
+"""What the admin API documents and answers beyond its models: error responses, 400 not 422.
+
+Request validation (a body or parameter of the wrong shape) answers 400; 422 is kept for a
+definition that parses but that the engine refuses (a trigger on an unknown segment), on the
+routes marked ``UNPROCESSABLE``.
+"""
 
 from __future__ import annotations
 
@@ -13,14 +18,21 @@ from leadwire.admin.models import ErrorBody
 _ERRORS = {
     400: "Invalid input; the error names the field, or each problem of a definition with its path",
     404: "Unknown id",
-    409: "Conflict: the id exists, the version is stale, or other segments use the segment",
+    409: "Conflict: the id exists, the version is stale, or other segments or triggers use the segment",
+    422: "Invalid definition: each problem with its path inside the definition",
 }
+_OWN_422 = "x-leadwire-422"
+UNPROCESSABLE: dict[str, Any] = {_OWN_422: True}
+"""``openapi_extensions`` of a route that answers 422 itself (Powertools documents 422 on every
+route as its request validation, which this API answers 400)."""
 
 
 def responses(status: int, description: str, *errors: int) -> dict[int, OpenAPIResponse]:
     """The success response (its schema from the return annotation) and the errors a route gives."""
     documented: dict[int, OpenAPIResponse] = {status: {"description": description}}
     for code in errors:
+        if code == 422:
+            continue  # Powertools overwrites it; ``without_422`` documents it for UNPROCESSABLE routes
         documented[code] = {
             "description": _ERRORS[code],
             "content": {"application/json": {"model": ErrorBody}},
@@ -47,4 +59,9 @@ def without_422(openapi_json: str) -> str:
     for operations in document.get("paths", {}).values():
         for operation in operations.values():
             operation.get("responses", {}).pop("422", None)
+            if operation.pop(_OWN_422, False):
+                operation["responses"]["422"] = {
+                    "description": _ERRORS[422],
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
+                }
     return json.dumps(document)

@@ -3,8 +3,10 @@
 Every change is validated by building the effective document with it and loading that with the
 rule engine, so whatever the engine would refuse (an unknown operator, a bad duration, an
 unknown ``in_segment`` target, a cycle, a segment still referenced) is refused here, with each
-problem's path relative to its segment. A stored change invalidates the definitions cache and
-starts a re-evaluation job, so existing leads follow the new definitions without new events.
+problem's path relative to its segment; a change that would leave a trigger referring to a
+segment that is gone is refused naming the trigger (409 ``segment_in_use``). A stored change
+invalidates the definitions cache and starts a re-evaluation job, so existing leads follow the
+new definitions without new events.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from leadwire.admin.models import JobRef, SegmentChange, SegmentView
+from leadwire.admin.triggers import new_trigger_problems
 from leadwire.config_loader import definitions_of
 from leadwire.core.definitions_doc import SegmentOverride, effective_document
 from leadwire.core.errors import InvalidRequest, LeadwireError, NotFound
@@ -157,6 +160,7 @@ class SegmentAdmin:
                 f"segment {segment_id!r} is used by {', '.join(users)}; change or delete those first",
                 {"problems": problems},
             ) from None
+        self._refuse_broken_triggers(snapshot, segment_id, candidate)
         self._store.put(segment_id, None, expected_version=snapshot.version(segment_id))
         self._source.invalidate()
         return self._launch_job(f"segment {segment_id} deleted")
@@ -193,6 +197,20 @@ class SegmentAdmin:
             raise InvalidDefinition(
                 f"invalid segment definition: {summary}", {"problems": problems}
             ) from None
+        SegmentAdmin._refuse_broken_triggers(snapshot, segment_id, candidate)
+
+    @staticmethod
+    def _refuse_broken_triggers(snapshot: _Snapshot, segment_id: str, candidate: dict[str, Any]) -> None:
+        """409 naming every trigger that the change would leave invalid (one on a deleted segment)."""
+        problems = new_trigger_problems(snapshot.document, candidate)
+        if not problems:
+            return
+        users = sorted({str(p["triggerId"]) for p in problems if p["triggerId"]})
+        raise SegmentInUse(
+            f"segment {segment_id!r} is used by trigger(s) {', '.join(users) or '?'}; "
+            "change or delete those first",
+            {"problems": problems, "triggers": users},
+        )
 
     def _changed(self, segment_id: str, document: dict[str, Any], version: int, verb: str) -> SegmentChange:
         self._source.invalidate()

@@ -1,19 +1,27 @@
-"""Segment definitions changed through the admin API: one item per segment, versioned."""
+"""Definitions changed through the admin API: one item per segment or trigger, versioned.
+
+Segments live under ``DEF#SEGMENT``, triggers under ``DEF#TRIGGER`` (sort key: the id); an item
+without ``doc`` is a tombstone (a config definition deleted). Every write is conditional on the
+version read, so two admins cannot overwrite each other's change unseen.
+"""
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Literal
 
 from botocore.exceptions import ClientError
 
 from leadwire import schema
 from leadwire.core.capacity import CapacityMeter, item_size
-from leadwire.core.definitions_doc import SegmentOverride
+from leadwire.core.definitions_doc import SegmentOverride, TriggerOverride
 from leadwire.core.errors import LeadwireError
 from leadwire.dal.metering import PROCESS_METER
 
 DEFINITIONS_PK = "DEF#SEGMENT"
+TRIGGER_DEFINITIONS_PK = "DEF#TRIGGER"
+Kind = Literal["segment", "trigger"]
+_PARTITIONS: dict[Kind, str] = {"segment": DEFINITIONS_PK, "trigger": TRIGGER_DEFINITIONS_PK}
 
 
 class DefinitionConflict(LeadwireError):
@@ -28,7 +36,27 @@ class DefinitionStore:
         self._meter = meter or PROCESS_METER
 
     def overrides(self) -> list[SegmentOverride]:
-        found: list[SegmentOverride] = []
+        return [
+            SegmentOverride(segment_id=item_id, document=document, version=version)
+            for item_id, document, version in self._read("segment")
+        ]
+
+    def trigger_overrides(self) -> list[TriggerOverride]:
+        return [
+            TriggerOverride(trigger_id=item_id, document=document, version=version)
+            for item_id, document, version in self._read("trigger")
+        ]
+
+    def put(self, segment_id: str, document: dict[str, Any] | None, expected_version: int) -> int:
+        """Store a segment (or a tombstone with ``None``) if its version is still ``expected_version``."""
+        return self._write("segment", segment_id, document, expected_version)
+
+    def put_trigger(self, trigger_id: str, document: dict[str, Any] | None, expected_version: int) -> int:
+        """Store a trigger (or a tombstone with ``None``) if its version is still ``expected_version``."""
+        return self._write("trigger", trigger_id, document, expected_version)
+
+    def _read(self, kind: Kind) -> list[tuple[str, dict[str, Any] | None, int]]:
+        found: list[tuple[str, dict[str, Any] | None, int]] = []
         start: dict[str, Any] | None = None
         while True:
             extra = {"ExclusiveStartKey": start} if start else {}
@@ -36,17 +64,17 @@ class DefinitionStore:
                 TableName=self._table,
                 KeyConditionExpression="#pk = :pk",
                 ExpressionAttributeNames={"#pk": schema.PK},
-                ExpressionAttributeValues={":pk": {"S": DEFINITIONS_PK}},
+                ExpressionAttributeValues={":pk": {"S": _PARTITIONS[kind]}},
                 ConsistentRead=True,
                 **extra,
             )
             items = response.get("Items", [])
             self._meter.record_read(sum(item_size(i) for i in items) or 1)
             found.extend(
-                SegmentOverride(
-                    segment_id=i[schema.SK]["S"],
-                    document=json.loads(i["doc"]["S"]) if "doc" in i else None,
-                    version=int(i["v"]["N"]),
+                (
+                    i[schema.SK]["S"],
+                    json.loads(i["doc"]["S"]) if "doc" in i else None,
+                    int(i["v"]["N"]),
                 )
                 for i in items
             )
@@ -54,12 +82,11 @@ class DefinitionStore:
             if not start:
                 return found
 
-    def put(self, segment_id: str, document: dict[str, Any] | None, expected_version: int) -> int:
-        """Store a segment (or a tombstone with ``None``) if its version is still ``expected_version``."""
+    def _write(self, kind: Kind, item_id: str, document: dict[str, Any] | None, expected_version: int) -> int:
         version = expected_version + 1
         item: dict[str, Any] = {
-            schema.PK: {"S": DEFINITIONS_PK},
-            schema.SK: {"S": segment_id},
+            schema.PK: {"S": _PARTITIONS[kind]},
+            schema.SK: {"S": item_id},
             "v": {"N": str(version)},
         }
         if document is not None:
@@ -81,8 +108,9 @@ class DefinitionStore:
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
                 raise DefinitionConflict(
-                    f"segment {segment_id!r} was changed concurrently; read it again and retry",
-                    {"segmentId": segment_id},
+                    f"{kind} {item_id!r} was changed concurrently (version {expected_version} is not "
+                    "the current one); read it again and retry",
+                    {f"{kind}Id": item_id, "expectedVersion": expected_version},
                 ) from None
             raise
         self._meter.record_write(item, kind="definition")

@@ -1,6 +1,6 @@
-"""Where a function gets its definitions: the bundled document plus the admin API's overrides,
-validated, cached for a few seconds per container (a definition change also starts a
-re-evaluation job, so a stale cache cannot leave a lead wrong for long)."""
+"""Where a function gets its definitions: the bundled document plus the admin API's overrides
+(segments and triggers), validated, cached for a few seconds per container (a segment change
+also starts a re-evaluation job, so a stale cache cannot leave a lead wrong for long)."""
 
 from __future__ import annotations
 
@@ -9,13 +9,15 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from leadwire.config_loader import definitions_of, triggers_of
-from leadwire.core.definitions_doc import SegmentOverride, effective_document
+from leadwire.core.definitions_doc import SegmentOverride, TriggerOverride, effective_document
 from leadwire.core.rules import Definitions
 from leadwire.core.triggers import Trigger
 
 
 class OverridePort(Protocol):
     def overrides(self) -> list[SegmentOverride]: ...
+
+    def trigger_overrides(self) -> list[TriggerOverride]: ...
 
 
 class DefinitionsSource:
@@ -41,7 +43,8 @@ class DefinitionsSource:
         return self._load()[1]
 
     def triggers(self) -> list[Trigger]:
-        """The bundled triggers, validated against the live segments."""
+        """The live triggers (bundled, with the admin API's on top), validated against the live
+        segments; parsed once per loaded document, so they follow the same cache."""
         definitions, document = self._load()
         if self._triggers is None or self._triggers[0] is not document:
             self._triggers = (document, triggers_of(document, definitions))
@@ -54,7 +57,7 @@ class DefinitionsSource:
         now = self._monotonic()
         if self._cached is not None and now - self._cached[0] < self._cache_seconds:
             return self._cached[1], self._cached[2]
-        document = effective_document(self._bundled, self._store.overrides())
+        document = effective_document(self._bundled, self._store.overrides(), self._store.trigger_overrides())
         definitions = definitions_of(document)
         self._cached = (now, definitions, document)
         return definitions, document

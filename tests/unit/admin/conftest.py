@@ -5,7 +5,8 @@ from datetime import UTC, datetime
 import pytest
 
 from leadwire.admin.segments import SegmentAdmin
-from leadwire.core.definitions_doc import SegmentOverride, effective_document
+from leadwire.admin.triggers import TriggerAdmin
+from leadwire.core.definitions_doc import SegmentOverride, TriggerOverride, effective_document
 from leadwire.core.jobs import Job
 from leadwire.dal.definition_store import DefinitionConflict
 
@@ -22,15 +23,44 @@ BUNDLED = {
         },
     ],
     "scoring": {"rules": [{"event": "demo_requested", "points": 30}]},
+    "triggers": [
+        {
+            "id": "welcome-ready",
+            "on": {"enter": "ready"},
+            "actions": [{"type": "eventbridge", "detail_type": "ready"}],
+        },
+        {
+            "id": "pricing-ping",
+            "on": {"event": "page_viewed"},
+            "only_if": {"in_segment": "ready"},
+            "actions": [{"type": "emit_event", "event": "pricing_seen"}],
+        },
+    ],
 }
 
 
 class MemoryOverrides:
-    """DefinitionStore's semantics: one versioned item per segment, ``None`` a tombstone."""
+    """DefinitionStore's semantics: one versioned item per segment or trigger, ``None`` a tombstone."""
 
     def __init__(self):
         self.items: dict[str, SegmentOverride] = {}
+        self.triggers: dict[str, TriggerOverride] = {}
         self.puts = []
+        self.trigger_puts = []
+
+    def trigger_overrides(self):
+        return list(self.triggers.values())
+
+    def put_trigger(self, trigger_id, document, expected_version):
+        current = self.triggers.get(trigger_id)
+        if (current.version if current else 0) != expected_version:
+            raise DefinitionConflict(
+                f"trigger {trigger_id!r} was changed concurrently", {"triggerId": trigger_id}
+            )
+        version = expected_version + 1
+        self.triggers[trigger_id] = TriggerOverride(trigger_id=trigger_id, document=document, version=version)
+        self.trigger_puts.append((trigger_id, document, expected_version))
+        return version
 
     def overrides(self):
         return list(self.items.values())
@@ -55,7 +85,7 @@ class MemorySource:
         self.invalidations = 0
 
     def document(self):
-        return effective_document(BUNDLED, self.store.overrides())
+        return effective_document(BUNDLED, self.store.overrides(), self.store.trigger_overrides())
 
     def invalidate(self):
         self.invalidations += 1
@@ -90,6 +120,20 @@ def jobs():
 @pytest.fixture
 def segments(source, store, jobs):
     return SegmentAdmin(source, store, jobs)
+
+
+@pytest.fixture
+def triggers(source, store):
+    return TriggerAdmin(source, store)
+
+
+def trigger(trigger_id="docs-ping", **fields):
+    return {
+        "id": trigger_id,
+        "on": fields.pop("on", {"enter": "pricing"}),
+        "actions": fields.pop("actions", [{"type": "eventbridge", "detail_type": "ping"}]),
+        **fields,
+    }
 
 
 def segment(segment_id="docs", **fields):

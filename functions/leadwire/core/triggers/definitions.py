@@ -3,13 +3,14 @@
 A ``Trigger`` is only ever built valid: the shape rules that span fields (``wait`` xor ``delay``,
 ``actions`` xor ``variants``, unique variant names, ``match`` only where there is an ``on``
 event to read it from) live in the model. ``parse_triggers`` adds what needs the whole list or
-the world around it: unique trigger ids, known segments, and ``emit_event`` loops.
+the world around it: unique trigger ids, known segments, known email templates, and
+``emit_event`` loops.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from datetime import time, timedelta
 from functools import cached_property
 from typing import Annotated, Any, ClassVar, Literal
@@ -384,8 +385,11 @@ class Trigger(StrictModel):
                 yield ["variants", variant_index, "actions", index], action
 
 
-def parse_triggers(raw_list: Any, segment_ids: set[str] | frozenset[str]) -> list[Trigger]:
-    """Validate a ``triggers`` list against the known segment ids.
+def parse_triggers(
+    raw_list: Any, segment_ids: set[str] | frozenset[str], template_ids: Collection[str] | None = None
+) -> list[Trigger]:
+    """Validate a ``triggers`` list against the known segment ids and, when given, the known email
+    template ids (``None`` skips that check: a caller without the templates at hand).
 
     Raises ``TriggerDefinitionError`` listing every problem as ``{"path", "message"}``, paths
     rooted at ``triggers`` (``triggers[2].wait.timeout``).
@@ -402,7 +406,7 @@ def parse_triggers(raw_list: Any, segment_ids: set[str] | frozenset[str]) -> lis
             parsed[index] = Trigger.model_validate(raw)
         except ValidationError as error:
             problems.extend(trigger_problems(error, index))
-    problems.extend(list_problems(raw_list, parsed, segment_ids))
+    problems.extend(list_problems(raw_list, parsed, segment_ids, template_ids))
     if problems:
         raise TriggerDefinitionError(sorted(problems, key=_problem_order))
     return [parsed[index] for index in range(len(raw_list))]

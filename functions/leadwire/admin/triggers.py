@@ -1,0 +1,199 @@
+"""Triggers through the admin API: read the live set, and change it only into a valid one.
+
+A change is validated by building the effective document with it and parsing every trigger of
+it as the trigger and actions consumers will (``triggers_of``: shapes, known segments, known
+email templates, ``emit_event`` loops), so what they would refuse is refused here, answered 422
+with each problem's path relative to its trigger (``on.enter``, ``actions[0].template``). Only
+problems the change brings count: a change is never blamed for one the live set already has.
+
+A stored change invalidates the definitions cache; no re-evaluation job is needed, since
+triggers do not change memberships. Other containers see it within their cache period.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from leadwire.admin.models import TriggerView
+from leadwire.config_loader import definitions_of, triggers_of
+from leadwire.core.definitions_doc import TriggerOverride, effective_document
+from leadwire.core.errors import InvalidRequest, LeadwireError, NotFound
+from leadwire.core.rules import DefinitionError
+
+_TRIGGER_PATH = re.compile(r"^triggers\[(\d+)\]\.?(.*)$")
+TRIGGER_ROOT = "(trigger)"
+
+
+class InvalidTrigger(LeadwireError):
+    status = 422
+    code = "invalid_definition"
+
+
+class TriggerExists(LeadwireError):
+    status = 409
+    code = "already_exists"
+
+
+class DocumentPort(Protocol):
+    """The live definitions (``DefinitionsSource``)."""
+
+    def document(self) -> dict[str, Any]: ...
+
+    def invalidate(self) -> None: ...
+
+
+class TriggerStorePort(Protocol):
+    """The admin API's stored triggers (``DefinitionStore``)."""
+
+    def trigger_overrides(self) -> list[TriggerOverride]: ...
+
+    def put_trigger(self, trigger_id: str, document: dict[str, Any] | None, expected_version: int) -> int: ...
+
+
+def trigger_problems(document: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every problem of the document's triggers, ``{"path", "message", "triggerId"}``, each path
+    relative to its trigger; ``[]`` when they all parse."""
+    try:
+        triggers_of(document, definitions_of(document))
+    except DefinitionError as error:
+        return _relative(error, list(document.get("triggers") or []))
+    return []
+
+
+def new_trigger_problems(before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, Any]]:
+    """The problems ``after`` has and ``before`` had not: what a change would break."""
+    known = {_identity(problem) for problem in trigger_problems(before)}
+    return [problem for problem in trigger_problems(after) if _identity(problem) not in known]
+
+
+def _identity(problem: dict[str, Any]) -> tuple[Any, ...]:
+    return problem["triggerId"], problem["path"], problem["message"]
+
+
+def _relative(error: DefinitionError, triggers: list[Any]) -> list[dict[str, Any]]:
+    problems: list[dict[str, Any]] = []
+    for problem in error.problems:
+        match = _TRIGGER_PATH.match(problem["path"])
+        trigger_id: str | None = None
+        path = problem["path"]
+        if match is not None and int(match[1]) < len(triggers):
+            trigger = triggers[int(match[1])]
+            found = trigger.get("id") if isinstance(trigger, dict) else None
+            trigger_id = found if isinstance(found, str) else None
+            path = match[2] or TRIGGER_ROOT
+        problems.append({"path": path, "message": problem["message"], "triggerId": trigger_id})
+    return problems
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    document: dict[str, Any]
+    overrides: dict[str, TriggerOverride]
+
+    @property
+    def triggers(self) -> list[dict[str, Any]]:
+        return [t for t in self.document.get("triggers") or [] if isinstance(t, dict)]
+
+    def find(self, trigger_id: str) -> dict[str, Any] | None:
+        return next((t for t in self.triggers if t.get("id") == trigger_id), None)
+
+    def version(self, trigger_id: str) -> int:
+        override = self.overrides.get(trigger_id)
+        return override.version if override else 0
+
+    def view(self, trigger: dict[str, Any]) -> TriggerView:
+        trigger_id = str(trigger["id"])
+        override = self.overrides.get(trigger_id)
+        source = "api" if override is not None and override.document is not None else "config"
+        return TriggerView.model_validate({**trigger, "source": source, "version": self.version(trigger_id)})
+
+
+class TriggerAdmin:
+    def __init__(self, source: DocumentPort, store: TriggerStorePort) -> None:
+        self._source = source
+        self._store = store
+
+    # -- reads -------------------------------------------------------------------------------
+    def list(self) -> list[TriggerView]:
+        snapshot = self._snapshot()
+        return [snapshot.view(trigger) for trigger in snapshot.triggers]
+
+    def get(self, trigger_id: str) -> TriggerView:
+        snapshot = self._snapshot()
+        return snapshot.view(self._existing(snapshot, trigger_id))
+
+    def exists(self, trigger_id: str) -> bool:
+        return self._snapshot().find(trigger_id) is not None
+
+    # -- changes -------------------------------------------------------------------------------
+    def create(self, document: dict[str, Any]) -> TriggerView:
+        snapshot = self._snapshot()
+        # Without a string id the definition is refused below ("id: required").
+        trigger_id = document["id"] if isinstance(document.get("id"), str) else ""
+        if trigger_id and snapshot.find(trigger_id) is not None:
+            raise TriggerExists(
+                f"trigger {trigger_id!r} already exists; PUT /triggers/{trigger_id} replaces it",
+                {"triggerId": trigger_id},
+            )
+        self._validate(snapshot, trigger_id, document)
+        # A trigger deleted before leaves a tombstone: creating it again continues its versions.
+        version = self._store.put_trigger(trigger_id, document, expected_version=snapshot.version(trigger_id))
+        return self._changed(document, version)
+
+    def replace(self, trigger_id: str, document: dict[str, Any], expected_version: int | None) -> TriggerView:
+        body_id = document.get("id", trigger_id)
+        if body_id != trigger_id:
+            raise InvalidRequest(
+                f"id {body_id!r} in the body differs from {trigger_id!r} in the path", {"field": "id"}
+            )
+        snapshot = self._snapshot()
+        self._existing(snapshot, trigger_id)
+        document = {**document, "id": trigger_id}
+        self._validate(snapshot, trigger_id, document)
+        expected = snapshot.version(trigger_id) if expected_version is None else expected_version
+        version = self._store.put_trigger(trigger_id, document, expected_version=expected)
+        return self._changed(document, version)
+
+    def delete(self, trigger_id: str) -> None:
+        """Remove the trigger (a tombstone: a config trigger stays deleted). Waiting instances of it
+        find no trigger when they wake, and their fires are logged ``skipped``."""
+        snapshot = self._snapshot()
+        self._existing(snapshot, trigger_id)
+        self._store.put_trigger(trigger_id, None, expected_version=snapshot.version(trigger_id))
+        self._source.invalidate()
+
+    # -- helpers -----------------------------------------------------------------------------
+    def _snapshot(self) -> _Snapshot:
+        """The live definitions as stored now (the admin API never answers from a stale cache)."""
+        overrides = {override.trigger_id: override for override in self._store.trigger_overrides()}
+        self._source.invalidate()
+        return _Snapshot(self._source.document(), overrides)
+
+    @staticmethod
+    def _existing(snapshot: _Snapshot, trigger_id: str) -> dict[str, Any]:
+        trigger = snapshot.find(trigger_id)
+        if trigger is None:
+            raise NotFound(f"no trigger {trigger_id!r}", {"triggerId": trigger_id})
+        return trigger
+
+    @staticmethod
+    def _validate(snapshot: _Snapshot, trigger_id: str, document: dict[str, Any]) -> None:
+        candidate = effective_document(
+            snapshot.document, [], [TriggerOverride(trigger_id=trigger_id, document=document, version=0)]
+        )
+        problems = new_trigger_problems(snapshot.document, candidate)
+        if not problems:
+            return
+        summary = "; ".join(
+            f"{p['path']}: {p['message']}"
+            if p["triggerId"] in (None, trigger_id, "")
+            else f"{p['triggerId']}: {p['path']}: {p['message']}"
+            for p in problems
+        )
+        raise InvalidTrigger(f"invalid trigger definition: {summary}", {"problems": problems})
+
+    def _changed(self, document: dict[str, Any], version: int) -> TriggerView:
+        self._source.invalidate()
+        return TriggerView.model_validate({**document, "source": "api", "version": version})
