@@ -2,12 +2,18 @@
 
 Synth loads the config directory with the loader ``leadwire local`` uses
 (``leadwire.config_loader.load_config_dir``), turns the merged document into the JSON the functions
-will read, and validates exactly that JSON with the core's ``parse_definitions``. A bad definition
-stops synth, naming the file and the path inside it, before anything reaches AWS.
+will read, and validates exactly that JSON with the core's parsers: segments and scoring, triggers
+(their segments and email templates must exist) and the email templates themselves (compiled, so a
+Jinja syntax error or an unknown variable is found here, not at the first send). A bad definition
+stops synth, naming the file and the path inside it, before anything reaches AWS. ``templates``
+(from ``<config dir>/templates/<id>.yaml``) and ``delivery`` travel in the bundle as they are.
 
 The function code is then staged without Docker: ``functions/leadwire`` minus the local runtime and
-bytecode, plus ``leadwire/bundled_config.json``, in ``<cdk.out>/.lambda-staging/<content hash>/``;
-the Lambda asset is that directory. Functions find the bundle through ``CONFIG_PATH``.
+bytecode, plus ``leadwire/bundled_config.json``, plus the pure-Python packages the functions need
+that the Powertools layer does not carry (``VENDORED_PACKAGES``: Jinja2 and MarkupSafe, whose C
+speedups are left out so the same files run on any Lambda architecture; MarkupSafe falls back to
+its pure-Python escape), in ``<cdk.out>/.lambda-staging/<content hash>/``; the Lambda asset is that
+directory. Functions find the bundle through ``CONFIG_PATH``.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from __future__ import annotations
 import datetime
 import fnmatch
 import hashlib
+import importlib.util
 import json
 import os
 import re
@@ -22,10 +29,19 @@ import shutil
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 from typing import Any, Final
 
-from leadwire.config_loader import CONFIG_SUFFIXES, ConfigError, load_config_dir, triggers_of
+from leadwire.config_loader import (
+    CONFIG_SUFFIXES,
+    ConfigError,
+    load_config_dir,
+    template_origins,
+    templates_of,
+    triggers_of,
+)
+from leadwire.core.email.templates import TemplateDefinitionError
 from leadwire.core.rules import DefinitionError, Problem, parse_definitions
 
 BUNDLED_CONFIG: Final = "leadwire/bundled_config.json"
@@ -36,9 +52,14 @@ STAGING_DIR: Final = ".lambda-staging"
 # What never ships to Lambda: the local runtime (moto, HTTP server) and build leftovers.
 EXCLUDED_SUBPACKAGES: Final = ("local",)
 EXCLUDED_NAMES: Final = ("__pycache__", "*.pyc", "*.egg-info")
+# Third-party pure-Python packages shipped inside the asset (not in the Powertools layer), and
+# what of them never ships: compiled speedups built for this machine, their C sources and stubs.
+VENDORED_PACKAGES: Final = ("jinja2", "markupsafe")
+VENDORED_EXCLUDED: Final = ("*.so", "*.pyd", "*.c", "*.pyi")
 
 _SEGMENT_PATH: Final = re.compile(r"^segments\[(\d+)\](.*)$", re.DOTALL)
 _SEGMENT_REF: Final = re.compile(r"\bsegments\[(\d+)\]")
+_TEMPLATE_PATH: Final = re.compile(r"^templates(?:\.([A-Za-z0-9_-]+)|\[(['\"])(.*)\2\])(.*)$", re.DOTALL)
 
 
 class ConfigBundleError(ValueError):
@@ -59,13 +80,22 @@ def load_bundled_config(directory: Path) -> dict[str, Any]:
     except ConfigError as exc:
         raise ConfigBundleError(f"config directory {directory}: {exc}") from None
     bundled: dict[str, Any] = json.loads(_bundle_json(document, directory))
+    problems: list[str] = []
+    try:
+        templates_of(bundled)
+    except TemplateDefinitionError as exc:
+        problems.extend(_describe_templates(directory, exc.problems))
     try:
         definitions = parse_definitions(
             {key: bundled[key] for key in ("segments", "scoring") if key in bundled}
         )
         triggers_of(bundled, definitions)
     except DefinitionError as exc:  # trigger problems too (TriggerDefinitionError is one)
-        raise ConfigBundleError(_describe(directory, exc.problems)) from None
+        problems.extend(_describe(directory, exc.problems))
+    if problems:
+        raise ConfigBundleError(
+            f"config directory {directory} has invalid definitions:\n  " + "\n  ".join(problems)
+        )
     return bundled
 
 
@@ -99,14 +129,32 @@ def _iso_date(value: object) -> str:
     raise TypeError(f"a {type(value).__name__} value ({value!r}) has no JSON form")
 
 
-def _describe(directory: Path, problems: Sequence[Problem]) -> str:
+def _describe(directory: Path, problems: Sequence[Problem]) -> list[str]:
     files = _sections_per_file(directory)
-    lines = [
+    return [
         f"{_locate(problem['path'], files, directory)}: "
         + _SEGMENT_REF.sub(lambda ref: _segment_ref(int(ref[1]), files), problem["message"])
         for problem in problems
     ]
-    return f"config directory {directory} has invalid definitions:\n  " + "\n  ".join(lines)
+
+
+def _describe_templates(directory: Path, problems: Sequence[Problem]) -> list[str]:
+    """``templates.welcome.html`` -> ``<dir>/templates/welcome.yaml: html`` (a template file) or
+    ``<dir>/mail.yaml: templates.welcome.html`` (a ``templates:`` section of a config file)."""
+    origins = template_origins(directory)
+    lines = []
+    for problem in problems:
+        match = _TEMPLATE_PATH.match(problem["path"])
+        template_id = (match[1] or match[3]) if match else None
+        origin = origins.get(template_id) if template_id is not None else None
+        if match and origin and origin.startswith("templates/"):
+            inside = match[4].removeprefix(".") or "(template)"
+            lines.append(f"{directory / origin}: {inside}: {problem['message']}")
+        elif origin:
+            lines.append(f"{directory / origin}: {problem['path']}: {problem['message']}")
+        else:
+            lines.append(f"{directory}: {problem['path']}: {problem['message']}")
+    return lines
 
 
 def _locate(path: str, files: Sequence[_FileSections], directory: Path) -> str:
@@ -158,17 +206,17 @@ def _sections_per_file(directory: Path) -> list[_FileSections]:
 
 
 def stage_function_code(functions_dir: Path, outdir: Path, bundled_config: Mapping[str, Any]) -> Path:
-    """Stage the ``leadwire`` package and its config bundle; returns the directory to use as the asset.
+    """Stage the ``leadwire`` package, its config bundle and the vendored packages; returns the
+    directory to use as the asset.
 
     The directory name is a hash of everything in it, so synthesising twice reuses it and the
-    asset hash changes exactly when the code or the definitions do.
+    asset hash changes exactly when the code, the vendored packages or the definitions do.
     """
-    package = functions_dir / "leadwire"
-    files = sorted(_lambda_files(package))
+    files = _asset_files(functions_dir / "leadwire")
     config = json.dumps(bundled_config, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     digest = hashlib.sha256()
-    for relative in files:
-        data = (package / relative).read_bytes()
+    for relative, source in files:
+        data = source.read_bytes()
         digest.update(f"{relative}\0{len(data)}\0".encode())
         digest.update(data)
     digest.update(f"{BUNDLED_CONFIG}\0{len(config)}\0".encode())
@@ -179,8 +227,8 @@ def stage_function_code(functions_dir: Path, outdir: Path, bundled_config: Mappi
     root.mkdir(parents=True, exist_ok=True)
     if not target.is_dir():
         scratch = Path(tempfile.mkdtemp(prefix=".partial-", dir=root))
-        for relative in files:
-            _write(scratch / "leadwire" / relative, (package / relative).read_bytes())
+        for relative, source in files:
+            _write(scratch / relative, source.read_bytes())
         _write(scratch / BUNDLED_CONFIG, config)
         _make_world_readable(scratch)
         try:
@@ -193,7 +241,28 @@ def stage_function_code(functions_dir: Path, outdir: Path, bundled_config: Mappi
     return target
 
 
-def _lambda_files(package: Path) -> Iterator[str]:
+def _asset_files(package: Path) -> list[tuple[str, Path]]:
+    """(path in the asset, source file) of everything that ships, sorted by asset path."""
+    files = [(f"leadwire/{relative}", package / relative) for relative in _lambda_files(package)]
+    for name in VENDORED_PACKAGES:
+        files.extend(_vendored_files(name))
+    return sorted(files)
+
+
+def _vendored_files(name: str) -> Iterator[tuple[str, Path]]:
+    """A vendored package's files as installed here (the lockfile's version), and its licence."""
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.submodule_search_locations:
+        raise ConfigBundleError(f"{name} is not installed: run make setup (the functions need it)")
+    location = Path(next(iter(spec.submodule_search_locations)))
+    for relative in _lambda_files(location, extra_excluded=VENDORED_EXCLUDED):
+        yield f"{name}/{relative}", location / relative
+    for file in metadata.distribution(name).files or []:
+        if file.name.upper().startswith(("LICENSE", "LICENCE")):
+            yield f"{name}/{file.name}", Path(str(file.locate()))
+
+
+def _lambda_files(package: Path, extra_excluded: Sequence[str] = ()) -> Iterator[str]:
     """Paths (relative to ``package``, POSIX) of every file that ships to Lambda."""
     for current, dirs, names in os.walk(package):
         here = Path(current)
@@ -201,12 +270,12 @@ def _lambda_files(package: Path) -> Iterator[str]:
             d for d in dirs if not _excluded(d) and not (here == package and d in EXCLUDED_SUBPACKAGES)
         )
         for name in names:
-            if not _excluded(name):
+            if not _excluded(name, extra_excluded):
                 yield (here / name).relative_to(package).as_posix()
 
 
-def _excluded(name: str) -> bool:
-    return any(fnmatch.fnmatch(name, pattern) for pattern in EXCLUDED_NAMES)
+def _excluded(name: str, extra: Sequence[str] = ()) -> bool:
+    return any(fnmatch.fnmatch(name, pattern) for pattern in (*EXCLUDED_NAMES, *extra))
 
 
 def _write(path: Path, data: bytes) -> None:

@@ -1,9 +1,10 @@
-"""Checks across the trigger list: unique ids, known segments, and ``emit_event`` loops."""
+"""Checks across the trigger list: unique ids, known segments, known email templates, and
+``emit_event`` loops."""
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from leadwire.core.rules.conditions import InSegmentNode, walk
@@ -38,6 +39,16 @@ def _unknown_segments(index: int, trigger: Trigger, segment_ids: set[str] | froz
             if isinstance(node, InSegmentNode) and node.in_segment not in segment_ids:
                 message = f"unknown segment '{node.in_segment}'"
                 problems.append({"path": f"{path}.in_segment", "message": message})
+    return problems
+
+
+def _unknown_templates(index: int, trigger: Trigger, template_ids: Collection[str]) -> list[Problem]:
+    problems: list[Problem] = []
+    for loc, action in trigger.action_paths():
+        if action.type == "email" and action.template not in template_ids:
+            known = ", ".join(sorted(template_ids)) or "none (add templates/<id>.yaml beside the config)"
+            message = f"unknown template '{action.template}'; known: {known}"
+            problems.append({"path": format_path(["triggers", index, *loc, "template"]), "message": message})
     return problems
 
 
@@ -98,10 +109,16 @@ def _route(edges: Mapping[str, set[str]], origin: str, target: str) -> list[str]
 
 
 def list_problems(
-    raw_list: Sequence[Any], parsed: Mapping[int, Trigger], segment_ids: set[str] | frozenset[str]
+    raw_list: Sequence[Any],
+    parsed: Mapping[int, Trigger],
+    segment_ids: set[str] | frozenset[str],
+    template_ids: Collection[str] | None = None,
 ) -> list[Problem]:
+    """Problems across triggers; email templates are checked only when ``template_ids`` is given."""
     problems = _duplicate_ids(raw_list)
     for index, trigger in sorted(parsed.items()):
         problems.extend(_unknown_segments(index, trigger, segment_ids))
+        if template_ids is not None:
+            problems.extend(_unknown_templates(index, trigger, template_ids))
     problems.extend(_event_loops(parsed))
     return problems
