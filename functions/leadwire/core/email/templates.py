@@ -167,8 +167,6 @@ def _environment(autoescape: bool) -> ImmutableSandboxedEnvironment:
         autoescape=autoescape,
         undefined=_StrictUndefined,
         finalize=_finalize,
-        trim_blocks=True,
-        lstrip_blocks=True,
         keep_trailing_newline=True,
     )
 
