@@ -90,6 +90,18 @@ class LeadwireStack(Stack):
             value=actions.dead_letter_queue.queue_url,
             description="Stream batches the actions consumer gave up on (shard and sequence range)",
         )
+        # leadwire replay finds each consumer's failure queue (above) and function here.
+        for output_id, construct, who in (
+            ("SegmentationFunctionName", segmentation, "segmentation"),
+            ("TriggerFunctionName", triggers, "trigger"),
+            ("ActionFunctionName", actions, "actions"),
+        ):
+            CfnOutput(
+                self,
+                output_id,
+                value=construct.function.function_name,
+                description=f"The {who} stream consumer: leadwire replay re-delivers failed batches to it",
+            )
         CfnOutput(
             self,
             "EmailConfigurationSet",

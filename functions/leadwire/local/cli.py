@@ -1,4 +1,4 @@
-"""The ``leadwire`` command: ``local``, ``hash-key``, ``demo``."""
+"""The ``leadwire`` command: ``local``, ``hash-key``, ``bench``, ``demo``, ``replay``."""
 
 from __future__ import annotations
 
@@ -25,6 +25,16 @@ def _instant(text: str) -> datetime:
         return datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not an ISO 8601 date-time") from None
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive integer")
+    return value
 
 
 def _directory(text: str) -> Path:
@@ -54,7 +64,74 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--json", action="store_true", help="print one JSON object")
     demo = commands.add_parser("demo", help="replay the bundled demo data through leadwire local")
     demo.add_argument("--data", type=Path, help="a JSON-lines file of Segment messages")
+    replay = commands.add_parser(
+        "replay",
+        help="list and replay the stream batches the consumers gave up on (their failure queues)",
+        description="Reads each failure message's shard and sequence range from the table stream, "
+        "keeps the records the consumer's filter passes and re-delivers them to the consumer; a "
+        "replayed message is deleted, a failed or expired one is kept. Exits 1 unless every message "
+        "was replayed (or, with --dry-run, could be).",
+    )
+    replay.add_argument("--consumer", choices=["segmentation", "triggers", "actions", "all"], default="all")
+    replay.add_argument("--dry-run", action="store_true", help="list what would be replayed; change nothing")
+    replay.add_argument("--max", type=_positive, metavar="N", help="handle at most N failure messages")
+    replay.add_argument("--stack", default="Leadwire", help="the deployed stack's name (AWS mode)")
+    replay.add_argument("--region", help="AWS region (default: the AWS configuration's)")
+    replay.add_argument(
+        "--local", metavar="URL", help="replay on a running `leadwire local` (http://127.0.0.1:PORT) instead"
+    )
+    replay.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     return parser
+
+
+def _replay(args: argparse.Namespace) -> int:
+    """AWS mode needs boto3 only (no moto): ``leadwire.ops`` never imports ``leadwire.local.runtime``."""
+    import json
+
+    from leadwire.ops.replay import format_report
+
+    if args.local:
+        import urllib.error
+        import urllib.request
+
+        request = urllib.request.Request(
+            args.local.rstrip("/") + "/_local/replay",
+            data=json.dumps({"consumer": args.consumer, "dryRun": args.dry_run, "max": args.max}).encode(),
+            headers={"content-type": "application/json"},
+            method="POST",
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=600) as response:
+                summary = json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            print(
+                f"leadwire replay: {args.local} answered {error.code}: {error.read().decode()}",
+                file=sys.stderr,
+            )
+            return 2
+        except urllib.error.URLError as error:
+            print(f"leadwire replay: cannot reach {args.local}: {error.reason}", file=sys.stderr)
+            return 2
+    else:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        from leadwire.ops.aws import replay_in_aws
+        from leadwire.ops.replay import selected
+
+        logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s %(message)s")
+        try:
+            summary = replay_in_aws(
+                stack_name=args.stack,
+                names=selected(args.consumer),
+                dry_run=args.dry_run,
+                max_messages=args.max,
+                region=args.region,
+            ).to_dict()
+        except (LookupError, BotoCoreError, ClientError) as error:
+            print(f"leadwire replay: {error}", file=sys.stderr)
+            return 2
+    print(json.dumps(summary, indent=2) if args.json else format_report(summary))
+    return 0 if summary.get("ok") else 1
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -93,6 +170,8 @@ def main(argv: list[str] | None = None) -> int:
         from leadwire.local.demo import run_demo
 
         return run_demo(args.data)
+    if args.command == "replay":
+        return _replay(args)
     return 2
 
 

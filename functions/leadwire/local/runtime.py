@@ -200,6 +200,10 @@ class LocalRuntime:
                 return _json(200, self.move_clock(body))
             if (method, path) == ("GET", "/_local/outbox"):
                 return _json(200, {"messages": self.outbox()})
+            if (method, path) == ("POST", "/_local/replay"):  # leadwire replay --local
+                from leadwire.ops.local_replay import replay_request
+
+                return _json(200, replay_request(self, body))
         except LeadwireError as error:
             return _json(error.status, error.to_body())
         return _json(

@@ -5,15 +5,19 @@ filter criteria (non-matching records are dropped, as Lambda drops them), batche
 ``batch_size`` records in Lambda's event shape, partial batch responses honoured (the checkpoint
 moves to the first failed record and the batch is retried from there), bisect on function error,
 a bounded number of retries, then the on-failure destination gets the batch's coordinates and the
-pump moves on.
+pump moves on. That failure message has the shape Lambda sends to an on-failure destination for a
+DynamoDB stream (``requestContext``, ``responseContext``, ``version``, ``timestamp`` and
+``DDBStreamBatchInfo`` with the shard and sequence-number range; never the records), one message
+per shard, so ``leadwire replay`` reads local failures exactly as it reads AWS's.
 """
 
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from leadwire.local.filter_pattern import matches_any
@@ -56,6 +60,7 @@ class StreamPump:
         self.consumers: list[StreamConsumer] = []
         self._positions: dict[str, str] = {}  # shard id -> last sequence number read
         self._shard_ids: list[str] | None = None
+        self._shard_of: dict[str, str] = {}  # sequence number -> shard id, for records pending delivery
         self._observers: list[Callable[[dict[str, Any]], None]] = []
 
     def add_consumer(self, consumer: StreamConsumer) -> None:
@@ -71,7 +76,9 @@ class StreamPump:
     def pump(self) -> int:
         """Deliver everything available now; returns the number of records delivered."""
         self._fetch()
-        return sum(self._deliver(consumer) for consumer in self.consumers)
+        delivered = sum(self._deliver(consumer) for consumer in self.consumers)
+        self._shard_of.clear()  # every consumer's pending records were delivered or given up on
+        return delivered
 
     def drain(self, max_rounds: int = 1000) -> int:
         """Pump until no consumer has anything left (handlers may write records that others read)."""
@@ -112,6 +119,7 @@ class StreamPump:
                     break
                 for record in records:
                     self._positions[shard_id] = record["dynamodb"]["SequenceNumber"]
+                    self._shard_of[record["dynamodb"]["SequenceNumber"]] = shard_id
                     shaped = to_lambda_record(record, self._stream_arn)
                     for observer in self._observers:
                         observer(shaped)
@@ -164,25 +172,54 @@ class StreamPump:
     def _send_to_failure_destination(
         self, consumer: StreamConsumer, batch: list[dict[str, Any]], crashed: bool
     ) -> None:
+        """What Lambda sends to the mapping's on-failure destination: one message per shard."""
         consumer.failures_sent += len(batch)
         if consumer.on_failure is None:
             return
-        sequence_numbers = [r["dynamodb"]["SequenceNumber"] for r in batch]
-        consumer.on_failure(
-            {
-                "requestContext": {
-                    "condition": "RetryAttemptsExhausted",
-                    "approximateInvokeCount": consumer.max_retries + 1,
-                    "functionError": "Unhandled" if crashed else "PartialBatchFailure",
-                },
-                "responseContext": {"statusCode": 200},
-                "version": "1.0",
-                "DDBStreamBatchInfo": {
-                    "streamArn": self._stream_arn,
-                    "startSequenceNumber": sequence_numbers[0],
-                    "endSequenceNumber": sequence_numbers[-1],
-                    "batchSize": len(batch),
-                },
-                "consumer": consumer.name,
-            }
-        )
+        runs: list[tuple[str, list[dict[str, Any]]]] = []
+        for record in batch:
+            shard_id = self._shard_of.get(record["dynamodb"]["SequenceNumber"], "")
+            if runs and runs[-1][0] == shard_id:
+                runs[-1][1].append(record)
+            else:
+                runs.append((shard_id, [record]))
+        for shard_id, records in runs:
+            consumer.on_failure(self._failure_message(consumer, shard_id, records, crashed))
+
+    def _failure_message(
+        self, consumer: StreamConsumer, shard_id: str, records: list[dict[str, Any]], crashed: bool
+    ) -> dict[str, Any]:
+        response_context: dict[str, Any] = {"statusCode": 200, "executedVersion": "$LATEST"}
+        if crashed:
+            response_context["functionError"] = "Unhandled"
+        return {
+            "requestContext": {
+                "requestId": str(uuid.uuid4()),
+                "functionArn": LocalLambdaContext(consumer.name).invoked_function_arn,
+                "condition": "RetryAttemptsExhausted",
+                "approximateInvokeCount": consumer.max_retries + 1,
+            },
+            "responseContext": response_context,
+            "version": "1.0",
+            "timestamp": _iso(datetime.now(UTC)),
+            "DDBStreamBatchInfo": {
+                "shardId": shard_id,
+                "startSequenceNumber": records[0]["dynamodb"]["SequenceNumber"],
+                "endSequenceNumber": records[-1]["dynamodb"]["SequenceNumber"],
+                "approximateArrivalOfFirstRecord": _arrival(records[0]),
+                "approximateArrivalOfLastRecord": _arrival(records[-1]),
+                "batchSize": len(records),
+                "streamArn": self._stream_arn,
+            },
+        }
+
+
+def _iso(instant: datetime) -> str:
+    return instant.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _arrival(record: dict[str, Any]) -> str:
+    created = record["dynamodb"].get("ApproximateCreationDateTime")
+    if isinstance(created, int | float):
+        return _iso(datetime.fromtimestamp(created, UTC))
+    return _iso(datetime.now(UTC))

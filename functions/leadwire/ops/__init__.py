@@ -1,0 +1,1 @@
+"""Operator tools that run outside the Lambda functions (``leadwire replay``)."""
