@@ -34,3 +34,12 @@ def test_each_consumer_has_its_failure_queue_and_function_as_outputs(
     queue_id = destination["Fn::GetAtt"][0]
     assert outputs[queue_key]["Value"] == {"Ref": queue_id}
     assert outputs[function_key]["Value"] == {"Ref": function_id(resources, handler)}
+
+
+def test_replay_defaults_to_the_apps_stack_name() -> None:
+    from leadwire.local.cli import _parser
+    from leadwire.ops.aws import DEFAULT_STACK_NAME
+    from leadwire_infra.application import STACK_NAME
+
+    assert DEFAULT_STACK_NAME == STACK_NAME
+    assert _parser().parse_args(["replay"]).stack == STACK_NAME

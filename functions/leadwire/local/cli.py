@@ -75,7 +75,9 @@ def _parser() -> argparse.ArgumentParser:
     replay.add_argument("--consumer", choices=["segmentation", "triggers", "actions", "all"], default="all")
     replay.add_argument("--dry-run", action="store_true", help="list what would be replayed; change nothing")
     replay.add_argument("--max", type=_positive, metavar="N", help="handle at most N failure messages")
-    replay.add_argument("--stack", default="Leadwire", help="the deployed stack's name (AWS mode)")
+    replay.add_argument(
+        "--stack", default="Leadwire", help="the deployed stack's name (AWS mode; default %(default)s)"
+    )
     replay.add_argument("--region", help="AWS region (default: the AWS configuration's)")
     replay.add_argument(
         "--local", metavar="URL", help="replay on a running `leadwire local` (http://127.0.0.1:PORT) instead"
@@ -119,6 +121,7 @@ def _replay(args: argparse.Namespace) -> int:
         from leadwire.ops.replay import selected
 
         logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s %(message)s")
+        logging.getLogger("leadwire.replay").setLevel(logging.INFO)  # one JSON line per message, stderr
         try:
             summary = replay_in_aws(
                 stack_name=args.stack,
