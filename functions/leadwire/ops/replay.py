@@ -319,7 +319,7 @@ def _route(message: QueueMessage, consumers: Sequence[Consumer]) -> Consumer | N
     try:
         function_name = parse_failure(message.body).function_name
     except MalformedFailure:
-        function_name = None
+        return consumers[0]  # whoever's it was, report it (as malformed) rather than skip it
     return next((c for c in consumers if c.function_name == function_name), None)
 
 

@@ -340,3 +340,11 @@ def test_selected():
     assert selected("actions") == ["actions"]
     with pytest.raises(ValueError, match="unknown consumer"):
         selected("sweep")
+
+
+def test_a_malformed_message_in_a_shared_queue_is_reported_not_skipped():
+    queue = FakeQueue("{}", failure(FIRST, FIRST, function="leadwire-segmentation"))
+    consumer = actions(queue, Recorder(), function="leadwire-actions", exclusive=False)
+    summary = replay([consumer], FakeStream(RECORDS), now=NOW)
+    assert [(o.message_id, o.status) for o in summary.outcomes] == [("m0", "malformed")]
+    assert list(queue.messages) == ["m0", "m1"]
