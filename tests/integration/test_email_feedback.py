@@ -17,7 +17,7 @@ from tests.integration.conftest import TABLE
 
 LEAD = "lead-42"
 SES_ID = "0100019a-feedback-000000"
-DELIVERY = "fire-7.0"
+DELIVERY = "7d41e8-0"
 
 
 def _tags() -> dict[str, list[str]]:
@@ -122,7 +122,7 @@ def test_a_redelivered_message_writes_nothing_new(dynamodb, feedback) -> None:
     put_delivery(dynamodb)
     bounce = ses_record(
         "Bounce",
-        bounce={"bounceType": "Permanent", "bounceSubType": "General", "timestamp": "2026-11-02T09:00:03.000Z"},
+        bounce={"bounceType": "Permanent", "bounceSubType": "General", "timestamp": "2026-11-02T09:00:03Z"},
     )
     feedback(sqs_event(bounce))
     before = items(dynamodb)

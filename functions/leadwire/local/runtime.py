@@ -14,6 +14,7 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +26,10 @@ from leadwire import clock, schema
 from leadwire.config_loader import definitions_of, load_config_dir
 from leadwire.core.errors import InvalidRequest, LeadwireError
 from leadwire.dal.fire_store import delivery_view
+from leadwire.local import ses_simulator as ses_simulator_module
 from leadwire.local.apigw import HttpResponse, from_http_api_response, to_http_api_event
 from leadwire.local.lambda_context import LocalLambdaContext
+from leadwire.local.ses_simulator import SimulatedSes
 from leadwire.local.sim_clock import SimulatedClock
 from leadwire.local.stream_pump import StreamConsumer, StreamPump
 from leadwire.observability import logger, metrics
@@ -41,6 +44,8 @@ TABLE_NAME = "leadwire-local"
 STREAM_DLQ_NAME = "leadwire-local-stream-failures"
 TIMER_STATE_MACHINE_NAME = "leadwire-local-timers"
 TIMER_ROLE_ARN = "arn:aws:iam::123456789012:role/leadwire-local-timers"  # moto does not check it
+DEFAULT_EMAIL_FROM = "Leadwire <hello@leadwire.example>"
+SES_CONFIGURATION_SET = "leadwire-local"
 
 LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
@@ -94,6 +99,7 @@ class LocalRuntime:
         os.environ["STATE_MACHINE_ARN"] = state_machine_arn
         self.timers = LocalTimers(stepfunctions, state_machine_arn, clock.now)
         local_timers_module.activate(self.timers)
+        self.ses = self._start_email()
         self._ingestion, self._admin, segmentation = self._load_handlers()
         # The same settings as the event source mapping in the stack (infra/).
         for name, handler, filters in (
@@ -134,8 +140,10 @@ class LocalRuntime:
                 "POWERTOOLS_SERVICE_NAME": "leadwire",
                 "POWERTOOLS_METRICS_NAMESPACE": "Leadwire",
                 "ALLOW_LOOPBACK_WEBHOOKS": "true",  # leadwire local may call webhooks on this machine
+                "SES_CONFIGURATION_SET": SES_CONFIGURATION_SET,
             }
         )
+        os.environ.setdefault("EMAIL_FROM", DEFAULT_EMAIL_FROM)
         os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
         logger.setLevel(os.environ["POWERTOOLS_LOG_LEVEL"])
         os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
@@ -160,7 +168,23 @@ class LocalRuntime:
         wiring.reset()
         return ingestion.lambda_handler, admin.lambda_handler, segmentation.lambda_handler
 
+    def _start_email(self) -> SimulatedSes:
+        """SESv2 on moto with the sender verified, wrapped in the simulator that plays SES's
+        event publishing; the actions find it through ``ses_simulator.ACTIVE``."""
+        from leadwire.actions.email import SesEmailSender
+        from leadwire.feedback import handler as feedback
+
+        sesv2 = boto3.client("sesv2", region_name=REGION)
+        sesv2.create_email_identity(EmailIdentity=parseaddr(os.environ["EMAIL_FROM"])[1])
+        feedback.reset()
+        simulator = SimulatedSes(
+            SesEmailSender(lambda: sesv2), clock.now, context=LocalLambdaContext("leadwire-feedback")
+        )
+        ses_simulator_module.activate(simulator)
+        return simulator
+
     def close(self) -> None:
+        ses_simulator_module.activate(None)
         local_timers_module.activate(None)
         clock.use(None)
         self._mock.stop()
@@ -200,6 +224,8 @@ class LocalRuntime:
                 return _json(200, self.move_clock(body))
             if (method, path) == ("GET", "/_local/outbox"):
                 return _json(200, {"messages": self.outbox()})
+            if (method, path) == ("POST", "/_local/email-events"):
+                return _json(200, self.email_event(body))
             if (method, path) == ("POST", "/_local/replay"):  # leadwire replay --local
                 from leadwire.ops.local_replay import replay_request
 
@@ -209,6 +235,21 @@ class LocalRuntime:
         return _json(
             404, {"error": {"code": "not_found", "message": f"no route for {method} {path}", "details": None}}
         )
+
+    def email_event(self, body: bytes) -> dict[str, Any]:
+        """What a recipient does to a sent email (open, click): SES would publish it; the next
+        drain feeds it back as a lead event."""
+        try:
+            request = json.loads(body or b"{}")
+        except json.JSONDecodeError:
+            raise InvalidRequest("body is not valid JSON", {"field": "body"}) from None
+        if not isinstance(request, dict) or not isinstance(request.get("messageId"), str):
+            raise InvalidRequest(
+                "messageId (the SES message id of a sent email) is required", {"field": "messageId"}
+            )
+        link = request.get("link")
+        self.ses.engage(request["messageId"], str(request.get("type")), str(link) if link else None)
+        return {"queued": 1, "messageId": request["messageId"], "type": request.get("type")}
 
     def outbox(self) -> list[dict[str, Any]]:
         """Every delivery the actions made (emails, webhooks, bus events, derived events), in time order."""
@@ -231,17 +272,19 @@ class LocalRuntime:
         from leadwire.segmentation import wiring
 
         with self.lock:
-            totals = {"streamRecords": 0, "jobs": 0, "sweptLeads": 0, "timers": 0}
+            totals = {"streamRecords": 0, "jobs": 0, "sweptLeads": 0, "timers": 0, "emailEvents": 0}
             while True:
                 delivered = self.pump.drain()
                 jobs = wiring.run_local_jobs()  # re-evaluation jobs that definition changes started
                 swept = self._sweep()
                 fired = self.timers.run_due(clock.now())  # Step Functions timers due by now
+                emailed = self.ses.drain()  # SES feedback on what the actions sent: events for the next round
                 totals["streamRecords"] += delivered
                 totals["jobs"] += jobs
                 totals["sweptLeads"] += swept
                 totals["timers"] += fired
-                if not (delivered or jobs or swept or fired):
+                totals["emailEvents"] += emailed
+                if not (delivered or jobs or swept or fired or emailed):
                     return {"drained": True, **totals, "now": clock.now().isoformat()}
 
     def _sweep(self) -> int:

@@ -35,7 +35,7 @@ def record(
             "ses:configuration-set": ["leadwire"],
             "leadwire-lead": [lead_tag(LEAD)],
             "leadwire-trigger": ["welcome"],
-            "leadwire-delivery": ["fire-1.0"],
+            "leadwire-delivery": ["3f9a2c-0"],
         }
         if tags is None
         else tags
@@ -147,7 +147,7 @@ def test_each_event_type_becomes_one_lead_event(event_type, detail, name, expect
     assert event.properties == {
         **expected,
         "trigger_id": "welcome",
-        "delivery_id": "fire-1.0",
+        "delivery_id": "3f9a2c-0",
         "ses_message_id": SES_ID,
     }
     detail_object = next(iter(detail.values()))
@@ -156,7 +156,7 @@ def test_each_event_type_becomes_one_lead_event(event_type, detail, name, expect
     assert event.received_at == RECEIVED
     # and it confirms the delivery with the SES message id and the time SES accepted the mail
     assert feedback.confirmation == DeliveryConfirmation(
-        LEAD, "fire-1.0", SES_ID, datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+        LEAD, "3f9a2c-0", SES_ID, datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
     )
 
 
@@ -164,7 +164,7 @@ def test_send_confirms_the_delivery_and_writes_no_event() -> None:
     feedback = parse(record("Send", {"send": {}}))
     assert feedback.events == ()
     assert feedback.confirmation == DeliveryConfirmation(
-        LEAD, "fire-1.0", SES_ID, datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+        LEAD, "3f9a2c-0", SES_ID, datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
     )
 
 

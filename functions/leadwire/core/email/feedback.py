@@ -37,8 +37,6 @@ Pure: no boto3, no clock.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import json
 from collections.abc import Mapping
@@ -46,12 +44,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 
+from leadwire.core.email.message import DELIVERY_TAG, LEAD_TAG, TRIGGER_TAG, lead_from_tag
 from leadwire.core.tracking import FieldError, StoredEvent
 
 SOURCE: Final = "ses"
-LEAD_TAG: Final = "leadwire-lead"
-TRIGGER_TAG: Final = "leadwire-trigger"
-DELIVERY_TAG: Final = "leadwire-delivery"
 
 EMAIL_DELIVERED: Final = "email_delivered"
 EMAIL_OPENED: Final = "email_opened"
@@ -104,13 +100,10 @@ class Feedback:
     confirmation: DeliveryConfirmation | None
 
 
-def lead_from_tag(tag: str) -> str:
-    """The lead id of a ``leadwire-lead`` tag value (unpadded urlsafe base64 of its UTF-8)."""
-    # TODO(email helper): replace with leadwire.core.email.message.lead_from_tag once it lands.
+def _lead_id(tag: str) -> str:
     try:
-        padded = (tag + "=" * (-len(tag) % 4)).encode("ascii")
-        return base64.b64decode(padded, altchars=b"-_", validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeError, ValueError):
+        return lead_from_tag(tag)
+    except ValueError:
         raise MalformedFeedback(
             f"mail.tags.{LEAD_TAG}", "is not a lead id in unpadded urlsafe base64"
         ) from None
@@ -349,7 +342,7 @@ def parse_record(record: Mapping[str, Any], *, received_at: datetime) -> Feedbac
     lead_tag = tags.get(LEAD_TAG)
     if lead_tag is None:
         return None
-    lead_id = lead_from_tag(lead_tag)
+    lead_id = _lead_id(lead_tag)
     ses_message_id = _text(mail, "messageId", "mail.messageId")
     mail_at = _instant(mail, "timestamp", "mail.timestamp")
     trigger_id = tags.get(TRIGGER_TAG)
