@@ -43,7 +43,8 @@ INGESTION_HANDLER: Final = "leadwire.ingestion.handler.lambda_handler"
 ADMIN_HANDLER: Final = "leadwire.admin.handler.lambda_handler"
 
 INGESTION_TABLE_ACTIONS: Final = ("dynamodb:BatchWriteItem", "dynamodb:PutItem")
-# Reads leads, members and history; segment and trigger CRUD stores definitions in the table.
+# Reads leads, members, history and deliveries; segment and trigger CRUD stores definitions in
+# the table. It may Query every index (the trigger delivery log reads the deliveries index).
 ADMIN_TABLE_ACTIONS: Final = (
     "dynamodb:DeleteItem",
     "dynamodb:GetItem",

@@ -1,8 +1,8 @@
 """The single DynamoDB table, built from the constants in ``leadwire.schema``.
 
 The local runtime and the moto tests create their table from the same constants
-(``leadwire.schema.create_table_kwargs``), so the key schema, the sparse ``due`` and ``leads``
-indexes and the stream view type cannot drift between AWS and local.
+(``leadwire.schema.create_table_kwargs``), so the key schema, the sparse ``due``, ``leads`` and
+``deliveries`` indexes and the stream view type cannot drift between AWS and local.
 """
 
 from __future__ import annotations
