@@ -6,3 +6,25 @@ from aws_lambda_powertools import Logger, Metrics
 
 logger = Logger(service="leadwire")
 metrics = Metrics(namespace="Leadwire", service="leadwire")
+
+
+def count_delivery(trigger_id: str, channel: str, status: str) -> None:
+    """``Deliveries`` per trigger, channel and status (sent, deferred, capped, suppressed, failed,
+    ...): one EMF line each, because the dimensions differ per action of one batch. Skipped where
+    metrics are disabled (``leadwire local``), where ``single_metric`` would still print."""
+    import os
+
+    from aws_lambda_powertools.metrics import MetricUnit, single_metric
+
+    if os.environ.get("POWERTOOLS_METRICS_DISABLED", "").lower() == "true":
+        return
+    with single_metric(
+        name="Deliveries",
+        unit=MetricUnit.Count,
+        value=1,
+        namespace="Leadwire",
+        default_dimensions={"service": "leadwire"},
+    ) as metric:
+        metric.add_dimension(name="trigger", value=trigger_id)
+        metric.add_dimension(name="channel", value=channel)
+        metric.add_dimension(name="status", value=status)

@@ -108,14 +108,16 @@ def test_a_lead_turning_hot_calls_the_webhook_once_and_puts_one_bus_event(api, r
     assert payload["data"]["lead"]["score"] >= 50
 
     _, outbox = api.get("/_local/outbox")
-    webhooks = [m for m in outbox["messages"] if m["channel"] == "webhook"]
+    mine = [m for m in outbox["messages"] if m["triggerId"] == "hot-lead-webhook"]
+    webhooks = [m for m in mine if m["channel"] == "webhook"]
     assert [(m["status"], m["attempts"], m["statusCode"], m["webhookId"]) for m in webhooks] == [
         ("sent", 2, 200, headers["webhook-id"])
     ]
-    bus = [m for m in outbox["messages"] if m["channel"] == "eventbridge"]
+    bus = [m for m in mine if m["channel"] == "eventbridge"]
     assert [(m["status"], m["detailType"]) for m in bus] == [("sent", "Hot lead")]
 
-    messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10)["Messages"]
+    received = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10)["Messages"]
+    messages = [m for m in received if json.loads(m["Body"])["detail"]["triggerId"] == "hot-lead-webhook"]
     assert len(messages) == 1
     event = json.loads(messages[0]["Body"])
     assert (event["source"], event["detail-type"]) == ("leadwire", "Hot lead")

@@ -10,11 +10,18 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from leadwire.actions.service import ActionsFailed, FireOutcome
 from leadwire.dal.fire_items import fire_from_item
-from leadwire.observability import logger, metrics
+from leadwire.observability import count_delivery, logger, metrics
 from leadwire.segmentation import wiring
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+
+
+def _count(trigger_id: str, outcome: FireOutcome) -> None:
+    for delivery in outcome.deliveries:
+        if not delivery.repeat:  # a redelivered fire changed nothing
+            count_delivery(trigger_id, delivery.channel, delivery.status)
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -24,8 +31,21 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItem
 
     def record_handler(record: DynamoDBRecord) -> None:
         fire = fire_from_item(record.raw_event["dynamodb"]["NewImage"])
-        outcome = service.handle(fire)
-        logger.info("fire handled", extra={"trigger_id": fire.trigger_id, "outcome": outcome})
+        try:
+            outcome = service.handle(fire)
+        except ActionsFailed as failed:
+            _count(fire.trigger_id, failed.outcome)
+            raise
+        _count(fire.trigger_id, outcome)
+        logger.info(
+            "fire handled",
+            extra={
+                "trigger_id": fire.trigger_id,
+                "fire_id": fire.fire_id,
+                "outcome": outcome.summary,
+                "deliveries": [f"{d.channel}:{d.status}" for d in outcome.deliveries],
+            },
+        )
         metrics.add_metric(name="FiresHandled", unit=MetricUnit.Count, value=1)
 
     return process_partial_response(

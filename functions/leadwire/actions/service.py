@@ -1,75 +1,83 @@
 """The actions use case: a fired trigger runs its actions, once each, for a lead.
 
-Each action of a fire has a delivery id (fire id + position), so a redelivered fire repeats
-nothing: a derived event keeps its message id (the event store dedupes it), and the delivery log
-is keyed by delivery id. ``only_if`` is checked again now, at fire time; a held-out lead (A/B
-holdout) is logged and sent nothing. An anniversary fire arms next year's.
+Each action of a fire has a delivery id (root fire id + position): a redelivered fire repeats
+nothing, and a deferred fire (quiet hours, a send waiting for SES's confirmation) acts under its
+root fire's ids. ``only_if`` is checked again at fire time; a held-out lead (A/B holdout) is
+logged and sent nothing. An anniversary fire arms next year's.
 
-Webhook and EventBridge actions check the delivery log first: one already ``sent`` is not sent
-again. A transient failure (webhook 5xx/429/network after every attempt, PutEvents errors, a
-secret that cannot be read) is logged ``failed`` and, once the other actions ran, raised as
-``ActionsFailed``, so the consumer reports the record and Lambda retries it (then its on-failure
-destination gets it); the webhook id is the delivery id, the same on every retry.
+``emit_event`` writes a derived event (deduped by its message id). Email, webhook and EventBridge
+actions go through the ``DeliveryGate``: the delivery policy and exactly-once sends. A transient
+failure is logged ``failed`` and, once the other actions ran, raised as ``ActionsFailed``, so the
+consumer reports the record and Lambda retries it (then its on-failure destination gets it).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
+from leadwire.actions.channels import (
+    FireContext,
+    Refused,
+    email_sendable,
+    eventbridge_sendable,
+    webhook_sendable,
+)
+from leadwire.actions.gate import CapContention, DeliveryGate, Outcome, Sendable
+from leadwire.actions.ports import (
+    DeliveryLogPort,
+    EmailPort,
+    EventBusPort,
+    EventSinkPort,
+    EventSourcePort,
+    LeadsPort,
+    SendLogPort,
+    WebhookPort,
+)
+from leadwire.core.delivery.decisions import Recipient
+from leadwire.core.delivery.policy import DeliveryPolicy
+from leadwire.core.delivery.statuses import FAILED, FINAL, HELD_OUT, SENT, SKIPPED
+from leadwire.core.email.templates import CompiledTemplate
 from leadwire.core.fires import Fire
 from leadwire.core.leads import LeadRecord
 from leadwire.core.rules import Definitions, holds_condition
 from leadwire.core.rules.scoring import score_at, trait_points
 from leadwire.core.tracking import StoredEvent
 from leadwire.core.triggers import EmitEventAction, Trigger, choose_variant
-from leadwire.core.triggers.definitions import EventBridgeAction, WebhookAction
+from leadwire.core.triggers.definitions import Action, EmailAction, EventBridgeAction, WebhookAction
 from leadwire.triggers.service import TriggerReport, TriggerService
 
 DERIVED_SOURCE = "leadwire"
-WEBHOOK_EVENT_TYPE = "leadwire.trigger.fired"
 
 
 class ActionsFailed(RuntimeError):
     """Some actions of a fire failed transiently: the fire must be retried."""
 
-
-class EventSinkPort(Protocol):
-    def put_events(self, events: list[StoredEvent]) -> None: ...
-
-
-class LeadsPort(Protocol):
-    def load(self, lead_id: str) -> LeadRecord | None: ...
+    def __init__(self, message: str, outcome: FireOutcome) -> None:
+        super().__init__(message)
+        self.outcome = outcome
 
 
-class DeliveryLogPort(Protocol):
-    def record_delivery(
-        self, fire: Fire, delivery_id: str, channel: str, status: str, at: datetime, details: dict[str, Any]
-    ) -> None: ...
+@dataclass
+class FireOutcome:
+    """What one fire did: a summary for the logs, and each action's outcome for the metrics."""
 
-    def get_delivery(self, lead_id: str, delivery_id: str) -> dict[str, Any] | None: ...
-
-
-class WebhookResultLike(Protocol):
-    @property
-    def status(self) -> str: ...
-    @property
-    def retryable(self) -> bool: ...
-    @property
-    def details(self) -> dict[str, Any]: ...
+    trigger_id: str
+    summary: str
+    deliveries: list[Outcome] = field(default_factory=list)
 
 
-class WebhookPort(Protocol):
-    def send(
-        self, url: str, secret_ref: str, msg_id: str, payload: Mapping[str, Any], *, allow_private: bool
-    ) -> WebhookResultLike: ...
+@dataclass(frozen=True)
+class Channels:
+    """The senders this deployment has (a missing one logs its actions ``skipped``)."""
 
-
-class EventBusPort(Protocol):
-    bus_name: str
-
-    def put(self, detail_type: str, detail: Mapping[str, Any]) -> str: ...
+    webhooks: WebhookPort | None = None
+    event_bus: EventBusPort | None = None
+    email: EmailPort | None = None
+    templates: Mapping[str, CompiledTemplate] = field(default_factory=dict)
+    configuration_set: str | None = None
 
 
 class ActionsService:
@@ -83,11 +91,11 @@ class ActionsService:
         trigger_service: TriggerService,
         now: Callable[[], datetime],
         *,
-        webhooks: WebhookPort | None = None,
-        event_bus: EventBusPort | None = None,
+        channels: Channels | None = None,
+        policy: DeliveryPolicy | None = None,
+        send_log: SendLogPort | None = None,
+        event_source: EventSourcePort | None = None,
     ) -> None:
-        self._webhooks = webhooks
-        self._event_bus = event_bus
         self._triggers = triggers
         self._definitions = definitions
         self._leads = leads
@@ -95,131 +103,134 @@ class ActionsService:
         self._log = log
         self._trigger_service = trigger_service
         self._now = now
+        self._channels = channels or Channels()
+        self._policy = policy or DeliveryPolicy()
+        self._event_source = event_source
+        self._gate = DeliveryGate(log, self._policy, trigger_service, send_log)
 
-    def handle(self, fire: Fire) -> str:
-        """Run the fire's actions; returns what happened (for logs and metrics)."""
+    def handle(self, fire: Fire) -> FireOutcome:
+        """Run the fire's actions; raises ``ActionsFailed`` after the others ran if one must be retried."""
         now = self._now()
         trigger = self._triggers.get(fire.trigger_id)
+        root = fire.root_id
         if trigger is None:
-            self._log.record_delivery(
-                fire, f"{fire.fire_id}-trigger", "none", "skipped", now, {"reason": "trigger removed"}
-            )
-            return "trigger removed"
+            self._skip(fire, f"{root}-trigger", SKIPPED, now, {"reason": "trigger removed"})
+            return FireOutcome(fire.trigger_id, "trigger removed")
         record = self._leads.load(fire.lead_id)
         if trigger.only_if is not None and (
             record is None or not holds_condition(record.state, self._definitions, trigger.only_if, now)
         ):
-            self._log.record_delivery(
-                fire, f"{fire.fire_id}-only-if", "none", "skipped", now, {"reason": "only_if"}
-            )
-            return "only_if false"
+            self._skip(fire, f"{root}-only-if", SKIPPED, now, {"reason": "only_if"})
+            return FireOutcome(fire.trigger_id, "only_if false")
         variant = choose_variant(trigger, fire.lead_id)
         if variant is None:
-            self._log.record_delivery(fire, f"{fire.fire_id}-holdout", "none", "held_out", now, {})
-            return "held out"
-        failures: list[str] = []
+            self._skip(fire, f"{root}-holdout", HELD_OUT, now, {})
+            return FireOutcome(fire.trigger_id, "held out")
+        outcome = FireOutcome(fire.trigger_id, "fired")
+        event_properties = self._event_properties(trigger, fire)
         for index, action in enumerate(variant.actions):
-            delivery_id = f"{fire.fire_id}-{index}"
+            delivery_id = f"{root}-{index}"
             if isinstance(action, EmitEventAction):
-                self._emit(fire, action, delivery_id, variant.name, now)
-            elif isinstance(action, WebhookAction) and self._webhooks is not None:
-                if not self._already_sent(fire, delivery_id):
-                    failures += self._webhook(fire, action, delivery_id, variant.name, record, now)
-            elif isinstance(action, EventBridgeAction) and self._event_bus is not None:
-                if not self._already_sent(fire, delivery_id):
-                    failures += self._put_event(fire, action, delivery_id, variant.name, now)
-            else:
-                self._log.record_delivery(
-                    fire,
-                    delivery_id,
-                    action.type,
-                    "not_sent",
-                    now,
-                    {"reason": f"{action.type} actions are not available yet", "variant": variant.name},
-                )
-        if record is not None and trigger.kind == "anniversary":
+                outcome.deliveries.append(self._emit(fire, action, delivery_id, variant.name, now))
+                continue
+            context = self._context(fire, delivery_id, variant.name, record, event_properties, now)
+            outcome.deliveries.append(self._deliver(fire, action, context, record))
+        if record is not None and trigger.kind == "anniversary" and not fire.is_deferred:
             timezone = record.state.traits.get("timezone")
             self._trigger_service.arm_anniversary(
                 trigger, fire.lead_id, record.state.traits, timezone, fire.at, TriggerReport()
             )
+        failures = [o.retry_error for o in outcome.deliveries if o.retry_error]
         if failures:
-            raise ActionsFailed(f"fire {fire.fire_id}: " + "; ".join(failures))
-        return "fired"
+            raise ActionsFailed(f"fire {fire.fire_id}: " + "; ".join(failures), outcome)
+        return outcome
 
-    def _already_sent(self, fire: Fire, delivery_id: str) -> bool:
-        previous = self._log.get_delivery(fire.lead_id, delivery_id)
-        return previous is not None and previous.get("status") == "sent"
+    def _deliver(
+        self, fire: Fire, action: Action, context: FireContext, record: LeadRecord | None
+    ) -> Outcome:
+        try:
+            sendable = self._sendable(action, context)
+        except Refused as refused:
+            return self._refused(fire, context, action.type, refused)
+        if sendable is None:
+            details = {"reason": f"no {action.type} sender is configured", "variant": context.variant}
+            return self._refused(fire, context, action.type, Refused(SKIPPED, details["reason"], details))
+        recipient = None
+        if record is not None:
+            state = record.state
+            recipient = Recipient(traits=state.traits, consent=state.consent, suppressed=state.suppressed)
+        try:
+            return self._gate.deliver(fire, context.delivery_id, sendable, recipient, context.now)
+        except CapContention as exc:
+            return Outcome(sendable.channel, FAILED, retry_error=str(exc))
 
-    def _fire_data(self, fire: Fire) -> dict[str, Any]:
-        return {
-            "triggerId": fire.trigger_id,
-            "leadId": fire.lead_id,
-            "fireId": fire.fire_id,
-            "cause": fire.cause,
-            "at": fire.at.isoformat(),
-            "match": fire.match,
-        }
+    def _sendable(self, action: Action, context: FireContext) -> Sendable | None:
+        channels = self._channels
+        if isinstance(action, WebhookAction) and channels.webhooks is not None:
+            return webhook_sendable(action, context, channels.webhooks)
+        if isinstance(action, EventBridgeAction) and channels.event_bus is not None:
+            return eventbridge_sendable(action, context, channels.event_bus)
+        if isinstance(action, EmailAction) and channels.email is not None:
+            return email_sendable(
+                action,
+                context,
+                channels.templates,
+                self._policy.email,
+                channels.email,
+                channels.configuration_set,
+            )
+        return None
 
-    def _webhook(
+    def _refused(self, fire: Fire, context: FireContext, channel: str, refused: Refused) -> Outcome:
+        """An action that cannot be prepared: logged once (unless something final is logged already)."""
+        prior = self._log.get_delivery(fire.lead_id, context.delivery_id)
+        if prior is not None and prior["status"] in FINAL:
+            return Outcome(channel, prior["status"], repeat=True)
+        details = {**refused.details, "reason": refused.reason}
+        self._log.record_delivery(fire, context.delivery_id, channel, refused.status, context.now, details)
+        return Outcome(channel, refused.status)
+
+    def _skip(
+        self, fire: Fire, delivery_id: str, status: str, now: datetime, details: dict[str, Any]
+    ) -> None:
+        self._log.record_delivery(fire, delivery_id, "none", status, now, details)
+
+    def _context(
         self,
         fire: Fire,
-        action: WebhookAction,
         delivery_id: str,
         variant: str,
         record: LeadRecord | None,
+        event_properties: Mapping[str, Any],
         now: datetime,
-    ) -> list[str]:
-        assert self._webhooks is not None
-        data = self._fire_data(fire)
+    ) -> FireContext:
+        traits: Mapping[str, Any] = {}
+        score: float | None = None
         if record is not None:
             scoring = self._definitions.scoring
             traits = record.state.traits
             score = score_at(record.state.score, scoring, trait_points(traits, scoring), now.timestamp())
-            data["lead"] = {"traits": traits, "score": score}
-        payload = {"type": WEBHOOK_EVENT_TYPE, "timestamp": now.isoformat(), "data": data}
-        try:
-            result = self._webhooks.send(
-                action.url, action.secret, delivery_id, payload, allow_private=action.allow_private
-            )
-        except Exception as exc:  # the secret could not be read: log it, retry the fire
-            details = {"url": action.url, "webhookId": delivery_id, "attempts": 0, "error": str(exc)}
-            self._log.record_delivery(
-                fire, delivery_id, "webhook", "failed", now, {**details, "variant": variant}
-            )
-            return [f"webhook {delivery_id}: {exc}"]
-        self._log.record_delivery(
-            fire, delivery_id, "webhook", result.status, now, {**result.details, "variant": variant}
-        )
-        if result.status != "sent" and result.retryable:
-            return [f"webhook {delivery_id}: {result.details.get('error')}"]
-        return []
+        return FireContext(fire, delivery_id, variant, traits, score, event_properties, now)
 
-    def _put_event(
-        self, fire: Fire, action: EventBridgeAction, delivery_id: str, variant: str, now: datetime
-    ) -> list[str]:
-        assert self._event_bus is not None
-        details: dict[str, Any] = {
-            "detailType": action.detail_type,
-            "eventBusName": self._event_bus.bus_name,
-            "variant": variant,
-        }
-        try:
-            event_id = self._event_bus.put(action.detail_type, self._fire_data(fire))
-        except Exception as exc:
-            self._log.record_delivery(
-                fire, delivery_id, "eventbridge", "failed", now, {**details, "error": str(exc)}
-            )
-            return [f"eventbridge {delivery_id}: {exc}"]
-        self._log.record_delivery(
-            fire, delivery_id, "eventbridge", "sent", now, {**details, "eventId": event_id}
-        )
-        return []
+    def _event_properties(self, trigger: Trigger, fire: Fire) -> dict[str, Any]:
+        """The properties of the event that started an event trigger's fire (for templates: one
+        read), plus the fire's match values."""
+        properties: dict[str, Any] = {}
+        if self._event_source is not None and trigger.kind == "event" and fire.origin_cause:
+            event = self._event_source.get_event(fire.lead_id, fire.origin_cause)
+            if event is not None:
+                properties.update(event.properties)
+        properties.update(fire.match)
+        return properties
 
     def _emit(
         self, fire: Fire, action: EmitEventAction, delivery_id: str, variant: str, now: datetime
-    ) -> None:
+    ) -> Outcome:
         """A derived event re-enters the pipeline at the fire's event time (cart_abandoned at the
         deadline), so it scores and moves segments like any other event."""
+        prior = self._log.get_delivery(fire.lead_id, delivery_id) if fire.is_deferred else None
+        if prior is not None and prior["status"] == SENT:
+            return Outcome("event", SENT, repeat=True)
         properties = {**fire.match, **(action.properties or {}), "trigger_id": fire.trigger_id}
         event = StoredEvent(
             message_id=f"lw-fire-{delivery_id}",
@@ -237,7 +248,8 @@ class ActionsService:
             fire,
             delivery_id,
             "event",
-            "sent",
+            SENT,
             now,
             {"event": action.event, "properties": properties, "variant": variant},
         )
+        return Outcome("event", SENT)

@@ -108,6 +108,10 @@ def resolve_host(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
+def is_reference(value: str) -> bool:
+    return value.startswith(("env:", "ssm:", "arn:aws"))
+
+
 def check_target(url: str, resolve: Resolver, *, allow_private: bool, allow_loopback: bool) -> Target:
     """Resolve and check ``url``; raises ``WebhookRefused`` if any resolved address is not allowed,
     or if it is plain http while loopback is not allowed (https is required outside local)."""
@@ -235,6 +239,8 @@ class WebhookSender:
         """Deliver one message: up to ``max_attempts`` tries, each signed afresh (same id and
         body, the attempt's timestamp). A secret that cannot be resolved raises."""
         details: dict[str, Any] = {"url": url, "webhookId": msg_id, "attempts": 0}
+        if is_reference(url):
+            url = self._resolve_secret(url)  # a SecretError propagates: the URL is not configured
         try:
             target = check_target(
                 url, self._resolve, allow_private=allow_private, allow_loopback=self.allow_loopback

@@ -67,11 +67,9 @@ class FireStore:
         prior: dict[str, Any] | None,
     ) -> bool:
         """Mark the delivery ``sending`` before the send, unless someone else changed it since
-        ``prior`` was read (False: do not send). The mark is what a retry after a crash finds."""
-        attempts = int((prior or {}).get("attempts", 0)) + 1
-        item = self._delivery_item(
-            fire, delivery_id, channel, SENDING, at, {**details, "attempts": attempts, "claimedAt": iso(at)}
-        )
+        ``prior`` was read (False: do not send). The mark is what a retry after a crash finds;
+        ``details`` carry ``claimedAt`` (when SES's confirmation is looked for)."""
+        item = self._delivery_item(fire, delivery_id, channel, SENDING, at, details)
         if prior is None:
             condition, values = "attribute_not_exists(#pk)", {}
         else:
@@ -104,11 +102,14 @@ class FireStore:
             "channel": {"S": channel},
             "triggerId": {"S": fire.trigger_id},
             "leadId": {"S": fire.lead_id},
-            "fireId": {"S": fire.fire_id},
+            "fireId": {"S": fire.root_id},  # a deferred fire logs under the fire it continues
             "status": {"S": status},
             "at": {"S": iso(at)},
             "firedAt": {"S": iso(fire.at)},
             "details": {"S": json.dumps(details, separators=(",", ":"), sort_keys=True, default=str)},
+            # Per trigger, in the fire's time: keys that stay put on every rewrite of the delivery
+            # cost the keys-only index nothing after the first write.
+            **schema.delivery_index_keys(fire.trigger_id, fire.at, delivery_id),
         }
 
     def get_delivery(self, lead_id: str, delivery_id: str) -> dict[str, Any] | None:

@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import os
+import sys
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import boto3
 
 from leadwire import clock
+from leadwire.actions.email import SesEmailSender
 from leadwire.actions.eventbridge import EventBridgeSender
+from leadwire.actions.ports import EmailPort
 from leadwire.actions.secrets import SecretResolver
-from leadwire.actions.service import ActionsService
+from leadwire.actions.service import ActionsService, Channels
 from leadwire.actions.webhooks import WebhookSender
-from leadwire.config_loader import load_json_config
+from leadwire.config_loader import load_json_config, templates_of
+from leadwire.core.delivery.policy import DeliveryPolicy, parse_delivery_policy
+from leadwire.core.email.templates import CompiledTemplate
 from leadwire.core.jobs import Job
 from leadwire.dal.definition_store import DefinitionStore
 from leadwire.dal.due_index import DueIndex
@@ -21,6 +27,7 @@ from leadwire.dal.event_store import EventStore
 from leadwire.dal.fire_store import FireStore
 from leadwire.dal.job_store import JobStore
 from leadwire.dal.lead_store import LeadStore
+from leadwire.dal.send_log_store import SendLogStore
 from leadwire.dal.timer_store import TimerStore
 from leadwire.segmentation.definitions_source import DefinitionsSource
 from leadwire.segmentation.engine import SegmentationEngine
@@ -151,8 +158,51 @@ def event_bridge_sender() -> EventBridgeSender:
     return EventBridgeSender(lambda: boto3.client("events"), os.environ.get("EVENT_BUS_NAME") or "default")
 
 
+@cache
+def email_sender() -> EmailPort:
+    """The local SES simulator when leadwire local registered one (it also plays SES's feedback),
+    else SESv2."""
+    simulator = sys.modules.get("leadwire.local.ses_simulator")  # loaded only by leadwire local
+    local: EmailPort | None = getattr(simulator, "ACTIVE", None)
+    if local is not None:
+        return local
+    return SesEmailSender(lambda: boto3.client("sesv2"))
+
+
+@cache
+def send_log_store() -> SendLogStore:
+    return SendLogStore(dynamodb(), engine_settings().table_name)
+
+
+_delivery_config: tuple[dict[str, Any], DeliveryPolicy, dict[str, CompiledTemplate]] | None = None
+
+
+def delivery_config() -> tuple[DeliveryPolicy, dict[str, CompiledTemplate]]:
+    """The delivery policy and the compiled templates of the current document (compiled once per
+    document, not per fire). ``EMAIL_FROM`` (the stack's verified sender) overrides the config's."""
+    global _delivery_config
+    document = definitions_source().document()
+    if _delivery_config is None or _delivery_config[0] is not document:
+        policy = parse_delivery_policy(document.get("delivery"))
+        sender = os.environ.get("EMAIL_FROM")
+        if sender:
+            policy = policy.model_copy(
+                update={"email": policy.email.model_copy(update={"from_address": sender})}
+            )
+        _delivery_config = (document, policy, templates_of(document))
+    return _delivery_config[1], _delivery_config[2]
+
+
 def actions_service() -> ActionsService:
     source = definitions_source()
+    policy, templates = delivery_config()
+    channels = Channels(
+        webhooks=webhook_sender(),
+        event_bus=event_bridge_sender(),
+        email=email_sender(),
+        templates=templates,
+        configuration_set=os.environ.get("SES_CONFIGURATION_SET") or None,
+    )
     return ActionsService(
         {trigger.id: trigger for trigger in source.triggers()},
         source.current(),
@@ -161,8 +211,10 @@ def actions_service() -> ActionsService:
         fire_store(),
         trigger_service(),
         clock.now,
-        webhooks=webhook_sender(),
-        event_bus=event_bridge_sender(),
+        channels=channels,
+        policy=policy,
+        send_log=send_log_store(),
+        event_source=event_store(),
     )
 
 
@@ -182,5 +234,9 @@ def reset() -> None:
         secret_resolver,
         webhook_sender,
         event_bridge_sender,
+        email_sender,
+        send_log_store,
     ):
         cached.cache_clear()
+    global _delivery_config
+    _delivery_config = None

@@ -4,11 +4,13 @@ from datetime import UTC, datetime
 
 import pytest
 
-from leadwire.actions.service import ActionsFailed, ActionsService
+from leadwire.actions.service import ActionsFailed, ActionsService, Channels
 from leadwire.actions.webhooks import WebhookResult
 from leadwire.core.fires import Fire
 from leadwire.core.rules import parse_definitions
 from leadwire.core.triggers import parse_triggers
+
+from .fakes import Deferrals, MemoryLog
 
 NOW = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
 DEFINITIONS = parse_definitions(
@@ -28,17 +30,6 @@ TRIGGER = parse_triggers(
     {"hot-leads"},
 )[0]
 FIRE = Fire(fire_id="f1", trigger_id="hot", lead_id="ann", cause="m1", at=NOW)
-
-
-class Log:
-    def __init__(self):
-        self.items = {}
-
-    def record_delivery(self, fire, delivery_id, channel, status, at, details):
-        self.items[delivery_id] = {"channel": channel, "status": status, **details}
-
-    def get_delivery(self, lead_id, delivery_id):
-        return self.items.get(delivery_id)
 
 
 class Webhooks:
@@ -68,13 +59,14 @@ class Leads:
 
 
 def service(log, webhooks, bus):
+    channels = Channels(webhooks=webhooks, event_bus=bus)
     return ActionsService(
-        {"hot": TRIGGER}, DEFINITIONS, Leads(), None, log, None, lambda: NOW, webhooks=webhooks, event_bus=bus
+        {"hot": TRIGGER}, DEFINITIONS, Leads(), None, log, Deferrals(), lambda: NOW, channels=channels
     )
 
 
 def test_a_transient_webhook_failure_raises_after_the_other_actions_and_the_retry_sends_only_it():
-    log, bus = Log(), Bus()
+    log, bus = MemoryLog(), Bus()
     failing = Webhooks(WebhookResult("failed", True, {"attempts": 4, "statusCode": 503}))
     with pytest.raises(ActionsFailed):
         service(log, failing, bus).handle(FIRE)
@@ -84,18 +76,18 @@ def test_a_transient_webhook_failure_raises_after_the_other_actions_and_the_retr
     assert failing.sent[0][2]["type"] == "leadwire.trigger.fired"
 
     retried = Webhooks(WebhookResult("sent", False, {"attempts": 1, "statusCode": 200}))
-    assert service(log, retried, bus).handle(FIRE) == "fired"
+    assert service(log, retried, bus).handle(FIRE).summary == "fired"
     assert [msg_id for _, msg_id, _ in retried.sent] == ["f1-0"]  # the same webhook id
     assert len(bus.events) == 1  # already sent: not put again
     assert log.items["f1-0"]["status"] == "sent"
 
     again = Webhooks()
-    assert service(log, again, bus).handle(FIRE) == "fired"
+    assert service(log, again, bus).handle(FIRE).summary == "fired"
     assert again.sent == []
 
 
 def test_a_permanent_webhook_failure_is_logged_and_not_retried():
-    log, bus = Log(), Bus()
+    log, bus = MemoryLog(), Bus()
     webhooks = Webhooks(WebhookResult("failed", False, {"attempts": 1, "statusCode": 400}))
-    assert service(log, webhooks, bus).handle(FIRE) == "fired"
-    assert log.items["f1-0"]["status"] == "failed"
+    assert service(log, webhooks, bus).handle(FIRE).summary == "fired"
+    assert log.items["f1-0"]["status"] == "rejected"

@@ -88,6 +88,8 @@ ClockTime = Annotated[
 
 
 def _url(value: Any) -> str:
+    if isinstance(value, str) and _SECRET_REFERENCE.match(value):
+        return value  # a reference (env:, ssm:, Secrets Manager): URLs with tokens are secrets too
     if not isinstance(value, str) or len(value) > _MAX_URL_LENGTH:
         raise PydanticCustomError("url", "a URL is text of at most 2048 characters")
     try:
@@ -233,7 +235,11 @@ class EmailAction(StrictModel):
 
 class WebhookAction(StrictModel):
     """Signed with Standard Webhooks. Private, loopback and link-local targets are refused at
-    send time (the address is only known once the host resolves) unless ``allow_private``."""
+    send time (the address is only known once the host resolves) unless ``allow_private``.
+
+    ``url`` may itself be a reference (``env:NAME``, ``ssm:/path``, a Secrets Manager ARN),
+    resolved at send time: one config serves every stage, and URLs that carry tokens (Slack,
+    Zapier) stay out of git."""
 
     type: Literal["webhook"]
     url: Url

@@ -1,0 +1,157 @@
+"""Each action type prepared for the delivery gate: what it logs, and how it sends.
+
+The payloads carry the delivery id, which is the same on every retry of one delivery: it is the
+``webhook-id`` header, ``deliveryId`` in a bus event's detail, and the ``leadwire-delivery`` SES
+message tag that maps opens, clicks and bounces back to the lead and the trigger.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from leadwire.actions.gate import Sendable, SendResult
+from leadwire.actions.ports import EmailPort, EventBusPort, WebhookPort
+from leadwire.core.delivery.policy import EmailSettings
+from leadwire.core.delivery.statuses import FAILED, REJECTED, SENT
+from leadwire.core.email.message import EmailMessage, EmailRejected, message_tags
+from leadwire.core.email.templates import CompiledTemplate, TemplateRenderError, email_context
+from leadwire.core.fires import Fire
+from leadwire.core.rules.lookup import lookup
+from leadwire.core.triggers.definitions import EmailAction, EventBridgeAction, WebhookAction
+
+WEBHOOK_EVENT_TYPE = "leadwire.trigger.fired"
+# SES publishes a Send event within seconds of accepting a message; past this, an unconfirmed
+# "sending" mark means the message never reached SES.
+EMAIL_CONFIRM_WINDOW = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class FireContext:
+    """Everything an action may say about its fire."""
+
+    fire: Fire
+    delivery_id: str
+    variant: str
+    traits: Mapping[str, Any]
+    score: float | None
+    event_properties: Mapping[str, Any]
+    now: datetime
+
+    def data(self) -> dict[str, Any]:
+        fire = self.fire
+        return {
+            "triggerId": fire.trigger_id,
+            "leadId": fire.lead_id,
+            "fireId": fire.root_id,
+            "deliveryId": self.delivery_id,
+            "variant": self.variant,
+            "cause": fire.cause,
+            "at": fire.at.isoformat(),
+            "match": fire.match,
+        }
+
+
+class Refused(Exception):
+    """The action cannot be prepared for this lead (no address, a template that cannot render)."""
+
+    def __init__(self, status: str, reason: str, details: Mapping[str, Any] | None = None) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+        self.details = dict(details or {})
+
+
+def webhook_sendable(action: WebhookAction, context: FireContext, webhooks: WebhookPort) -> Sendable:
+    data = context.data()
+    if context.traits or context.score is not None:
+        data["lead"] = {"traits": dict(context.traits), "score": context.score}
+    payload = {"type": WEBHOOK_EVENT_TYPE, "timestamp": context.now.isoformat(), "data": data}
+
+    def send() -> SendResult:
+        try:
+            result = webhooks.send(
+                action.url, action.secret, context.delivery_id, payload, allow_private=action.allow_private
+            )
+        except Exception as exc:  # the secret could not be read: retry the fire
+            return SendResult(
+                FAILED, {"attempts": 0, "error": str(exc)}, f"webhook {context.delivery_id}: {exc}"
+            )
+        if result.status == SENT:
+            return SendResult(SENT, result.details)
+        if result.retryable:
+            return SendResult(
+                FAILED, result.details, f"webhook {context.delivery_id}: {result.details.get('error')}"
+            )
+        return SendResult(REJECTED, result.details)
+
+    details = {"url": action.url, "webhookId": context.delivery_id, "variant": context.variant}
+    return Sendable("webhook", None, details, send)
+
+
+def eventbridge_sendable(action: EventBridgeAction, context: FireContext, bus: EventBusPort) -> Sendable:
+    detail = context.data()
+
+    def send() -> SendResult:
+        try:
+            event_id = bus.put(action.detail_type, detail)
+        except Exception as exc:
+            return SendResult(FAILED, {"error": str(exc)}, f"eventbridge {context.delivery_id}: {exc}")
+        return SendResult(SENT, {"eventId": event_id})
+
+    details = {"detailType": action.detail_type, "eventBusName": bus.bus_name, "variant": context.variant}
+    return Sendable("eventbridge", None, details, send)
+
+
+def email_sendable(
+    action: EmailAction,
+    context: FireContext,
+    templates: Mapping[str, CompiledTemplate],
+    settings: EmailSettings,
+    sender: EmailPort,
+    configuration_set: str | None,
+) -> Sendable:
+    """Raises ``Refused`` when there is no address or the template cannot render."""
+    base = {"template": action.template, "category": action.channel, "variant": context.variant}
+    address = lookup(context.traits, settings.recipient_trait)
+    if not isinstance(address, str) or "@" not in address:
+        raise Refused("skipped", f"the lead has no email address in trait '{settings.recipient_trait}'", base)
+    template = templates.get(action.template)
+    if template is None:
+        raise Refused(REJECTED, f"template '{action.template}' does not exist", base)
+    variables = email_context(
+        context.fire.lead_id,
+        context.traits,
+        context.event_properties,
+        context.fire.trigger_id,
+        context.delivery_id,
+        context.score,
+    )
+    try:
+        rendered = template.render(variables)
+    except TemplateRenderError as exc:
+        raise Refused(REJECTED, str(exc), base) from None
+    message = EmailMessage(
+        to=address,
+        from_address=settings.from_address,
+        subject=rendered.subject,
+        text=rendered.text,
+        html=rendered.html,
+        tags=message_tags(context.fire.lead_id, context.fire.trigger_id, context.delivery_id),
+        configuration_set=configuration_set,
+        reply_to=settings.reply_to,
+    )
+
+    def send() -> SendResult:
+        try:
+            message_id = sender.send(message)
+        except EmailRejected as exc:
+            return SendResult(REJECTED, {"error": str(exc)})
+        except Exception as exc:  # throttling, a network error, 5xx: retry the fire
+            return SendResult(FAILED, {"error": str(exc)}, f"email {context.delivery_id}: {exc}")
+        return SendResult(SENT, {"sesMessageId": message_id})
+
+    details = {**base, "to": address, "subject": rendered.subject}
+    return Sendable("email", action.channel, details, send, confirm_window=EMAIL_CONFIRM_WINDOW)

@@ -1,0 +1,148 @@
+"""Exactly-once sends under the delivery policy: the path every email, webhook and bus event takes.
+
+For one action of one fire (its delivery id):
+
+1. read the delivery log: a final status (sent, capped, suppressed, ...) is left alone, and a
+   deferral that is not due yet waits for its own fire;
+2. a ``sending`` mark means a previous attempt crashed between the send and its record:
+   - email waits for SES's word. The feedback consumer writes SES's ``Send`` event onto the
+     delivery; with it the delivery is recorded sent and nothing is resent. Without it, the
+     delivery is looked at again when the confirmation window has passed (a deferred fire), and
+     sent only if SES still never saw it;
+   - webhooks and bus events are sent again with the same id (``webhook-id``, ``deliveryId``
+     in the detail), which is what their receivers dedupe on;
+3. the policy decides: refuse (recorded), defer (recorded, and the fire is scheduled again for
+   when quiet hours end), or send;
+4. a send reserves its slot under the frequency caps, marks the delivery ``sending`` (a
+   conditional write: two workers cannot both send), sends, and records the outcome.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from leadwire.actions.ports import DeferPort, DeliveryLogPort, SendLogPort
+from leadwire.core.delivery.decisions import Defer, Recipient, Refuse, Send, SentRecord, decide
+from leadwire.core.delivery.policy import DeliveryPolicy
+from leadwire.core.delivery.statuses import DEFERRED, FINAL, SENDING, SENT
+from leadwire.core.fires import Fire
+
+CAP_RESERVE_ATTEMPTS = 3
+NOBODY = Recipient(traits={}, consent={}, suppressed=[])
+
+
+@dataclass(frozen=True)
+class SendResult:
+    status: str  # sent | failed | rejected
+    details: dict[str, Any] = field(default_factory=dict)
+    retry_error: str | None = None  # a transient failure: the fire is retried
+
+
+@dataclass(frozen=True)
+class Sendable:
+    """One prepared action: what to log about it, and how to send it."""
+
+    channel: str
+    category: str | None
+    details: Mapping[str, Any]
+    send: Callable[[], SendResult]
+    confirm_window: timedelta | None = None  # email: how long SES takes to report a send
+
+
+@dataclass(frozen=True)
+class Outcome:
+    channel: str
+    status: str
+    repeat: bool = False  # nothing new happened (a redelivered or contended fire)
+    retry_error: str | None = None
+
+
+class DeliveryGate:
+    def __init__(
+        self,
+        log: DeliveryLogPort,
+        policy: DeliveryPolicy,
+        defer: DeferPort,
+        send_log: SendLogPort | None = None,
+    ) -> None:
+        self._log = log
+        self._policy = policy
+        self._defer = defer
+        self._send_log = send_log
+
+    def deliver(
+        self, fire: Fire, delivery_id: str, sendable: Sendable, recipient: Recipient | None, now: datetime
+    ) -> Outcome:
+        channel = sendable.channel
+        prior = self._log.get_delivery(fire.lead_id, delivery_id)
+        if prior is not None:
+            status = prior["status"]
+            if status in FINAL:
+                return Outcome(channel, status, repeat=True)
+            if status == DEFERRED and now < datetime.fromisoformat(prior["until"]):
+                return Outcome(channel, DEFERRED, repeat=True)
+            if status == SENDING:
+                settled = self._settle_sending(fire, delivery_id, sendable, prior, now)
+                if settled is not None:
+                    return settled
+        decision = self._decide(fire, delivery_id, sendable, recipient or NOBODY, now)
+        if isinstance(decision, Refuse):
+            details = {**sendable.details, "reason": decision.reason, **decision.details}
+            self._log.record_delivery(fire, delivery_id, channel, decision.status, now, details)
+            return Outcome(channel, decision.status)
+        if isinstance(decision, Defer):
+            details = {**sendable.details, "reason": decision.reason, "until": decision.until.isoformat()}
+            self._log.record_delivery(fire, delivery_id, channel, DEFERRED, now, details)
+            self._defer.defer(fire, decision.until)
+            return Outcome(channel, DEFERRED)
+        tries = int((prior or {}).get("tries", 0)) + 1  # invocations that claimed it to send
+        claim = {**sendable.details, "tries": tries, "claimedAt": now.isoformat()}
+        if not self._log.claim_delivery(fire, delivery_id, channel, now, claim, prior):
+            return Outcome(channel, SENDING, repeat=True)  # another attempt holds it
+        result = sendable.send()
+        self._log.record_delivery(fire, delivery_id, channel, result.status, now, {**claim, **result.details})
+        return Outcome(channel, result.status, retry_error=result.retry_error)
+
+    def _settle_sending(
+        self, fire: Fire, delivery_id: str, sendable: Sendable, prior: Mapping[str, Any], now: datetime
+    ) -> Outcome | None:
+        """A crash left the delivery ``sending``. None: send it (again) now."""
+        window = sendable.confirm_window
+        if window is None:
+            return None  # receivers dedupe on the delivery id: sending again is safe
+        if prior.get("sesMessageId"):
+            details = {**sendable.details, "sesMessageId": prior["sesMessageId"], "confirmedBy": "ses"}
+            self._log.record_delivery(fire, delivery_id, sendable.channel, SENT, now, details)
+            return Outcome(sendable.channel, SENT)
+        due = datetime.fromisoformat(str(prior.get("claimedAt") or prior["at"])) + window
+        if now < due:
+            self._defer.defer(fire, due)
+            return Outcome(sendable.channel, SENDING, repeat=True)
+        return None  # SES never reported it: it was not sent
+
+    def _decide(
+        self, fire: Fire, delivery_id: str, sendable: Sendable, recipient: Recipient, now: datetime
+    ) -> Send | Defer | Refuse:
+        policy, channel, category = self._policy, sendable.channel, sendable.category
+        capped = self._send_log is not None and any(
+            c.counts(channel, category) for c in policy.frequency_caps
+        )
+        if not capped or self._send_log is None:
+            return decide(policy, channel, category, recipient, [], delivery_id, now)
+        recent, version = self._send_log.recent(fire.lead_id)
+        for _ in range(CAP_RESERVE_ATTEMPTS):
+            decision = decide(policy, channel, category, recipient, recent, delivery_id, now)
+            if not isinstance(decision, Send):
+                return decision
+            send = SentRecord(delivery_id, channel, category, now)
+            if self._send_log.reserve(fire.lead_id, send, recent, version, policy.longest_cap):
+                return decision
+            recent, version = self._send_log.recent(fire.lead_id)
+        raise CapContention(f"delivery {delivery_id}: the send log kept changing")
+
+
+class CapContention(RuntimeError):
+    """Other sends to the lead kept taking the cap slots: the fire is retried."""

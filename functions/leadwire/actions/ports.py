@@ -1,0 +1,81 @@
+"""What the actions use case needs from the world, as protocols (adapters in this package and
+``leadwire.dal``; fakes in the tests)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from leadwire.core.delivery.decisions import SentRecord
+from leadwire.core.email.message import EmailMessage
+from leadwire.core.fires import Fire
+from leadwire.core.leads import LeadRecord
+from leadwire.core.tracking import StoredEvent
+
+
+class EventSinkPort(Protocol):
+    def put_events(self, events: list[StoredEvent]) -> None: ...
+
+
+class EventSourcePort(Protocol):
+    def get_event(self, lead_id: str, message_id: str) -> StoredEvent | None: ...
+
+
+class LeadsPort(Protocol):
+    def load(self, lead_id: str) -> LeadRecord | None: ...
+
+
+class DeliveryLogPort(Protocol):
+    def record_delivery(
+        self, fire: Fire, delivery_id: str, channel: str, status: str, at: datetime, details: dict[str, Any]
+    ) -> None: ...
+
+    def claim_delivery(
+        self,
+        fire: Fire,
+        delivery_id: str,
+        channel: str,
+        at: datetime,
+        details: dict[str, Any],
+        prior: dict[str, Any] | None,
+    ) -> bool: ...
+
+    def get_delivery(self, lead_id: str, delivery_id: str) -> dict[str, Any] | None: ...
+
+
+class SendLogPort(Protocol):
+    def recent(self, lead_id: str) -> tuple[list[SentRecord], int]: ...
+
+    def reserve(
+        self, lead_id: str, send: SentRecord, recent: Sequence[SentRecord], version: int, keep: timedelta
+    ) -> bool: ...
+
+
+class DeferPort(Protocol):
+    def defer(self, fire: Fire, until: datetime) -> bool: ...
+
+
+class WebhookResultLike(Protocol):
+    @property
+    def status(self) -> str: ...
+    @property
+    def retryable(self) -> bool: ...
+    @property
+    def details(self) -> dict[str, Any]: ...
+
+
+class WebhookPort(Protocol):
+    def send(
+        self, url: str, secret_ref: str, msg_id: str, payload: Mapping[str, Any], *, allow_private: bool
+    ) -> WebhookResultLike: ...
+
+
+class EventBusPort(Protocol):
+    bus_name: str
+
+    def put(self, detail_type: str, detail: Mapping[str, Any]) -> str: ...
+
+
+class EmailPort(Protocol):
+    def send(self, message: EmailMessage) -> str: ...

@@ -1,0 +1,86 @@
+"""In-memory stand-ins for the delivery log, the send log and the deferral port, with the same
+conditional-write semantics as the DynamoDB adapters."""
+
+from datetime import datetime
+
+
+class Crash(BaseException):
+    """The process dies here (a Lambda timeout or OOM): nothing after it runs, nothing catches it."""
+
+
+class MemoryLog:
+    def __init__(self):
+        self.items = {}
+        self.fail_record = None  # status -> exception to raise when that status is recorded
+
+    def record_delivery(self, fire, delivery_id, channel, status, at, details):
+        if self.fail_record and status in self.fail_record:
+            raise self.fail_record.pop(status)
+        self.items[delivery_id] = {
+            "deliveryId": delivery_id,
+            "channel": channel,
+            "triggerId": fire.trigger_id,
+            "status": status,
+            "at": at.isoformat(),
+            **details,
+            **{
+                k: v
+                for k, v in self.items.get(delivery_id, {}).items()
+                if k in ("sesMessageId", "acceptedAt")
+            },
+        }
+
+    def claim_delivery(self, fire, delivery_id, channel, at, details, prior):
+        current = self.items.get(delivery_id)
+        if prior is None and current is not None:
+            return False
+        if prior is not None and (
+            current is None or (current["status"], current["at"]) != (prior["status"], prior["at"])
+        ):
+            return False
+        attempts = int((prior or {}).get("attempts", 0)) + 1
+        self.record_delivery(
+            fire,
+            delivery_id,
+            channel,
+            "sending",
+            at,
+            {**details, "attempts": attempts, "claimedAt": at.isoformat()},
+        )
+        return True
+
+    def get_delivery(self, lead_id, delivery_id):
+        item = self.items.get(delivery_id)
+        return dict(item) if item else None
+
+    def confirm(self, delivery_id, ses_message_id, at: datetime):
+        """What the SES feedback consumer does when SES reports the Send."""
+        self.items[delivery_id]["sesMessageId"] = ses_message_id
+        self.items[delivery_id]["acceptedAt"] = at.isoformat()
+
+
+class MemorySendLog:
+    def __init__(self):
+        self.records = []
+        self.version = 0
+
+    def recent(self, lead_id):
+        return list(self.records), self.version
+
+    def reserve(self, lead_id, send, recent, version, keep):
+        if any(r.delivery_id == send.delivery_id for r in recent):
+            return True
+        if version != self.version:
+            return False
+        self.records = [*recent, send]
+        self.version += 1
+        return True
+
+
+class Deferrals:
+    def __init__(self):
+        self.calls = []
+
+    def defer(self, fire, until):
+        self.calls.append((fire.fire_id, until))
+        return True
