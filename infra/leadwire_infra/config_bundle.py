@@ -100,19 +100,26 @@ def load_bundled_config(directory: Path) -> dict[str, Any]:
 
 
 def webhook_secret_references(bundled: Mapping[str, Any]) -> list[str]:
-    """Every ``secret`` of every webhook action in the bundled triggers (to grant exactly those)."""
+    """Every ``secret`` of every webhook action in the bundled triggers, and every ``url`` given as
+    a reference (to grant exactly those)."""
     references: set[str] = set()
     for trigger in bundled.get("triggers") or []:
         arms = [trigger.get("actions") or []] + [
             v.get("actions") or [] for v in trigger.get("variants") or []
         ]
         for actions in arms:
-            references.update(
-                str(a["secret"])
-                for a in actions
-                if isinstance(a, dict) and a.get("type") == "webhook" and a.get("secret")
-            )
+            for action in actions:
+                if isinstance(action, dict) and action.get("type") == "webhook":
+                    references.update(
+                        str(action[key])
+                        for key in ("secret", "url")
+                        if isinstance(action.get(key), str) and _is_reference(str(action[key]))
+                    )
     return sorted(references)
+
+
+def _is_reference(value: str) -> bool:
+    return value.startswith(("env:", "ssm:", "arn:aws"))
 
 
 def _bundle_json(document: Mapping[str, Any], directory: Path) -> str:

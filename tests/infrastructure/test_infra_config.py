@@ -117,6 +117,20 @@ def test_actions_may_read_exactly_the_webhook_secrets_the_config_names(tmp_path:
     assert "event-bus/default" in template
 
 
+def test_a_webhook_url_given_as_a_reference_is_granted_like_its_secret(tmp_path: Path) -> None:
+    # Given a webhook whose URL (it carries a token) and secret are both SSM parameters
+    _write(tmp_path, "segments.json", {"segments": [VALID_SEGMENT]})
+    webhook = {"type": "webhook", "url": "ssm:/leadwire/crm-url", "secret": "ssm:/leadwire/crm-secret"}
+    _write(tmp_path, "triggers.json", {"triggers": [{"id": "t", "on": {"event": "x"}, "actions": [webhook]}]})
+    # When the app is synthesised
+    app = build_app({"configDir": str(tmp_path)}, outdir=str(tmp_path / "cdk.out"))
+    template = json.dumps(app.synth().get_stack_by_name("Leadwire").template)
+    # Then the actions consumer may read both parameters, and nothing wider
+    assert "parameter/leadwire/crm-url" in template
+    assert "parameter/leadwire/crm-secret" in template
+    assert "parameter/leadwire/*" not in template
+
+
 @pytest.mark.parametrize(
     ("files", "expected"),
     [
