@@ -133,13 +133,17 @@ def email_sendable(
         rendered = template.render(variables)
     except TemplateRenderError as exc:
         raise Refused(REJECTED, str(exc), base) from None
+    try:
+        tags = message_tags(context.fire.lead_id, context.fire.trigger_id, context.delivery_id)
+    except ValueError as exc:  # a lead id too long for an SES tag: engagement could not map back
+        raise Refused(REJECTED, str(exc), base) from None
     message = EmailMessage(
         to=address,
         from_address=settings.from_address,
         subject=rendered.subject,
         text=rendered.text,
         html=rendered.html,
-        tags=message_tags(context.fire.lead_id, context.fire.trigger_id, context.delivery_id),
+        tags=tags,
         configuration_set=configuration_set,
         reply_to=settings.reply_to,
     )

@@ -331,6 +331,9 @@ def event_type_of(record: Mapping[str, Any]) -> str:
     return event_type
 
 
+CONFIRMING_TYPES = frozenset({"Send", "Delivery", "Bounce"})
+
+
 def parse_record(record: Mapping[str, Any], *, received_at: datetime) -> Feedback | None:
     """Read one SES record. ``None`` when it carries no ``leadwire-lead`` tag (not Leadwire's mail).
 
@@ -347,9 +350,12 @@ def parse_record(record: Mapping[str, Any], *, received_at: datetime) -> Feedbac
     mail_at = _instant(mail, "timestamp", "mail.timestamp")
     trigger_id = tags.get(TRIGGER_TAG)
     delivery_id = tags.get(DELIVERY_TAG)
+    # SES's first word on an accepted message (Send; Delivery or Bounce if Send was missed) settles
+    # a delivery left "sending" by a crash. Opens and clicks come later and confirm nothing new:
+    # skipping them saves a write per engagement.
     confirmation = (
         DeliveryConfirmation(lead_id, delivery_id, ses_message_id, mail_at)
-        if delivery_id is not None
+        if delivery_id is not None and event_type in CONFIRMING_TYPES
         else None
     )
 
