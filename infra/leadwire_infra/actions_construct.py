@@ -12,6 +12,7 @@ from typing import Final
 
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
@@ -45,9 +46,19 @@ class ActionsConstruct(Construct):
         functions: LambdaFactory,
         timer: sfn.IStateMachine,
         webhook_secrets: Sequence[str] = (),
-        event_bus_name: str = "default",
     ) -> None:
         super().__init__(scope, construct_id)
+
+        # Leadwire's own bus: consumers subscribe with rules on it (detail-types in the README:
+        # leadwire.segment.entered, leadwire.segment.exited, leadwire.trigger.fired, or the
+        # action's own), and the archive lets them replay a week of events after an outage.
+        self.event_bus = events.EventBus(self, "Bus", description="Leadwire trigger actions")
+        self.event_bus.archive(
+            "Archive",
+            event_pattern=events.EventPattern(source=["leadwire"]),
+            retention=Duration.days(7),
+            description="Leadwire bus events, for replay",
+        )
 
         self.function = functions.function(
             self,
@@ -56,19 +67,16 @@ class ActionsConstruct(Construct):
             description="Leadwire actions: carries out fired triggers, once per fire",
             timeout=Duration.seconds(60),
             # An anniversary fire arms the next year's timer.
-            environment={"STATE_MACHINE_ARN": timer.state_machine_arn, "EVENT_BUS_NAME": event_bus_name},
+            environment={
+                "STATE_MACHINE_ARN": timer.state_machine_arn,
+                "EVENT_BUS_NAME": self.event_bus.event_bus_name,
+            },
             unscoped_actions_reason=LIST_STREAMS_REASON,
         )
         grant_table_access(self.function, table, ACTIONS_TABLE_ACTIONS)
         timer.grant_start_execution(self.function)
         stack = Stack.of(self)
-        iam.Grant.add_to_principal(
-            grantee=self.function,
-            actions=["events:PutEvents"],
-            resource_arns=[
-                stack.format_arn(service="events", resource="event-bus", resource_name=event_bus_name)
-            ],
-        )
+        self.event_bus.grant_put_events_to(self.function)
         # Exactly the secrets the bundled webhook actions name, nothing else.
         parameters = [
             stack.format_arn(service="ssm", resource="parameter", resource_name=ref.removeprefix("ssm:/"))

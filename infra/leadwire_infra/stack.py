@@ -74,6 +74,12 @@ class LeadwireStack(Stack):
         CfnOutput(self, "TableName", value=data.table.table_name, description="The Leadwire DynamoDB table")
         CfnOutput(
             self,
+            "EventBusName",
+            value=actions.event_bus.event_bus_name,
+            description="Leadwire's bus: rules on source 'leadwire' (detail-types in the README)",
+        )
+        CfnOutput(
+            self,
             "StreamFailuresQueueUrl",
             value=segmentation.dead_letter_queue.queue_url,
             description="Stream batches segmentation gave up on (shard and sequence range, for replay)",

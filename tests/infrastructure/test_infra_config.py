@@ -112,9 +112,9 @@ def test_actions_may_read_exactly_the_webhook_secrets_the_config_names(tmp_path:
     assert '"ssm:GetParameter"' in template
     assert "parameter/leadwire/crm" in template
     assert "secretsmanager" not in template
-    # and the actions consumer may put events on the default bus only
+    # and the actions consumer may put events on Leadwire's own bus, not the default one
     assert '"events:PutEvents"' in template
-    assert "event-bus/default" in template
+    assert "event-bus/default" not in template
 
 
 def test_a_webhook_url_given_as_a_reference_is_granted_like_its_secret(tmp_path: Path) -> None:

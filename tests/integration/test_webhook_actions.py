@@ -11,7 +11,7 @@ import boto3
 import pytest
 
 from leadwire.actions.webhooks import secret_bytes, sign
-from leadwire.local.runtime import DEFAULT_CONFIG, LocalRuntime
+from leadwire.local.runtime import DEFAULT_CONFIG, EVENT_BUS_NAME, LocalRuntime
 
 from .local_api import NOW, WRITE_KEY, LocalApi, track
 
@@ -77,15 +77,19 @@ triggers:
 
 
 def bus_queue():
-    """A rule on the default bus that copies leadwire events to an SQS queue."""
+    """A rule on leadwire local's bus that copies leadwire events to an SQS queue."""
     sqs = boto3.client("sqs", region_name="us-east-1")
     queue_url = sqs.create_queue(QueueName="leadwire-bus-tap")["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
         "QueueArn"
     ]
     events = boto3.client("events", region_name="us-east-1")
-    events.put_rule(Name="leadwire-tap", EventPattern=json.dumps({"source": ["leadwire"]}))
-    events.put_targets(Rule="leadwire-tap", Targets=[{"Id": "q", "Arn": queue_arn}])
+    events.put_rule(
+        Name="leadwire-tap", EventBusName=EVENT_BUS_NAME, EventPattern=json.dumps({"source": ["leadwire"]})
+    )
+    events.put_targets(
+        Rule="leadwire-tap", EventBusName=EVENT_BUS_NAME, Targets=[{"Id": "q", "Arn": queue_arn}]
+    )
     return sqs, queue_url
 
 

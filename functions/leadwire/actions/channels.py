@@ -20,7 +20,7 @@ from leadwire.core.email.message import EmailMessage, EmailRejected, message_tag
 from leadwire.core.email.templates import CompiledTemplate, TemplateRenderError, email_context
 from leadwire.core.fires import Fire
 from leadwire.core.rules.lookup import lookup
-from leadwire.core.triggers.definitions import EmailAction, EventBridgeAction, WebhookAction
+from leadwire.core.triggers.definitions import EmailAction, EventBridgeAction, Trigger, WebhookAction
 
 WEBHOOK_EVENT_TYPE = "leadwire.trigger.fired"
 # SES publishes a Send event within seconds of accepting a message; past this, an unconfirmed
@@ -41,8 +41,9 @@ class FireContext:
     now: datetime
 
     def data(self) -> dict[str, Any]:
+        """What webhooks and bus events carry: the fire, and the lead as it is now."""
         fire = self.fire
-        return {
+        data: dict[str, Any] = {
             "triggerId": fire.trigger_id,
             "leadId": fire.lead_id,
             "fireId": fire.root_id,
@@ -52,6 +53,9 @@ class FireContext:
             "at": fire.at.isoformat(),
             "match": fire.match,
         }
+        if self.traits or self.score is not None:
+            data["lead"] = {"traits": dict(self.traits), "score": self.score}
+        return data
 
 
 class Refused(Exception):
@@ -66,8 +70,6 @@ class Refused(Exception):
 
 def webhook_sendable(action: WebhookAction, context: FireContext, webhooks: WebhookPort) -> Sendable:
     data = context.data()
-    if context.traits or context.score is not None:
-        data["lead"] = {"traits": dict(context.traits), "score": context.score}
     payload = {"type": WEBHOOK_EVENT_TYPE, "timestamp": context.now.isoformat(), "data": data}
 
     def send() -> SendResult:
@@ -91,17 +93,22 @@ def webhook_sendable(action: WebhookAction, context: FireContext, webhooks: Webh
     return Sendable("webhook", None, details, send)
 
 
-def eventbridge_sendable(action: EventBridgeAction, context: FireContext, bus: EventBusPort) -> Sendable:
+def eventbridge_sendable(
+    action: EventBridgeAction, context: FireContext, bus: EventBusPort, trigger: Trigger
+) -> Sendable:
     detail = context.data()
+    if trigger.segment_id is not None:
+        detail["segmentId"] = trigger.segment_id
+    detail_type = action.detail_type_for(trigger.kind)
 
     def send() -> SendResult:
         try:
-            event_id = bus.put(action.detail_type, detail)
+            event_id = bus.put(detail_type, detail)
         except Exception as exc:
             return SendResult(FAILED, {"error": str(exc)}, f"eventbridge {context.delivery_id}: {exc}")
         return SendResult(SENT, {"eventId": event_id})
 
-    details = {"detailType": action.detail_type, "eventBusName": bus.bus_name, "variant": context.variant}
+    details = {"detailType": detail_type, "eventBusName": bus.bus_name, "variant": context.variant}
     return Sendable("eventbridge", None, details, send)
 
 

@@ -134,7 +134,7 @@ class ActionsService:
                 outcome.deliveries.append(self._emit(fire, action, delivery_id, variant.name, now))
                 continue
             context = self._context(fire, delivery_id, variant.name, record, event_properties, now)
-            outcome.deliveries.append(self._deliver(fire, action, context, record))
+            outcome.deliveries.append(self._deliver(fire, trigger, action, context, record))
         if record is not None and trigger.kind == "anniversary" and not fire.is_deferred:
             timezone = record.state.traits.get("timezone")
             self._trigger_service.arm_anniversary(
@@ -146,10 +146,10 @@ class ActionsService:
         return outcome
 
     def _deliver(
-        self, fire: Fire, action: Action, context: FireContext, record: LeadRecord | None
+        self, fire: Fire, trigger: Trigger, action: Action, context: FireContext, record: LeadRecord | None
     ) -> Outcome:
         try:
-            sendable = self._sendable(action, context)
+            sendable = self._sendable(trigger, action, context)
         except Refused as refused:
             return self._refused(fire, context, action.type, refused)
         if sendable is None:
@@ -164,12 +164,12 @@ class ActionsService:
         except CapContention as exc:
             return Outcome(sendable.channel, FAILED, retry_error=str(exc))
 
-    def _sendable(self, action: Action, context: FireContext) -> Sendable | None:
+    def _sendable(self, trigger: Trigger, action: Action, context: FireContext) -> Sendable | None:
         channels = self._channels
         if isinstance(action, WebhookAction) and channels.webhooks is not None:
             return webhook_sendable(action, context, channels.webhooks)
         if isinstance(action, EventBridgeAction) and channels.event_bus is not None:
-            return eventbridge_sendable(action, context, channels.event_bus)
+            return eventbridge_sendable(action, context, channels.event_bus, trigger)
         if isinstance(action, EmailAction) and channels.email is not None:
             return email_sendable(
                 action,

@@ -46,6 +46,7 @@ TIMER_STATE_MACHINE_NAME = "leadwire-local-timers"
 TIMER_ROLE_ARN = "arn:aws:iam::123456789012:role/leadwire-local-timers"  # moto does not check it
 DEFAULT_EMAIL_FROM = "Leadwire <hello@leadwire.example>"
 SES_CONFIGURATION_SET = "leadwire-local"
+EVENT_BUS_NAME = "leadwire-local"  # the stack's custom bus, in moto
 
 LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
@@ -89,6 +90,7 @@ class LocalRuntime:
         )
         self.sqs = boto3.client("sqs", region_name=REGION)
         self.stream_dlq_url = self.sqs.create_queue(QueueName=STREAM_DLQ_NAME)["QueueUrl"]
+        boto3.client("events", region_name=REGION).create_event_bus(Name=EVENT_BUS_NAME)
         self.pump = StreamPump(streams, stream_arn)
         self._due: dict[str, datetime] = {}
         self.pump.observe(self._watch_due)
@@ -141,6 +143,7 @@ class LocalRuntime:
                 "POWERTOOLS_METRICS_NAMESPACE": "Leadwire",
                 "ALLOW_LOOPBACK_WEBHOOKS": "true",  # leadwire local may call webhooks on this machine
                 "SES_CONFIGURATION_SET": SES_CONFIGURATION_SET,
+                "EVENT_BUS_NAME": EVENT_BUS_NAME,
             }
         )
         os.environ.setdefault("EMAIL_FROM", DEFAULT_EMAIL_FROM)

@@ -91,3 +91,26 @@ def test_a_permanent_webhook_failure_is_logged_and_not_retried():
     webhooks = Webhooks(WebhookResult("failed", False, {"attempts": 1, "statusCode": 400}))
     assert service(log, webhooks, bus).handle(FIRE).summary == "fired"
     assert log.items["f1-0"]["status"] == "rejected"
+
+
+@pytest.mark.parametrize(
+    ("on", "detail_type"),
+    [
+        ({"enter": "hot-leads"}, "leadwire.segment.entered"),
+        ({"exit": "hot-leads"}, "leadwire.segment.exited"),
+        ({"event": "demo_requested"}, "leadwire.trigger.fired"),
+    ],
+)
+def test_a_bus_event_without_detail_type_gets_the_documented_one(on, detail_type):
+    [trigger] = parse_triggers([{"id": "t", "on": on, "actions": [{"type": "eventbridge"}]}], {"hot-leads"})
+    log, bus = MemoryLog(), Bus()
+    channels = Channels(event_bus=bus)
+    fire = Fire(fire_id="f9", trigger_id="t", lead_id="ann", cause="m1", at=NOW)
+    ActionsService(
+        {"t": trigger}, DEFINITIONS, Leads(), None, log, Deferrals(), lambda: NOW, channels=channels
+    ).handle(fire)
+    [(put_type, detail)] = bus.events
+    assert put_type == detail_type
+    assert (detail["triggerId"], detail["leadId"], detail["deliveryId"]) == ("t", "ann", "f9-0")
+    assert detail.get("segmentId") == on.get("enter", on.get("exit"))
+    assert log.items["f9-0"]["detailType"] == detail_type

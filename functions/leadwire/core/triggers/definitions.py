@@ -247,9 +247,27 @@ class WebhookAction(StrictModel):
     allow_private: StrictBool = False
 
 
+SEGMENT_ENTERED_DETAIL_TYPE = "leadwire.segment.entered"
+SEGMENT_EXITED_DETAIL_TYPE = "leadwire.segment.exited"
+TRIGGER_FIRED_DETAIL_TYPE = "leadwire.trigger.fired"
+
+
 class EventBridgeAction(StrictModel):
+    """A ``leadwire`` event on the deployment's bus. Without ``detail_type``, an enter trigger
+    puts ``leadwire.segment.entered``, an exit trigger ``leadwire.segment.exited`` and any other
+    ``leadwire.trigger.fired`` (the documented detail-types; README "Bus events")."""
+
     type: Literal["eventbridge"]
-    detail_type: Annotated[str, Field(min_length=1, max_length=128)]
+    detail_type: Annotated[str, Field(min_length=1, max_length=128)] | None = None
+
+    def detail_type_for(self, kind: OnKind) -> str:
+        if self.detail_type is not None:
+            return self.detail_type
+        if kind == "enter":
+            return SEGMENT_ENTERED_DETAIL_TYPE
+        if kind == "exit":
+            return SEGMENT_EXITED_DETAIL_TYPE
+        return TRIGGER_FIRED_DETAIL_TYPE
 
 
 class EmitEventAction(StrictModel):
