@@ -8,9 +8,8 @@ logger = Logger(service="leadwire")
 metrics = Metrics(namespace="Leadwire", service="leadwire")
 
 
-def count_delivery(trigger_id: str, channel: str, status: str) -> None:
-    """``Deliveries`` per trigger, channel and status (sent, deferred, capped, suppressed, failed,
-    ...): one EMF line each, because the dimensions differ per action of one batch. Skipped where
+def _single(name: str, dimensions: dict[str, str]) -> None:
+    """One EMF line with its own dimensions (they differ per action of one batch). Skipped where
     metrics are disabled (``leadwire local``), where ``single_metric`` would still print."""
     import os
 
@@ -19,12 +18,21 @@ def count_delivery(trigger_id: str, channel: str, status: str) -> None:
     if os.environ.get("POWERTOOLS_METRICS_DISABLED", "").lower() == "true":
         return
     with single_metric(
-        name="Deliveries",
+        name=name,
         unit=MetricUnit.Count,
         value=1,
         namespace="Leadwire",
         default_dimensions={"service": "leadwire"},
     ) as metric:
-        metric.add_dimension(name="trigger", value=trigger_id)
-        metric.add_dimension(name="channel", value=channel)
-        metric.add_dimension(name="status", value=status)
+        for key, value in dimensions.items():
+            metric.add_dimension(name=key, value=value)
+
+
+def count_delivery(trigger_id: str, channel: str, status: str) -> None:
+    """``Deliveries`` per trigger, channel and status (sent, deferred, capped, suppressed, ...)."""
+    _single("Deliveries", {"trigger": trigger_id, "channel": channel, "status": status})
+
+
+def count_fire(trigger_id: str, variant: str) -> None:
+    """``Fires`` per trigger and A/B variant (``holdout`` for the held-out group)."""
+    _single("Fires", {"trigger": trigger_id, "variant": variant})

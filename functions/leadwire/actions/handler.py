@@ -12,13 +12,17 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from leadwire.actions.service import ActionsFailed, FireOutcome
 from leadwire.dal.fire_items import fire_from_item
-from leadwire.observability import count_delivery, logger, metrics
+from leadwire.observability import count_delivery, count_fire, logger, metrics
 from leadwire.segmentation import wiring
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 
-def _count(trigger_id: str, outcome: FireOutcome) -> None:
+def _count(trigger_id: str, outcome: FireOutcome, *, completed: bool = True) -> None:
+    """Deliveries as they happen; the fire itself once, when it completes for the first time (a
+    fire retried after a failure counts when the retry completes)."""
+    if completed and outcome.variant is not None and not outcome.repeat:
+        count_fire(trigger_id, outcome.variant)
     for delivery in outcome.deliveries:
         if not delivery.repeat:  # a redelivered fire changed nothing
             count_delivery(trigger_id, delivery.channel, delivery.status)
@@ -34,7 +38,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItem
         try:
             outcome = service.handle(fire)
         except ActionsFailed as failed:
-            _count(fire.trigger_id, failed.outcome)
+            _count(fire.trigger_id, failed.outcome, completed=False)
             raise
         _count(fire.trigger_id, outcome)
         logger.info(

@@ -50,6 +50,7 @@ from leadwire.core.triggers.definitions import Action, EmailAction, EventBridgeA
 from leadwire.triggers.service import TriggerReport, TriggerService
 
 DERIVED_SOURCE = "leadwire"
+HOLDOUT = "holdout"
 
 
 class ActionsFailed(RuntimeError):
@@ -67,6 +68,12 @@ class FireOutcome:
     trigger_id: str
     summary: str
     deliveries: list[Outcome] = field(default_factory=list)
+    variant: str | None = None  # the A/B arm, "holdout", or None when no arm was chosen
+
+    @property
+    def repeat(self) -> bool:
+        """Every action was done before: a redelivered fire."""
+        return bool(self.deliveries) and all(delivery.repeat for delivery in self.deliveries)
 
 
 @dataclass(frozen=True)
@@ -125,8 +132,8 @@ class ActionsService:
         variant = choose_variant(trigger, fire.lead_id)
         if variant is None:
             self._skip(fire, f"{root}-holdout", HELD_OUT, now, {})
-            return FireOutcome(fire.trigger_id, "held out")
-        outcome = FireOutcome(fire.trigger_id, "fired")
+            return FireOutcome(fire.trigger_id, "held out", variant=HOLDOUT)
+        outcome = FireOutcome(fire.trigger_id, "fired", variant=variant.name)
         event_properties = self._event_properties(trigger, fire)
         for index, action in enumerate(variant.actions):
             delivery_id = f"{root}-{index}"
