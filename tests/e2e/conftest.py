@@ -1,5 +1,6 @@
 """End-to-end: start the real ``leadwire local`` command and talk to it over HTTP."""
 
+import contextlib
 import json
 import os
 import socket
@@ -45,33 +46,44 @@ class Local:
         return body["events"] if status == 200 else []
 
 
+@contextlib.contextmanager
+def run_local(*args, env=None, log_path=None, local_class=Local):
+    """Start ``leadwire local`` with ``args`` (port and write key added), wait for /health, and stop
+    it with SIGTERM (as a process manager would) when the block ends."""
+    port = free_port()
+    command = [str(LEADWIRE), "local", "--port", str(port), "--write-key", WRITE_KEY, *args]
+    environment = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
+    with contextlib.ExitStack() as stack:
+        output = stack.enter_context(log_path.open("w")) if log_path else subprocess.PIPE
+        process = subprocess.Popen(
+            command, env=environment, stdout=output, stderr=subprocess.STDOUT, text=True
+        )
+        server = local_class(f"http://127.0.0.1:{port}")
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                text = log_path.read_text() if log_path else process.stdout.read()
+                pytest.fail(f"leadwire local exited early:\n{text}")
+            try:
+                if server.request("GET", "/health")[0] == 200:
+                    break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            process.kill()
+            pytest.fail("leadwire local did not answer /health within 60 s")
+        try:
+            yield server
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                pytest.fail("leadwire local did not stop within 10 s of SIGTERM")
+
+
 @pytest.fixture(scope="session")
 def local():
-    port = free_port()
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    process = subprocess.Popen(
-        [str(LEADWIRE), "local", "--port", str(port), "--write-key", WRITE_KEY],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    server = Local(f"http://127.0.0.1:{port}")
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"leadwire local exited early:\n{process.stdout.read()}")
-        try:
-            if server.request("GET", "/health")[0] == 200:
-                break
-        except OSError:
-            time.sleep(0.1)
-    else:
-        process.kill()
-        pytest.fail("leadwire local did not answer /health within 60 s")
-    yield server
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    with run_local() as server:
+        yield server

@@ -6,12 +6,7 @@ The process gets its own config directory: a copy of config/default plus ``e2e-t
 ids of its own and first moves the shared clock to a fresh day, so the tests run in any order.
 """
 
-import os
 import shutil
-import signal
-import subprocess
-import sys
-import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -25,12 +20,10 @@ from segment.analytics import Client as SegmentClient
 
 from leadwire.local.webhook_receiver import WebhookReceiver
 
-from .conftest import Local, free_port
+from .conftest import WRITE_KEY, Local, run_local
 
 pytestmark = pytest.mark.e2e
 
-WRITE_KEY = "e2e-triggers-write-key"
-LEADWIRE = Path(sys.executable).with_name("leadwire")
 DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "config" / "default"
 CLOCK_START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 WEBHOOK_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
@@ -167,53 +160,10 @@ def server(tmp_path_factory, receiver) -> Iterator[LeadwireLocal]:
     config = root / "config"
     shutil.copytree(DEFAULT_CONFIG, config)
     (config / "e2e-triggers.yaml").write_text(EXTRA_CONFIG)
-    port = free_port()
-    env = {
-        **os.environ,
-        "PYTHONUNBUFFERED": "1",
-        "LW_E2E_WEBHOOK_URL": receiver.url("/crm"),
-        "LW_E2E_WEBHOOK_SECRET": WEBHOOK_SECRET,
-    }
-    log_path = root / "leadwire-local.log"
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [
-                str(LEADWIRE),
-                "local",
-                "--port",
-                str(port),
-                "--write-key",
-                WRITE_KEY,
-                "--config",
-                str(config),
-                "--clock",
-                CLOCK_START.isoformat(),
-            ],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    local = LeadwireLocal(f"http://127.0.0.1:{port}")
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"leadwire local exited early:\n{log_path.read_text()}")
-        try:
-            if local.request("GET", "/health")[0] == 200:
-                break
-        except OSError:
-            time.sleep(0.1)
-    else:
-        process.kill()
-        pytest.fail("leadwire local did not answer /health within 60 s")
-    yield local
-    # SIGINT, not SIGTERM: leadwire local's SIGTERM handler calls server.shutdown() on the thread
-    # that runs serve_forever(), which never returns (reported); Ctrl-C stops it cleanly.
-    process.send_signal(signal.SIGINT)
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    env = {"LW_E2E_WEBHOOK_URL": receiver.url("/crm"), "LW_E2E_WEBHOOK_SECRET": WEBHOOK_SECRET}
+    args = ("--config", str(config), "--clock", CLOCK_START.isoformat())
+    with run_local(*args, env=env, log_path=root / "leadwire-local.log", local_class=LeadwireLocal) as local:
+        yield local
 
 
 @pytest.fixture

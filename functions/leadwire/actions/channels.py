@@ -14,6 +14,7 @@ from typing import Any
 
 from leadwire.actions.gate import Sendable, SendResult
 from leadwire.actions.ports import EmailPort, EventBusPort, WebhookPort
+from leadwire.actions.secrets import SecretError
 from leadwire.core.delivery.policy import EmailSettings
 from leadwire.core.delivery.statuses import FAILED, REJECTED, SENT
 from leadwire.core.email.message import EmailMessage, EmailRejected, message_tags
@@ -77,7 +78,9 @@ def webhook_sendable(action: WebhookAction, context: FireContext, webhooks: Webh
             result = webhooks.send(
                 action.url, action.secret, context.delivery_id, payload, allow_private=action.allow_private
             )
-        except Exception as exc:  # the secret could not be read: retry the fire
+        except SecretError as exc:  # a reference that does not exist: configuration, not retries, fixes it
+            return SendResult(REJECTED, {"attempts": 0, "error": str(exc)})
+        except Exception as exc:  # SSM or Secrets Manager unavailable: retry the fire
             return SendResult(
                 FAILED, {"attempts": 0, "error": str(exc)}, f"webhook {context.delivery_id}: {exc}"
             )

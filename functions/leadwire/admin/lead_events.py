@@ -21,6 +21,7 @@ class EventView(BaseModel):
     receivedAt: str  # noqa: N815
     properties: dict[str, Any]
     traits: dict[str, Any] | None = None
+    source: str  # the write key's source, or "ses" (email feedback) and "leadwire" (derived events)
 
 
 class EventsPage(BaseModel):
@@ -37,6 +38,7 @@ def _view(event: StoredEvent) -> EventView:
         receivedAt=iso(event.received_at),
         properties=event.properties,
         traits=event.traits or None,
+        source=event.source,
     )
 
 

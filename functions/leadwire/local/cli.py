@@ -137,6 +137,10 @@ def _replay(args: argparse.Namespace) -> int:
     return 0 if summary.get("ok") else 1
 
 
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
 def _serve(args: argparse.Namespace) -> int:
     from leadwire.local.runtime import LocalRuntime
     from leadwire.local.server import LocalServer, start_background_pump
@@ -145,7 +149,9 @@ def _serve(args: argparse.Namespace) -> int:
     runtime = LocalRuntime(dict(args.write_key), config_dir=args.config, clock_start=args.clock)
     server = LocalServer(runtime, args.port)
     stop = start_background_pump(runtime)
-    signal.signal(signal.SIGTERM, lambda *_: server.shutdown())
+    # SIGTERM ends serve_forever the way Ctrl-C does. (server.shutdown() from the handler would
+    # wait for the loop it interrupted: the process never stopped.)
+    signal.signal(signal.SIGTERM, _interrupt)
     print(f"leadwire local listening on http://127.0.0.1:{server.server_address[1]}", flush=True)
     try:
         server.serve_forever()

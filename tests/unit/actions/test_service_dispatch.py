@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from leadwire.actions.secrets import SecretError
 from leadwire.actions.service import ActionsFailed, ActionsService, Channels
 from leadwire.actions.webhooks import WebhookResult
 from leadwire.core.fires import Fire
@@ -114,3 +115,26 @@ def test_a_bus_event_without_detail_type_gets_the_documented_one(on, detail_type
     assert (detail["triggerId"], detail["leadId"], detail["deliveryId"]) == ("t", "ann", "f9-0")
     assert detail.get("segmentId") == on.get("enter", on.get("exit"))
     assert log.items["f9-0"]["detailType"] == detail_type
+
+
+class RaisingWebhooks:
+    def __init__(self, error):
+        self.error = error
+
+    def send(self, url, secret_ref, msg_id, payload, *, allow_private):
+        raise self.error
+
+
+def test_a_secret_or_url_reference_that_does_not_exist_is_rejected_not_retried():
+    log, bus = MemoryLog(), Bus()
+    missing = RaisingWebhooks(SecretError("secret ssm:/leadwire/crm: no such SSM parameter"))
+    assert service(log, missing, bus).handle(FIRE).summary == "fired"  # nothing to retry
+    assert log.items["f1-0"]["status"] == "rejected"
+    assert "no such SSM parameter" in log.items["f1-0"]["error"]
+
+
+def test_a_secret_store_that_is_unavailable_is_retried():
+    log, bus = MemoryLog(), Bus()
+    with pytest.raises(ActionsFailed, match="throttled"):
+        service(log, RaisingWebhooks(RuntimeError("ssm throttled")), bus).handle(FIRE)
+    assert log.items["f1-0"]["status"] == "failed"
