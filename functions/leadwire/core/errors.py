@@ -58,3 +58,10 @@ class StorageUnavailable(LeadwireError):
 
     status = 503
     code = "storage_unavailable"
+
+
+class NotConfigured(LeadwireError):
+    """A feature this deployment has not been set up for (e.g. no unsubscribe secret)."""
+
+    status = 503
+    code = "not_configured"

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, CORSConfig, Response
@@ -12,20 +13,50 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from leadwire import clock
 from leadwire.api_errors import json_response, register_error_handlers
-from leadwire.core.errors import LeadwireError
+from leadwire.core.errors import LeadwireError, NotConfigured
 from leadwire.dal.event_store import EventStore
 from leadwire.ingestion.request import basic_auth_user, decode_body, endpoint_kind, parse_json_object
 from leadwire.ingestion.service import IngestionService
 from leadwire.observability import logger, metrics
 from leadwire.settings import ingestion_settings
 
+if TYPE_CHECKING:
+    from leadwire.ingestion.unsubscribe import UnsubscribeService
+
+UNSUBSCRIBE_SECRET_REF = "UNSUBSCRIBE_SECRET_REF"
+
+
+@cache
+def event_store() -> EventStore:
+    settings = ingestion_settings()
+    return EventStore(boto3.client("dynamodb"), settings.table_name, attempts=settings.write_attempts)
+
 
 @cache
 def ingestion_service() -> IngestionService:
     """Built on first use (once per container): settings validated, one DynamoDB client."""
-    settings = ingestion_settings()
-    store = EventStore(boto3.client("dynamodb"), settings.table_name, attempts=settings.write_attempts)
-    return IngestionService(store, settings.write_key_hashes)
+    return IngestionService(event_store(), ingestion_settings().write_key_hashes)
+
+
+@cache
+def unsubscribe_service() -> UnsubscribeService:
+    """Built when an unsubscribe link is first used: the cold start of tracking calls pays nothing
+    for it (modules, secret). The secret is resolved per request through the resolver's cache."""
+    from leadwire.actions.secrets import SecretError, SecretResolver
+    from leadwire.ingestion.unsubscribe import UnsubscribeService
+
+    ref = os.environ.get(UNSUBSCRIBE_SECRET_REF)
+    if not ref:
+        raise NotConfigured(f"unsubscribe links are not configured ({UNSUBSCRIBE_SECRET_REF} is not set)")
+    resolver = SecretResolver(lambda: boto3.client("ssm"), lambda: boto3.client("secretsmanager"))
+
+    def secret() -> bytes:
+        try:
+            return resolver.resolve(ref).encode("utf-8")
+        except SecretError as exc:
+            raise NotConfigured(f"unsubscribe links are not configured: {exc}") from None
+
+    return UnsubscribeService(event_store(), secret)
 
 
 # Browsers post from any site that embeds the snippet; the write key, not the origin, authorises.
@@ -42,6 +73,39 @@ def _count_rejection(error: LeadwireError) -> None:
 
 
 register_error_handlers(app, on_error=_count_rejection)
+
+
+def _html(body: str) -> Response:
+    return Response(
+        status_code=200,
+        content_type="text/html; charset=utf-8",
+        body=body,
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+@app.get("/v1/unsubscribe")
+def unsubscribe_page() -> Response:
+    """A page with a confirm button; changes nothing (mail scanners prefetch every link)."""
+    from leadwire.ingestion.unsubscribe import confirm_page
+
+    token = app.current_event.get_query_string_value("token")
+    unsubscribe_service().check(token)
+    return _html(confirm_page(str(token)))
+
+
+@app.post("/v1/unsubscribe")  # a static route: matched before /v1/<endpoint>
+def unsubscribe() -> Response:
+    """RFC 8058 one-click (empty 200) or the confirm page's button (a page saying it is done)."""
+    from leadwire.ingestion.unsubscribe import done_page, is_one_click
+
+    event = app.current_event
+    token = event.get_query_string_value("token")
+    unsubscribe_service().unsubscribe(token, received_at=clock.now())
+    metrics.add_metric(name="Unsubscribes", unit=MetricUnit.Count, value=1)
+    if is_one_click(event.body or "", is_base64=bool(event.is_base64_encoded)):
+        return Response(status_code=200, content_type="text/plain", body="")
+    return _html(done_page())
 
 
 @app.post("/v1/<endpoint>")
