@@ -19,11 +19,13 @@ from leadwire.core.delivery.policy import EmailSettings
 from leadwire.core.delivery.statuses import FAILED, REJECTED, SENT
 from leadwire.core.email.message import EmailMessage, EmailRejected, message_tags
 from leadwire.core.email.templates import CompiledTemplate, TemplateRenderError, email_context
+from leadwire.core.email.unsubscribe import UnsubscribeLinks
 from leadwire.core.fires import Fire
 from leadwire.core.rules.lookup import lookup
 from leadwire.core.triggers.definitions import EmailAction, EventBridgeAction, Trigger, WebhookAction
 
 WEBHOOK_EVENT_TYPE = "leadwire.trigger.fired"
+MARKETING = "marketing"  # EmailAction.channel: the email that needs consent and an unsubscribe link
 # SES publishes a Send event within seconds of accepting a message; past this, an unconfirmed
 # "sending" mark means the message never reached SES.
 EMAIL_CONFIRM_WINDOW = timedelta(minutes=5)
@@ -122,8 +124,14 @@ def email_sendable(
     settings: EmailSettings,
     sender: EmailPort,
     configuration_set: str | None,
+    unsubscribe: UnsubscribeLinks | None = None,
 ) -> Sendable:
-    """Raises ``Refused`` when there is no address or the template cannot render."""
+    """Raises ``Refused`` when there is no address or the template cannot render.
+
+    Marketing email gets a one-click unsubscribe link (Gmail and Yahoo require it of bulk
+    senders): ``List-Unsubscribe`` + ``List-Unsubscribe-Post`` headers, and ``unsubscribe_url``
+    for the template's footer. Without ``unsubscribe`` (no public URL or secret configured) the
+    template's own default applies. Transactional email carries no unsubscribe link."""
     base = {"template": action.template, "category": action.channel, "variant": context.variant}
     address = lookup(context.traits, settings.recipient_trait)
     if not isinstance(address, str) or "@" not in address:
@@ -131,6 +139,15 @@ def email_sendable(
     template = templates.get(action.template)
     if template is None:
         raise Refused(REJECTED, f"template '{action.template}' does not exist", base)
+    headers: dict[str, str] = {}
+    extra: dict[str, Any] = {}
+    if unsubscribe is not None and action.channel == MARKETING:
+        try:
+            url = unsubscribe.url(context.fire.lead_id, context.delivery_id)
+        except ValueError as exc:  # a lead id no token can carry: do not send without a working link
+            raise Refused(REJECTED, f"no unsubscribe link: {exc}", base) from None
+        headers = unsubscribe.headers(url)
+        extra["unsubscribe_url"] = url
     variables = email_context(
         context.fire.lead_id,
         context.traits,
@@ -138,6 +155,7 @@ def email_sendable(
         context.fire.trigger_id,
         context.delivery_id,
         context.score,
+        extra=extra,
     )
     try:
         rendered = template.render(variables)
@@ -156,6 +174,7 @@ def email_sendable(
         tags=tags,
         configuration_set=configuration_set,
         reply_to=settings.reply_to,
+        headers=headers,
     )
 
     def send() -> SendResult:

@@ -40,6 +40,7 @@ from leadwire.core.delivery.decisions import Recipient
 from leadwire.core.delivery.policy import DeliveryPolicy
 from leadwire.core.delivery.statuses import FAILED, FINAL, HELD_OUT, SENT, SKIPPED
 from leadwire.core.email.templates import CompiledTemplate
+from leadwire.core.email.unsubscribe import UnsubscribeLinks
 from leadwire.core.fires import Fire
 from leadwire.core.leads import LeadRecord
 from leadwire.core.rules import Definitions, holds_condition
@@ -85,6 +86,7 @@ class Channels:
     email: EmailPort | None = None
     templates: Mapping[str, CompiledTemplate] = field(default_factory=dict)
     configuration_set: str | None = None
+    unsubscribe: UnsubscribeLinks | None = None  # one-click unsubscribe links in marketing email
 
 
 class ActionsService:
@@ -185,6 +187,7 @@ class ActionsService:
                 self._policy.email,
                 channels.email,
                 channels.configuration_set,
+                channels.unsubscribe,
             )
         return None
 

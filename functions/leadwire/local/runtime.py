@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import secrets
 import tempfile
 import threading
 from collections.abc import Callable, Iterable
@@ -47,6 +48,7 @@ TIMER_ROLE_ARN = "arn:aws:iam::123456789012:role/leadwire-local-timers"  # moto 
 DEFAULT_EMAIL_FROM = "Leadwire <hello@leadwire.example>"
 SES_CONFIGURATION_SET = "leadwire-local"
 EVENT_BUS_NAME = "leadwire-local"  # the stack's custom bus, in moto
+UNSUBSCRIBE_SECRET_ENV = "LEADWIRE_LOCAL_UNSUBSCRIBE_SECRET"
 
 LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
@@ -68,15 +70,18 @@ class LocalRuntime:
         *,
         config_dir: Path | None = None,
         clock_start: datetime | None = None,
+        public_url: str | None = None,
     ) -> None:
-        """``write_keys`` maps each write key to its source name."""
+        """``write_keys`` maps each write key to its source name. ``public_url`` is where the API
+        is served (the unsubscribe links in emails point there); ``LocalServer`` sets it once it
+        has bound its port, see ``serve_at``."""
         self.config_dir = config_dir or DEFAULT_CONFIG
         self._workdir = tempfile.TemporaryDirectory(prefix="leadwire-local-")
         config_path = Path(self._workdir.name) / "bundled_config.json"
         document = load_config_dir(self.config_dir)
         definitions_of(document)  # refuse to start on an invalid config, with the problem paths
         config_path.write_text(json.dumps(document))
-        self._environment(write_keys, config_path)
+        self._environment(write_keys, config_path, public_url)
         self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
         self._mock.start()
         self.clock = SimulatedClock(clock_start) if clock_start else None
@@ -126,7 +131,7 @@ class LocalRuntime:
             )
 
     @staticmethod
-    def _environment(write_keys: dict[str, str], config_path: Path) -> None:
+    def _environment(write_keys: dict[str, str], config_path: Path, public_url: str | None) -> None:
         os.environ.update(
             {
                 "AWS_DEFAULT_REGION": REGION,
@@ -144,12 +149,30 @@ class LocalRuntime:
                 "ALLOW_LOOPBACK_WEBHOOKS": "true",  # leadwire local may call webhooks on this machine
                 "SES_CONFIGURATION_SET": SES_CONFIGURATION_SET,
                 "EVENT_BUS_NAME": EVENT_BUS_NAME,
+                # Unsubscribe links are signed with a key of this runtime only (as the stack's
+                # generated secret is the stack's): links from another run do not work here.
+                "UNSUBSCRIBE_SECRET_REF": f"env:{UNSUBSCRIBE_SECRET_ENV}",
+                UNSUBSCRIBE_SECRET_ENV: secrets.token_urlsafe(32),
             }
         )
+        LocalRuntime._set_public_url(public_url)
         os.environ.setdefault("EMAIL_FROM", DEFAULT_EMAIL_FROM)
         os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
         logger.setLevel(os.environ["POWERTOOLS_LOG_LEVEL"])
         os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+
+    @staticmethod
+    def _set_public_url(url: str | None) -> None:
+        """``PUBLIC_API_URL`` for the actions; unset while unknown (then mail has no unsubscribe
+        headers), never left over from an earlier runtime in this process."""
+        if url:
+            os.environ["PUBLIC_API_URL"] = url.rstrip("/")
+        else:
+            os.environ.pop("PUBLIC_API_URL", None)
+
+    def serve_at(self, url: str) -> None:
+        """The URL the API is served at, known once the server has bound its port."""
+        self._set_public_url(url)
 
     @staticmethod
     def _load(module: str) -> LambdaHandler:
@@ -167,7 +190,8 @@ class LocalRuntime:
 
         for cached in (settings.ingestion_settings, settings.admin_settings, settings.engine_settings):
             cached.cache_clear()
-        ingestion.ingestion_service.cache_clear()
+        for service in (ingestion.event_store, ingestion.ingestion_service, ingestion.unsubscribe_service):
+            service.cache_clear()
         wiring.reset()
         return ingestion.lambda_handler, admin.lambda_handler, segmentation.lambda_handler
 

@@ -20,6 +20,8 @@ class LocalServer(ThreadingHTTPServer):
     def __init__(self, runtime: LocalRuntime, port: int, host: str = "127.0.0.1") -> None:
         self.runtime = runtime
         super().__init__((host, port), _RequestHandler)
+        # Only now is the port known (port 0 picks one): the unsubscribe links in emails point here.
+        runtime.serve_at(f"http://{host}:{self.server_address[1]}")
 
 
 class _RequestHandler(BaseHTTPRequestHandler):

@@ -14,12 +14,13 @@ from leadwire import clock
 from leadwire.actions.email import SesEmailSender
 from leadwire.actions.eventbridge import EventBridgeSender
 from leadwire.actions.ports import EmailPort
-from leadwire.actions.secrets import SecretResolver
+from leadwire.actions.secrets import SecretError, SecretResolver
 from leadwire.actions.service import ActionsService, Channels
 from leadwire.actions.webhooks import WebhookSender
 from leadwire.config_loader import load_json_config, templates_of
 from leadwire.core.delivery.policy import DeliveryPolicy, parse_delivery_policy
 from leadwire.core.email.templates import CompiledTemplate
+from leadwire.core.email.unsubscribe import UnsubscribeLinks
 from leadwire.core.jobs import Job
 from leadwire.dal.definition_store import DefinitionStore
 from leadwire.dal.due_index import DueIndex
@@ -29,6 +30,7 @@ from leadwire.dal.job_store import JobStore
 from leadwire.dal.lead_store import LeadStore
 from leadwire.dal.send_log_store import SendLogStore
 from leadwire.dal.timer_store import TimerStore
+from leadwire.observability import logger
 from leadwire.segmentation.definitions_source import DefinitionsSource
 from leadwire.segmentation.engine import SegmentationEngine
 from leadwire.segmentation.jobs import JobStarter, LambdaJobStarter, LocalJobQueue
@@ -174,6 +176,25 @@ def send_log_store() -> SendLogStore:
     return SendLogStore(dynamodb(), engine_settings().table_name)
 
 
+def unsubscribe_links() -> UnsubscribeLinks | None:
+    """One-click unsubscribe links for marketing email: the public ingestion URL
+    (``PUBLIC_API_URL``) and the signing secret (``UNSUBSCRIBE_SECRET_REF``, a secret reference;
+    the resolver caches it). Without either, or when the reference does not resolve (logged), mail
+    goes out without the headers and templates fall back to their default link: a deployment
+    error must not stop every email. A transient error (Secrets Manager unavailable) is raised,
+    so the batch is retried rather than mail sent without a working link."""
+    base_url = os.environ.get("PUBLIC_API_URL")
+    ref = os.environ.get("UNSUBSCRIBE_SECRET_REF")
+    if not base_url or not ref:
+        return None
+    try:
+        secret = secret_resolver().resolve(ref)
+    except SecretError as exc:
+        logger.error("unsubscribe links are off: the secret does not resolve", extra={"error": str(exc)})
+        return None
+    return UnsubscribeLinks(base_url, secret.encode("utf-8")) if secret else None
+
+
 _delivery_config: tuple[dict[str, Any], DeliveryPolicy, dict[str, CompiledTemplate]] | None = None
 
 
@@ -202,6 +223,7 @@ def actions_service() -> ActionsService:
         email=email_sender(),
         templates=templates,
         configuration_set=os.environ.get("SES_CONFIGURATION_SET") or None,
+        unsubscribe=unsubscribe_links(),
     )
     return ActionsService(
         {trigger.id: trigger for trigger in source.triggers()},

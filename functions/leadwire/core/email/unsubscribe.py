@@ -24,11 +24,13 @@ import base64
 import binascii
 import hashlib
 import hmac
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final
 
 VERSION: Final = "v1"
 CHANNEL: Final = "email"  # the channel these tokens withdraw (RFC 8058 is about email)
+PATH: Final = "/v1/unsubscribe"  # the ingestion route the links point at
+ONE_CLICK_BODY: Final = "List-Unsubscribe=One-Click"  # what mail clients POST (RFC 8058)
 MAC_BYTES: Final = 16
 MAX_LEAD_BYTES: Final = 0xFFFF
 _ALPHABET: Final = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
@@ -104,6 +106,22 @@ def read_token(secret: bytes, token: str) -> UnsubscribeRequest:
         raise InvalidToken("the unsubscribe token is malformed") from None
 
 
+@dataclass(frozen=True)
+class UnsubscribeLinks:
+    """What the actions need to put a working unsubscribe link in a marketing email: the public
+    base URL of the ingestion API and the signing secret."""
+
+    base_url: str
+    secret: bytes = field(repr=False)
+
+    def url(self, lead_id: str, delivery_id: str) -> str:
+        return f"{self.base_url.rstrip('/')}{PATH}?token={make_token(self.secret, lead_id, delivery_id)}"
+
+    def headers(self, url: str) -> dict[str, str]:
+        """RFC 2369 ``List-Unsubscribe`` and RFC 8058 ``List-Unsubscribe-Post`` (one-click)."""
+        return {"List-Unsubscribe": f"<{url}>", "List-Unsubscribe-Post": ONE_CLICK_BODY}
+
+
 def unsubscribe_message_id(request: UnsubscribeRequest) -> str:
     """The ``messageId`` of the event an unsubscribe stores: the same for every click on one link
     (and for every token version of it), so repeated clicks and one-click retries are one event."""
@@ -113,8 +131,11 @@ def unsubscribe_message_id(request: UnsubscribeRequest) -> str:
 
 __all__ = [
     "CHANNEL",
+    "ONE_CLICK_BODY",
+    "PATH",
     "VERSION",
     "InvalidToken",
+    "UnsubscribeLinks",
     "UnsubscribeRequest",
     "make_token",
     "read_token",
