@@ -8,7 +8,7 @@ logger = Logger(service="leadwire")
 metrics = Metrics(namespace="Leadwire", service="leadwire")
 
 
-def _single(name: str, dimensions: dict[str, str]) -> None:
+def count(name: str, dimensions: dict[str, str]) -> None:
     """One EMF line with its own dimensions (they differ per action of one batch). Skipped where
     metrics are disabled (``leadwire local``), where ``single_metric`` would still print."""
     import os
@@ -30,9 +30,9 @@ def _single(name: str, dimensions: dict[str, str]) -> None:
 
 def count_delivery(trigger_id: str, channel: str, status: str) -> None:
     """``Deliveries`` per trigger, channel and status (sent, deferred, capped, suppressed, ...)."""
-    _single("Deliveries", {"trigger": trigger_id, "channel": channel, "status": status})
+    count("Deliveries", {"trigger": trigger_id, "channel": channel, "status": status})
 
 
 def count_fire(trigger_id: str, variant: str) -> None:
     """``Fires`` per trigger and A/B variant (``holdout`` for the held-out group)."""
-    _single("Fires", {"trigger": trigger_id, "variant": variant})
+    count("Fires", {"trigger": trigger_id, "variant": variant})

@@ -327,6 +327,8 @@ def test_a_marketing_email_due_at_23_local_is_deferred_to_08_and_then_sent(serve
     server.clock_to(until + timedelta(minutes=30))
     [sent] = server.outbox(triggerId="e2e-newsletter", leadId=lead)
     assert (sent["deliveryId"], sent["fireId"]) == (deferred["deliveryId"], deferred["fireId"])
+    assert sent["firedAt"] == deferred["firedAt"]  # when the trigger fired, not when the mail went
+    assert parse(sent["firedAt"]) < until
     assert sent["status"] == "sent"
     assert sent["sesMessageId"]
     assert until <= parse(sent["at"]) <= until + timedelta(minutes=30)

@@ -61,6 +61,7 @@ class Fire(BaseModel):
 
     def deferred_until(self, until: datetime) -> Fire:
         """The same fire again at ``until`` (quiet hours end, a send to confirm): a new FIRE item
-        whose actions carry the root fire's delivery ids."""
+        whose actions carry the root fire's delivery ids and its time (``at`` stays when the
+        trigger fired; ``until`` is when the timer wakes)."""
         cause = f"{DEFER_PREFIX}{self.root_id}@{until.isoformat()}|{self.origin_cause}"
-        return Fire.of(self.trigger_id, self.lead_id, cause, until, self.match)
+        return Fire.of(self.trigger_id, self.lead_id, cause, self.at, self.match)

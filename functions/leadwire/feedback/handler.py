@@ -24,7 +24,7 @@ from leadwire import clock
 from leadwire.dal.delivery_confirmations import DeliveryConfirmations
 from leadwire.dal.event_store import EventStore
 from leadwire.feedback.service import FeedbackOutcome, FeedbackService
-from leadwire.observability import logger, metrics
+from leadwire.observability import count, logger, metrics
 from leadwire.settings import SettingsError, TableSettings
 
 processor = BatchProcessor(event_type=EventType.SQS)
@@ -58,23 +58,12 @@ def _received_at(record: SQSRecord) -> datetime:
 
 
 def _count(outcome: FeedbackOutcome) -> None:
-    """``EmailFeedback`` per SES event type, one EMF line each (the dimension differs per record);
-    skipped where metrics are disabled (``leadwire local``)."""
+    """``EmailFeedbackIgnored`` (no Leadwire tags), or ``EmailFeedback`` per SES event type."""
+    metrics.add_metric(name="EmailFeedbackRecords", unit=MetricUnit.Count, value=1)
     if outcome.ignored:
         metrics.add_metric(name="EmailFeedbackIgnored", unit=MetricUnit.Count, value=1)
         return
-    if os.environ.get("POWERTOOLS_METRICS_DISABLED", "").lower() == "true":
-        return
-    from aws_lambda_powertools.metrics import single_metric
-
-    with single_metric(
-        name="EmailFeedback",
-        unit=MetricUnit.Count,
-        value=1,
-        namespace="Leadwire",
-        default_dimensions={"service": "leadwire"},
-    ) as metric:
-        metric.add_dimension(name="type", value=outcome.event_type)
+    count("EmailFeedback", {"type": outcome.event_type})
 
 
 @logger.inject_lambda_context(clear_state=True)

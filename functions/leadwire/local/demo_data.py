@@ -492,7 +492,7 @@ def _lead(rng: random.Random, index: int, persona: str, first: str, last: str) -
     zone, locale = rng.choice(_ZONES)
     # By position: most leads opt in to marketing email, one in five never does; two addresses
     # play SES's mailbox simulator (a hard bounce, a complaint) through leadwire local.
-    mailbox = {5: "+bounce", 11: "+complaint"}.get(index, "")
+    mailbox = {10: "+bounce", 11: "+complaint"}.get(index, "")
     traits: dict[str, Any] = {
         "email": f"{_slug(first)}.{_slug(last)}{mailbox}@{domain}",
         "subscriptions": {"email": index % 5 != 4},

@@ -128,7 +128,7 @@ class TriggerService:
         on the same timer machinery as a delay; once per (root fire, instant). True if scheduled."""
         report = TriggerReport()
         key = TimerKey(fire.trigger_id, fire.lead_id, ("defer", fire.root_id, until.isoformat()))
-        self._wait(key, self._now(), fire.deferred_until(until), report)
+        self._wait(key, self._now(), fire.deferred_until(until), report, due=until)
         return report.scheduled > 0
 
     def _start(
@@ -152,9 +152,18 @@ class TriggerService:
         match = dict(zip(paths, key.match_values, strict=True))
         self._wait(key, at, Fire.of(trigger.id, lead_id, cause, deadline(trigger, at), match), report)
 
-    def _wait(self, key: TimerKey, started_at: datetime, fire: Fire, report: TriggerReport) -> None:
-        """Claim the instance's timer and, if this start owns it, schedule its wake-up at ``fire.at``."""
+    def _wait(
+        self,
+        key: TimerKey,
+        started_at: datetime,
+        fire: Fire,
+        report: TriggerReport,
+        due: datetime | None = None,
+    ) -> None:
+        """Claim the instance's timer and, if this start owns it, schedule its wake-up at ``due``
+        (default ``fire.at``: a delay or wait fires at its deadline)."""
+        wake = due or fire.at
         name = execution_name(key, fire.cause)
-        if self._timers.claim(key, started_at, fire.at, name, fire.cause):
-            self._scheduler.schedule(key, fire.at, name, fire)
+        if self._timers.claim(key, started_at, wake, name, fire.cause):
+            self._scheduler.schedule(key, wake, name, fire)
             report.scheduled += 1

@@ -165,3 +165,11 @@ def test_caps_reserve_a_slot_per_delivery_and_a_retry_keeps_its_own():
     assert capped.status == "capped"
     assert log.items[f"{other.fire_id}-0"]["reason"] == "at most 1 email per 16 hours"
     assert len(send_log.records) == 1
+
+
+def test_a_deferred_fire_acts_for_its_root_fire_at_the_root_fires_time():
+    later = FIRE.deferred_until(NOW + timedelta(hours=9))
+    assert later.fire_id != FIRE.fire_id
+    assert (later.root_id, later.at, later.origin_cause) == (FIRE.fire_id, FIRE.at, "m1")
+    again = later.deferred_until(NOW + timedelta(hours=10))  # deferred twice: still the root's
+    assert (again.root_id, again.at, again.origin_cause) == (FIRE.fire_id, FIRE.at, "m1")

@@ -99,7 +99,6 @@ def _third(**fields: Any) -> list[Any]:
             "triggers[2].actions[0].secret",
             "required",
         ),
-        ({"actions": [{"type": "eventbridge"}]}, "triggers[2].actions[0].detail_type", "required"),
         ({"actions": [{"type": "emit_event"}]}, "triggers[2].actions[0].event", "required"),
         (
             {"wait": {"until": {"event": "purchase"}, "timeout": "PT1H"}},
