@@ -53,7 +53,11 @@ ADMIN_TABLE_ACTIONS: Final = (
     "dynamodb:UpdateItem",
 )
 
-INGESTION_ROUTES: Final = [("/v1/{proxy+}", [apigwv2.HttpMethod.POST, apigwv2.HttpMethod.OPTIONS])]
+INGESTION_ROUTES: Final = [
+    ("/v1/{proxy+}", [apigwv2.HttpMethod.POST, apigwv2.HttpMethod.OPTIONS]),
+    # The confirm page of an unsubscribe link (its POST is the one-click unsubscribe, above).
+    ("/v1/unsubscribe", [apigwv2.HttpMethod.GET]),
+]
 ADMIN_ROUTES: Final = [
     ("/segments", [apigwv2.HttpMethod.ANY]),
     ("/segments/{proxy+}", [apigwv2.HttpMethod.ANY]),

@@ -17,6 +17,7 @@ from leadwire_infra.lambda_factory import LambdaFactory
 from leadwire_infra.segmentation_construct import SegmentationConstruct
 from leadwire_infra.timers_construct import TimersConstruct
 from leadwire_infra.triggers_construct import TriggersConstruct
+from leadwire_infra.unsubscribe_construct import UnsubscribeConstruct
 
 
 class LeadwireStack(Stack):
@@ -66,6 +67,10 @@ class LeadwireStack(Stack):
             write_key_hashes=write_key_hashes,
             throttle_rate_limit=throttle_rate_limit,
             throttle_burst_limit=throttle_burst_limit,
+        )
+        # After the API: the actions need its URL for the links (the API does not depend on them).
+        UnsubscribeConstruct(
+            self, "Unsubscribe", signer=actions.function, checker=api.ingestion_function, public_url=api.url
         )
 
         CfnOutput(

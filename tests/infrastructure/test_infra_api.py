@@ -15,7 +15,7 @@ from tests.infrastructure.infra_template import (
     of_type,
 )
 
-INGESTION_ROUTE_KEYS = ["POST /v1/{proxy+}", "OPTIONS /v1/{proxy+}"]
+INGESTION_ROUTE_KEYS = ["POST /v1/{proxy+}", "OPTIONS /v1/{proxy+}", "GET /v1/unsubscribe"]
 ADMIN_ROUTE_KEYS = [
     "ANY /segments",
     "ANY /segments/{proxy+}",

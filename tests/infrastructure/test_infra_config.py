@@ -25,8 +25,10 @@ from tests.infrastructure.infra_template import (
     HANDLERS,
     INGESTION_HANDLER,
     Resources,
+    as_list,
     asset_dir,
     function_props,
+    of_type,
 )
 
 CONFIG_PATH = "/var/task/leadwire/bundled_config.json"
@@ -107,11 +109,23 @@ def test_actions_may_read_exactly_the_webhook_secrets_the_config_names(tmp_path:
     _write(tmp_path, "triggers.json", {"triggers": [{"id": "t", "on": {"event": "x"}, "actions": [webhook]}]})
     # When the app is synthesised
     app = build_app({"configDir": str(tmp_path)}, outdir=str(tmp_path / "cdk.out"))
-    template = json.dumps(app.synth().get_stack_by_name("Leadwire").template)
+    synthesised = app.synth().get_stack_by_name("Leadwire").template
+    template = json.dumps(synthesised)
     # Then the only ssm permission is GetParameter on that parameter
     assert '"ssm:GetParameter"' in template
     assert "parameter/leadwire/crm" in template
-    assert "secretsmanager" not in template
+    # and the only Secrets Manager permission is on the stack's own unsubscribe signing key
+    resources = synthesised["Resources"]
+    (signing_key,) = of_type(resources, "AWS::SecretsManager::Secret")
+    secret_grants = [
+        resource
+        for policy in of_type(resources, "AWS::IAM::Policy").values()
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if any(a.startswith("secretsmanager:") for a in as_list(statement["Action"]))
+        for resource in as_list(statement["Resource"])
+    ]
+    assert secret_grants
+    assert all(resource == {"Ref": signing_key} for resource in secret_grants)
     # and the actions consumer may put events on Leadwire's own bus, not the default one
     assert '"events:PutEvents"' in template
     assert "event-bus/default" not in template
