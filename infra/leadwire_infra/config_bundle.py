@@ -12,7 +12,8 @@ The function code is then staged without Docker: ``functions/leadwire`` minus th
 bytecode, plus ``leadwire/bundled_config.json``, plus the pure-Python packages the functions need
 that the Powertools layer does not carry (``VENDORED_PACKAGES``: Jinja2 and MarkupSafe, whose C
 speedups are left out so the same files run on any Lambda architecture; MarkupSafe falls back to
-its pure-Python escape), in ``<cdk.out>/.lambda-staging/<content hash>/``; the Lambda asset is that
+its pure-Python escape; and tzdata, because Lambda's Amazon Linux 2023 images have no zone files
+and quiet hours and anniversaries need them), in ``<cdk.out>/.lambda-staging/<content hash>/``; the Lambda asset is that
 directory. Functions find the bundle through ``CONFIG_PATH``.
 """
 
@@ -54,7 +55,7 @@ EXCLUDED_SUBPACKAGES: Final = ("local",)
 EXCLUDED_NAMES: Final = ("__pycache__", "*.pyc", "*.egg-info")
 # Third-party pure-Python packages shipped inside the asset (not in the Powertools layer), and
 # what of them never ships: compiled speedups built for this machine, their C sources and stubs.
-VENDORED_PACKAGES: Final = ("jinja2", "markupsafe")
+VENDORED_PACKAGES: Final = ("jinja2", "markupsafe", "tzdata")
 VENDORED_EXCLUDED: Final = ("*.so", "*.pyd", "*.c", "*.pyi")
 
 _SEGMENT_PATH: Final = re.compile(r"^segments\[(\d+)\](.*)$", re.DOTALL)

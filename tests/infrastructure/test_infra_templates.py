@@ -85,6 +85,32 @@ def test_templates_render_from_the_staged_asset_alone(tmp_path: Path) -> None:
     assert "&lt;b&gt;Ana&lt;/b&gt;" in result.stdout
 
 
+def test_time_zones_resolve_from_the_staged_asset_without_system_zone_files(tmp_path: Path) -> None:
+    # Given a staged asset, and an interpreter that is told there are no system zone files (as on
+    # Lambda's Amazon Linux 2023 images, which ship none)
+    staged = stage_function_code(
+        FUNCTIONS_DIR, tmp_path, load_bundled_config(REPO_ROOT / "config" / "default")
+    )
+    script = (
+        "import sys, zoneinfo\n"
+        f"sys.path.insert(0, {str(staged)!r})\n"
+        "zoneinfo.reset_tzpath(to=[])\n"
+        "import tzdata\n"
+        f"assert tzdata.__file__.startswith({str(staged)!r}), tzdata.__file__\n"
+        "from datetime import datetime\n"
+        "print(datetime(2026, 11, 24, tzinfo=zoneinfo.ZoneInfo('Asia/Tokyo')).utcoffset())\n"
+    )
+    # When it resolves the zones quiet hours and anniversaries use
+    result = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", script], capture_output=True, text=True, check=False
+    )
+    # Then the vendored tzdata answers
+    assert result.returncode == 0, result.stderr
+    assert "tzdata/LICENSE" in {p.relative_to(staged).as_posix() for p in staged.rglob("LICENSE*")} or any(
+        p.name.upper().startswith("LICEN") for p in (staged / "tzdata").iterdir()
+    )
+
+
 @pytest.mark.parametrize(
     ("files", "expected"),
     [
