@@ -3,55 +3,23 @@ delivery (after a 500 it answers first), and one event goes to the default bus."
 
 import json
 import shutil
-import threading
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import boto3
 import pytest
 
-from leadwire.actions.webhooks import secret_bytes, sign
 from leadwire.local.runtime import DEFAULT_CONFIG, EVENT_BUS_NAME, LocalRuntime
+from leadwire.local.webhook_receiver import WebhookReceiver
 
 from .local_api import NOW, WRITE_KEY, LocalApi, track
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
 
-class Receiver:
-    """Answers 500 to the first request and 200 after; keeps every request."""
-
-    def __init__(self) -> None:
-        self.requests: list[tuple[int, str, dict[str, str], bytes]] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["content-length"]))
-                status = 500 if not receiver.requests else 200
-                receiver.requests.append(
-                    (status, self.path, {k.lower(): v for k, v in self.headers.items()}, body)
-                )
-                self.send_response(status)
-                self.send_header("content-length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture
 def receiver():
-    server = Receiver()
+    """Answers 500 to the first request and 200 after; checks each signature."""
+    server = WebhookReceiver(SECRET, fail_first=1)
     yield server
     server.close()
 
@@ -98,14 +66,11 @@ def test_a_lead_turning_hot_calls_the_webhook_once_and_puts_one_bus_event(api, r
     api.send(track("ann", "demo_requested"), track("ann", "trial_signup"))
     api.drain()
 
-    assert [status for status, *_ in receiver.requests] == [500, 200]
-    ids = {headers["webhook-id"] for _, _, headers, _ in receiver.requests}
-    assert len(ids) == 1
-    _, path, headers, body = receiver.requests[1]
-    assert path == "/hook"
-    expected = sign(secret_bytes(SECRET), headers["webhook-id"], int(headers["webhook-timestamp"]), body)
-    assert headers["webhook-signature"] == expected
-    payload = json.loads(body)
+    assert [(r.status, r.verified) for r in receiver.requests] == [(500, True), (200, True)]
+    assert len({r.webhook_id for r in receiver.requests}) == 1
+    [delivered] = receiver.accepted
+    assert delivered.path == "/hook"
+    payload = delivered.payload
     assert payload["type"] == "leadwire.trigger.fired"
     assert payload["data"]["triggerId"] == "hot-lead-webhook"
     assert payload["data"]["leadId"] == "ann"
@@ -115,7 +80,7 @@ def test_a_lead_turning_hot_calls_the_webhook_once_and_puts_one_bus_event(api, r
     mine = [m for m in outbox["messages"] if m["triggerId"] == "hot-lead-webhook"]
     webhooks = [m for m in mine if m["channel"] == "webhook"]
     assert [(m["status"], m["attempts"], m["statusCode"], m["webhookId"]) for m in webhooks] == [
-        ("sent", 2, 200, headers["webhook-id"])
+        ("sent", 2, 200, delivered.webhook_id)
     ]
     bus = [m for m in mine if m["channel"] == "eventbridge"]
     assert [(m["status"], m["detailType"]) for m in bus] == [("sent", "Hot lead")]

@@ -126,20 +126,6 @@ class FireStore:
         self._meter.record_read(item_size(item) if item else 1, consistent=True)
         return delivery_view(item) if item else None
 
-    def deliveries(self, lead_id: str) -> list[dict[str, Any]]:
-        response = self._client.query(
-            TableName=self._table,
-            KeyConditionExpression="#pk = :pk AND begins_with(#sk, :d)",
-            ExpressionAttributeNames={"#pk": schema.PK, "#sk": schema.SK},
-            ExpressionAttributeValues={
-                ":pk": {"S": schema.lead_pk(lead_id)},
-                ":d": {"S": schema.DELIVERY_PREFIX},
-            },
-        )
-        items = response.get("Items", [])
-        self._meter.record_read(sum(item_size(i) for i in items), consistent=False)
-        return [delivery_view(i) for i in items]
-
 
 def delivery_view(item: dict[str, Any]) -> dict[str, Any]:
     confirmed = {name: item[name]["S"] for name in CONFIRMATION_ATTRIBUTES if name in item}
