@@ -13,8 +13,8 @@ bytecode, plus ``leadwire/bundled_config.json``, plus the pure-Python packages t
 that the Powertools layer does not carry (``VENDORED_PACKAGES``: Jinja2 and MarkupSafe, whose C
 speedups are left out so the same files run on any Lambda architecture; MarkupSafe falls back to
 its pure-Python escape; and tzdata, because Lambda's Amazon Linux 2023 images have no zone files
-and quiet hours and anniversaries need them), in ``<cdk.out>/.lambda-staging/<content hash>/``; the Lambda asset is that
-directory. Functions find the bundle through ``CONFIG_PATH``.
+and quiet hours and anniversaries need them), in ``<cdk.out>/.lambda-staging/<content hash>/``;
+the Lambda asset is that directory. Functions find the bundle through ``CONFIG_PATH``.
 """
 
 from __future__ import annotations
