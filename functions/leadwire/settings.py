@@ -76,12 +76,24 @@ class EngineSettings(TableSettings):
 
 class AdminSettings(EngineSettings):
     reevaluate_function_name: str | None = None
+    # The secret references the actions function may read (the stack sets them from the bundled
+    # config); unset in leadwire local, where any reference resolves.
+    granted_references: frozenset[str] | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> AdminSettings:
         env = os.environ if env is None else env
         base = EngineSettings.from_env(env)
-        return cls(**base.model_dump(), reevaluate_function_name=env.get("REEVALUATE_FUNCTION_NAME") or None)
+        granted = env.get("GRANTED_SECRET_REFERENCES")
+        try:
+            references = None if granted is None else frozenset(json.loads(granted))
+        except (ValueError, TypeError) as exc:
+            raise SettingsError(f"GRANTED_SECRET_REFERENCES is not a JSON list: {exc}") from exc
+        return cls(
+            **base.model_dump(),
+            reevaluate_function_name=env.get("REEVALUATE_FUNCTION_NAME") or None,
+            granted_references=references,
+        )
 
 
 @cache

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -36,6 +37,9 @@ class LeadwireStack(Stack):
         super().__init__(scope, construct_id, **kwargs)
         Tags.of(self).add("project", "leadwire")
 
+        # The secret stores webhooks read: granted to the actions function, and all an API-written
+        # trigger may name.
+        granted_references = webhook_secret_references(bundled_config)
         data = DataConstruct(self, "Data")
         functions = LambdaFactory(
             self,
@@ -54,7 +58,7 @@ class LeadwireStack(Stack):
             table=data.table,
             functions=functions,
             timer=timers.timer,
-            webhook_secrets=webhook_secret_references(bundled_config),
+            webhook_secrets=granted_references,
         )
         email = EmailConstruct(self, "Email", table=data.table, functions=functions, email_from=email_from)
         email.connect_sender(actions.function)
@@ -67,6 +71,11 @@ class LeadwireStack(Stack):
             write_key_hashes=write_key_hashes,
             throttle_rate_limit=throttle_rate_limit,
             throttle_burst_limit=throttle_burst_limit,
+        )
+        # Triggers written through the admin API may name only the references the actions may read.
+        api.admin_function.add_environment(
+            "GRANTED_SECRET_REFERENCES",
+            json.dumps(granted_references, separators=(",", ":")),
         )
         # After the API: the actions need its URL for the links (the API does not depend on them).
         UnsubscribeConstruct(

@@ -22,6 +22,7 @@ from leadwire_infra.config_bundle import (
 )
 from leadwire_infra.lambda_factory import FUNCTIONS_DIR
 from tests.infrastructure.infra_template import (
+    ADMIN_HANDLER,
     HANDLERS,
     INGESTION_HANDLER,
     Resources,
@@ -114,6 +115,10 @@ def test_actions_may_read_exactly_the_webhook_secrets_the_config_names(tmp_path:
     # Then the only ssm permission is GetParameter on that parameter
     assert '"ssm:GetParameter"' in template
     assert "parameter/leadwire/crm" in template
+    # and the admin API lets triggers it writes name exactly that reference
+    resources = synthesised["Resources"]
+    admin = function_props(resources, ADMIN_HANDLER)["Environment"]["Variables"]
+    assert json.loads(admin["GRANTED_SECRET_REFERENCES"]) == ["ssm:/leadwire/crm"]
     # and the only Secrets Manager permission is on the stack's own unsubscribe signing key
     resources = synthesised["Resources"]
     (signing_key,) = of_type(resources, "AWS::SecretsManager::Secret")

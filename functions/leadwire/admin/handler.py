@@ -42,7 +42,7 @@ from leadwire.dal.delivery_log import DeliveryLog
 from leadwire.observability import logger, metrics
 from leadwire.segmentation import wiring
 from leadwire.segmentation.jobs import start_job
-from leadwire.settings import engine_settings
+from leadwire.settings import admin_settings, engine_settings
 
 SegmentId = Annotated[str, Path(min_length=1, max_length=128)]
 TriggerId = Annotated[str, Path(min_length=1, max_length=128)]
@@ -67,7 +67,9 @@ def lead_admin() -> LeadAdmin:
 
 
 def trigger_admin() -> TriggerAdmin:
-    return TriggerAdmin(wiring.definitions_source(), wiring.definition_store())
+    return TriggerAdmin(
+        wiring.definitions_source(), wiring.definition_store(), admin_settings().granted_references
+    )
 
 
 def delivery_admin() -> DeliveryAdmin:

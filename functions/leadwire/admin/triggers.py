@@ -21,6 +21,8 @@ from leadwire.config_loader import definitions_of, triggers_of
 from leadwire.core.definitions_doc import TriggerOverride, effective_document
 from leadwire.core.errors import InvalidRequest, LeadwireError, NotFound
 from leadwire.core.rules import DefinitionError
+from leadwire.core.triggers import Trigger
+from leadwire.core.triggers.grants import ungranted_references
 
 _TRIGGER_PATH = re.compile(r"^triggers\[(\d+)\]\.?(.*)$")
 TRIGGER_ROOT = "(trigger)"
@@ -111,9 +113,14 @@ class _Snapshot:
 
 
 class TriggerAdmin:
-    def __init__(self, source: DocumentPort, store: TriggerStorePort) -> None:
+    def __init__(
+        self, source: DocumentPort, store: TriggerStorePort, granted_references: frozenset[str] | None = None
+    ) -> None:
+        """``granted_references``: the secret references the deployment may read (None: any, as in
+        ``leadwire local``)."""
         self._source = source
         self._store = store
+        self._granted = granted_references
 
     # -- reads -------------------------------------------------------------------------------
     def list(self) -> list[TriggerView]:
@@ -178,12 +185,16 @@ class TriggerAdmin:
             raise NotFound(f"no trigger {trigger_id!r}", {"triggerId": trigger_id})
         return trigger
 
-    @staticmethod
-    def _validate(snapshot: _Snapshot, trigger_id: str, document: dict[str, Any]) -> None:
+    def _validate(self, snapshot: _Snapshot, trigger_id: str, document: dict[str, Any]) -> None:
         candidate = effective_document(
             snapshot.document, [], [TriggerOverride(trigger_id=trigger_id, document=document, version=0)]
         )
         problems = new_trigger_problems(snapshot.document, candidate)
+        if not problems and self._granted is not None:
+            problems = [
+                {**problem, "triggerId": trigger_id}
+                for problem in ungranted_references(Trigger.model_validate(document), self._granted)
+            ]
         if not problems:
             return
         summary = "; ".join(

@@ -198,3 +198,30 @@ def test_a_segment_trigger_created_through_the_api_holds_its_segment_too(
 def test_replacing_a_used_segment_is_still_allowed(segments: SegmentAdmin):
     replaced = segments.replace("ready", segment("ready", condition={"score": {"gte": 60}}), None)
     assert replaced.version == 1
+
+
+GRANTED = frozenset({"ssm:/leadwire/crm-secret", "ssm:/leadwire/crm-url"})
+
+
+def _webhook(url, secret):
+    return trigger("crm-ping", actions=[{"type": "webhook", "url": url, "secret": secret}])
+
+
+def test_in_aws_a_webhook_may_name_only_the_references_the_stack_granted(source, store):
+    deployed = TriggerAdmin(source, store, granted_references=GRANTED)
+    created = deployed.create(_webhook("ssm:/leadwire/crm-url", "ssm:/leadwire/crm-secret"))
+    assert created.version == 1
+    with pytest.raises(InvalidTrigger) as refused:
+        deployed.create({**_webhook("https://crm.example.com/h", "ssm:/leadwire/other"), "id": "other-ping"})
+    [problem] = refused.value.details["problems"]
+    assert (problem["path"], problem["triggerId"]) == ("actions[0].secret", "other-ping")
+    assert "not readable by the actions function" in problem["message"]
+    with pytest.raises(InvalidTrigger) as refused:
+        deployed.create({**_webhook("env:CRM_URL", "ssm:/leadwire/crm-secret"), "id": "env-ping"})
+    [problem] = refused.value.details["problems"]
+    assert problem["path"] == "actions[0].url"
+    assert "only leadwire local sets" in problem["message"]
+
+
+def test_locally_any_reference_is_accepted(triggers):
+    assert triggers.create(_webhook("env:CRM_URL", "env:CRM_SECRET")).version == 1

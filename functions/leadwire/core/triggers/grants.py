@@ -1,0 +1,41 @@
+"""Which secret stores a webhook may read: the stack grants the actions function exactly the
+references its bundled config names (at synth). A trigger added later through the admin API can
+only use those; anything else would be refused at send time, for every fire, so it is refused
+when the trigger is written instead."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from leadwire.core.rules.errors import Problem, format_path
+from leadwire.core.triggers.definitions import Trigger, WebhookAction
+
+ENV_PREFIX = "env:"
+_REFERENCE_PREFIXES = (ENV_PREFIX, "ssm:", "arn:aws")
+
+
+def ungranted_references(trigger: Trigger, granted: frozenset[str]) -> list[Problem]:
+    """The webhook ``secret``s and ``url`` references of ``trigger`` the deployment cannot read,
+    with their paths inside the trigger (``actions[0].secret``)."""
+    return list(_problems(trigger, granted))
+
+
+def _problems(trigger: Trigger, granted: frozenset[str]) -> Iterator[Problem]:
+    for path, action in trigger.action_paths():
+        if not isinstance(action, WebhookAction):
+            continue
+        for field, value in (("url", action.url), ("secret", action.secret)):
+            if not value.startswith(_REFERENCE_PREFIXES) or value in granted:
+                continue
+            if value.startswith(ENV_PREFIX):
+                message = (
+                    f"{value} names an environment variable, which only leadwire local sets; "
+                    "use an ssm:/ parameter or a Secrets Manager ARN"
+                )
+            else:
+                message = (
+                    f"{value} is not readable by the actions function: the stack grants the "
+                    "references the bundled config names, so add a trigger that uses it to the config "
+                    "and deploy"
+                )
+            yield {"path": format_path([*path, field]), "message": message}
