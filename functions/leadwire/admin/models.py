@@ -31,7 +31,23 @@ class ApiModel(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
 
 
-class SegmentDefinition(BaseModel):
+class DefinitionBody(BaseModel):
+    """What a POST or PUT of a segment or trigger carries besides the definition itself."""
+
+    version: int | None = Field(
+        default=None, ge=0, description="PUT: the version read (optimistic concurrency); ignored on POST"
+    )
+    source: str | None = Field(
+        default=None, description="Ignored: GET shows it, so a GET body can be PUT back"
+    )
+
+    def document(self) -> dict[str, Any]:
+        """The definition to validate and store: what the client sent, minus API bookkeeping."""
+        sent = self.model_dump(exclude_unset=True, exclude={"version", "source"})
+        return {key: value for key, value in sent.items() if value is not None}
+
+
+class SegmentDefinition(DefinitionBody):
     """A segment definition as DESIGN.md gives it (canonical JSON; YAML is the same tree).
 
     Only the shape of a JSON object is checked here: the rule engine validates the definition
@@ -53,17 +69,6 @@ class SegmentDefinition(BaseModel):
         default=None, description="Hysteresis: leave only when this holds"
     )
     members: list[str] | None = Field(default=None, description="A static segment's lead ids")
-    version: int | None = Field(
-        default=None, ge=0, description="PUT: the version read (optimistic concurrency); ignored on POST"
-    )
-    source: str | None = Field(
-        default=None, description="Ignored: GET shows it, so a GET body can be PUT back"
-    )
-
-    def document(self) -> dict[str, Any]:
-        """The definition to validate and store: what the client sent, minus API bookkeeping."""
-        sent = self.model_dump(exclude_unset=True, exclude={"version", "source"})
-        return {key: value for key, value in sent.items() if value is not None}
 
 
 class SegmentView(BaseModel):
@@ -204,7 +209,7 @@ TRIGGER_EXAMPLE: JsonDict = {
 }
 
 
-class TriggerDefinition(BaseModel):
+class TriggerDefinition(DefinitionBody):
     """A trigger definition as DESIGN.md gives it.
 
     Only ``id`` and ``version`` are checked here: the whole definition is parsed as the trigger
@@ -228,17 +233,6 @@ class TriggerDefinition(BaseModel):
     reentry: Any = Field(default=None, description='"once", "every_time" or {"once_per": DURATION}')
     actions: Any = Field(default=None, description="email, webhook, eventbridge or emit_event actions")
     variants: Any = Field(default=None, description="A/B variants, each with a name, weight and actions")
-    version: int | None = Field(
-        default=None, ge=0, description="PUT: the version read (optimistic concurrency); ignored on POST"
-    )
-    source: str | None = Field(
-        default=None, description="Ignored: GET shows it, so a GET body can be PUT back"
-    )
-
-    def document(self) -> dict[str, Any]:
-        """The definition to validate and store: what the client sent, minus API bookkeeping."""
-        sent = self.model_dump(exclude_unset=True, exclude={"version", "source"})
-        return {key: value for key, value in sent.items() if value is not None}
 
 
 class TriggerView(BaseModel):
