@@ -136,7 +136,9 @@ class ActionsService:
             self._skip(fire, f"{root}-holdout", HELD_OUT, now, {})
             return FireOutcome(fire.trigger_id, "held out", variant=HOLDOUT)
         outcome = FireOutcome(fire.trigger_id, "fired", variant=variant.name)
-        event_properties = self._event_properties(trigger, fire)
+        # Only email templates read the triggering event: no read for fires without email.
+        needs_event = any(isinstance(action, EmailAction) for action in variant.actions)
+        event_properties = self._event_properties(trigger, fire) if needs_event else dict(fire.match)
         for index, action in enumerate(variant.actions):
             delivery_id = f"{root}-{index}"
             if isinstance(action, EmitEventAction):
