@@ -44,6 +44,7 @@ from leadwire.config_loader import (
 )
 from leadwire.core.email.templates import TemplateDefinitionError
 from leadwire.core.rules import DefinitionError, Problem, parse_definitions
+from leadwire.core.triggers.definitions import is_reference
 
 BUNDLED_CONFIG: Final = "leadwire/bundled_config.json"
 LAMBDA_TASK_ROOT: Final = "/var/task"
@@ -114,13 +115,9 @@ def webhook_secret_references(bundled: Mapping[str, Any]) -> list[str]:
                     references.update(
                         str(action[key])
                         for key in ("secret", "url")
-                        if isinstance(action.get(key), str) and _is_reference(str(action[key]))
+                        if isinstance(action.get(key), str) and is_reference(str(action[key]))
                     )
     return sorted(references)
-
-
-def _is_reference(value: str) -> bool:
-    return value.startswith(("env:", "ssm:", "arn:aws"))
 
 
 def _bundle_json(document: Mapping[str, Any], directory: Path) -> str:

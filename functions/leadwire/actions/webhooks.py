@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+from leadwire.core.triggers.definitions import is_reference
+
 SECRET_PREFIX = "whsec_"
 DEFAULT_TIMEOUT = 5.0
 DEFAULT_MAX_ATTEMPTS = 4
@@ -106,10 +108,6 @@ def resolve_host(host: str, port: int) -> list[str]:
     """Every address ``host`` resolves to (socket.getaddrinfo)."""
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
-
-
-def is_reference(value: str) -> bool:
-    return value.startswith(("env:", "ssm:", "arn:aws"))
 
 
 def check_target(url: str, resolve: Resolver, *, allow_private: bool, allow_loopback: bool) -> Target:

@@ -122,6 +122,12 @@ def _secret_reference(value: Any) -> str:
 SecretReference = Annotated[str, BeforeValidator(_secret_reference)]
 
 
+def is_reference(value: str) -> bool:
+    """A secret reference (``env:NAME``, ``ssm:/path``, a Secrets Manager ARN), not a literal:
+    what a webhook's ``secret`` always is and its ``url`` may be."""
+    return _SECRET_REFERENCE.match(value) is not None
+
+
 # -- on ---------------------------------------------------------------------------------------
 
 

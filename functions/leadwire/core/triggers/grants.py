@@ -8,10 +8,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from leadwire.core.rules.errors import Problem, format_path
-from leadwire.core.triggers.definitions import Trigger, WebhookAction
+from leadwire.core.triggers.definitions import Trigger, WebhookAction, is_reference
 
 ENV_PREFIX = "env:"
-_REFERENCE_PREFIXES = (ENV_PREFIX, "ssm:", "arn:aws")
 
 
 def ungranted_references(trigger: Trigger, granted: frozenset[str]) -> list[Problem]:
@@ -25,7 +24,7 @@ def _problems(trigger: Trigger, granted: frozenset[str]) -> Iterator[Problem]:
         if not isinstance(action, WebhookAction):
             continue
         for field, value in (("url", action.url), ("secret", action.secret)):
-            if not value.startswith(_REFERENCE_PREFIXES) or value in granted:
+            if not is_reference(value) or value in granted:
                 continue
             if value.startswith(ENV_PREFIX):
                 message = (
