@@ -14,16 +14,27 @@ export AWS_SECRET_ACCESS_KEY ?= testing
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_CLI_TELEMETRY := true
 
-.PHONY: setup demo test lint format unit integration infrastructure e2e synth lock clean
+.PHONY: system-packages setup demo test lint format unit integration infrastructure e2e synth lock clean
 
 setup: $(SETUP_STAMP)
 
 $(SETUP_STAMP): requirements.lock pyproject.toml tools/package-lock.json
+	@$(MAKE) --no-print-directory system-packages
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
 	npm ci --prefix tools --no-audit --no-fund --loglevel=error
 	touch $@
+
+# Debian packages the tests use and no registry client can put in the repo: headless Chromium
+# for the browser tests, faketime for the suite run a year ahead. Installed only when missing.
+SYSTEM_PACKAGES := chromium:chromium faketime:faketime
+system-packages:
+	@missing=""; for pair in $(SYSTEM_PACKAGES); do command -v $${pair%%:*} >/dev/null || missing="$$missing $${pair##*:}"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages:$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
 
 demo: setup
 	$(BIN)/leadwire demo
