@@ -143,9 +143,9 @@ class OperationsConstruct(Construct):
             default_interval=Duration.hours(3),
         )
 
-        def graph(title: str, left: Sequence[cloudwatch.IMetric], **kwargs: object) -> cloudwatch.GraphWidget:
+        def graph(title: str, left: Sequence[cloudwatch.IMetric]) -> cloudwatch.GraphWidget:
             return cloudwatch.GraphWidget(
-                title=title, left=list(left), width=WIDGET_WIDTH, height=WIDGET_HEIGHT, **kwargs
+                title=title, left=list(left), width=WIDGET_WIDTH, height=WIDGET_HEIGHT
             )
 
         def per_function(
