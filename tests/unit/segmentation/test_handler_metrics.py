@@ -51,7 +51,8 @@ def metrics_on(monkeypatch):
 
 def test_flips_of_every_processed_lead_are_counted(monkeypatch, capsys):
     # Given a batch of three leads: two flip segments, one fails
-    monkeypatch.setattr(handler.wiring, "engine", lambda: Engine({"ann": 2, "bob": 0, "cy": RuntimeError("x")}))
+    engine = Engine({"ann": 2, "bob": 0, "cy": RuntimeError("x")})
+    monkeypatch.setattr(handler.wiring, "engine", lambda: engine)
     # When the handler processes it
     response = handler.lambda_handler(stream_event("ann", "bob", "cy"), LocalLambdaContext("leadwire-seg"))
     # Then the failed lead's record is reported, and SegmentChanges counts the two flips
