@@ -54,6 +54,19 @@ class FireContext:
     now: datetime
     why: Mapping[str, Any] | None = None  # core.handoff: segments, score, the triggering event
 
+    def template_variables(self, extra: Mapping[str, Any]) -> dict[str, Any]:
+        """What an email or a handoff's text template renders with (``email_context``)."""
+        fire = self.fire
+        return email_context(
+            fire.lead_id,
+            self.traits,
+            self.event_properties,
+            fire.trigger_id,
+            self.delivery_id,
+            self.score,
+            extra=extra,
+        )
+
     def data(self) -> dict[str, Any]:
         """What webhooks and bus events carry: the fire, and the lead as it is now."""
         fire = self.fire
@@ -134,15 +147,7 @@ def slack_sendable(
 ) -> Sendable:
     """Raises ``Refused`` when the text cannot render for this lead or the URL is not configured."""
     base = {"variant": context.variant}
-    variables = email_context(
-        context.fire.lead_id,
-        context.traits,
-        context.event_properties,
-        context.fire.trigger_id,
-        context.delivery_id,
-        context.score,
-        extra={"why": dict(context.why or {})},
-    )
+    variables = context.template_variables({"why": dict(context.why or {})})
     try:
         text = render_text(f"triggers.{context.fire.trigger_id}.slack", action.text, variables)
     except TemplateRenderError as exc:
@@ -230,15 +235,7 @@ def email_sendable(
             raise Refused(REJECTED, f"no unsubscribe link: {exc}", base) from None
         headers = unsubscribe.headers(url)
         extra["unsubscribe_url"] = url
-    variables = email_context(
-        context.fire.lead_id,
-        context.traits,
-        context.event_properties,
-        context.fire.trigger_id,
-        context.delivery_id,
-        context.score,
-        extra=extra,
-    )
+    variables = context.template_variables(extra)
     try:
         rendered = template.render(variables)
     except TemplateRenderError as exc:
