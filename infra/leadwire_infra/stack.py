@@ -129,9 +129,9 @@ class LeadwireStack(Stack):
         )
         CfnOutput(
             self,
-            "WebhookSecretReferences",
+            "SecretReferences",
             value=" ".join(granted_references) or "none",
-            description="SSM parameters and secrets the bundled webhooks name: they must exist",
+            description="SSM parameters and secrets the bundled actions name (webhook, Slack, HubSpot)",
         )
         CfnOutput(
             self, "ApiUrl", value=api.url, description="Base URL: ingestion at /v1/..., admin at /segments..."

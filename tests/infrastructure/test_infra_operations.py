@@ -221,7 +221,7 @@ def test_doctor_finds_what_it_checks_in_the_outputs(template: Any, resources: Re
     assert outputs["IngestionFunctionName"]["Value"] == {
         "Ref": function_id(resources, "leadwire.ingestion.handler.lambda_handler")
     }
-    assert outputs["WebhookSecretReferences"]["Value"] == (
+    assert outputs["SecretReferences"]["Value"] == (
         "ssm:/leadwire/sales-webhook-secret ssm:/leadwire/sales-webhook-url"
     )
     assert {"AlarmTopicArn", "DashboardName"} <= outputs.keys()

@@ -148,7 +148,7 @@ def test_secrets_pass_when_every_referenced_parameter_exists(aws: None) -> None:
     for name in ("/leadwire/sales-webhook-secret", "/leadwire/sales-webhook-url"):
         ssm.put_parameter(Name=name, Value="x", Type="SecureString")
     findings = check_secret_references(
-        StackDouble({"WebhookSecretReferences": REFERENCES}), ssm, client("secretsmanager")
+        StackDouble({"SecretReferences": REFERENCES}), ssm, client("secretsmanager")
     )
     assert statuses(findings) == ["ok"]
     assert findings[0].message == "2 of 2 referenced secrets exist"
@@ -159,20 +159,20 @@ def test_secrets_fail_for_each_missing_parameter_or_secret(aws: None) -> None:
     ssm, secretsmanager = client("ssm"), client("secretsmanager")
     ssm.put_parameter(Name="/leadwire/sales-webhook-url", Value="x", Type="SecureString")
     missing_secret = "arn:aws:secretsmanager:us-east-1:123456789012:secret:crm-AbCdEf"
-    stack = StackDouble({"WebhookSecretReferences": f"{REFERENCES} {missing_secret}"})
+    stack = StackDouble({"SecretReferences": f"{REFERENCES} {missing_secret}"})
     # When the doctor checks them
     findings = check_secret_references(stack, ssm, secretsmanager)
     # Then each missing one is a failure that names it, and the present one is counted
     failed = [f.message for f in findings if f.status == "fail"]
     assert failed == [
-        "the SSM parameter /leadwire/sales-webhook-secret that a bundled webhook names does not exist",
-        f"the secret {missing_secret} that a bundled webhook names does not exist",
+        "the SSM parameter /leadwire/sales-webhook-secret that a bundled action names does not exist",
+        f"the secret {missing_secret} that a bundled action names does not exist",
     ]
     assert [f.message for f in findings if f.status == "ok"] == ["1 of 3 referenced secrets exist"]
 
 
 def test_secrets_pass_when_no_webhook_names_one() -> None:
-    findings = check_secret_references(StackDouble({"WebhookSecretReferences": "none"}), None, None)
+    findings = check_secret_references(StackDouble({"SecretReferences": "none"}), None, None)
     assert statuses(findings) == ["ok"]
 
 
@@ -409,7 +409,7 @@ def test_every_check_runs_on_a_healthy_stack(dynamodb: Any) -> None:
     stack = StackDouble(
         {
             "EmailSender": "hello@acme.example",
-            "WebhookSecretReferences": REFERENCES,
+            "SecretReferences": REFERENCES,
             "IngestionFunctionName": _ingestion_function({"cd" * 32: "app"}),
             "TableName": TABLE,
             **_queues(),

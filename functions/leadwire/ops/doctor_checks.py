@@ -108,8 +108,8 @@ def check_ses_sandbox(sesv2: Any) -> list[Finding]:
 
 
 def check_secret_references(stack: DeployedStack, ssm: Any, secretsmanager: Any) -> list[Finding]:
-    """Every SSM parameter and secret the bundled webhooks name must exist."""
-    references = [r for r in _output(stack, "WebhookSecretReferences").split() if r != "none"]
+    """Every SSM parameter and secret the bundled actions (webhook, Slack, HubSpot) name must exist."""
+    references = [r for r in _output(stack, "SecretReferences").split() if r != "none"]
     findings = []
     for reference in references:
         try:
@@ -125,11 +125,10 @@ def check_secret_references(stack: DeployedStack, ssm: Any, secretsmanager: Any)
                 Finding(
                     "secrets",
                     "fail",
-                    f"the {what} {reference.removeprefix('ssm:')} that a bundled webhook names "
-                    "does not exist",
+                    f"the {what} {reference.removeprefix('ssm:')} that a bundled action names does not exist",
                     (
                         f"aws ssm put-parameter --type SecureString --name {reference.removeprefix('ssm:')} "
-                        "--value ...; until then that webhook fails and is retried"
+                        "--value ...; until then its deliveries are logged rejected"
                     )
                     if reference.startswith("ssm:")
                     else "create the secret, or change the trigger to name one that exists",
