@@ -262,7 +262,9 @@ class OperationsConstruct(Construct):
                 "Timers waiting: net change / min",
                 [
                     cloudwatch.MathExpression(
-                        expression="started - (succeeded + failed + timedout + aborted)",
+                        # FILL: a minute with starts but no finishes (or none at all) is still a point.
+                        expression="FILL(started, 0) - (FILL(succeeded, 0) + FILL(failed, 0) "
+                        "+ FILL(timedout, 0) + FILL(aborted, 0))",
                         using_metrics={
                             "started": timer_metric["ExecutionsStarted"],
                             "succeeded": timer_metric["ExecutionsSucceeded"],

@@ -190,7 +190,9 @@ def test_timers_show_started_failed_and_waiting(dashboard: dict[str, Any]) -> No
     shown = {m[1] for m in _widget(dashboard, "Timers (Step Functions) / min")["properties"]["metrics"]}
     assert {"ExecutionsStarted", "ExecutionsFailed", "ExecutionsTimedOut", "ExecutionsSucceeded"} <= shown
     waiting = _widget(dashboard, "Timers waiting: net change / min")["properties"]["metrics"]
-    assert waiting[0][0]["expression"] == "started - (succeeded + failed + timedout + aborted)"
+    assert waiting[0][0]["expression"] == (
+        "FILL(started, 0) - (FILL(succeeded, 0) + FILL(failed, 0) + FILL(timedout, 0) + FILL(aborted, 0))"
+    )
 
 
 @pytest.mark.parametrize("metric", ["Errors", "Throttles", "Duration"])
