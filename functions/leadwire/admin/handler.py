@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.metrics import MetricUnit
@@ -34,6 +34,7 @@ from leadwire.admin.models import (
     TriggerView,
 )
 from leadwire.admin.openapi import UNPROCESSABLE, invalid_request_body, responses, without_422
+from leadwire.admin.resolver import DecodingHttpResolver
 from leadwire.admin.segments import SegmentAdmin
 from leadwire.admin.triggers import TriggerAdmin
 from leadwire.api_errors import json_response, register_error_handlers
@@ -77,7 +78,7 @@ def delivery_admin() -> DeliveryAdmin:
     return DeliveryAdmin(log, lead_admin().resolve, trigger_admin().exists, clock.now)
 
 
-app = APIGatewayHttpResolver(enable_validation=True)
+app = DecodingHttpResolver(enable_validation=True)
 register_error_handlers(app)
 
 
