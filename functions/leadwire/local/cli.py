@@ -146,7 +146,11 @@ def _serve(args: argparse.Namespace) -> int:
     from leadwire.local.server import LocalServer, start_background_pump
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    runtime = LocalRuntime(dict(args.write_key), config_dir=args.config, clock_start=args.clock)
+    try:
+        runtime = LocalRuntime(dict(args.write_key), config_dir=args.config, clock_start=args.clock)
+    except ValueError as error:  # ConfigError, DefinitionError: the message names file and path
+        print(f"leadwire local: invalid config: {error}", file=sys.stderr)
+        return 2
     server = LocalServer(runtime, args.port)
     stop = start_background_pump(runtime)
     # SIGTERM ends serve_forever the way Ctrl-C does. (server.shutdown() from the handler would

@@ -24,7 +24,8 @@ from botocore.config import Config
 from moto import mock_aws
 
 from leadwire import clock, schema
-from leadwire.config_loader import definitions_of, load_config_dir
+from leadwire.actions.secret_check import unusable_webhook_secrets
+from leadwire.config_loader import ConfigError, definitions_of, load_config_dir
 from leadwire.core.errors import InvalidRequest, LeadwireError
 from leadwire.dal.fire_store import delivery_view
 from leadwire.local import ses_simulator as ses_simulator_module
@@ -80,6 +81,11 @@ class LocalRuntime:
         config_path = Path(self._workdir.name) / "bundled_config.json"
         document = load_config_dir(self.config_dir)
         definitions_of(document)  # refuse to start on an invalid config, with the problem paths
+        unusable = unusable_webhook_secrets(document, os.environ)
+        if unusable:
+            raise ConfigError(
+                f"{self.config_dir}: webhook secrets no receiver can verify: " + "; ".join(unusable)
+            )
         config_path.write_text(json.dumps(document))
         self._environment(write_keys, config_path, public_url)
         self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
