@@ -60,11 +60,11 @@ def unsubscribe_service() -> UnsubscribeService:
 
 
 # Browsers post from any site that embeds the snippet; the write key, not the origin, authorises.
-app = APIGatewayHttpResolver(
-    cors=CORSConfig(
-        allow_origin="*", allow_headers=["Content-Type", "Authorization", "Content-Encoding"], max_age=86400
-    )
-)
+# analytics.js (analytics-next fetch and batched dispatchers) sends Content-Type and
+# `Authorization: Basic` on every call and `X-Retry-Count` on every retry: a preflight answer
+# without one of them makes the browser drop the request, so every retry would be lost.
+BROWSER_HEADERS = ["Content-Type", "Authorization", "Content-Encoding", "X-Retry-Count"]
+app = APIGatewayHttpResolver(cors=CORSConfig(allow_origin="*", allow_headers=BROWSER_HEADERS, max_age=86400))
 
 
 def _count_rejection(error: LeadwireError) -> None:
