@@ -101,6 +101,7 @@ class LocalRuntime:
         )
         self.sqs = boto3.client("sqs", region_name=REGION)
         self.stream_dlq_url = self.sqs.create_queue(QueueName=STREAM_DLQ_NAME)["QueueUrl"]
+        os.environ["STREAM_FAILURE_QUEUE_URL"] = self.stream_dlq_url  # where consumers send poison records
         boto3.client("events", region_name=REGION).create_event_bus(Name=EVENT_BUS_NAME)
         self.pump = StreamPump(streams, stream_arn)
         self._due: dict[str, datetime] = {}

@@ -34,6 +34,7 @@ from leadwire.observability import logger
 from leadwire.segmentation.definitions_source import DefinitionsSource
 from leadwire.segmentation.engine import SegmentationEngine
 from leadwire.segmentation.jobs import JobStarter, LambdaJobStarter, LocalJobQueue
+from leadwire.segmentation.poison import PoisonQueue, UsableHistory
 from leadwire.segmentation.reevaluate import run_job
 from leadwire.settings import SettingsError, admin_settings, engine_settings
 from leadwire.timers.starter import StepFunctionsTimerStarter, TimerStarter
@@ -75,7 +76,13 @@ def definitions_source() -> DefinitionsSource:
 
 def engine() -> SegmentationEngine:
     """An engine on the current definitions (cheap: the adapters and the definitions are cached)."""
-    return SegmentationEngine(lead_store(), event_store(), definitions_source().current(), clock.now)
+    history = UsableHistory(event_store())
+    return SegmentationEngine(lead_store(), history, definitions_source().current(), clock.now)
+
+
+@cache
+def poison_queue() -> PoisonQueue:
+    return PoisonQueue(lambda: boto3.client("sqs"), engine_settings().stream_failure_queue_url, clock.now)
 
 
 def fresh_engine() -> SegmentationEngine:
