@@ -130,6 +130,9 @@ class StoredEvent(BaseModel):
     context: dict[str, Any] = Field(default_factory=dict)
     group_id: str | None = None
     previous_id: str | None = None
+    # Position in the request that carried it: the tie-breaker between equal instants, so events
+    # of one batch keep the order the client sent them in.
+    sequence: int = 0
 
 
 class Rejection(BaseModel):

@@ -56,6 +56,8 @@ def to_item(event: StoredEvent) -> dict[str, dict[str, Any]]:
         value = getattr(event, name)
         if value is not None:
             item[attribute] = {"S": value}
+    if event.sequence:
+        item["q"] = {"N": str(event.sequence)}
     payload = {name[0]: getattr(event, name) for name in _PAYLOAD if getattr(event, name)}
     if payload:
         item["d"] = {"S": json.dumps(payload, separators=(",", ":"), ensure_ascii=False, default=str)}
@@ -80,5 +82,6 @@ def from_item(item: dict[str, dict[str, Any]]) -> StoredEvent:
         properties=payload.get("p", {}),
         traits=payload.get("t", {}),
         context=payload.get("c", {}),
+        sequence=int(item["q"]["N"]) if "q" in item else 0,
         **{name: text(attribute) for attribute, name in _OPTIONAL},
     )

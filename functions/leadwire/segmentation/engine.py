@@ -167,7 +167,7 @@ class SegmentationEngine:
         if untracked_aggregates(work.state, self._definitions):
             work.state = self._rebuild(work.record, work.state)
             work.outcome.rebuilt = True
-        for event in sorted(events, key=lambda e: (e.timestamp, e.message_id)):
+        for event in sorted(events, key=lambda e: (e.timestamp, e.received_at, e.sequence, e.message_id)):
             at = min(event.timestamp, now)
             if work.evaluated_at is not None:
                 at = max(at, work.evaluated_at)
