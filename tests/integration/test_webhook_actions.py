@@ -26,12 +26,19 @@ def receiver():
     server.close()
 
 
+def config_with(tmp_path, webhooks_yaml):
+    """The default config plus ``webhooks.yaml``."""
+    config = tmp_path / "config"
+    shutil.copytree(DEFAULT_CONFIG, config)
+    (config / "webhooks.yaml").write_text(webhooks_yaml)
+    return config
+
+
 @pytest.fixture
 def api(tmp_path, monkeypatch, receiver):
     monkeypatch.setenv("LEADWIRE_TEST_SECRET", SECRET)
-    config = tmp_path / "config"
-    shutil.copytree(DEFAULT_CONFIG, config)
-    (config / "webhooks.yaml").write_text(
+    config = config_with(
+        tmp_path,
         f"""
 triggers:
   - id: hot-lead-webhook
@@ -39,7 +46,7 @@ triggers:
     actions:
       - {{type: webhook, url: "http://127.0.0.1:{receiver.port}/hook", secret: "env:LEADWIRE_TEST_SECRET"}}
       - {{type: eventbridge, detail_type: Hot lead}}
-"""
+""",
     )
     runtime = LocalRuntime({WRITE_KEY: "tests"}, config_dir=config, clock_start=NOW + timedelta(minutes=1))
     yield LocalApi(runtime)
@@ -107,16 +114,15 @@ def test_a_lead_turning_hot_calls_the_webhook_once_and_puts_one_bus_event(api, r
 def test_a_webhook_secret_no_receiver_can_verify_is_refused_at_config_load(tmp_path, monkeypatch, value):
     # Given a config whose webhook secret variable holds something that is not a whsec_ secret
     monkeypatch.setenv("LEADWIRE_PLAIN_SECRET", value)
-    config = tmp_path / "config"
-    shutil.copytree(DEFAULT_CONFIG, config)
-    (config / "webhooks.yaml").write_text(
+    config = config_with(
+        tmp_path,
         """
 triggers:
   - id: plain-secret-hook
     on: {enter: hot-leads}
     actions:
       - {type: webhook, url: "http://127.0.0.1:9/hook", secret: "env:LEADWIRE_PLAIN_SECRET"}
-"""
+""",
     )
     # When leadwire local loads it
     with pytest.raises(ConfigError) as refused:
@@ -135,16 +141,15 @@ def test_an_unpadded_whsec_secret_signs_deliveries_the_receiver_verifies(tmp_pat
     assert padded.endswith("=")
     receiver = WebhookReceiver(padded)
     monkeypatch.setenv("LEADWIRE_TEST_SECRET", padded.rstrip("="))
-    config = tmp_path / "config"
-    shutil.copytree(DEFAULT_CONFIG, config)
-    (config / "webhooks.yaml").write_text(
+    config = config_with(
+        tmp_path,
         f"""
 triggers:
   - id: hot-lead-webhook
     on: {{enter: hot-leads}}
     actions:
       - {{type: webhook, url: "http://127.0.0.1:{receiver.port}/hook", secret: "env:LEADWIRE_TEST_SECRET"}}
-"""
+""",
     )
     runtime = LocalRuntime({WRITE_KEY: "tests"}, config_dir=config, clock_start=NOW + timedelta(minutes=1))
     try:
