@@ -139,3 +139,75 @@ def test_unknown_leads_are_404(api):
     assert api.delete("/leads/nobody")[0] == 404
     assert api.get("/leads/nobody/export")[0] == 404
     assert api.post("/leads/nobody/unsuppress", {})[0] == 404
+
+
+class Outage:
+    """Every stream consumer crashes while ``down``: the batches land in the failure queue."""
+
+    def __init__(self, runtime):
+        self.down = True
+        for consumer in runtime.pump.consumers:
+            consumer.handler = self._wrap(consumer.handler)
+
+    def _wrap(self, handler):
+        def crashing(event, context):
+            if self.down:
+                raise RuntimeError("dependency down")
+            return handler(event, context)
+
+        return crashing
+
+
+def test_a_replay_of_batches_failed_before_the_erasure_does_not_bring_the_lead_back(api):
+    known_lead_with_history(api)
+    outage = Outage(api.runtime)
+    api.send(track("ann", "pricing_viewed"), track("ann", "cart_added", properties={"cart_id": "c3"}))
+    api.drain()  # retried, bisected, then given up on: into the failure queue
+    outage.down = False
+    assert api.delete("/leads/ann")[0] == 200
+    status, report = api.post("/_local/replay", {"consumer": "all"})
+    assert status == 200, report
+    assert report["ok"] is True
+    assert report["counts"]["replayed"] >= 2  # segmentation and triggers each gave a batch up
+    api.post("/_local/clock", {"advance": "PT2H"})
+    assert api.get("/leads/ann")[0] == 404
+    assert items_naming(api, "LEAD#ann", "ann#", "MEM#ann", "ann@example.com") == []
+    assert api.runtime.timers.pending == []
+
+
+def test_a_timer_that_wakes_before_it_is_stopped_fires_nothing(api):
+    from leadwire.core.fires import Fire
+    from leadwire.dal.fire_items import fire_to_item
+
+    known_lead_with_history(api)
+    api.delete("/leads/ann")
+    # The execution was past its Check when the erasure came: its Fire state writes the FIRE item.
+    fire = Fire.of("pricing-ping", "ann", "late-timer", NOW)
+    api.runtime.dynamodb.put_item(TableName=TABLE_NAME, Item=fire_to_item(fire))
+    api.drain()
+    _, outbox = api.get("/_local/outbox")
+    assert [m for m in outbox["messages"] if m["leadId"] == "ann"] == []
+    assert items_naming(api, "LEAD#ann") == []  # the stray FIRE item is gone too
+
+
+def test_events_naming_an_erased_anonymous_id_are_dropped_whatever_the_user_id(api):
+    known_lead_with_history(api)
+    api.delete("/leads/ann")
+    api.send({"type": "identify", "userId": "someone-else", "anonymousId": "anon-ann", "traits": {"x": 1}})
+    api.drain()
+    assert api.get("/leads/someone-else")[0] == 404
+    assert items_naming(api, "anon-ann") == []
+
+
+def test_the_openapi_document_lists_the_privacy_routes(api):
+    status, document = api.get("/openapi.json")
+    assert status == 200
+    paths = document["paths"]
+    assert set(paths["/leads/{lead_id}/export"]) == {"get"}
+    assert {"get", "delete"} <= set(paths["/leads/{lead_id}"])
+    assert set(paths["/leads/{lead_id}/unsuppress"]) == {"post"}
+    erase = paths["/leads/{lead_id}"]["delete"]["responses"]
+    assert set(erase) == {"200", "400", "404"}
+    assert erase["200"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/ErasureView"
+    }
