@@ -211,3 +211,25 @@ def test_the_openapi_document_lists_the_privacy_routes(api):
     assert erase["200"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/ErasureView"
     }
+
+
+def test_an_erasure_stopped_part_way_is_finished_by_the_next_delete(api, monkeypatch):
+    from leadwire.core.errors import StorageUnavailable
+    from leadwire.dal.lead_partition import LeadPartition
+
+    known_lead_with_history(api)
+    original = LeadPartition._batch_write
+
+    def throttled_at_the_lead_state(self, requests, kind):
+        keys = [r["DeleteRequest"]["Key"] for r in requests if "DeleteRequest" in r]
+        if any(k["pk"]["S"] == "LEAD#ann" and k["sk"]["S"] == "STATE" for k in keys):
+            raise StorageUnavailable("throttled")
+        return original(self, requests, kind)
+
+    monkeypatch.setattr(LeadPartition, "_batch_write", throttled_at_the_lead_state)
+    assert api.delete("/leads/ann")[0] == 503
+    monkeypatch.setattr(LeadPartition, "_batch_write", original)
+    status, erased, _ = api.delete("/leads/ann")
+    assert status == 200, erased
+    assert erased["ids"] == 2  # the merged id is still known: the lead's state went last
+    assert items_naming(api, "LEAD#ann", "LEAD#anon-ann", "ann#", "MEM#ann", "ann@example.com") == []

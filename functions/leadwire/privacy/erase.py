@@ -172,7 +172,9 @@ class LeadEraser:
             counts["timers"] += self._erase_timers(i, counts)
         segments = set(self._segment_ids())
         for _ in range(PASSES):
-            items = [item for i in ids for item in first_pass.pop(i, None) or self._partition.items(i)]
+            items = [
+                item for i in reversed(ids) for item in first_pass.pop(i, None) or self._partition.items(i)
+            ]
             if not items:
                 break
             segments |= segments_of(items)
@@ -207,7 +209,9 @@ class LeadEraser:
     def _erase_items(self, items: list[Item], erasure_id: str, counts: Counter[str]) -> None:
         deliveries = [item for item in items if item_kind(item) == "deliveries"]
         self._partition.put([anonymised_delivery(item, erasure_id) for item in deliveries])
-        self._partition.delete(items)
+        # State items last (the lead's own after its aliases'): an erasure stopped part way (a
+        # timeout, throttling) is resumed by the next DELETE, which finds the merged ids there.
+        self._partition.delete(sorted(items, key=lambda item: item_kind(item) == "state"))
         counts.update(item_kind(item) for item in items)
 
 
