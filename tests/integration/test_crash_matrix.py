@@ -13,17 +13,16 @@ accepted" is the moment before the log write.
 """
 
 import dataclasses
-import json
 import shutil
 from datetime import timedelta
 
-import boto3
 import pytest
 
 from leadwire import schema
 from leadwire.actions import service as actions_service
 from leadwire.dal.event_store import EventStore
 from leadwire.dal.fire_store import FireStore
+from leadwire.local.demo import BusTap
 from leadwire.local.runtime import DEFAULT_CONFIG, EVENT_BUS_NAME, LocalRuntime
 from leadwire.local.webhook_receiver import WebhookReceiver
 
@@ -126,30 +125,6 @@ class Injector:
         return redelivered
 
 
-class BusTap:
-    """A rule on leadwire local's bus copying leadwire's events into SQS: what a consumer gets."""
-
-    def __init__(self) -> None:
-        self.sqs = boto3.client("sqs", region_name="us-east-1")
-        self.url = self.sqs.create_queue(QueueName="crash-matrix-tap")["QueueUrl"]
-        arn = self.sqs.get_queue_attributes(QueueUrl=self.url, AttributeNames=["QueueArn"])["Attributes"][
-            "QueueArn"
-        ]
-        events = boto3.client("events", region_name="us-east-1")
-        events.put_rule(
-            Name="tap", EventBusName=EVENT_BUS_NAME, EventPattern=json.dumps({"source": ["leadwire"]})
-        )
-        events.put_targets(Rule="tap", EventBusName=EVENT_BUS_NAME, Targets=[{"Id": "q", "Arn": arn}])
-
-    def delivery_ids(self) -> list[str]:
-        found = []
-        while messages := self.sqs.receive_message(QueueUrl=self.url, MaxNumberOfMessages=10).get("Messages"):
-            found += [json.loads(m["Body"])["detail"]["deliveryId"] for m in messages]
-            for m in messages:
-                self.sqs.delete_message(QueueUrl=self.url, ReceiptHandle=m["ReceiptHandle"])
-        return found
-
-
 @pytest.fixture
 def receiver():
     server = WebhookReceiver(SECRET)
@@ -190,7 +165,7 @@ def ses_accepted() -> int:
 def test_a_crash_at_any_step_of_any_channel_sends_each_action_exactly_once(
     api, receiver, monkeypatch, step, channel
 ):
-    tap = BusTap()
+    tap = BusTap(EVENT_BUS_NAME)  # a rule on the bus into SQS: what a bus consumer receives
     injector = Injector(step, channel)
     injector.install(monkeypatch, api.runtime)
     api.send(
@@ -202,7 +177,7 @@ def test_a_crash_at_any_step_of_any_channel_sends_each_action_exactly_once(
     assert injector.crashed, f"the {step} crash of {channel} never happened"
 
     webhook_ids = [r.webhook_id for r in receiver.requests if r.verified]
-    bus_ids = tap.delivery_ids()
+    bus_ids = [event["detail"]["deliveryId"] for event in tap.collect()]
     _, page = api.get("/leads/ann/events", "limit=1000")
     derived = [e for e in page["events"] if e["event"] == DERIVED]
     effects = {
