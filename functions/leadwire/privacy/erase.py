@@ -170,7 +170,12 @@ class LeadEraser:
         counts: Counter[str] = Counter()
         for i in ids:
             counts["timers"] += self._erase_timers(i, counts)
-        segments = set(self._segment_ids())
+        segments = set(self._segment_ids()) | segments_of(
+            item for items in first_pass.values() for item in items
+        )
+        # Members before the partitions (a DELETE that resumes a failed one finds the lead by its
+        # state, which goes last), and again after, for what a consumer wrote meanwhile.
+        self._erase_members(ids, segments, counts)
         for _ in range(PASSES):
             items = [
                 item for i in reversed(ids) for item in first_pass.pop(i, None) or self._partition.items(i)
@@ -179,10 +184,7 @@ class LeadEraser:
                 break
             segments |= segments_of(items)
             self._erase_items(items, job.job_id, counts)
-        for i in ids:
-            members = self._partition.member_items(segments, i)
-            self._partition.delete(members)
-            counts["members"] += len(members)
+        self._erase_members(ids, segments, counts)
         finished = self._now()
         job = self._jobs.save(
             job.model_copy(
@@ -196,6 +198,12 @@ class LeadEraser:
             )
         )
         return Erasure(lead_id=ids[0], job=job, ids=len(ids), counts=dict(sorted(counts.items())))
+
+    def _erase_members(self, ids: list[str], segments: set[str], counts: Counter[str]) -> None:
+        for i in ids:
+            members = self._partition.member_items(segments, i)
+            self._partition.delete(members)
+            counts["members"] += len(members)
 
     def _erase_timers(self, lead_id: str, counts: Counter[str]) -> int:
         timers = self._partition.timers(self._trigger_ids(), lead_id)
