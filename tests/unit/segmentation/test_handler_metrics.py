@@ -25,6 +25,12 @@ class Engine:
         return Outcome(lead_id=lead_id, applied=len(events), transitions=[object()] * result)
 
 
+class NoPoison:
+    def send(self, poison, function_arn):
+        assert poison == []
+        return set()
+
+
 def stream_event(*leads):
     return {
         "Records": [
@@ -53,6 +59,7 @@ def test_flips_of_every_processed_lead_are_counted(monkeypatch, capsys):
     # Given a batch of three leads: two flip segments, one fails
     engine = Engine({"ann": 2, "bob": 0, "cy": RuntimeError("x")})
     monkeypatch.setattr(handler.wiring, "engine", lambda: engine)
+    monkeypatch.setattr(handler.wiring, "poison_queue", NoPoison)
     # When the handler processes it
     response = handler.lambda_handler(stream_event("ann", "bob", "cy"), LocalLambdaContext("leadwire-seg"))
     # Then the failed lead's record is reported, and SegmentChanges counts the two flips
