@@ -18,11 +18,13 @@ from typing import Any
 
 from leadwire.core.email.templates import CompiledTemplate, parse_templates
 from leadwire.core.rules import DefinitionError, Definitions, parse_definitions
+from leadwire.core.sms.templates import SECTION as SMS_SECTION
+from leadwire.core.sms.templates import SmsTemplate, parse_sms_templates
 from leadwire.core.triggers import Trigger, parse_triggers
 
 CONFIG_SUFFIXES = (".yaml", ".yml", ".json")
-SECTIONS = ("segments", "scoring", "triggers", "templates", "delivery")
-SINGLE_SECTIONS = ("scoring", "delivery")  # defined in at most one file
+SECTIONS = ("segments", "scoring", "triggers", "templates", "delivery", "sms_templates")
+SINGLE_SECTIONS = ("scoring", "delivery", "sms_templates")  # defined in at most one file
 TEMPLATES_DIR = "templates"
 
 
@@ -87,8 +89,8 @@ def load_config_dir(directory: Path) -> dict[str, Any]:
                 continue
             if section in single_from:
                 raise ConfigError(f"{path.name}: {section} is already defined in {single_from[section]}")
-            if section == "delivery" and not isinstance(document[section], dict):
-                raise ConfigError(f"{path.name}: delivery must be a mapping")
+            if section in ("delivery", "sms_templates") and not isinstance(document[section], dict):
+                raise ConfigError(f"{path.name}: {section} must be a mapping")
             merged[section] = document[section]
             single_from[section] = path.name
         if "templates" in document:
@@ -166,8 +168,16 @@ def triggers_of(document: dict[str, Any], definitions: Definitions) -> list[Trig
     """Validated triggers of a raw config document (their segments and email templates must exist)."""
     templates = document.get("templates")
     template_ids = set(templates) if isinstance(templates, dict) else set()
+    sms_templates = document.get(SMS_SECTION)
+    sms_template_ids = set(sms_templates) if isinstance(sms_templates, dict) else set()
     segment_ids = {segment.id for segment in definitions.segments}
-    return parse_triggers(document.get("triggers") or [], segment_ids, template_ids)
+    return parse_triggers(document.get("triggers") or [], segment_ids, template_ids, sms_template_ids)
+
+
+def sms_templates_of(document: dict[str, Any]) -> dict[str, SmsTemplate]:
+    """The checked SMS templates of a raw config document; raises ``SmsTemplateError`` (a
+    ``ValueError``) with each problem's path (``sms_templates.welcome.text``)."""
+    return parse_sms_templates(document.get(SMS_SECTION))
 
 
 def templates_of(document: dict[str, Any]) -> dict[str, CompiledTemplate]:
@@ -184,6 +194,7 @@ __all__ = [
     "definitions_of",
     "load_config_dir",
     "load_json_config",
+    "sms_templates_of",
     "template_origins",
     "templates_of",
     "triggers_of",

@@ -19,6 +19,7 @@ timer              TIMER#<triggerId>             <leadId>#<matchKey>
 trigger fire       LEAD#<leadId>                 FIRE#<fireId>
 suppressed id      SUPPRESSED#<sha256(id)>       SUPPRESSED
 erased delivery    ERASED#<erasureId>            DLV#<deliveryId>
+texted number      PHONE#<e164>                  PHONE
 =================  ============================  ===================================
 
 Events are keyed by ``messageId`` alone, never by a timestamp, so a retried request lands on the
@@ -79,6 +80,8 @@ FIRE_PREFIX: Final = "FIRE#"
 SUPPRESSED_PREFIX: Final = "SUPPRESSED#"
 SUPPRESSED_SK: Final = "SUPPRESSED"
 ERASED_PREFIX: Final = "ERASED#"
+PHONE_PREFIX: Final = "PHONE#"  # the lead a number was last texted for (an inbound STOP finds it)
+PHONE_SK: Final = "PHONE"
 SWEEP_PK: Final = "SWEEP"
 SWEEP_CHECKPOINT_SK: Final = "CHECKPOINT"
 

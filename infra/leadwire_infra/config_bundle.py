@@ -38,12 +38,14 @@ from leadwire.config_loader import (
     CONFIG_SUFFIXES,
     ConfigError,
     load_config_dir,
+    sms_templates_of,
     template_origins,
     templates_of,
     triggers_of,
 )
 from leadwire.core.email.templates import TemplateDefinitionError
 from leadwire.core.rules import DefinitionError, Problem, parse_definitions
+from leadwire.core.sms.templates import SmsTemplateError
 from leadwire.core.triggers.definitions import REFERENCE_FIELDS, is_reference
 
 BUNDLED_CONFIG: Final = "leadwire/bundled_config.json"
@@ -87,6 +89,10 @@ def load_bundled_config(directory: Path) -> dict[str, Any]:
         templates_of(bundled)
     except TemplateDefinitionError as exc:
         problems.extend(_describe_templates(directory, exc.problems))
+    try:
+        sms_templates_of(bundled)
+    except SmsTemplateError as exc:
+        problems.extend(f"{problem['path']}: {problem['message']}" for problem in exc.problems)
     try:
         definitions = parse_definitions(
             {key: bundled[key] for key in ("segments", "scoring") if key in bundled}

@@ -19,6 +19,7 @@ from leadwire_infra.email_construct import EmailConstruct
 from leadwire_infra.lambda_factory import LambdaFactory
 from leadwire_infra.operations_construct import OperationsConstruct
 from leadwire_infra.segmentation_construct import SegmentationConstruct
+from leadwire_infra.sms_grant import grant_sms_sending
 from leadwire_infra.stream_consumer import StreamConsumer
 from leadwire_infra.timers_construct import TimersConstruct
 from leadwire_infra.triggers_construct import TriggersConstruct
@@ -70,6 +71,7 @@ class LeadwireStack(Stack):
         )
         email = EmailConstruct(self, "Email", table=data.table, functions=functions, email_from=email_from)
         email.connect_sender(actions.function)
+        grant_sms_sending(actions.function, bundled_config)
         api = ApiConstruct(
             self,
             "Api",

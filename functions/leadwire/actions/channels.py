@@ -13,21 +13,33 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from leadwire.actions.gate import Sendable, SendResult
-from leadwire.actions.ports import EmailPort, EventBusPort, HttpPort, WebhookPort, WebhookResultLike
+from leadwire.actions.ports import (
+    EmailPort,
+    EventBusPort,
+    HttpPort,
+    PhoneBookPort,
+    SmsPort,
+    WebhookPort,
+    WebhookResultLike,
+)
 from leadwire.actions.secrets import SecretError
-from leadwire.core.delivery.policy import EmailSettings
+from leadwire.core.delivery.policy import EmailSettings, SmsSettings
 from leadwire.core.delivery.statuses import FAILED, REJECTED, SENT
 from leadwire.core.email.message import EmailMessage, EmailRejected, message_tags
 from leadwire.core.email.templates import CompiledTemplate, TemplateRenderError, email_context, render_text
 from leadwire.core.email.unsubscribe import UnsubscribeLinks
 from leadwire.core.fires import Fire
 from leadwire.core.handoff import hubspot_upsert
-from leadwire.core.rules.lookup import lookup
+from leadwire.core.rules.lookup import MISSING, lookup
+from leadwire.core.sms.message import SmsMessage, SmsRejected, message_context
+from leadwire.core.sms.phones import e164
+from leadwire.core.sms.templates import SmsTemplate
 from leadwire.core.triggers.definitions import (
     EmailAction,
     EventBridgeAction,
     HubspotAction,
     SlackAction,
+    SmsAction,
     Trigger,
     WebhookAction,
 )
@@ -267,3 +279,56 @@ def email_sendable(
 
     details = {**base, "to": address, "subject": rendered.subject}
     return Sendable("email", action.channel, details, send, confirm_window=EMAIL_CONFIRM_WINDOW)
+
+
+def sms_sendable(
+    action: SmsAction,
+    context: FireContext,
+    templates: Mapping[str, SmsTemplate],
+    settings: SmsSettings,
+    sender: SmsPort,
+    phones: PhoneBookPort | None,
+) -> Sendable:
+    """Raises ``Refused`` when the lead has no E.164 number or the template cannot render.
+
+    The number is remembered for the lead before the text goes out (``PHONE#<e164>``), so a STOP
+    reply finds the lead. A crash between the send and its record leaves the delivery ``sending``:
+    like email it is looked at again after ``EMAIL_CONFIRM_WINDOW`` and then sent again (End User
+    Messaging's delivery events do not confirm it yet; see the README)."""
+    base = {"template": action.template, "category": MARKETING, "variant": context.variant}
+    raw = lookup(context.traits, settings.recipient_trait)
+    if raw is MISSING or raw == "":
+        raise Refused("skipped", f"the lead has no phone number in trait '{settings.recipient_trait}'", base)
+    phone = e164(raw)
+    if phone is None:
+        reason = f"trait '{settings.recipient_trait}' is not an E.164 phone number such as +14155550100"
+        raise Refused(REJECTED, reason, base)
+    template = templates.get(action.template)
+    if template is None:
+        raise Refused(REJECTED, f"SMS template '{action.template}' does not exist", base)
+    try:
+        body = template.render(context.template_variables({}))
+    except TemplateRenderError as exc:
+        raise Refused(REJECTED, str(exc), base) from None
+    fire = context.fire
+    message = SmsMessage(
+        to=phone,
+        body=body,
+        context=message_context(fire.lead_id, fire.trigger_id, context.delivery_id),
+        origination_identity=settings.origination_identity,
+        configuration_set=settings.configuration_set,
+    )
+
+    def send() -> SendResult:
+        try:
+            if phones is not None:
+                phones.remember(phone, fire.lead_id, context.now)
+            message_id = sender.send(message)
+        except SmsRejected as exc:
+            return SendResult(REJECTED, {"error": str(exc)})
+        except Exception as exc:  # throttling, a quota, 5xx, the network: retry the fire
+            return SendResult(FAILED, {"error": str(exc)}, f"sms {context.delivery_id}: {exc}")
+        return SendResult(SENT, {"smsMessageId": message_id})
+
+    details = {**base, "to": phone, "text": body}
+    return Sendable("sms", MARKETING, details, send, confirm_window=EMAIL_CONFIRM_WINDOW)

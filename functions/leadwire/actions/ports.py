@@ -11,6 +11,7 @@ from leadwire.core.delivery.decisions import SentRecord
 from leadwire.core.email.message import EmailMessage
 from leadwire.core.fires import Fire
 from leadwire.core.leads import LeadRecord
+from leadwire.core.sms.message import SmsMessage
 from leadwire.core.tracking import StoredEvent
 
 
@@ -91,3 +92,15 @@ class EventBusPort(Protocol):
 
 class EmailPort(Protocol):
     def send(self, message: EmailMessage) -> str: ...
+
+
+class SmsPort(Protocol):
+    def send(self, message: SmsMessage) -> str: ...
+
+
+class PhoneBookPort(Protocol):
+    """Which lead a number was texted for: written at send time, read when a STOP arrives."""
+
+    def remember(self, phone: str, lead_id: str, at: datetime) -> None: ...
+
+    def lead_for(self, phone: str) -> str | None: ...

@@ -26,6 +26,7 @@ from leadwire.actions.channels import (
     eventbridge_sendable,
     hubspot_sendable,
     slack_sendable,
+    sms_sendable,
     webhook_sendable,
 )
 from leadwire.actions.gate import CapContention, DeliveryGate, Outcome, Sendable
@@ -38,7 +39,9 @@ from leadwire.actions.ports import (
     EventSourcePort,
     HttpPort,
     LeadsPort,
+    PhoneBookPort,
     SendLogPort,
+    SmsPort,
     WebhookPort,
 )
 from leadwire.core.delivery.decisions import Recipient
@@ -51,6 +54,7 @@ from leadwire.core.handoff import handoff_why
 from leadwire.core.leads import LeadRecord
 from leadwire.core.rules import Definitions, holds_condition
 from leadwire.core.rules.scoring import score_at, trait_points
+from leadwire.core.sms.templates import SmsTemplate
 from leadwire.core.tracking import StoredEvent
 from leadwire.core.triggers import EmitEventAction, Trigger, choose_variant
 from leadwire.core.triggers.definitions import (
@@ -60,6 +64,7 @@ from leadwire.core.triggers.definitions import (
     EventBridgeAction,
     HubspotAction,
     SlackAction,
+    SmsAction,
     WebhookAction,
 )
 from leadwire.triggers.service import TriggerReport, TriggerService
@@ -105,6 +110,9 @@ class Channels:
     http: HttpPort | None = None  # Slack and HubSpot handoffs
     resolve_secret: Callable[[str], str] | None = None  # their references (Slack URL, HubSpot token)
     hubspot_api_url: str = HUBSPOT_API_URL
+    sms: SmsPort | None = None  # End User Messaging SMS
+    sms_templates: Mapping[str, SmsTemplate] = field(default_factory=dict)
+    phones: PhoneBookPort | None = None  # numbers texted, for inbound STOP replies
 
 
 class ActionsService:
@@ -159,9 +167,11 @@ class ActionsService:
             self._skip(fire, f"{root}-holdout", HELD_OUT, now, {})
             return FireOutcome(fire.trigger_id, "held out", variant=HOLDOUT)
         outcome = FireOutcome(fire.trigger_id, "fired", variant=variant.name)
-        # Only email templates and handoffs read the triggering event: no read for other fires.
+        # Only email and SMS templates and handoffs read the triggering event: no read for other fires.
         handoff = any(action.type in HANDOFF_TYPES for action in variant.actions)
-        needs_event = handoff or any(isinstance(action, EmailAction) for action in variant.actions)
+        needs_event = handoff or any(
+            isinstance(action, EmailAction | SmsAction) for action in variant.actions
+        )
         event = self._triggering_event(trigger, fire) if needs_event else None
         event_properties = {**(event.properties if event else {}), **fire.match}
         why = (
@@ -221,6 +231,10 @@ class ActionsService:
                 channels.resolve_secret,
                 self._policy.email.recipient_trait,
                 channels.hubspot_api_url,
+            )
+        if isinstance(action, SmsAction) and channels.sms is not None:
+            return sms_sendable(
+                action, context, channels.sms_templates, self._policy.sms, channels.sms, channels.phones
             )
         if isinstance(action, EmailAction) and channels.email is not None:
             return email_sendable(

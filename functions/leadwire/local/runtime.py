@@ -29,6 +29,7 @@ from leadwire.config_loader import ConfigError, definitions_of, load_config_dir
 from leadwire.core.errors import InvalidRequest, LeadwireError
 from leadwire.dal.fire_store import delivery_view
 from leadwire.local import ses_simulator as ses_simulator_module
+from leadwire.local import sms_simulator as sms_simulator_module
 from leadwire.local.apigw import HttpResponse, from_http_api_response, to_http_api_event
 from leadwire.local.lambda_context import LocalLambdaContext
 from leadwire.local.ses_simulator import SimulatedSes
@@ -114,6 +115,9 @@ class LocalRuntime:
         self.timers = LocalTimers(stepfunctions, state_machine_arn, clock.now)
         local_timers_module.activate(self.timers)
         self.ses = self._start_email()
+        importlib.import_module("leadwire.feedback.sms_inbound").reset()  # a client of this moto
+        self.sms = sms_simulator_module.SimulatedSms(clock.now)  # texts sent, inbound STOP replies
+        sms_simulator_module.activate(self.sms)
         self._ingestion, self._admin, segmentation = self._load_handlers()
         # The same settings as the event source mapping in the stack (infra/).
         for name, handler, filters in (
@@ -225,6 +229,7 @@ class LocalRuntime:
 
     def close(self) -> None:
         ses_simulator_module.activate(None)
+        sms_simulator_module.activate(None)
         local_timers_module.activate(None)
         clock.use(None)
         self._mock.stop()
@@ -266,6 +271,10 @@ class LocalRuntime:
                 return _json(200, {"messages": self.outbox()})
             if (method, path) == ("POST", "/_local/email-events"):
                 return _json(200, self.email_event(body))
+            if (method, path) == ("POST", "/_local/sms-inbound"):
+                return _json(200, self.sms.inbound(body))
+            if (method, path) == ("GET", "/_local/sms"):
+                return _json(200, {"messages": self.sms.sent})
             if (method, path) == ("POST", "/_local/replay"):  # leadwire replay --local
                 from leadwire.ops.local_replay import replay_request
 

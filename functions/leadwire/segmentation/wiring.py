@@ -13,21 +13,25 @@ import boto3
 from leadwire import clock
 from leadwire.actions.email import SesEmailSender
 from leadwire.actions.eventbridge import EventBridgeSender
-from leadwire.actions.ports import EmailPort
+from leadwire.actions.ports import EmailPort, SmsPort
 from leadwire.actions.secrets import SecretError, SecretResolver
 from leadwire.actions.service import ActionsService, Channels
+from leadwire.actions.sms import SERVICE as SMS_SERVICE
+from leadwire.actions.sms import EndUserMessagingSender
 from leadwire.actions.webhooks import WebhookSender
-from leadwire.config_loader import load_json_config, templates_of
+from leadwire.config_loader import load_json_config, sms_templates_of, templates_of
 from leadwire.core.delivery.policy import DeliveryPolicy, parse_delivery_policy
 from leadwire.core.email.templates import CompiledTemplate
 from leadwire.core.email.unsubscribe import UnsubscribeLinks
 from leadwire.core.jobs import Job
+from leadwire.core.sms.templates import SmsTemplate
 from leadwire.dal.definition_store import DefinitionStore
 from leadwire.dal.due_index import DueIndex
 from leadwire.dal.event_store import EventStore
 from leadwire.dal.fire_store import FireStore
 from leadwire.dal.job_store import JobStore
 from leadwire.dal.lead_store import LeadStore
+from leadwire.dal.phone_book import PhoneBook
 from leadwire.dal.send_log_store import SendLogStore
 from leadwire.dal.suppression_store import SuppressionStore
 from leadwire.dal.timer_store import TimerStore
@@ -194,6 +198,33 @@ def email_sender() -> EmailPort:
 
 
 @cache
+def sms_sender() -> SmsPort:
+    """The local SMS simulator when leadwire local registered one, else End User Messaging SMS."""
+    simulator = sys.modules.get("leadwire.local.sms_simulator")  # loaded only by leadwire local
+    local: SmsPort | None = getattr(simulator, "ACTIVE", None)
+    if local is not None:
+        return local
+    return EndUserMessagingSender(lambda: boto3.client(SMS_SERVICE))
+
+
+@cache
+def phone_book() -> PhoneBook:
+    return PhoneBook(dynamodb(), engine_settings().table_name)
+
+
+_sms_templates: tuple[dict[str, Any], dict[str, SmsTemplate]] | None = None
+
+
+def sms_templates() -> dict[str, SmsTemplate]:
+    """The checked SMS templates of the current document (parsed once per document)."""
+    global _sms_templates
+    document = definitions_source().document()
+    if _sms_templates is None or _sms_templates[0] is not document:
+        _sms_templates = (document, sms_templates_of(document))
+    return _sms_templates[1]
+
+
+@cache
 def send_log_store() -> SendLogStore:
     return SendLogStore(dynamodb(), engine_settings().table_name)
 
@@ -249,6 +280,9 @@ def actions_service() -> ActionsService:
         http=webhook_sender().poster,
         resolve_secret=secret_resolver().resolve,
         hubspot_api_url=engine_settings().hubspot_api_url,
+        sms=sms_sender(),
+        sms_templates=sms_templates(),
+        phones=phone_book(),
     )
     return ActionsService(
         {trigger.id: trigger for trigger in source.triggers()},
@@ -285,7 +319,10 @@ def reset() -> None:
         email_sender,
         send_log_store,
         suppression_store,
+        sms_sender,
+        phone_book,
     ):
         cached.cache_clear()
-    global _delivery_config
+    global _delivery_config, _sms_templates
     _delivery_config = None
+    _sms_templates = None

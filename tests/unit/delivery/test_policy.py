@@ -35,7 +35,7 @@ def test_an_absent_section_is_the_empty_policy():
         ({"quiet_hours": {"start": "08:00", "end": "08:00"}}, "delivery.quiet_hours"),
         ({"quiet_hours": {"start": "21:00", "end": "08:00", "default_timezone": "Mars/Base"}}, None),
         (
-            {"frequency_caps": [{"channel": "sms", "max": 1, "per": "P1D"}]},
+            {"frequency_caps": [{"channel": "fax", "max": 1, "per": "P1D"}]},
             "delivery.frequency_caps[0].channel",
         ),
         (

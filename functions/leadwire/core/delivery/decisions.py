@@ -4,7 +4,8 @@ Checked in this order, so that each outcome says the most useful thing:
 
 1. suppression (email): a hard bounce or a complaint suppressed the address: ``suppressed``;
 2. consent (marketing email): the lead never opted in, or opted out: ``no_consent``.
-   Transactional email needs no marketing consent, but is never sent to a suppressed address;
+   Transactional email needs no marketing consent, but is never sent to a suppressed address.
+   SMS needs ``subscribed: sms``, and a number that replied STOP is ``suppressed``;
 3. quiet hours in the lead's time zone: ``deferred`` until the window ends (never dropped);
 4. frequency caps: a send that would exceed a cap is ``capped`` (not sent; the cap says when the
    next one would be allowed). Caps are checked after quiet hours, so a deferred message is
@@ -23,7 +24,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from leadwire.core.delivery.policy import DeliveryPolicy, FrequencyCap, QuietHours
-from leadwire.core.rules.consent import DEFAULT_CHANNEL, is_subscribed
+from leadwire.core.rules.consent import DEFAULT_CHANNEL, SMS_CHANNEL, is_subscribed
 from leadwire.core.rules.lookup import lookup
 from leadwire.core.triggers.anniversary import first_valid_instant
 
@@ -83,6 +84,11 @@ def decide(
         subscribed = is_subscribed(recipient.consent, list(recipient.suppressed), DEFAULT_CHANNEL)
         if category == "marketing" and not subscribed:
             return Refuse("no_consent", "the lead has not consented to marketing email")
+    if channel == SMS_CHANNEL:
+        if SMS_CHANNEL in recipient.suppressed:
+            return Refuse("suppressed", "the number replied STOP")
+        if not is_subscribed(recipient.consent, list(recipient.suppressed), SMS_CHANNEL):
+            return Refuse("no_consent", "the lead has not consented to SMS (subscriptions.sms)")
     quiet = policy.quiet_hours
     if quiet is not None and quiet.applies(channel, category):
         until = quiet_until(quiet, recipient.traits, now)

@@ -6,13 +6,17 @@ delivery:
     from: "Acme <hello@acme.example>"   # a verified SES identity (EMAIL_FROM overrides it in AWS)
     reply_to: sales@acme.example          # optional
     recipient_trait: email                # where the address is read from
+  sms:
+    recipient_trait: phone                # an E.164 number (+14155550100)
+    origination_identity: "+18005550100"  # optional: a phone number, sender id, pool or their ARN
+    configuration_set: leadwire           # optional: End User Messaging's, for delivery events
   frequency_caps:                         # a send that would exceed a cap is not sent ("capped")
     - {channel: email, category: marketing, max: 1, per: PT16H}
     - {channel: webhook, max: 20, per: P1D}
   quiet_hours:                            # sends in this local window wait until it ends ("deferred")
     start: "21:00"
     end: "08:00"
-    channels: [email]
+    channels: [email, sms]
     categories: [marketing]
     timezone_trait: timezone
     default_timezone: UTC
@@ -20,7 +24,8 @@ delivery:
 
 Every part is optional; without a section nothing is capped or deferred. A cap without a
 ``category`` counts every send of its channel. Categories are the email action's ``channel``
-(``marketing`` or ``transactional``); webhooks and bus events are of no category.
+(``marketing`` or ``transactional``); an SMS is ``marketing`` (End User Messaging's PROMOTIONAL);
+webhooks and bus events are of no category.
 """
 
 from __future__ import annotations
@@ -37,9 +42,9 @@ from leadwire.core.rules.durations import Duration
 from leadwire.core.rules.errors import ROOT_PATH, Problem, problems_from
 from leadwire.core.triggers.definitions import ClockTime
 
-Channel = Literal["email", "webhook", "eventbridge"]
+Channel = Literal["email", "webhook", "eventbridge", "sms"]
 Category = Literal["marketing", "transactional"]
-CHANNELS: tuple[Channel, ...] = ("email", "webhook", "eventbridge")
+CHANNELS: tuple[Channel, ...] = ("email", "webhook", "eventbridge", "sms")
 DEFAULT_FROM = "Leadwire <hello@leadwire.example>"
 _ADDRESS = r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$|^[^<>]*<[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+>$"
 
@@ -62,6 +67,12 @@ class EmailSettings(StrictModel):
     recipient_trait: PropertyPath = "email"
 
 
+class SmsSettings(StrictModel):
+    recipient_trait: PropertyPath = "phone"
+    origination_identity: Annotated[str, Field(min_length=1, max_length=256)] | None = None
+    configuration_set: Annotated[str, Field(pattern=r"^[A-Za-z0-9_:/-]{1,256}$")] | None = None
+
+
 class FrequencyCap(StrictModel):
     channel: Channel
     category: Category | None = None
@@ -79,7 +90,7 @@ class FrequencyCap(StrictModel):
 class QuietHours(StrictModel):
     start: ClockTime
     end: ClockTime
-    channels: list[Channel] = Field(default_factory=lambda: list[Channel](["email"]), min_length=1)
+    channels: list[Channel] = Field(default_factory=lambda: list[Channel](["email", "sms"]), min_length=1)
     categories: list[Category] = Field(default_factory=lambda: list[Category](["marketing"]), min_length=1)
     timezone_trait: PropertyPath = "timezone"
     default_timezone: TimeZoneName = "UTC"
@@ -98,6 +109,7 @@ class QuietHours(StrictModel):
 
 class DeliveryPolicy(StrictModel):
     email: EmailSettings = Field(default_factory=EmailSettings)
+    sms: SmsSettings = Field(default_factory=SmsSettings)
     frequency_caps: list[FrequencyCap] = Field(default_factory=list)
     quiet_hours: QuietHours | None = None
 

@@ -7,7 +7,8 @@ Conventions (shared with ingestion and actions; constants below):
 * a track event in ``WITHDRAWING_EVENTS`` (``email_unsubscribed``) withdraws consent for the
   channel in its ``channel`` property, default ``email``.
 * a track event in ``SUPPRESSING_EVENTS`` suppresses its channel for good (SES complaint, or a
-  bounce whose ``bounce_type``/``bounceType`` is ``Permanent``); only an admin lifts suppression.
+  bounce whose ``bounce_type``/``bounceType`` is ``Permanent``; ``sms_unsubscribed``, an inbound
+  STOP reply, suppresses ``sms``); only an admin lifts suppression.
 
 Without any consent signal a channel is not subscribed. Consent is last-writer-wins by event
 time (ties: withdrawal wins), so late events do not undo newer choices.
@@ -24,7 +25,9 @@ SUBSCRIPTIONS_TRAIT = "subscriptions"
 UNSUBSCRIBED_TRAIT = "unsubscribed"
 DEFAULT_CHANNEL = "email"
 WITHDRAWING_EVENTS = frozenset({"email_unsubscribed"})
-SUPPRESSING_EVENTS = frozenset({"email_complained", "email_bounced"})
+SMS_CHANNEL = "sms"
+SMS_UNSUBSCRIBED = "sms_unsubscribed"  # the number replied STOP (core.sms.inbound)
+SUPPRESSING_EVENTS = frozenset({"email_complained", "email_bounced", SMS_UNSUBSCRIBED})
 PERMANENT_BOUNCE = "permanent"
 
 
@@ -57,6 +60,8 @@ def suppressed_channel(event: LeadEvent) -> str | None:
     if event.name == "email_bounced":
         bounce = event.properties.get("bounce_type", event.properties.get("bounceType"))
         return DEFAULT_CHANNEL if str(bounce).lower() == PERMANENT_BOUNCE else None
+    if event.name == SMS_UNSUBSCRIBED:
+        return SMS_CHANNEL
     return DEFAULT_CHANNEL
 
 

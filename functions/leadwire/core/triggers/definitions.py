@@ -314,6 +314,14 @@ class HubspotAction(StrictModel):
     token: SecretReference
 
 
+class SmsAction(StrictModel):
+    """A text through AWS End User Messaging SMS: ``template`` is an ``sms_templates`` id. Needs
+    ``subscribed: sms``; an inbound STOP suppresses the lead's number (``delivery.sms``)."""
+
+    type: Literal["sms"]
+    template: TemplateId
+
+
 class EmitEventAction(StrictModel):
     """A derived event that re-enters the pipeline as the lead's own track event."""
 
@@ -322,7 +330,7 @@ class EmitEventAction(StrictModel):
     properties: dict[str, Any] = Field(default_factory=dict)
 
 
-ACTION_TYPES: tuple[str, ...] = ("email", "webhook", "eventbridge", "emit_event", "slack", "hubspot")
+ACTION_TYPES: tuple[str, ...] = ("email", "webhook", "eventbridge", "emit_event", "slack", "hubspot", "sms")
 HANDOFF_TYPES: frozenset[str] = frozenset({"webhook", "slack", "hubspot"})
 """Actions that hand the lead to another system: their payload says why (``core.handoff``)."""
 REFERENCE_FIELDS: dict[str, tuple[str, ...]] = {
@@ -335,7 +343,14 @@ REFERENCE_FIELDS: dict[str, tuple[str, ...]] = {
 
 def _action_tag(raw: Any) -> str | None:
     if isinstance(
-        raw, EmailAction | WebhookAction | EventBridgeAction | EmitEventAction | SlackAction | HubspotAction
+        raw,
+        EmailAction
+        | WebhookAction
+        | EventBridgeAction
+        | EmitEventAction
+        | SlackAction
+        | HubspotAction
+        | SmsAction,
     ):
         return NODE_TAG_PREFIX + raw.type
     if isinstance(raw, dict) and raw.get("type") in ACTION_TYPES:
@@ -349,7 +364,8 @@ Action = Annotated[
     | Annotated[EventBridgeAction, Tag(NODE_TAG_PREFIX + "eventbridge")]
     | Annotated[EmitEventAction, Tag(NODE_TAG_PREFIX + "emit_event")]
     | Annotated[SlackAction, Tag(NODE_TAG_PREFIX + "slack")]
-    | Annotated[HubspotAction, Tag(NODE_TAG_PREFIX + "hubspot")],
+    | Annotated[HubspotAction, Tag(NODE_TAG_PREFIX + "hubspot")]
+    | Annotated[SmsAction, Tag(NODE_TAG_PREFIX + "sms")],
     Discriminator(_action_tag, custom_error_type="action_type", custom_error_message="not an action"),
 ]
 
@@ -466,10 +482,13 @@ class Trigger(StrictModel):
 
 
 def parse_triggers(
-    raw_list: Any, segment_ids: set[str] | frozenset[str], template_ids: Collection[str] | None = None
+    raw_list: Any,
+    segment_ids: set[str] | frozenset[str],
+    template_ids: Collection[str] | None = None,
+    sms_template_ids: Collection[str] | None = None,
 ) -> list[Trigger]:
     """Validate a ``triggers`` list against the known segment ids and, when given, the known email
-    template ids (``None`` skips that check: a caller without the templates at hand).
+    and SMS template ids (``None`` skips that check: a caller without the templates at hand).
 
     Raises ``TriggerDefinitionError`` listing every problem as ``{"path", "message"}``, paths
     rooted at ``triggers`` (``triggers[2].wait.timeout``).
@@ -486,7 +505,7 @@ def parse_triggers(
             parsed[index] = Trigger.model_validate(raw)
         except ValidationError as error:
             problems.extend(trigger_problems(error, index))
-    problems.extend(list_problems(raw_list, parsed, segment_ids, template_ids))
+    problems.extend(list_problems(raw_list, parsed, segment_ids, template_ids, sms_template_ids))
     if problems:
         raise TriggerDefinitionError(sorted(problems, key=_problem_order))
     return [parsed[index] for index in range(len(raw_list))]

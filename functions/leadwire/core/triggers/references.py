@@ -42,12 +42,21 @@ def _unknown_segments(index: int, trigger: Trigger, segment_ids: set[str] | froz
     return problems
 
 
-def _unknown_templates(index: int, trigger: Trigger, template_ids: Collection[str]) -> list[Problem]:
+_NO_TEMPLATES = {
+    "email": "none (add templates/<id>.yaml beside the config)",
+    "sms": "none (add an sms_templates section to the config)",
+}
+
+
+def _unknown_templates(
+    index: int, trigger: Trigger, template_ids: Collection[str], action_type: str = "email"
+) -> list[Problem]:
     problems: list[Problem] = []
     for loc, action in trigger.action_paths():
-        if action.type == "email" and action.template not in template_ids:
-            known = ", ".join(sorted(template_ids)) or "none (add templates/<id>.yaml beside the config)"
-            message = f"unknown template '{action.template}'; known: {known}"
+        template = getattr(action, "template", None) if action.type == action_type else None
+        if template is not None and template not in template_ids:
+            known = ", ".join(sorted(template_ids)) or _NO_TEMPLATES[action_type]
+            message = f"unknown template '{template}'; known: {known}"
             problems.append({"path": format_path(["triggers", index, *loc, "template"]), "message": message})
     return problems
 
@@ -113,12 +122,16 @@ def list_problems(
     parsed: Mapping[int, Trigger],
     segment_ids: set[str] | frozenset[str],
     template_ids: Collection[str] | None = None,
+    sms_template_ids: Collection[str] | None = None,
 ) -> list[Problem]:
-    """Problems across triggers; email templates are checked only when ``template_ids`` is given."""
+    """Problems across triggers; email (SMS) templates are checked only when ``template_ids``
+    (``sms_template_ids``) is given."""
     problems = _duplicate_ids(raw_list)
     for index, trigger in sorted(parsed.items()):
         problems.extend(_unknown_segments(index, trigger, segment_ids))
         if template_ids is not None:
             problems.extend(_unknown_templates(index, trigger, template_ids))
+        if sms_template_ids is not None:
+            problems.extend(_unknown_templates(index, trigger, sms_template_ids, "sms"))
     problems.extend(_event_loops(parsed))
     return problems

@@ -1,0 +1,92 @@
+"""End User Messaging SMS for ``leadwire local``: records sent texts and plays inbound replies.
+
+moto has no ``pinpoint-sms-voice-v2``. ``SimulatedSms`` takes the action's messages (the request
+is built exactly as for AWS, ``send_text_request``), keeps them in ``sent``, and ``inbound`` plays
+a reply from a number: wrapped in the SNS notification two-way SMS would publish, handed to the
+inbound SMS Lambda's handler, so the deployed code path runs.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, Final
+
+from leadwire.actions.sms import send_text_request
+from leadwire.core.errors import InvalidRequest
+from leadwire.core.sms.message import SmsMessage
+from leadwire.core.sms.phones import e164
+from leadwire.dal.event_items import iso
+
+LOCAL_NUMBER: Final = "+18005550100"  # the number the local texts come from
+TOPIC_ARN: Final = "arn:aws:sns:us-east-1:123456789012:leadwire-local-sms-inbound"
+
+LambdaHandler = Callable[[dict[str, Any], Any], Any]
+
+
+class SimulatedSms:
+    def __init__(self, clock: Callable[[], datetime], *, handler: LambdaHandler | None = None) -> None:
+        self._clock = clock
+        self._handler = handler
+        self.sent: list[dict[str, Any]] = []
+
+    def send(self, message: SmsMessage) -> str:
+        message_id = str(uuid.uuid4())
+        request = send_text_request(message)
+        self.sent.append({"messageId": message_id, "at": iso(self._clock()), **request})
+        return message_id
+
+    def inbound(self, body: bytes) -> dict[str, Any]:
+        """``{"from": E164, "body": TEXT}``: a reply from that number (STOP opts it out)."""
+        try:
+            request = json.loads(body or b"{}")
+        except json.JSONDecodeError:
+            raise InvalidRequest("body is not valid JSON", {"field": "body"}) from None
+        if not isinstance(request, dict) or e164(request.get("from")) is None:
+            raise InvalidRequest("from must be an E.164 phone number such as +14155550100", {"field": "from"})
+        if not isinstance(request.get("body"), str):
+            raise InvalidRequest("body must be the text of the reply", {"field": "body"})
+        message = {
+            "originationNumber": e164(request["from"]),
+            "destinationNumber": LOCAL_NUMBER,
+            "messageKeyword": "KEYWORD_123456789012",
+            "messageBody": request["body"],
+            "inboundMessageId": str(uuid.uuid4()),
+            "previousPublishedMessageId": None,
+        }
+        notification = {
+            "EventSource": "aws:sns",
+            "Sns": {
+                "Type": "Notification",
+                "MessageId": str(uuid.uuid4()),
+                "TopicArn": TOPIC_ARN,
+                "Message": json.dumps(message),
+                "Timestamp": iso(self._clock()),
+            },
+        }
+        handler = self._handler or _inbound_handler()
+        result: dict[str, Any] = handler({"Records": [notification]}, _context())
+        return result
+
+
+def _inbound_handler() -> LambdaHandler:
+    from leadwire.feedback.sms_inbound import lambda_handler
+
+    return lambda_handler
+
+
+def _context() -> Any:
+    from leadwire.local.lambda_context import LocalLambdaContext
+
+    return LocalLambdaContext("leadwire-sms-inbound")
+
+
+ACTIVE: SimulatedSms | None = None
+
+
+def activate(simulator: SimulatedSms | None) -> None:
+    """Install the local runtime's simulated SMS (``None`` when it closes)."""
+    global ACTIVE
+    ACTIVE = simulator
