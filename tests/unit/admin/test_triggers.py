@@ -43,7 +43,7 @@ def test_create_stores_version_one_and_invalidates_the_definitions(triggers: Tri
             "only_if.all[0].in_segment",
         ),
         ({"on": {"event": "x"}, "delay": "1 hour"}, "delay"),
-        ({"actions": [{"type": "sms"}]}, "actions[0].type"),
+        ({"actions": [{"type": "fax"}]}, "actions[0].type"),
         (
             {"actions": [{"type": "webhook", "url": "https://x.example", "secret": "hunter2"}]},
             "actions[0].secret",

@@ -71,9 +71,9 @@ def _third(**fields: Any) -> list[Any]:
         ),
         # action types
         (
-            {"actions": [EMAIL, {"type": "sms", "to": "x"}]},
+            {"actions": [EMAIL, {"type": "fax", "to": "x"}]},
             "triggers[2].actions[1].type",
-            "unknown action type 'sms'; action types are email, webhook, eventbridge, emit_event",
+            "unknown action type 'fax'; action types are email, webhook, eventbridge, emit_event",
         ),
         ({"actions": [{"template": "x"}]}, "triggers[2].actions[0].type", "required"),
         ({"actions": ["email"]}, "triggers[2].actions[0]", "an action is an object with a 'type'"),
@@ -314,7 +314,7 @@ def test_every_problem_of_every_trigger_is_reported_in_order() -> None:
     # Given three broken triggers
     raws = [
         raw_trigger("a", on={"enter": "ghost"}),
-        raw_trigger("b", delay="P1M", actions=[{"type": "sms"}]),
+        raw_trigger("b", delay="P1M", actions=[{"type": "fax"}]),
         raw_trigger("a"),
     ]
     # When parsed
