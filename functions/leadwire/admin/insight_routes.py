@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
@@ -21,7 +22,7 @@ from leadwire.admin.insight_models import (
 )
 from leadwire.admin.models import SegmentChange
 from leadwire.admin.openapi import responses
-from leadwire.admin.previews import Previews
+from leadwire.admin.previews import EventSourcePort, Previews
 from leadwire.dal.event_scan import EventScan
 from leadwire.dal.lead_batch import LeadBatchReader
 from leadwire.dal.segment_stats import SegmentStats
@@ -50,9 +51,12 @@ def segment_insight() -> SegmentInsight:
 
 def previews() -> Previews:
     client, table = wiring.dynamodb(), engine_settings().table_name
-    return Previews(
-        EventScan(client, table), wiring.definitions_source(), lambda: wiring.delivery_config()[0], clock.now
-    )
+    events: EventSourcePort = EventScan(client, table)
+    if "leadwire.local.runtime" in sys.modules:  # leadwire local: read moto's table in place
+        from leadwire.local.moto_events import MotoEventSource
+
+        events = MotoEventSource(table, sys.modules["leadwire.local.runtime"].REGION)
+    return Previews(events, wiring.definitions_source(), lambda: wiring.delivery_config()[0], clock.now)
 
 
 def _segment_admin():  # imported late: the handler module builds it from the same wiring

@@ -8,7 +8,7 @@ covers the window ``since`` ending now.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -26,18 +26,17 @@ from leadwire.core.definitions_doc import SegmentOverride, effective_document
 from leadwire.core.delivery.decisions import Recipient
 from leadwire.core.delivery.policy import DeliveryPolicy
 from leadwire.core.errors import InvalidRequest
+from leadwire.core.insight.replay import Replay, closure, group, replay
 from leadwire.core.insight.trigger_backtest import (
     Occurrence,
     apply_reentry,
     deliver,
     event_occurrences,
 )
-from leadwire.core.rules import DefinitionError, Definitions
+from leadwire.core.rules import DefinitionError, Definitions, LeadEvent
 from leadwire.core.tracking import StoredEvent
 from leadwire.core.triggers import Trigger
 from leadwire.dal.event_items import iso
-from leadwire.segmentation.engine import to_lead_event
-from leadwire.segmentation.replay import Replay, closure, replay
 
 DEFAULT_WINDOW = timedelta(days=30)
 MAX_WINDOW = timedelta(days=400)
@@ -53,13 +52,6 @@ class DefinitionsPort(Protocol):
     def document(self) -> dict[str, Any]: ...
 
     def current(self) -> Definitions: ...
-
-
-def by_lead(events: Iterable[StoredEvent]) -> dict[str, list[StoredEvent]]:
-    grouped: dict[str, list[StoredEvent]] = defaultdict(list)
-    for event in events:
-        grouped[event.lead_id].append(event)
-    return grouped
 
 
 def days(start: datetime, end: datetime) -> list[datetime]:
@@ -113,7 +105,7 @@ class Previews:
             raise InvalidDefinition(
                 f"invalid segment definition: {summary}", {"problems": problems}
             ) from None
-        result = replay(by_lead(self._events.events()), closure(definitions, [segment_id]), now)
+        result = replay(group(self._events.events()), closure(definitions, [segment_id]), now)
         members = result.members(segment_id)
         counts = _changes_per_day(result, segment_id, start)
         return PreviewView(
@@ -135,16 +127,14 @@ class Previews:
         document = self._definitions.document()
         definitions = self._definitions.current()
         trigger = self._parse_trigger(raw, document, definitions)
-        grouped = by_lead(self._events.events())
+        grouped = group(self._events.events())
         segment_ids = [trigger.segment_id] if trigger.segment_id else []
         result = replay(grouped, closure(definitions, segment_ids), now)
         occurrences = _occurrences(trigger, result, grouped, now)
         fires = [fire for fire in apply_reentry(trigger, occurrences) if start <= fire.at <= now]
         recipients = {
-            lead_id: Recipient(
-                traits=record.state.traits, consent=record.state.consent, suppressed=record.state.suppressed
-            )
-            for lead_id, record in result.records.items()
+            lead_id: Recipient(traits=state.traits, consent=state.consent, suppressed=state.suppressed)
+            for lead_id, state in result.states.items()
         }
         outcome = deliver(trigger, fires, recipients, self._policy())
         per_day = Counter(_day_of(fire.at) for fire in fires)
@@ -181,7 +171,7 @@ def _changes_per_day(result: Replay, segment_id: str, start: datetime) -> Counte
 
 
 def _occurrences(
-    trigger: Trigger, result: Replay, grouped: dict[str, list[StoredEvent]], now: datetime
+    trigger: Trigger, result: Replay, grouped: dict[str, list[LeadEvent]], now: datetime
 ) -> list[Occurrence]:
     if trigger.segment_id is not None:
         kind = "entered" if trigger.kind == "enter" else "exited"
@@ -191,8 +181,6 @@ def _occurrences(
             for lead_id, t in result.transitions
             if t.change.segment_id == trigger.segment_id
             and t.change.kind == kind
-            and not t.cause.startswith("merge:")
             and t.change.at + delay <= now
         ]
-    lead_events = {lead_id: [to_lead_event(e) for e in events] for lead_id, events in grouped.items()}
-    return event_occurrences(trigger, lead_events, now)
+    return event_occurrences(trigger, grouped, now)
