@@ -164,9 +164,13 @@ def create_trigger(trigger: Annotated[TriggerDefinition, Body()]) -> TriggerView
     return trigger_admin().create(trigger.document())
 
 
-@app.get("/triggers/<trigger_id>", tags=["triggers"], responses=responses(200, "The trigger", 404))
+@app.get(
+    "/triggers/<trigger_id>",
+    tags=["triggers"],
+    responses=responses(200, "The trigger; with paused {reason, at} while a segment spike holds it", 404),
+)
 def get_trigger(trigger_id: TriggerId) -> TriggerView:
-    return trigger_admin().get(trigger_id)
+    return insight_routes.with_pause(trigger_admin().get(trigger_id))
 
 
 @app.put(

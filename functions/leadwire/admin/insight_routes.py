@@ -20,12 +20,14 @@ from leadwire.admin.insight_models import (
     TriggerPreviewRequest,
     TriggerPreviewView,
 )
-from leadwire.admin.models import SegmentChange
+from leadwire.admin.models import SegmentChange, TriggerView
 from leadwire.admin.openapi import responses
 from leadwire.admin.previews import EventSourcePort, Previews
-from leadwire.dal.event_scan import EventScan
+from leadwire.dal.event_items import iso
+from leadwire.dal.indexed_events import IndexedEvents
 from leadwire.dal.lead_batch import LeadBatchReader
 from leadwire.dal.segment_stats import SegmentStats
+from leadwire.dal.trigger_pauses import TriggerPauses
 from leadwire.segmentation import wiring
 from leadwire.settings import engine_settings
 
@@ -50,13 +52,27 @@ def segment_insight() -> SegmentInsight:
 
 
 def previews() -> Previews:
-    client, table = wiring.dynamodb(), engine_settings().table_name
-    events: EventSourcePort = EventScan(client, table)
+    table = engine_settings().table_name
+    events: EventSourcePort = IndexedEvents(wiring.lead_store(), wiring.event_store())
     if "leadwire.local.runtime" in sys.modules:  # leadwire local: read moto's table in place
         from leadwire.local.moto_events import MotoEventSource
 
         events = MotoEventSource(table, sys.modules["leadwire.local.runtime"].REGION)
     return Previews(events, wiring.definitions_source(), lambda: wiring.delivery_config()[0], clock.now)
+
+
+def trigger_pauses() -> TriggerPauses:
+    return TriggerPauses(wiring.dynamodb(), engine_settings().table_name)
+
+
+def with_pause(view: TriggerView) -> TriggerView:
+    """The trigger as GET shows it: with ``paused`` {reason, at} while a spike alert holds it."""
+    pause = trigger_pauses().get(view.id)
+    if pause is None or not pause.active:
+        return view
+    return TriggerView.model_validate(
+        {**view.model_dump(), "paused": {"reason": pause.reason, "at": iso(pause.at)}}
+    )
 
 
 def _segment_admin():  # imported late: the handler module builds it from the same wiring
@@ -148,3 +164,16 @@ def preview_segment(body: Annotated[PreviewRequest, Body()]) -> PreviewView:
 )
 def preview_trigger(body: Annotated[TriggerPreviewRequest, Body()]) -> TriggerPreviewView:
     return previews().trigger(body.trigger, body.since)
+
+
+@router.post(
+    "/triggers/<trigger_id>/resume",
+    tags=["triggers"],
+    responses=responses(200, "The trigger, no longer paused (a no-op if it was not)", 404),
+)
+def resume_trigger(trigger_id: Annotated[str, Path(min_length=1, max_length=128)]) -> TriggerView:
+    from leadwire.admin.handler import trigger_admin
+
+    view = trigger_admin().get(trigger_id)
+    trigger_pauses().resume(trigger_id, clock.now())
+    return with_pause(view)

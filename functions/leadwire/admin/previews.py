@@ -1,9 +1,10 @@
 """``POST /segments/preview`` and ``POST /triggers/preview``: stored events replayed, nothing written.
 
-Every stored event is read (a Scan; in AWS the same code runs as a job over scan segments) and
-replayed per lead through the segmentation engine with in-memory ports. The state needs the
-whole history (traits, counters, first seen), so all events up to now are replayed; the series
-covers the window ``since`` ending now.
+Every stored event is read (in AWS through the ``leads`` index and one Query per lead, never a
+Scan; on ``leadwire local`` from moto's table in place) and replayed per lead through the pure
+engine in memory (``core.insight.replay``). The state needs the whole history (traits, counters,
+first seen), so all events up to now are replayed; the series covers the window ``since``
+ending now.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 A Scan through boto3 makes moto serialise every page through its protocol layer, about a
 millisecond per item here, so 100k events took minutes. This reads the same items from moto's
 in-memory table (still the ``EVT#`` items only, converted by the same ``from_item``). In AWS the
-preview reads with ``EventScan`` (parallel Scan segments) instead.
+preview reads with ``IndexedEvents`` (the leads index, then one Query per lead) instead.
 """
 
 from __future__ import annotations
