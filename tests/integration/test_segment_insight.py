@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from leadwire.dal.metering import PROCESS_METER
 from leadwire.local.runtime import LocalRuntime
 from tests.integration.local_api import WRITE_KEY, LocalApi, track
 
@@ -35,6 +36,7 @@ def api(tmp_path_factory):
     (config / "insight.json").write_text(json.dumps(CONFIG))
     runtime = LocalRuntime({WRITE_KEY: "website"}, config_dir=config, clock_start=START)
     api = LocalApi(runtime)
+    PROCESS_METER.__init__()
     api.post("/_local/clock", {"to": "2026-09-01T10:00:00Z"})
     api.send(
         track("a", "visit", timestamp="2026-09-01T10:00:00Z"),
@@ -51,6 +53,7 @@ def api(tmp_path_factory):
     api.drain()
     status, body = api.post("/_local/clock", {"to": "2026-09-05T00:00:00Z"})
     assert status == 200, body
+    api.stats_writes = PROCESS_METER.writes_by_kind.get("segment_stats", 0)
     yield api
     runtime.close()
 
@@ -65,6 +68,12 @@ def test_segment_list_carries_size_share_and_warning(api):
         "vip": (1, 0.25, None),
         "everyone": (4, 1.0, "too_large"),
     }
+
+
+def test_insight_costs_two_write_units_per_flip_and_one_per_new_lead(api):
+    # 13 flips (active: 3 in, 3 out; big: 2 in; vip: 1 in; everyone: 4 in), each a counter ADD and
+    # a flip-log item, plus the known-leads counter for each of the 4 new leads
+    assert api.stats_writes == 2 * 13 + 4
 
 
 def test_analytics_series_is_the_state_at_the_end_of_each_day(api):
