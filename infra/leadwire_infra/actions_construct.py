@@ -18,6 +18,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from leadwire import schema
+from leadwire.deployment import MEMORY_MB
 from leadwire_infra.data_construct import grant_table_access
 from leadwire_infra.lambda_factory import LambdaFactory
 from leadwire_infra.stream_consumer import LIST_STREAMS_REASON, StreamConsumer
@@ -64,6 +65,7 @@ class ActionsConstruct(Construct):
             self,
             "Actions",
             handler=ACTIONS_HANDLER,
+            memory_size=MEMORY_MB["actions"],
             description="Leadwire actions: carries out fired triggers, once per fire",
             timeout=Duration.seconds(60),
             # An anniversary fire arms the next year's timer.

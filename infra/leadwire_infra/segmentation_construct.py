@@ -20,6 +20,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from leadwire import schema
+from leadwire.deployment import MEMORY_MB
 from leadwire_infra.data_construct import grant_table_access
 from leadwire_infra.lambda_factory import LambdaFactory
 from leadwire_infra.stream_consumer import LIST_STREAMS_REASON, StreamConsumer
@@ -57,7 +58,7 @@ class SegmentationConstruct(Construct):
             "Segmentation",
             handler=SEGMENTATION_HANDLER,
             description="Leadwire segmentation: scores events and moves leads between segments",
-            memory_size=1024,  # more memory is more CPU: evaluation is CPU-bound
+            memory_size=MEMORY_MB["segmentation"],
             timeout=Duration.seconds(60),
             unscoped_actions_reason=LIST_STREAMS_REASON,
         )
@@ -79,7 +80,7 @@ class SegmentationConstruct(Construct):
             "Reevaluate",
             handler=REEVALUATE_HANDLER,
             description="Leadwire re-evaluation: applies changed definitions to every lead, shard by shard",
-            memory_size=1024,
+            memory_size=MEMORY_MB["reevaluate"],
             timeout=Duration.minutes(15),
         )
         grant_table_access(

@@ -17,6 +17,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from leadwire import schema
+from leadwire.deployment import MEMORY_MB
 from leadwire_infra.data_construct import grant_table_access
 from leadwire_infra.lambda_factory import LambdaFactory
 from leadwire_infra.stream_consumer import LIST_STREAMS_REASON, StreamConsumer
@@ -50,7 +51,7 @@ class TriggersConstruct(Construct):
             "Trigger",
             handler=TRIGGER_HANDLER,
             description="Leadwire triggers: fires on events and segment moves, starts delay timers",
-            memory_size=512,
+            memory_size=MEMORY_MB["triggers"],
             timeout=Duration.seconds(60),
             environment={"STATE_MACHINE_ARN": timer.state_machine_arn},
             unscoped_actions_reason=LIST_STREAMS_REASON,

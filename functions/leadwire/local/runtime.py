@@ -22,13 +22,17 @@ from typing import Any
 import boto3
 from botocore.config import Config
 from moto import mock_aws
+from moto.core import DEFAULT_ACCOUNT_ID
 
 from leadwire import clock, schema
 from leadwire.config_loader import definitions_of, load_config_dir
 from leadwire.core.errors import InvalidRequest, LeadwireError
+from leadwire.dal.due_index import DueIndex
 from leadwire.dal.fire_store import delivery_view
+from leadwire.local import moto_query, moto_stream
 from leadwire.local import ses_simulator as ses_simulator_module
 from leadwire.local.apigw import HttpResponse, from_http_api_response, to_http_api_event
+from leadwire.local.due_view import StreamDueView
 from leadwire.local.lambda_context import LocalLambdaContext
 from leadwire.local.ses_simulator import SimulatedSes
 from leadwire.local.sim_clock import SimulatedClock
@@ -84,6 +88,8 @@ class LocalRuntime:
         self._environment(write_keys, config_path, public_url)
         self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
         self._mock.start()
+        if not moto_query.install():  # see local/moto_query.py: same answers, without walking the table
+            logger.warning("moto's query fast path is off: another moto version", extra={"pinned": "5.2.5"})
         self.clock = SimulatedClock(clock_start) if clock_start else None
         clock.use(self.clock.now if self.clock else None)
         self.lock = threading.RLock()
@@ -96,9 +102,11 @@ class LocalRuntime:
         self.sqs = boto3.client("sqs", region_name=REGION)
         self.stream_dlq_url = self.sqs.create_queue(QueueName=STREAM_DLQ_NAME)["QueueUrl"]
         boto3.client("events", region_name=REGION).create_event_bus(Name=EVENT_BUS_NAME)
-        self.pump = StreamPump(streams, stream_arn)
-        self._due: dict[str, datetime] = {}
-        self.pump.observe(self._watch_due)
+        # moto's stream read in-process (see local/moto_stream.py), else through the API
+        reader = moto_stream.reader_for(TABLE_NAME, account_id=DEFAULT_ACCOUNT_ID, region=REGION)
+        self.pump = StreamPump(streams, stream_arn, reader=reader)
+        self.due = StreamDueView(DueIndex(self.dynamodb, TABLE_NAME))
+        self.pump.observe(self.due.observe)
         stepfunctions = boto3.client("stepfunctions", region_name=REGION)
         state_machine_arn = stepfunctions.create_state_machine(
             name=TIMER_STATE_MACHINE_NAME, definition=load_definition(TABLE_NAME), roleArn=TIMER_ROLE_ARN
@@ -315,45 +323,30 @@ class LocalRuntime:
                     return {"drained": True, **totals, "now": clock.now().isoformat()}
 
     def _sweep(self) -> int:
-        """What the scheduled sweep Lambda does, run until it has caught up with now."""
-        from leadwire.segmentation import sweep_handler, wiring
+        """What the scheduled sweep Lambda does, run until it has caught up with now; it reads the
+        due leads from the stream-fed view, not by querying the index (see ``local/due_view.py``)."""
+        from leadwire.segmentation import sweep_handler
 
         target = clock.now()  # the wall clock moves on while the sweep runs: catch up to when it began
-        if not any(due <= target for due in self._due.values()):
-            # Nothing is due: what the sweep would do is move its checkpoint. Doing just that
-            # keeps moto from scanning the due index (its queries read the whole table).
-            wiring.due_index().advance_checkpoint(target)
+        if not self.due.any_due(target):
+            # Nothing is due: what the sweep would do is move its checkpoint.
+            self.due.advance_checkpoint(target)
             return 0
         swept = 0
         while True:
             result = sweep_handler.lambda_handler(
-                {"source": "aws.events"}, LocalLambdaContext("leadwire-sweep")
+                {"source": "aws.events"}, LocalLambdaContext("leadwire-sweep"), due=self.due
             )
             metrics.clear_metrics()
             swept += int(result["leads"])
             if datetime.fromisoformat(result["through"]) >= target:
                 return swept
 
-    def _watch_due(self, record: dict[str, Any]) -> None:
-        """Keeps the due instant of every lead in memory, from the stream (local only)."""
-        keys = record["dynamodb"]["Keys"]
-        if keys[schema.SK]["S"] != schema.STATE_SK:
-            return
-        lead_id = schema.lead_id_from_pk(keys[schema.PK]["S"])
-        due = (record["dynamodb"].get("NewImage") or {}).get(schema.DUE_SK)
-        if due is None:
-            self._due.pop(lead_id, None)
-        else:
-            self._due[lead_id] = datetime.fromisoformat(due["S"].split("#", 1)[0])
-
     def _next_due(self, until: datetime) -> datetime | None:
-        """The earliest instant after now and up to ``until`` at which a lead or a timer is due.
-
-        A local shortcut, so the simulated clock can jump from one due instant to the next: the
-        due instants come from the stream (the sweep itself reads the due index by range query).
-        """
+        """The earliest instant after now and up to ``until`` at which a lead or a timer is due, so
+        the simulated clock can jump from one due instant to the next."""
         now = clock.now()
-        candidates = [due for due in self._due.values() if now < due <= until]
+        candidates = [due] if (due := self.due.next_due(now, until)) is not None else []
         timer = self.timers.next_deadline(until)
         if timer is not None and timer > now:
             candidates.append(timer)
