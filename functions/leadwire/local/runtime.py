@@ -37,6 +37,7 @@ from leadwire.local.lambda_context import LocalLambdaContext
 from leadwire.local.ses_simulator import SimulatedSes
 from leadwire.local.sim_clock import SimulatedClock
 from leadwire.local.stream_pump import StreamConsumer, StreamPump
+from leadwire.local.usage import UsageMeter
 from leadwire.observability import logger, metrics
 from leadwire.settings import hash_write_key
 from leadwire.timers import load_definition
@@ -115,7 +116,10 @@ class LocalRuntime:
         self.timers = LocalTimers(stepfunctions, state_machine_arn, clock.now)
         local_timers_module.activate(self.timers)
         self.ses = self._start_email()
-        self._ingestion, self._admin, segmentation = self._load_handlers()
+        self.usage = UsageMeter()
+        ingestion, admin, segmentation = self._load_handlers()
+        self._ingestion = self.usage.timed("ingestion", ingestion)
+        self._admin = self.usage.timed("admin", admin)
         # The same settings as the event source mapping in the stack (infra/).
         for name, handler, filters in (
             ("leadwire-segmentation", segmentation, [schema.EVENT_INSERT_FILTER]),
@@ -129,7 +133,7 @@ class LocalRuntime:
             self.pump.add_consumer(
                 StreamConsumer(
                     name=name,
-                    handler=handler,
+                    handler=self.usage.timed(name.removeprefix("leadwire-"), handler),
                     batch_size=100,
                     filters=filters,
                     max_retries=5,
@@ -334,7 +338,7 @@ class LocalRuntime:
             return 0
         swept = 0
         while True:
-            result = sweep_handler.lambda_handler(
+            result = self.usage.timed("sweep", sweep_handler.lambda_handler)(
                 {"source": "aws.events"}, LocalLambdaContext("leadwire-sweep"), due=self.due
             )
             metrics.clear_metrics()
