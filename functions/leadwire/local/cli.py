@@ -62,6 +62,9 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--events", type=int, default=5_000)
     bench.add_argument("--leads", type=int, default=125)
     bench.add_argument("--json", action="store_true", help="print one JSON object")
+    bench.add_argument(
+        "--imports", action="store_true", help="instead: each function's import time against import boto3"
+    )
     demo = commands.add_parser("demo", help="replay the bundled demo data through leadwire local")
     demo.add_argument("--data", type=Path, help="a JSON-lines file of Segment messages")
     replay = commands.add_parser(
@@ -172,6 +175,10 @@ def main(argv: list[str] | None = None) -> int:
         print(hash_write_key(args.write_key))
         return 0
     if args.command == "bench":
+        if args.imports:
+            from leadwire.local.imports import main as imports_main
+
+            return imports_main(args.json)
         from leadwire.local.bench import main as bench_main
 
         return bench_main(args.events, args.leads, args.json)
