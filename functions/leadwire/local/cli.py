@@ -63,6 +63,12 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--leads", type=int, default=125)
     bench.add_argument("--json", action="store_true", help="print one JSON object")
     bench.add_argument(
+        "--replay-months",
+        type=_positive,
+        metavar="N",
+        help="instead: N months of a 100-visitors-a-month shop, a day at a time on the simulated clock",
+    )
+    bench.add_argument(
         "--imports", action="store_true", help="instead: each function's import time against import boto3"
     )
     demo = commands.add_parser("demo", help="replay the bundled demo data through leadwire local")
@@ -179,6 +185,10 @@ def main(argv: list[str] | None = None) -> int:
             from leadwire.local.imports import main as imports_main
 
             return imports_main(args.json)
+        if args.replay_months:
+            from leadwire.local.replay_bench import main as replay_main
+
+            return replay_main(args.replay_months)
         from leadwire.local.bench import main as bench_main
 
         return bench_main(args.events, args.leads, args.json)
