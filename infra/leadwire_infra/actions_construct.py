@@ -17,13 +17,13 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from leadwire import schema
 from leadwire.deployment import MEMORY_MB
+from leadwire.stream_consumers import ACTIONS
 from leadwire_infra.data_construct import grant_table_access
 from leadwire_infra.lambda_factory import LambdaFactory
 from leadwire_infra.stream_consumer import LIST_STREAMS_REASON, StreamConsumer
 
-ACTIONS_HANDLER: Final = "leadwire.actions.handler.lambda_handler"
+ACTIONS_HANDLER: Final = ACTIONS.handler
 # Delivery records (idempotency, frequency caps), lead traits and consent, derived events (the
 # event store writes them with BatchWriteItem, as ingestion does).
 ACTIONS_TABLE_ACTIONS: Final = (
@@ -100,7 +100,7 @@ class ActionsConstruct(Construct):
             "Stream",
             function=self.function,
             table=table,
-            filters=[schema.FIRE_INSERT_FILTER],
+            spec=ACTIONS,
             name="The actions consumer",
             lost="its fired triggers are never carried out",
         )

@@ -21,11 +21,12 @@ from constructs import Construct
 
 from leadwire import schema
 from leadwire.deployment import MEMORY_MB
+from leadwire.stream_consumers import SEGMENTATION
 from leadwire_infra.data_construct import grant_table_access
 from leadwire_infra.lambda_factory import LambdaFactory
 from leadwire_infra.stream_consumer import LIST_STREAMS_REASON, StreamConsumer
 
-SEGMENTATION_HANDLER: Final = "leadwire.segmentation.handler.lambda_handler"
+SEGMENTATION_HANDLER: Final = SEGMENTATION.handler
 REEVALUATE_HANDLER: Final = "leadwire.segmentation.reevaluate_handler.lambda_handler"
 
 # Lead state, memberships and history: read once, written once (a conditional put, then the
@@ -69,7 +70,7 @@ class SegmentationConstruct(Construct):
             "Stream",
             function=self.function,
             table=table,
-            filters=[schema.EVENT_INSERT_FILTER],
+            spec=SEGMENTATION,
             name="Segmentation",
             lost="its events are never segmented",
         )

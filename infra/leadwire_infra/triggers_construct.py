@@ -16,13 +16,13 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from leadwire import schema
 from leadwire.deployment import MEMORY_MB
+from leadwire.stream_consumers import TRIGGERS
 from leadwire_infra.data_construct import grant_table_access
 from leadwire_infra.lambda_factory import LambdaFactory
 from leadwire_infra.stream_consumer import LIST_STREAMS_REASON, StreamConsumer
 
-TRIGGER_HANDLER: Final = "leadwire.triggers.handler.lambda_handler"
+TRIGGER_HANDLER: Final = TRIGGERS.handler
 # Trigger definitions, TIMER items (guarded puts and updates), FIRE items, re-entry state.
 TRIGGER_TABLE_ACTIONS: Final = (
     "dynamodb:GetItem",
@@ -64,7 +64,7 @@ class TriggersConstruct(Construct):
             "Stream",
             function=self.function,
             table=table,
-            filters=[schema.EVENT_INSERT_FILTER, schema.HISTORY_CHANGE_FILTER],
+            spec=TRIGGERS,
             name="The trigger consumer",
             lost="its events and segment moves start no triggers",
         )

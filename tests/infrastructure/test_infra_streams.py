@@ -184,6 +184,31 @@ def test_stream_batch_fits_in_the_engines_dedupe_window() -> None:
     # When a whole batch of one lead is redelivered
     # Then every event of it is still in the window
     from leadwire.core.rules import DEDUPE_WINDOW
-    from leadwire_infra.stream_consumer import STREAM_BATCH_SIZE
+    from leadwire.stream_consumers import STREAM_CONSUMERS as DECLARED
 
-    assert STREAM_BATCH_SIZE <= DEDUPE_WINDOW
+    assert all(spec.batch_size <= DEDUPE_WINDOW for spec in DECLARED)
+
+
+def test_the_stack_and_leadwire_local_read_one_declaration_of_the_consumers(resources: Resources) -> None:
+    # Given the consumers are declared once (leadwire.stream_consumers)
+    # When the stack is synthesised and leadwire local builds its pump
+    # Then both have exactly the declared consumers, handlers, filters and batch settings
+    from leadwire.local.runtime import LocalRuntime
+    from leadwire.stream_consumers import STREAM_CONSUMERS as DECLARED
+
+    assert sorted(STREAM_CONSUMERS) == sorted(spec.handler for spec in DECLARED)
+    for spec in DECLARED:
+        mapping = event_source_mapping(resources, spec.handler)
+        assert [json.loads(p["Pattern"]) for p in mapping["FilterCriteria"]["Filters"]] == list(spec.filters)
+        assert (mapping["BatchSize"], mapping["MaximumRetryAttempts"]) == (
+            spec.batch_size,
+            spec.retry_attempts,
+        )
+    runtime = LocalRuntime({"k": "s"})
+    try:
+        pumped = [(c.name, c.filters, c.batch_size, c.max_retries) for c in runtime.pump.consumers]
+    finally:
+        runtime.close()
+    assert pumped == [
+        (spec.function_name, list(spec.filters), spec.batch_size, spec.retry_attempts) for spec in DECLARED
+    ]

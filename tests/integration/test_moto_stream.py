@@ -1,7 +1,8 @@
 """leadwire local reads moto's stream in-process: the same records as through the Streams API."""
 
 from leadwire.local.moto_stream import reader_for
-from leadwire.local.stream_pump import ApiStreamReader, to_lambda_record
+from leadwire.local.stream_pump import ApiStreamReader
+from leadwire.stream_records import to_lambda_record
 
 from .conftest import TABLE
 

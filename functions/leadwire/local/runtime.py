@@ -40,6 +40,7 @@ from leadwire.local.stream_pump import StreamConsumer, StreamPump
 from leadwire.local.usage import UsageMeter
 from leadwire.observability import logger, metrics
 from leadwire.settings import hash_write_key
+from leadwire.stream_consumers import STREAM_CONSUMERS
 from leadwire.timers import load_definition
 from leadwire.timers import local_timers as local_timers_module
 from leadwire.timers.local_timers import LocalTimers
@@ -117,27 +118,19 @@ class LocalRuntime:
         local_timers_module.activate(self.timers)
         self.ses = self._start_email()
         self.usage = UsageMeter()
-        ingestion, admin, segmentation = self._load_handlers()
+        ingestion, admin = self._load_handlers()
         self._ingestion = self.usage.timed("ingestion", ingestion)
         self._admin = self.usage.timed("admin", admin)
-        # The same settings as the event source mapping in the stack (infra/).
-        for name, handler, filters in (
-            ("leadwire-segmentation", segmentation, [schema.EVENT_INSERT_FILTER]),
-            (
-                "leadwire-triggers",
-                self._load("leadwire.triggers.handler"),
-                [schema.EVENT_INSERT_FILTER, schema.HISTORY_CHANGE_FILTER],
-            ),
-            ("leadwire-actions", self._load("leadwire.actions.handler"), [schema.FIRE_INSERT_FILTER]),
-        ):
+        # The stack's event source mappings, from the same declaration (leadwire/stream_consumers.py).
+        for spec in STREAM_CONSUMERS:
             self.pump.add_consumer(
                 StreamConsumer(
-                    name=name,
-                    handler=self.usage.timed(name.removeprefix("leadwire-"), handler),
-                    batch_size=100,
-                    filters=filters,
-                    max_retries=5,
-                    bisect_on_error=True,
+                    name=spec.function_name,
+                    handler=self.usage.timed(spec.name, self._load(spec.handler_module)),
+                    batch_size=spec.batch_size,
+                    filters=list(spec.filters),
+                    max_retries=spec.retry_attempts,
+                    bisect_on_error=spec.bisect_on_error,
                     on_failure=self.send_to_stream_dlq,
                 )
             )
@@ -192,12 +185,11 @@ class LocalRuntime:
         return handler
 
     @staticmethod
-    def _load_handlers() -> tuple[LambdaHandler, LambdaHandler, LambdaHandler]:
+    def _load_handlers() -> tuple[LambdaHandler, LambdaHandler]:
         """Import the handlers after the environment is set, and drop any state from a previous runtime."""
         from leadwire import settings
         from leadwire.admin import handler as admin
         from leadwire.ingestion import handler as ingestion
-        from leadwire.segmentation import handler as segmentation
         from leadwire.segmentation import wiring
 
         for cached in (settings.ingestion_settings, settings.admin_settings, settings.engine_settings):
@@ -205,7 +197,7 @@ class LocalRuntime:
         for service in (ingestion.event_store, ingestion.ingestion_service, ingestion.unsubscribe_service):
             service.cache_clear()
         wiring.reset()
-        return ingestion.lambda_handler, admin.lambda_handler, segmentation.lambda_handler
+        return ingestion.lambda_handler, admin.lambda_handler
 
     def _start_email(self) -> SimulatedSes:
         """SESv2 on moto with the sender verified, wrapped in the simulator that plays SES's

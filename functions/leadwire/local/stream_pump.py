@@ -13,15 +13,14 @@ per shard, so ``leadwire replay`` reads local failures exactly as it reads AWS's
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from leadwire.local.filter_pattern import matches_any
 from leadwire.local.lambda_context import LocalLambdaContext
+from leadwire.stream_records import matches_any, to_lambda_record
 
 StreamHandler = Callable[[dict[str, Any], Any], Any]
 
@@ -38,20 +37,6 @@ class StreamConsumer:
     pending: list[dict[str, Any]] = field(default_factory=list)
     invocations: int = 0
     failures_sent: int = 0
-
-
-def to_lambda_record(record: dict[str, Any], stream_arn: str) -> dict[str, Any]:
-    """A record as boto3 returns it, reshaped to what Lambda hands the function (JSON-safe)."""
-    body = dict(record)
-    dynamodb = dict(body["dynamodb"])
-    created = dynamodb.get("ApproximateCreationDateTime")
-    if isinstance(created, datetime):
-        aware = created if created.tzinfo else created.replace(tzinfo=UTC)  # moto's own records: naive UTC
-        dynamodb["ApproximateCreationDateTime"] = int(aware.timestamp())
-    body["dynamodb"] = dynamodb
-    body["eventSourceARN"] = stream_arn
-    body.setdefault("eventSource", "aws:dynamodb")
-    return json.loads(json.dumps(body, default=str))
 
 
 class StreamReader(Protocol):
