@@ -15,7 +15,6 @@ MEMORY_MB: Final[dict[str, int]] = {
     "segmentation": 1024,  # evaluation is CPU-bound
     "reevaluate": 1024,
     "sweep": 1024,  # evaluation, as in segmentation
-    "triggers": 512,
-    "actions": 256,
+    "reactions": 512,  # triggers and actions, one stream reader
     "feedback": 256,
 }

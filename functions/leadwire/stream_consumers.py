@@ -43,17 +43,13 @@ SEGMENTATION: Final = ConsumerSpec(
     handler="leadwire.segmentation.handler.lambda_handler",
     filters=(schema.EVENT_INSERT_FILTER,),
 )
-TRIGGERS: Final = ConsumerSpec(
-    name="triggers",
-    function_name="leadwire-triggers",
-    handler="leadwire.triggers.handler.lambda_handler",
-    filters=(schema.EVENT_INSERT_FILTER, schema.HISTORY_CHANGE_FILTER),
+# Triggers and actions share the stream's second reader (DynamoDB Streams serves two per shard
+# without throttling): one function, each record going to the one that owns it.
+REACTIONS: Final = ConsumerSpec(
+    name="reactions",
+    function_name="leadwire-reactions",
+    handler="leadwire.reactions.handler.lambda_handler",
+    filters=(schema.EVENT_INSERT_FILTER, schema.HISTORY_CHANGE_FILTER, schema.FIRE_INSERT_FILTER),
 )
-ACTIONS: Final = ConsumerSpec(
-    name="actions",
-    function_name="leadwire-actions",
-    handler="leadwire.actions.handler.lambda_handler",
-    filters=(schema.FIRE_INSERT_FILTER,),
-)
-STREAM_CONSUMERS: Final[tuple[ConsumerSpec, ...]] = (SEGMENTATION, TRIGGERS, ACTIONS)
+STREAM_CONSUMERS: Final[tuple[ConsumerSpec, ...]] = (SEGMENTATION, REACTIONS)
 BY_NAME: Final[dict[str, ConsumerSpec]] = {spec.name: spec for spec in STREAM_CONSUMERS}

@@ -6,7 +6,7 @@ from typing import Any
 
 from tests.infrastructure.infra_template import as_list, function_props, of_type, role_statements
 
-ACTIONS = "leadwire.actions.handler.lambda_handler"
+ACTIONS = "leadwire.reactions.handler.lambda_handler"  # the actions run in the reactions function
 
 
 def _bus_id(resources: dict[str, dict[str, Any]]) -> str:

@@ -6,7 +6,6 @@ from collections.abc import Iterator
 from typing import Any
 
 from tests.infrastructure.infra_template import (
-    ACTIONS_HANDLER,
     HANDLERS,
     TRIGGER_HANDLER,
     Resources,
@@ -52,7 +51,8 @@ def test_trigger_consumer_knows_the_timer(resources: Resources) -> None:
 
 
 def test_only_the_timer_starters_are_told_the_timer(resources: Resources) -> None:
-    # Given the trigger consumer starts timers and the actions consumer re-arms anniversaries
+    # Given the trigger code starts timers and the actions re-arm anniversaries (one function:
+    # the reactions)
     # When the functions are synthesised
     # Then no other gets STATE_MACHINE_ARN
     told = [
@@ -60,16 +60,15 @@ def test_only_the_timer_starters_are_told_the_timer(resources: Resources) -> Non
         for handler in HANDLERS
         if "STATE_MACHINE_ARN" in function_props(resources, handler)["Environment"]["Variables"]
     ]
-    assert sorted(told) == sorted([TRIGGER_HANDLER, ACTIONS_HANDLER])
+    assert told == [TRIGGER_HANDLER]
 
 
 def test_only_the_timer_starters_may_start_executions_and_only_of_the_timer(resources: Resources) -> None:
     # Given every states: permission in the stack, on any role
     # When they are collected
-    # Then there are two: StartExecution on the timer only, for the trigger and actions consumers
-    roles = [
-        function_props(resources, h)["Role"]["Fn::GetAtt"][0] for h in (TRIGGER_HANDLER, ACTIONS_HANDLER)
-    ]
+    # Then there is one: StartExecution on the timer only, for the reactions function (triggers
+    # and actions)
+    roles = [function_props(resources, TRIGGER_HANDLER)["Role"]["Fn::GetAtt"][0]]
     timer = [{"Ref": _timer_id(resources)}]
     assert sorted(_states_grants(resources)) == sorted(
         (role, ["states:StartExecution"], timer) for role in roles

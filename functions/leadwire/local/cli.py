@@ -10,6 +10,7 @@ from datetime import datetime
 from pathlib import Path
 
 from leadwire.settings import hash_write_key
+from leadwire.stream_consumers import STREAM_CONSUMERS
 
 
 def _write_key(text: str) -> tuple[str, str]:
@@ -81,7 +82,8 @@ def _parser() -> argparse.ArgumentParser:
         "replayed message is deleted, a failed or expired one is kept. Exits 1 unless every message "
         "was replayed (or, with --dry-run, could be).",
     )
-    replay.add_argument("--consumer", choices=["segmentation", "triggers", "actions", "all"], default="all")
+    consumers = [spec.name for spec in STREAM_CONSUMERS]
+    replay.add_argument("--consumer", choices=[*consumers, "all"], default="all")
     replay.add_argument("--dry-run", action="store_true", help="list what would be replayed; change nothing")
     replay.add_argument("--max", type=_positive, metavar="N", help="handle at most N failure messages")
     replay.add_argument(

@@ -20,8 +20,7 @@ HANDLERS: Final[dict[str, str]] = {
     "segmentation": "leadwire.segmentation.handler",
     "sweep": "leadwire.segmentation.sweep_handler",
     "reevaluate": "leadwire.segmentation.reevaluate_handler",
-    "triggers": "leadwire.triggers.handler",
-    "actions": "leadwire.actions.handler",
+    "reactions": "leadwire.reactions.handler",
     "feedback": "leadwire.feedback.handler",
 }
 BASELINE: Final = "boto3"

@@ -3,6 +3,7 @@ and membership history (enter and exit triggers)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -16,16 +17,13 @@ from leadwire.dal.event_items import from_item
 from leadwire.observability import logger, metrics
 from leadwire.segmentation import wiring
 from leadwire.triggers.changes import membership_changes
-from leadwire.triggers.service import TriggerReport
+from leadwire.triggers.service import TriggerReport, TriggerService
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 
-@logger.inject_lambda_context(clear_state=True)
-@metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    service = wiring.trigger_service()
-    report = TriggerReport()
+def record_handler_for(service: TriggerService, report: TriggerReport) -> Callable[[DynamoDBRecord], None]:
+    """What the consumer does with one record (an event, or a membership history change)."""
 
     def record_handler(record: DynamoDBRecord) -> None:
         raw = record.raw_event["dynamodb"]
@@ -38,11 +36,25 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItem
                 change.lead_id, change.segment_id, change.kind, change.at, change.change_id, report
             )
 
-    response = process_partial_response(
-        event=event, record_handler=record_handler, processor=processor, context=context
-    )
+    return record_handler
+
+
+def add_metrics(report: TriggerReport) -> None:
     metrics.add_metric(name="TriggersFired", unit=MetricUnit.Count, value=report.fired)
     metrics.add_metric(name="TimersScheduled", unit=MetricUnit.Count, value=report.scheduled)
     metrics.add_metric(name="TimersSatisfied", unit=MetricUnit.Count, value=report.satisfied)
     metrics.add_metric(name="TriggersBeyondHorizon", unit=MetricUnit.Count, value=report.beyond_horizon)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    report = TriggerReport()
+    response = process_partial_response(
+        event=event,
+        record_handler=record_handler_for(wiring.trigger_service(), report),
+        processor=processor,
+        context=context,
+    )
+    add_metrics(report)
     return response
