@@ -23,9 +23,11 @@ from leadwire_infra.data_construct import grant_table_access
 
 ACTIONS_HANDLER: Final = REACTIONS.handler
 # Delivery records (idempotency, frequency caps), lead traits and consent, derived events (the
-# event store writes them with BatchWriteItem, as ingestion does).
+# event store writes them with BatchWriteItem, as ingestion does); the fire of an erased lead is
+# deleted, not acted on (DeleteItem).
 ACTIONS_TABLE_ACTIONS: Final = (
     "dynamodb:BatchWriteItem",
+    "dynamodb:DeleteItem",
     "dynamodb:GetItem",
     "dynamodb:PutItem",
     "dynamodb:Query",

@@ -482,7 +482,7 @@ def selected(name: str) -> list[str]:
 
 
 def consumer_of_function(function_name: str, names: Iterable[str] = CONSUMERS) -> str | None:
-    """``leadwire-actions`` (local) -> ``actions``."""
+    """``leadwire-reactions`` (local) -> ``reactions``."""
     for name in names:
         if function_name.endswith(name):
             return name

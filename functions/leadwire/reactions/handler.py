@@ -35,7 +35,7 @@ def _is_fire(event: dict[str, Any]) -> bool:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     report = TriggerReport()
-    on_trigger_record = record_handler_for(wiring.trigger_service(), report)
+    on_trigger_record = record_handler_for(wiring.trigger_service(), report, context.invoked_function_arn)
     actions: list[Any] = []  # the actions service, built once, on the batch's first fire
 
     def record_handler(record: DynamoDBRecord) -> None:

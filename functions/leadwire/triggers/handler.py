@@ -1,5 +1,6 @@
 """Trigger Lambda on the table stream: new events (event triggers, awaited events, anniversaries)
-and membership history (enter and exit triggers)."""
+and membership history (enter and exit triggers). Deployed inside the reactions function
+(``leadwire.reactions.handler``), which reads these records with the FIRE items."""
 
 from __future__ import annotations
 
@@ -13,23 +14,33 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from leadwire import schema
-from leadwire.dal.event_items import from_item
 from leadwire.observability import logger, metrics
 from leadwire.segmentation import wiring
+from leadwire.segmentation.poison import usable_event
 from leadwire.triggers.changes import membership_changes
 from leadwire.triggers.service import TriggerReport, TriggerService
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 
-def record_handler_for(service: TriggerService, report: TriggerReport) -> Callable[[DynamoDBRecord], None]:
+class PoisonNotSent(Exception):
+    """A poison record the failure queue did not take: Lambda retries it."""
+
+
+def record_handler_for(
+    service: TriggerService, report: TriggerReport, function_arn: str
+) -> Callable[[DynamoDBRecord], None]:
     """What the consumer does with one record (an event, or a membership history change)."""
 
     def record_handler(record: DynamoDBRecord) -> None:
         raw = record.raw_event["dynamodb"]
         sort_key = raw["Keys"][schema.SK]["S"]
         if sort_key.startswith(schema.EVENT_PREFIX):
-            service.on_event(from_item(raw["NewImage"]), report)
+            stored, reason = usable_event(raw["NewImage"])
+            if stored is not None:
+                service.on_event(stored, report)
+            elif wiring.poison_queue().send([(record.raw_event, reason)], function_arn):
+                raise PoisonNotSent(raw["SequenceNumber"])
             return
         for change in membership_changes(record.raw_event["eventName"], raw.get("OldImage"), raw["NewImage"]):
             service.on_change(
@@ -44,6 +55,7 @@ def add_metrics(report: TriggerReport) -> None:
     metrics.add_metric(name="TimersScheduled", unit=MetricUnit.Count, value=report.scheduled)
     metrics.add_metric(name="TimersSatisfied", unit=MetricUnit.Count, value=report.satisfied)
     metrics.add_metric(name="TriggersBeyondHorizon", unit=MetricUnit.Count, value=report.beyond_horizon)
+    metrics.add_metric(name="TriggerWorkOfErasedLeads", unit=MetricUnit.Count, value=report.erased)
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -52,7 +64,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItem
     report = TriggerReport()
     response = process_partial_response(
         event=event,
-        record_handler=record_handler_for(wiring.trigger_service(), report),
+        record_handler=record_handler_for(wiring.trigger_service(), report, context.invoked_function_arn),
         processor=processor,
         context=context,
     )
