@@ -1,11 +1,14 @@
 """Lead-state, membership and history items: the engine's writes, and back.
 
 The rule-engine state is one compact JSON string (``s``); the attributes the admin API and the
-indexes need sit beside it.
+indexes need sit beside it. The outbox is written compactly (``ox``: one JSON array per change,
+instants in epoch milliseconds, about a third of the size of the model's JSON); items written
+before that hold it as the model's JSON (``ob``), which still loads.
 """
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -13,10 +16,49 @@ from pydantic import TypeAdapter
 
 from leadwire import schema
 from leadwire.core.leads import LeadRecord, Transition
-from leadwire.core.rules import LeadState
+from leadwire.core.rules import LeadState, MembershipChange
+from leadwire.core.rules.clock import epoch_millis, from_epoch_millis
 from leadwire.dal.event_items import iso
 
-_OUTBOX: TypeAdapter[list[Transition]] = TypeAdapter(list[Transition])
+_LEGACY_OUTBOX: TypeAdapter[list[Transition]] = TypeAdapter(list[Transition])
+_KINDS = {"entered": "+", "exited": "-"}
+_KIND_NAMES = {mark: kind for kind, mark in _KINDS.items()}
+
+
+def outbox_to_text(outbox: list[Transition]) -> str:
+    """``[[segment, "+"|"-", at, entered_at, cause, definition_version], ...]`` (epoch ms)."""
+    rows = [
+        [
+            t.change.segment_id,
+            _KINDS[t.change.kind],
+            epoch_millis(t.change.at),
+            epoch_millis(t.entered_at),
+            t.cause,
+            t.definition_version,
+        ]
+        for t in outbox
+    ]
+    return json.dumps(rows, separators=(",", ":"))
+
+
+def outbox_from_text(text: str) -> list[Transition]:
+    return [
+        Transition(
+            change=MembershipChange(segment_id=segment, kind=_KIND_NAMES[kind], at=from_epoch_millis(at)),
+            cause=cause,
+            entered_at=from_epoch_millis(entered_at),
+            definition_version=version,
+        )
+        for segment, kind, at, entered_at, cause, version in json.loads(text)
+    ]
+
+
+def _outbox(item: dict[str, dict[str, Any]]) -> list[Transition]:
+    if "ox" in item:
+        return outbox_from_text(item["ox"]["S"])
+    if "ob" in item:
+        return _LEGACY_OUTBOX.validate_json(item["ob"]["S"])
+    return []
 
 
 def _when(text: str | None) -> datetime | None:
@@ -47,7 +89,7 @@ def lead_to_item(record: LeadRecord, version: int) -> dict[str, dict[str, Any]]:
     if record.aliases:
         item["al"] = {"SS": sorted(record.aliases)}
     if record.outbox:
-        item["ob"] = {"S": _OUTBOX.dump_json(record.outbox).decode()}
+        item["ox"] = {"S": outbox_to_text(record.outbox)}
     return item
 
 
@@ -65,7 +107,7 @@ def lead_from_item(item: dict[str, dict[str, Any]]) -> LeadRecord:
         due_at=_when((text(schema.DUE_SK) or "").split("#", 1)[0]),
         merged_into=text("mi"),
         aliases=sorted(item.get("al", {}).get("SS", [])),
-        outbox=_OUTBOX.validate_json(text("ob") or "[]"),
+        outbox=_outbox(item),
     )
 
 

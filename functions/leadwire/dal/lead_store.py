@@ -8,10 +8,18 @@ before anything else happens to the lead, so state, members and history never di
 longer than one retry. The outbox stays in the item until the next save replaces it. (A
 transaction would do the same at twice the write units per item, and moto copies the whole
 table for each one.)
+
+A store built with ``remember=N`` (the segmentation consumer's) keeps the last record it saved of
+up to N leads and loads them from memory: a stream shard's batches reach one container in turn,
+so the next batch of a lead usually finds the record this process wrote, delivered outbox
+included. That saves the consistent read and the outbox check. A record another writer has since
+replaced (the sweep, a job, another container) only makes the save's version check fail, which
+forgets it, and the engine's retry then reads the item.
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -45,16 +53,25 @@ def _set_expression(values: dict[str, dict[str, Any]]) -> dict[str, Any]:
 
 
 class LeadStore:
-    def __init__(self, client: Any, table_name: str, *, meter: CapacityMeter | None = None) -> None:
+    def __init__(
+        self, client: Any, table_name: str, *, meter: CapacityMeter | None = None, remember: int = 0
+    ) -> None:
         self._client = client
         self._table = table_name
         self._meter = meter or PROCESS_METER
+        self._remember = remember
+        self._saved: OrderedDict[str, LeadRecord] = OrderedDict()
 
     # -- lead state ---------------------------------------------------------------------------
-    def load(self, lead_id: str) -> LeadRecord | None:
+    def load(self, lead_id: str, *, fresh: bool = False) -> LeadRecord | None:
+        """The lead's record; from memory when this store saved it last, unless ``fresh``."""
+        known = None if fresh else self._saved.get(lead_id)
+        if known is not None:
+            self._saved.move_to_end(lead_id)
+            return known
         response = self._client.get_item(TableName=self._table, Key=lead_key(lead_id), ConsistentRead=True)
         item = response.get("Item")
-        self._meter.record_read(item_size(item) if item else 1)
+        self._meter.record_read(item_size(item) if item else 1, kind="lead")
         if not item:
             return None
         record = lead_from_item(item)
@@ -66,16 +83,23 @@ class LeadStore:
         """Store ``record`` if nobody stored the lead since it was loaded; returns the stored record."""
         stored = record.model_copy(update={"version": record.version + 1, "outbox": list(transitions)})
         item = lead_to_item(stored, stored.version)
+        self._saved.pop(record.lead_id, None)
         try:
             self._client.put_item(TableName=self._table, Item=item, **self._version_condition(record.version))
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                self._meter.record_write(item, kind="lead")  # a failed condition is billed as a write
                 raise VersionConflict(record.lead_id) from None
             raise
         self._meter.record_write(item, kind="lead")
         if transitions:
             self._deliver_outbox(stored)
-        return stored.model_copy(update={"outbox": []})
+        saved = stored.model_copy(update={"outbox": []})
+        if self._remember:
+            self._saved[record.lead_id] = saved
+            while len(self._saved) > self._remember:
+                self._saved.popitem(last=False)
+        return saved
 
     @staticmethod
     def _version_condition(version: int) -> dict[str, Any]:
@@ -96,15 +120,15 @@ class LeadStore:
             if transition.change.kind == "entered":
                 member = member_item(record.lead_id, transition)
                 self._client.put_item(TableName=self._table, Item=member)
-                self._meter.record_write(member, kind="membership")
+                self._meter.record_write(member, kind="member")
             else:
                 key = member_key(segment_id, record.lead_id)
                 self._client.delete_item(TableName=self._table, Key=key)
-                self._meter.record_write(key, kind="membership")
+                self._meter.record_write(key, kind="member")
         for history, opened in self._history_writes(record.lead_id, record.outbox):
             if opened:  # the whole interval (entry, and exit if it ended too) comes from this outbox
                 self._client.put_item(TableName=self._table, Item=history)
-                self._meter.record_write(history, kind="membership")
+                self._meter.record_write(history, kind="history")
             else:
                 self._update(history)
 
@@ -115,13 +139,13 @@ class LeadStore:
         marker = "cidOut" if "cidOut" in last else "cid"
         key = {schema.PK: last[schema.PK], schema.SK: last[schema.SK]}
         item = self._client.get_item(TableName=self._table, Key=key, ConsistentRead=True).get("Item")
-        self._meter.record_read(item_size(item) if item else 1)
+        self._meter.record_read(item_size(item) if item else 1, kind="history")
         return item is not None and item.get(marker) == last[marker]
 
     def _update(self, values: dict[str, dict[str, Any]]) -> None:
         key = {schema.PK: values[schema.PK], schema.SK: values[schema.SK]}
         self._client.update_item(TableName=self._table, Key=key, **_set_expression(values))
-        self._meter.record_write(values, kind="membership")
+        self._meter.record_write(values, kind="history")
 
     @staticmethod
     def _history_writes(
@@ -163,9 +187,10 @@ class LeadStore:
         return final
 
     # -- reads for the admin API ---------------------------------------------------------------
-    def _query(self, **kwargs: Any) -> dict[str, Any]:
+    def _query(self, kind: str, **kwargs: Any) -> dict[str, Any]:
         response: dict[str, Any] = self._client.query(TableName=self._table, **kwargs)
-        self._meter.record_read(sum(item_size(i) for i in response.get("Items", [])), consistent=False)
+        items = response.get("Items", [])
+        self._meter.record_read(sum(item_size(i) for i in items), consistent=False, kind=kind)
         return response
 
     def history(self, lead_id: str) -> list[dict[str, Any]]:
@@ -174,6 +199,7 @@ class LeadStore:
         while True:
             extra = {"ExclusiveStartKey": start} if start else {}
             response = self._query(
+                "history",
                 KeyConditionExpression="#pk = :pk AND begins_with(#sk, :h)",
                 ExpressionAttributeNames={"#pk": schema.PK, "#sk": schema.SK},
                 ExpressionAttributeValues={
@@ -194,6 +220,7 @@ class LeadStore:
         if after_lead is not None:
             extra["ExclusiveStartKey"] = member_key(segment_id, after_lead)
         response = self._query(
+            "member",
             KeyConditionExpression="#pk = :pk",
             ExpressionAttributeNames={"#pk": schema.PK},
             ExpressionAttributeValues={":pk": {"S": schema.segment_pk(segment_id)}},
@@ -217,6 +244,7 @@ class LeadStore:
                 schema.LEAD_SHARD_SK: {"S": after},
             }
         response = self._query(
+            "lead",
             IndexName=schema.LEADS_INDEX,
             KeyConditionExpression="#shard = :shard",
             ExpressionAttributeNames={"#shard": schema.LEAD_SHARD},

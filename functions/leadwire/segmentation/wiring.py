@@ -40,6 +40,9 @@ from leadwire.timers.starter import StepFunctionsTimerStarter, TimerStarter
 from leadwire.triggers.scheduling import StateMachineScheduler
 from leadwire.triggers.service import TriggerService
 
+# Leads the segmentation consumer remembers (a few KB each: about 20 MB at most).
+REMEMBERED_LEADS = 5000
+
 
 @cache
 def dynamodb() -> object:
@@ -49,6 +52,12 @@ def dynamodb() -> object:
 @cache
 def lead_store() -> LeadStore:
     return LeadStore(dynamodb(), engine_settings().table_name)
+
+
+@cache
+def stream_lead_store() -> LeadStore:
+    """The segmentation consumer's store: it remembers what it saved (see ``LeadStore``)."""
+    return LeadStore(dynamodb(), engine_settings().table_name, remember=REMEMBERED_LEADS)
 
 
 @cache
@@ -76,6 +85,11 @@ def definitions_source() -> DefinitionsSource:
 def engine() -> SegmentationEngine:
     """An engine on the current definitions (cheap: the adapters and the definitions are cached)."""
     return SegmentationEngine(lead_store(), event_store(), definitions_source().current(), clock.now)
+
+
+def stream_engine() -> SegmentationEngine:
+    """The segmentation consumer's engine: its own remembering lead store."""
+    return SegmentationEngine(stream_lead_store(), event_store(), definitions_source().current(), clock.now)
 
 
 def fresh_engine() -> SegmentationEngine:
@@ -245,6 +259,7 @@ def reset() -> None:
     for cached in (
         dynamodb,
         lead_store,
+        stream_lead_store,
         event_store,
         definition_store,
         due_index,
