@@ -7,7 +7,7 @@ import pytest
 from leadwire.core.capacity import CapacityMeter
 from leadwire.core.leads import LeadRecord, Transition, VersionConflict
 from leadwire.core.rules import MembershipChange
-from leadwire.dal.lead_items import lead_key, lead_to_item
+from leadwire.dal.lead_items import history_entry_item, lead_key, lead_to_item
 from leadwire.dal.lead_store import LeadStore
 from tests.integration.conftest import TABLE
 
@@ -67,19 +67,26 @@ def test_a_store_without_remember_reads_every_time(dynamodb):
     assert meter.reads_by_kind == {"lead": 1.0}
 
 
-def test_an_item_with_the_outbox_in_its_first_format_loads_and_is_delivered(dynamodb):
-    # Given a state item written before the compact outbox, whose membership writes never happened
-    record = member_of(LeadRecord.new("old-1"), "trial-users").model_copy(
+LEGACY_OUTBOX = (
+    '[{"change": {"segment_id": "trial-users", "kind": "entered", "at": "2026-11-20T10:00:00Z"}, '
+    '"cause": "m-1", "entered_at": "2026-11-20T10:00:00Z", "definition_version": "v1"}]'
+)
+
+
+def put_format_1_item(dynamodb, lead_id: str) -> None:
+    """A state item written before format 2, its outbox (``ob``) entering trial-users."""
+    record = member_of(LeadRecord.new(lead_id), "trial-users").model_copy(
         update={"version": 1, "outbox": [entered("trial-users")]}
     )
     item = lead_to_item(record, 1)
     item.pop("ox")
-    item["ob"] = {
-        "S": '[{"change": {"segment_id": "trial-users", "kind": "entered", '
-        '"at": "2026-11-20T10:00:00Z"}, "cause": "m-1", '
-        '"entered_at": "2026-11-20T10:00:00Z", "definition_version": "v1"}]'
-    }
+    item["ob"] = {"S": LEGACY_OUTBOX}
     dynamodb.put_item(TableName=TABLE, Item=item)
+
+
+def test_an_item_with_the_outbox_in_its_first_format_loads_and_is_delivered(dynamodb):
+    # Given a state item written before the compact outbox, whose membership writes never happened
+    put_format_1_item(dynamodb, "old-1")
     # When it is loaded
     store = LeadStore(dynamodb, TABLE)
     loaded = store.load("old-1")
@@ -92,3 +99,56 @@ def test_an_item_with_the_outbox_in_its_first_format_loads_and_is_delivered(dyna
     ]
     stored = dynamodb.get_item(TableName=TABLE, Key=lead_key("old-1"))["Item"]
     assert "ob" in stored  # loading does not rewrite the item; the next save writes ``ox``
+
+
+def test_a_first_format_outbox_delivered_as_interval_items_is_not_written_again(dynamodb):
+    # Given a format-1 state item whose interval item (its delivery marker) was written
+    put_format_1_item(dynamodb, "old-2")
+    dynamodb.put_item(TableName=TABLE, Item=history_entry_item("old-2", entered("trial-users")))
+    # When it is loaded
+    meter = CapacityMeter()
+    LeadStore(dynamodb, TABLE, meter=meter).load("old-2")
+    # Then nothing is written
+    assert meter.write_units == 0
+
+
+def exited(segment: str, entered_at: datetime, at: datetime) -> Transition:
+    change = MembershipChange(segment_id=segment, kind="exited", at=at)
+    return Transition(change=change, cause="time", entered_at=entered_at, definition_version="v1")
+
+
+def test_one_history_write_per_save_however_many_flips(dynamodb):
+    # Given a save that moves the lead into three segments and out of one
+    meter = CapacityMeter()
+    store = LeadStore(dynamodb, TABLE, meter=meter)
+    later = datetime(2026, 11, 21, tzinfo=UTC)
+    flips = [entered("a"), entered("b"), entered("c"), exited("a", AT, later)]
+    store.save(member_of(LeadRecord.new("p-1"), "b", "c"), flips)
+    # Then history costs one write, members one per segment whose item changes
+    assert meter.writes_by_kind["history"] == 1
+    assert meter.writes_by_kind["member"] == 3
+    assert [(h["segmentId"], h["exitedAt"]) for h in store.history("p-1")] == [
+        ("a", "2026-11-21T00:00:00.000Z"),
+        ("b", None),
+        ("c", None),
+    ]
+
+
+def test_an_interval_opened_in_an_item_of_the_first_layout_is_closed_by_a_page(dynamodb):
+    # Given an interval item written before history pages
+    dynamodb.put_item(TableName=TABLE, Item=history_entry_item("p-2", entered("a")))
+    store = LeadStore(dynamodb, TABLE)
+    record = store.save(member_of(LeadRecord.new("p-2"), "a"), [])
+    # When a later save closes it
+    later = datetime(2026, 11, 22, tzinfo=UTC)
+    store.save(member_of(record), [exited("a", AT, later)])
+    # Then history shows one closed interval with both causes
+    assert store.history("p-2") == [
+        {
+            "segmentId": "a",
+            "enteredAt": "2026-11-20T10:00:00.000Z",
+            "exitedAt": "2026-11-22T00:00:00.000Z",
+            "cause": {"entered": "m-1", "exited": "time"},
+            "definitionVersion": "v1",
+        }
+    ]

@@ -1,8 +1,8 @@
 """DynamoDB adapter for lead state, segment membership and membership history.
 
 A lead is read once and written once per stream batch: one conditional PutItem (version check).
-Membership changes ride in that same item as an outbox, then the member and history items are
-written (each write idempotent), the last history write doubling as the delivery marker. The next
+Membership changes ride in that same item as an outbox, then the member items and one history
+page are written (each write idempotent), the page doubling as the delivery marker. The next
 load checks that marker (one small read) and, if a crash stopped the writes, writes them again
 before anything else happens to the lead, so state, members and history never disagree for
 longer than one retry. The outbox stays in the item until the next save replaces it. (A
@@ -27,12 +27,12 @@ from botocore.exceptions import ClientError
 from leadwire import schema
 from leadwire.core.capacity import CapacityMeter, item_size
 from leadwire.core.leads import LeadRecord, Transition, VersionConflict
-from leadwire.dal.event_items import iso
 from leadwire.dal.lead_items import (
     change_id,
-    history_entry_item,
-    history_from_item,
+    history_intervals,
     history_key,
+    history_page_item,
+    history_page_key,
     lead_from_item,
     lead_key,
     lead_to_item,
@@ -40,16 +40,6 @@ from leadwire.dal.lead_items import (
     member_key,
 )
 from leadwire.dal.metering import PROCESS_METER
-
-
-def _set_expression(values: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """``SET`` every attribute of ``values`` but the key (attribute names aliased)."""
-    fields = [name for name in values if name not in (schema.PK, schema.SK)]
-    return {
-        "UpdateExpression": "SET " + ", ".join(f"#a{i} = :a{i}" for i in range(len(fields))),
-        "ExpressionAttributeNames": {f"#a{i}": name for i, name in enumerate(fields)},
-        "ExpressionAttributeValues": {f":a{i}": values[name] for i, name in enumerate(fields)},
-    }
 
 
 class LeadStore:
@@ -75,7 +65,7 @@ class LeadStore:
         if not item:
             return None
         record = lead_from_item(item)
-        if record.outbox and not self._outbox_delivered(record):
+        if record.outbox and not self._outbox_delivered(record, legacy="ob" in item):
             self._deliver_outbox(record)  # the previous writer stopped before its membership writes
         return record.model_copy(update={"outbox": []})
 
@@ -115,7 +105,7 @@ class LeadStore:
         }
 
     def _deliver_outbox(self, record: LeadRecord) -> None:
-        """Member items first, then history; the last history write is the delivery marker."""
+        """Member items first, then the history page: the page is the delivery marker."""
         for segment_id, transition in self._final_member_changes(record.outbox).items():
             if transition.change.kind == "entered":
                 member = member_item(record.lead_id, transition)
@@ -125,58 +115,38 @@ class LeadStore:
                 key = member_key(segment_id, record.lead_id)
                 self._client.delete_item(TableName=self._table, Key=key)
                 self._meter.record_write(key, kind="member")
-        for history, opened in self._history_writes(record.lead_id, record.outbox):
-            if opened:  # the whole interval (entry, and exit if it ended too) comes from this outbox
-                self._client.put_item(TableName=self._table, Item=history)
-                self._meter.record_write(history, kind="history")
-            else:
-                self._update(history)
+        page = history_page_item(record.lead_id, record.version, record.outbox)
+        self._client.put_item(TableName=self._table, Item=page)
+        self._meter.record_write(page, kind="history")
 
-    def _outbox_delivered(self, record: LeadRecord) -> bool:
+    def _outbox_delivered(self, record: LeadRecord, legacy: bool) -> bool:
         """Whether the outbox's last write landed (then all did: they run in order and stop at a
         failure). One small read instead of rewriting the state item to clear the outbox."""
-        last, _ = self._history_writes(record.lead_id, record.outbox)[-1]
-        marker = "cidOut" if "cidOut" in last else "cid"
-        key = {schema.PK: last[schema.PK], schema.SK: last[schema.SK]}
+        key, marker = (
+            self._legacy_marker(record)
+            if legacy
+            else (history_page_key(record.lead_id, record.version), None)
+        )
         item = self._client.get_item(TableName=self._table, Key=key, ConsistentRead=True).get("Item")
         self._meter.record_read(item_size(item) if item else 1, kind="history")
-        return item is not None and item.get(marker) == last[marker]
-
-    def _update(self, values: dict[str, dict[str, Any]]) -> None:
-        key = {schema.PK: values[schema.PK], schema.SK: values[schema.SK]}
-        self._client.update_item(TableName=self._table, Key=key, **_set_expression(values))
-        self._meter.record_write(values, kind="history")
+        if item is None or marker is None:
+            return item is not None
+        name, value = marker
+        return item.get(name, {}).get("S") == value
 
     @staticmethod
-    def _history_writes(
-        lead_id: str, transitions: list[Transition]
-    ) -> list[tuple[dict[str, dict[str, Any]], bool]]:
-        """One write per history item, and whether the outbox opened that interval.
-
-        An interval opened here is written whole with a put: the outbox is delivered before any
-        later save of the lead, so nothing newer can be in that item. An interval opened earlier
-        only gets its exit attributes set.
-        """
-        writes: dict[str, dict[str, dict[str, Any]]] = {}
-        opened: set[str] = set()
-        for transition in transitions:
-            change = transition.change
-            key = history_key(lead_id, change.segment_id, transition.entered_at)
-            sk = key[schema.SK]["S"]
-            if change.kind == "entered":
-                writes[sk] = {**history_entry_item(lead_id, transition), **writes.get(sk, {})}
-                opened.add(sk)
-            else:
-                closing = {
-                    "lead": {"S": lead_id},
-                    "seg": {"S": change.segment_id},
-                    "in": {"S": iso(transition.entered_at)},
-                    "out": {"S": iso(change.at)},
-                    "outCause": {"S": transition.cause},
-                    "cidOut": {"S": change_id(lead_id, transition)},
-                }
-                writes[sk] = {**writes.get(sk, key), **closing}
-        return [(values, sk in opened) for sk, values in writes.items()]
+    def _legacy_marker(record: LeadRecord) -> tuple[dict[str, dict[str, str]], tuple[str, str]]:
+        """A format-1 outbox was delivered as one item per interval, in order of first appearance;
+        the last one's change id (its exit's if the outbox closed it) marks the delivery."""
+        by_interval: dict[str, list[Transition]] = {}
+        for transition in record.outbox:
+            key = history_key(record.lead_id, transition.change.segment_id, transition.entered_at)
+            by_interval.setdefault(key[schema.SK]["S"], []).append(transition)
+        last = list(by_interval.values())[-1]
+        exits = [t for t in last if t.change.kind == "exited"]
+        marked = exits[-1] if exits else last[0]
+        key = history_key(record.lead_id, marked.change.segment_id, marked.entered_at)
+        return key, ("cidOut" if exits else "cid", change_id(record.lead_id, marked))
 
     @staticmethod
     def _final_member_changes(transitions: list[Transition]) -> dict[str, Transition]:
@@ -194,7 +164,7 @@ class LeadStore:
         return response
 
     def history(self, lead_id: str) -> list[dict[str, Any]]:
-        entries: list[dict[str, Any]] = []
+        items: list[dict[str, Any]] = []
         start: dict[str, Any] | None = None
         while True:
             extra = {"ExclusiveStartKey": start} if start else {}
@@ -208,10 +178,10 @@ class LeadStore:
                 },
                 **extra,
             )
-            entries.extend(history_from_item(i) for i in response.get("Items", []))
+            items.extend(response.get("Items", []))
             start = response.get("LastEvaluatedKey")
             if not start:
-                return sorted(entries, key=lambda e: (e["enteredAt"], e["segmentId"]))
+                return history_intervals(items)
 
     def members(
         self, segment_id: str, limit: int, after_lead: str | None

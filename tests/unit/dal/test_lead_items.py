@@ -1,11 +1,12 @@
-"""Lead-state items: the compact outbox round-trips and is smaller than the model's JSON."""
+"""Lead-state items: format 2 round-trips, is smaller than format 1, and format 1 still loads."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from pydantic import TypeAdapter
 
+from leadwire.core.capacity import item_size
 from leadwire.core.leads import LeadRecord, Transition
-from leadwire.core.rules import MembershipChange
+from leadwire.core.rules import Definitions, LeadEvent, LeadState, MembershipChange, apply_events
 from leadwire.dal.lead_items import lead_from_item, lead_to_item, outbox_from_text, outbox_to_text
 
 AT = datetime(2026, 11, 20, 10, 0, 5, 250_000, tzinfo=UTC)
@@ -40,3 +41,47 @@ def test_the_compact_outbox_is_under_half_the_size_of_the_model_json():
 def test_a_record_with_an_outbox_round_trips_through_its_item():
     record = LeadRecord.new("l-1").model_copy(update={"version": 3, "outbox": transitions()})
     assert lead_from_item(lead_to_item(record, 3)) == record
+
+
+def busy_record() -> LeadRecord:
+    state = apply_events(
+        LeadState.new("l-2"),
+        [
+            LeadEvent(message_id=f"m-{i}", type="track", event="pricing_viewed", timestamp=AT)
+            for i in range(30)
+        ],
+        Definitions(),
+    )
+    return LeadRecord(
+        lead_id="l-2", state=state, version=7, evaluated_at=AT, next_flip_at=AT + timedelta(days=3)
+    )
+
+
+def test_a_format_2_item_round_trips_with_its_tokens_as_bytes():
+    record = busy_record()
+    item = lead_to_item(record, 7)
+    assert item["f"] == {"N": "2"}
+    assert len(item["rb"]["B"]) == 6 * 30
+    assert '"r"' not in item["s"]["S"]
+    assert lead_from_item(item) == record
+
+
+def test_a_format_2_item_is_smaller_than_format_1():
+    record = busy_record()
+    assert item_size(lead_to_item(record, 7)) < item_size(format_1_item(record)) - 60
+
+
+def format_1_item(record: LeadRecord) -> dict:
+    """The item as written before format 2: tokens inside ``s``, ISO instants, no ``f``."""
+    item = lead_to_item(record, record.version)
+    for name in ("f", "rb"):
+        item.pop(name)
+    item["s"] = {"S": record.state.to_json()}
+    item["ev"] = {"S": "2026-11-20T10:00:05.250Z"}
+    item["nf"] = {"S": "2026-11-23T10:00:05.250Z"}
+    return item
+
+
+def test_a_format_1_item_still_loads():
+    record = busy_record()
+    assert lead_from_item(format_1_item(record)) == record
