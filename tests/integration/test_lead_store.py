@@ -152,3 +152,18 @@ def test_an_interval_opened_in_an_item_of_the_first_layout_is_closed_by_a_page(d
             "definitionVersion": "v1",
         }
     ]
+
+
+def test_a_remembered_record_whose_due_instant_has_come_is_read_again(dynamodb):
+    # Given a remembering store on a clock, and a lead saved with a due instant (the sweep's cue)
+    now = [AT]
+    meter = CapacityMeter()
+    store = LeadStore(dynamodb, TABLE, meter=meter, remember=10, now=lambda: now[0])
+    store.save(LeadRecord.new("d-1").model_copy(update={"due_at": datetime(2026, 11, 21, tzinfo=UTC)}), [])
+    # When it is loaded before the due instant, then after it
+    store.load("d-1")
+    before = meter.reads_by_kind.get("lead", 0)
+    now[0] = datetime(2026, 11, 21, 0, 0, 1, tzinfo=UTC)
+    store.load("d-1")
+    # Then only the second load reads the item (the sweep may have saved the lead meanwhile)
+    assert (before, meter.reads_by_kind["lead"]) == (0, 1)

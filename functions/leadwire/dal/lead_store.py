@@ -12,14 +12,17 @@ table for each one.)
 A store built with ``remember=N`` (the segmentation consumer's) keeps the last record it saved of
 up to N leads and loads them from memory: a stream shard's batches reach one container in turn,
 so the next batch of a lead usually finds the record this process wrote, delivered outbox
-included. That saves the consistent read and the outbox check. A record another writer has since
-replaced (the sweep, a job, another container) only makes the save's version check fail, which
-forgets it, and the engine's retry then reads the item.
+included. That saves the consistent read and the outbox check. A remembered record whose due
+instant has come is read again (the sweep may have advanced the lead). A record another writer
+has replaced all the same (a job, a merge in another container) only makes the save's version
+check fail, which forgets it, and the engine's retry then reads the item.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -44,19 +47,26 @@ from leadwire.dal.metering import PROCESS_METER
 
 class LeadStore:
     def __init__(
-        self, client: Any, table_name: str, *, meter: CapacityMeter | None = None, remember: int = 0
+        self,
+        client: Any,
+        table_name: str,
+        *,
+        meter: CapacityMeter | None = None,
+        remember: int = 0,
+        now: Callable[[], datetime] | None = None,
     ) -> None:
         self._client = client
         self._table = table_name
         self._meter = meter or PROCESS_METER
         self._remember = remember
+        self._now = now
         self._saved: OrderedDict[str, LeadRecord] = OrderedDict()
 
     # -- lead state ---------------------------------------------------------------------------
     def load(self, lead_id: str, *, fresh: bool = False) -> LeadRecord | None:
         """The lead's record; from memory when this store saved it last, unless ``fresh``."""
         known = None if fresh else self._saved.get(lead_id)
-        if known is not None:
+        if known is not None and not self._maybe_swept(known):
             self._saved.move_to_end(lead_id)
             return known
         response = self._client.get_item(TableName=self._table, Key=lead_key(lead_id), ConsistentRead=True)
@@ -68,6 +78,9 @@ class LeadStore:
         if record.outbox and not self._outbox_delivered(record, legacy="ob" in item):
             self._deliver_outbox(record)  # the previous writer stopped before its membership writes
         return record.model_copy(update={"outbox": []})
+
+    def _maybe_swept(self, record: LeadRecord) -> bool:
+        return record.due_at is not None and (self._now is None or record.due_at <= self._now())
 
     def save(self, record: LeadRecord, transitions: list[Transition]) -> LeadRecord:
         """Store ``record`` if nobody stored the lead since it was loaded; returns the stored record."""

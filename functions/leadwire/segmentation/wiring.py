@@ -57,7 +57,7 @@ def lead_store() -> LeadStore:
 @cache
 def stream_lead_store() -> LeadStore:
     """The segmentation consumer's store: it remembers what it saved (see ``LeadStore``)."""
-    return LeadStore(dynamodb(), engine_settings().table_name, remember=REMEMBERED_LEADS)
+    return LeadStore(dynamodb(), engine_settings().table_name, remember=REMEMBERED_LEADS, now=clock.now)
 
 
 @cache
