@@ -38,29 +38,36 @@ _KIND_NAMES = {mark: kind for kind, mark in _KINDS.items()}
 
 
 def outbox_to_text(outbox: list[Transition]) -> str:
-    """``[[segment, "+", at, cause, definition_version], [segment, "-", at, entered_at, ...], ...]``
-    (epoch ms; an entry's interval starts at its own instant, so it leaves ``entered_at`` out)."""
-    rows = []
+    """Changes grouped by instant and cause, in order (one event usually moves a lead in and out
+    of several segments): ``[[at, cause, [segment, "+", version], [segment, "-", version,
+    entered_at], ...], ...]``, instants in epoch ms (an entry's interval starts at its instant)."""
+    groups: list[list[Any]] = []
     for t in outbox:
+        at = epoch_millis(t.change.at)
         start = [] if t.change.kind == "entered" else [epoch_millis(t.entered_at)]
-        row = [t.change.segment_id, _KINDS[t.change.kind], epoch_millis(t.change.at), *start]
-        rows.append([*row, t.cause, t.definition_version])
-    return json.dumps(rows, separators=(",", ":"))
-
-
-def _transition(row: list[Any]) -> Transition:
-    segment, kind, at, *rest = row
-    entered_at, cause, version = rest if len(rest) == 3 else (at, *rest)
-    return Transition(
-        change=MembershipChange(segment_id=segment, kind=_KIND_NAMES[kind], at=from_epoch_millis(at)),
-        cause=cause,
-        entered_at=from_epoch_millis(entered_at),
-        definition_version=version,
-    )
+        change = [t.change.segment_id, _KINDS[t.change.kind], t.definition_version, *start]
+        if groups and groups[-1][:2] == [at, t.cause]:
+            groups[-1].append(change)
+        else:
+            groups.append([at, t.cause, change])
+    return json.dumps(groups, separators=(",", ":"))
 
 
 def outbox_from_text(text: str) -> list[Transition]:
-    return [_transition(row) for row in json.loads(text)]
+    transitions = []
+    for at, cause, *changes in json.loads(text):
+        for segment, kind, version, *start in changes:
+            transitions.append(
+                Transition(
+                    change=MembershipChange(
+                        segment_id=segment, kind=_KIND_NAMES[kind], at=from_epoch_millis(at)
+                    ),
+                    cause=cause,
+                    entered_at=from_epoch_millis(start[0] if start else at),
+                    definition_version=version,
+                )
+            )
+    return transitions
 
 
 def _outbox(item: dict[str, dict[str, Any]]) -> list[Transition]:

@@ -85,3 +85,18 @@ def format_1_item(record: LeadRecord) -> dict:
 def test_a_format_1_item_still_loads():
     record = busy_record()
     assert lead_from_item(format_1_item(record)) == record
+
+
+def test_changes_of_one_instant_and_cause_share_them_once():
+    same = [
+        Transition(
+            change=MembershipChange(segment_id=segment, kind=kind, at=AT),
+            cause="msg-9",
+            entered_at=AT if kind == "entered" else datetime(2026, 11, 2, tzinfo=UTC),
+            definition_version="v1",
+        )
+        for segment, kind in (("hot-leads", "entered"), ("warm-leads", "exited"), ("new-leads", "entered"))
+    ]
+    text = outbox_to_text(same)
+    assert text.count("msg-9") == 1
+    assert outbox_from_text(text) == same
