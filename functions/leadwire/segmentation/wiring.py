@@ -95,11 +95,11 @@ def lead_guard() -> LeadGuard:
     return LeadGuard(suppression_store(), fire_store())
 
 
-def engine() -> SegmentationEngine:
+def engine(leads: LeadStore | None = None) -> SegmentationEngine:
     """An engine on the current definitions (cheap: the adapters and the definitions are cached)."""
     history = UsableHistory(event_store())
     return SegmentationEngine(
-        lead_store(), history, definitions_source().current(), clock.now, guard=lead_guard()
+        leads or lead_store(), history, definitions_source().current(), clock.now, guard=lead_guard()
     )
 
 
@@ -110,7 +110,7 @@ def poison_queue() -> PoisonQueue:
 
 def stream_engine() -> SegmentationEngine:
     """The segmentation consumer's engine: its own remembering lead store."""
-    return SegmentationEngine(stream_lead_store(), event_store(), definitions_source().current(), clock.now)
+    return engine(stream_lead_store())
 
 
 def fresh_engine() -> SegmentationEngine:
