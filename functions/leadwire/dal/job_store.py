@@ -92,7 +92,7 @@ class JobStore:
     def get(self, job_id: str) -> Job | None:
         response = self._client.get_item(TableName=self._table, Key=job_key(job_id), ConsistentRead=True)
         item = response.get("Item")
-        self._meter.record_read(item_size(item) if item else 1)
+        self._meter.record_read(item_size(item) if item else 1, kind="job")
         return job_from_item(item) if item else None
 
     def save(self, job: Job) -> Job:
