@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from leadwire import clock
 from leadwire.local.filter_pattern import matches_any
 from leadwire.local.lambda_context import LocalLambdaContext
 
@@ -40,11 +41,17 @@ class StreamConsumer:
     failures_sent: int = 0
 
 
-def to_lambda_record(record: dict[str, Any], stream_arn: str) -> dict[str, Any]:
-    """A record as boto3 returns it, reshaped to what Lambda hands the function (JSON-safe)."""
+def to_lambda_record(
+    record: dict[str, Any], stream_arn: str, arrived: datetime | None = None
+) -> dict[str, Any]:
+    """A record as boto3 returns it, reshaped to what Lambda hands the function (JSON-safe).
+
+    ``arrived`` replaces moto's ``ApproximateCreationDateTime``, which moto takes from the wall
+    clock: the pump stamps records with the runtime's clock, so a simulated clock holds for the
+    stream too (failure messages and ``leadwire replay`` measure ages on it)."""
     body = dict(record)
     dynamodb = dict(body["dynamodb"])
-    created = dynamodb.get("ApproximateCreationDateTime")
+    created = arrived or dynamodb.get("ApproximateCreationDateTime")
     if isinstance(created, datetime):
         dynamodb["ApproximateCreationDateTime"] = int(created.timestamp())
     body["dynamodb"] = dynamodb
@@ -54,9 +61,11 @@ def to_lambda_record(record: dict[str, Any], stream_arn: str) -> dict[str, Any]:
 
 
 class StreamPump:
-    def __init__(self, streams_client: Any, stream_arn: str) -> None:
+    def __init__(self, streams_client: Any, stream_arn: str, now: Callable[[], datetime] = clock.now) -> None:
+        """``now`` is the runtime's clock (the project's, simulated under ``--clock``)."""
         self._client = streams_client
         self._stream_arn = stream_arn
+        self._now = now
         self.consumers: list[StreamConsumer] = []
         self._positions: dict[str, str] = {}  # shard id -> last sequence number read
         self._shard_ids: list[str] | None = None
@@ -120,7 +129,7 @@ class StreamPump:
                 for record in records:
                     self._positions[shard_id] = record["dynamodb"]["SequenceNumber"]
                     self._shard_of[record["dynamodb"]["SequenceNumber"]] = shard_id
-                    shaped = to_lambda_record(record, self._stream_arn)
+                    shaped = to_lambda_record(record, self._stream_arn, self._now())
                     for observer in self._observers:
                         observer(shaped)
                     for consumer in self.consumers:
@@ -201,25 +210,24 @@ class StreamPump:
             },
             "responseContext": response_context,
             "version": "1.0",
-            "timestamp": _iso(datetime.now(UTC)),
+            "timestamp": _iso(self._now()),
             "DDBStreamBatchInfo": {
                 "shardId": shard_id,
                 "startSequenceNumber": records[0]["dynamodb"]["SequenceNumber"],
                 "endSequenceNumber": records[-1]["dynamodb"]["SequenceNumber"],
-                "approximateArrivalOfFirstRecord": _arrival(records[0]),
-                "approximateArrivalOfLastRecord": _arrival(records[-1]),
+                "approximateArrivalOfFirstRecord": self._arrival(records[0]),
+                "approximateArrivalOfLastRecord": self._arrival(records[-1]),
                 "batchSize": len(records),
                 "streamArn": self._stream_arn,
             },
         }
 
+    def _arrival(self, record: dict[str, Any]) -> str:
+        created = record["dynamodb"].get("ApproximateCreationDateTime")
+        if isinstance(created, int | float):
+            return _iso(datetime.fromtimestamp(created, UTC))
+        return _iso(self._now())
+
 
 def _iso(instant: datetime) -> str:
     return instant.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def _arrival(record: dict[str, Any]) -> str:
-    created = record["dynamodb"].get("ApproximateCreationDateTime")
-    if isinstance(created, int | float):
-        return _iso(datetime.fromtimestamp(created, UTC))
-    return _iso(datetime.now(UTC))
