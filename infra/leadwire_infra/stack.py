@@ -6,7 +6,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from aws_cdk import CfnOutput, Stack, Tags
+from aws_cdk import Acknowledgment, CfnOutput, Fn, Stack, Tags, Validations
 from constructs import Construct
 
 from leadwire_infra.actions_construct import ActionsConstruct
@@ -76,6 +76,22 @@ class LeadwireStack(Stack):
         api.admin_function.add_environment(
             "GRANTED_SECRET_REFERENCES",
             json.dumps(granted_references, separators=(",", ":")),
+        )
+        # Erasing a lead stops its waiting timers: StopExecution on the timer's executions only.
+        api.admin_function.add_environment("STATE_MACHINE_ARN", timers.timer.state_machine_arn)
+        timers.timer.grant_execution(api.admin_function, "states:StopExecution")
+        # The name as grant_execution spells it in the policy (the ARN's seventh field).
+        timer_name = json.dumps(
+            self.resolve(Fn.select(6, Fn.split(":", timers.timer.state_machine_arn))), separators=(",", ":")
+        )
+        Validations.of(api.admin_function.role).acknowledge(  # type: ignore[arg-type]
+            Acknowledgment(
+                id="AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:"
+                f"<AWS::AccountId>:execution:{timer_name}:*]",
+                reason="Erasing a lead stops its waiting timers, whose execution names are only known "
+                "at run time: StopExecution is granted on the executions of the timer state machine "
+                "and nothing else.",
+            )
         )
         # After the API: the actions need its URL for the links (the API does not depend on them).
         UnsubscribeConstruct(

@@ -50,11 +50,11 @@ class Local:
 
 
 @contextlib.contextmanager
-def run_local(*args, env=None, log_path=None, local_class=Local):
-    """Start ``leadwire local`` with ``args`` (port, write key and, unless given, ``--clock
-    CLOCK_START`` added), wait for /health, and stop it with SIGTERM (as a process manager would)
-    when the block ends."""
-    port = free_port()
+def run_local(*args, env=None, log_path=None, local_class=Local, port=None):
+    """Start ``leadwire local`` with ``args`` (port, free unless given, write key and, unless given,
+    ``--clock CLOCK_START`` added), wait for /health, and stop it with SIGTERM (as a process
+    manager would) when the block ends."""
+    port = port or free_port()
     clock = () if "--clock" in args else ("--clock", CLOCK_START)
     command = [str(LEADWIRE), "local", "--port", str(port), "--write-key", WRITE_KEY, *clock, *args]
     environment = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}

@@ -125,10 +125,15 @@ def test_feedback_function_reads_the_queue_with_partial_batch_failures(resources
 def test_feedback_function_may_only_write_events_and_update_deliveries(
     resources: Resources, table_id: str
 ) -> None:
-    # Given the feedback function writes lead events (BatchWriteItem) and confirms deliveries (UpdateItem)
+    # Given the feedback function writes lead events (BatchWriteItem) unless their lead was erased
+    # (BatchGetItem on the suppression list, UpdateItem to count drops) and confirms deliveries
     statements = dynamodb_statements(resources, FEEDBACK_HANDLER)
     # Then those are its only DynamoDB actions, on the table ARN only
-    assert actions_on(statements, _arn(table_id)) == {"dynamodb:BatchWriteItem", "dynamodb:UpdateItem"}
+    assert actions_on(statements, _arn(table_id)) == {
+        "dynamodb:BatchGetItem",
+        "dynamodb:BatchWriteItem",
+        "dynamodb:UpdateItem",
+    }
     assert all(as_list(s["Resource"]) == [_arn(table_id)] for s in statements)
     assert function_props(resources, FEEDBACK_HANDLER)["Environment"]["Variables"]["TABLE_NAME"] == {
         "Ref": table_id

@@ -22,6 +22,12 @@ class EventSourcePort(Protocol):
     def get_event(self, lead_id: str, message_id: str) -> StoredEvent | None: ...
 
 
+class ErasedLeadsPort(Protocol):
+    def erased(self, lead_id: str) -> bool: ...
+
+    def discard(self, fire: Fire) -> None: ...
+
+
 class LeadsPort(Protocol):
     def load(self, lead_id: str) -> LeadRecord | None: ...
 
@@ -68,6 +74,12 @@ class WebhookResultLike(Protocol):
 class WebhookPort(Protocol):
     def send(
         self, url: str, secret_ref: str, msg_id: str, payload: Mapping[str, Any], *, allow_private: bool
+    ) -> WebhookResultLike: ...
+
+
+class HttpPort(Protocol):
+    def post_json(
+        self, url: str, payload: Mapping[str, Any], headers: Mapping[str, str], *, allow_private: bool = False
     ) -> WebhookResultLike: ...
 
 

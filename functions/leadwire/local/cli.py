@@ -64,6 +64,17 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--json", action="store_true", help="print one JSON object")
     demo = commands.add_parser("demo", help="replay the bundled demo data through leadwire local")
     demo.add_argument("--data", type=Path, help="a JSON-lines file of Segment messages")
+    load = commands.add_parser(
+        "load", help="concurrent clients against leadwire local; checks every accepted event is stored once"
+    )
+    load.add_argument("--clients", type=_positive, default=50)
+    load.add_argument("--seconds", type=float, default=60.0)
+    load.add_argument("--batch", type=_positive, default=10, help="events per request (default %(default)s)")
+    load.add_argument("--leads-per-client", type=_positive, default=2)
+    load.add_argument("--url", help="a running leadwire local (default: start one on a free port)")
+    load.add_argument("--write-key", dest="load_write_key", help="its write key (with --url)")
+    load.add_argument("--clock", help="start the local process on a simulated clock at this instant")
+    load.add_argument("--json", action="store_true", help="print one JSON object")
     replay = commands.add_parser(
         "replay",
         help="list and replay the stream batches the consumers gave up on (their failure queues)",
@@ -146,7 +157,11 @@ def _serve(args: argparse.Namespace) -> int:
     from leadwire.local.server import LocalServer, start_background_pump
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    runtime = LocalRuntime(dict(args.write_key), config_dir=args.config, clock_start=args.clock)
+    try:
+        runtime = LocalRuntime(dict(args.write_key), config_dir=args.config, clock_start=args.clock)
+    except ValueError as error:  # ConfigError, DefinitionError: the message names file and path
+        print(f"leadwire local: invalid config: {error}", file=sys.stderr)
+        return 2
     server = LocalServer(runtime, args.port)
     stop = start_background_pump(runtime)
     # SIGTERM ends serve_forever the way Ctrl-C does. (server.shutdown() from the handler would
@@ -181,6 +196,19 @@ def main(argv: list[str] | None = None) -> int:
         return run_demo(args.data)
     if args.command == "replay":
         return _replay(args)
+    if args.command == "load":
+        from leadwire.local.load import main as load_main
+
+        return load_main(
+            url=args.url,
+            write_key=args.load_write_key,
+            clients=args.clients,
+            seconds=args.seconds,
+            batch=args.batch,
+            leads_per_client=args.leads_per_client,
+            local_args=["--clock", args.clock] if args.clock else [],
+            as_json=args.json,
+        )
     return 2
 
 

@@ -36,8 +36,13 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItem
     engine = wiring.engine()
     groups = group_by_lead(event["Records"])
     failed = process_groups(groups, engine.process, _log_failure)
+    failed |= wiring.poison_queue().send(groups.poison, context.invoked_function_arn)
+    if groups.poison:
+        metrics.add_metric(name="PoisonRecords", unit=MetricUnit.Count, value=len(groups.poison))
     metrics.add_metric(
-        name="EventsSegmented", unit=MetricUnit.Count, value=len(event["Records"]) - len(failed)
+        name="EventsSegmented",
+        unit=MetricUnit.Count,
+        value=len(event["Records"]) - len(failed) - len(groups.poison),
     )
     metrics.add_metric(name="LeadsProcessed", unit=MetricUnit.Count, value=len(groups.events))
 

@@ -29,11 +29,14 @@ from leadwire.dal.fire_store import FireStore
 from leadwire.dal.job_store import JobStore
 from leadwire.dal.lead_store import LeadStore
 from leadwire.dal.send_log_store import SendLogStore
+from leadwire.dal.suppression_store import SuppressionStore
 from leadwire.dal.timer_store import TimerStore
 from leadwire.observability import logger
+from leadwire.privacy.guard import LeadGuard
 from leadwire.segmentation.definitions_source import DefinitionsSource
 from leadwire.segmentation.engine import SegmentationEngine
 from leadwire.segmentation.jobs import JobStarter, LambdaJobStarter, LocalJobQueue
+from leadwire.segmentation.poison import PoisonQueue, UsableHistory
 from leadwire.segmentation.reevaluate import run_job
 from leadwire.settings import SettingsError, admin_settings, engine_settings
 from leadwire.timers.starter import StepFunctionsTimerStarter, TimerStarter
@@ -73,9 +76,27 @@ def definitions_source() -> DefinitionsSource:
     return DefinitionsSource(bundled, definition_store(), cache_seconds=settings.definitions_cache_seconds)
 
 
+@cache
+def suppression_store() -> SuppressionStore:
+    return SuppressionStore(dynamodb(), engine_settings().table_name)
+
+
+def lead_guard() -> LeadGuard:
+    """Per invocation: it remembers its answers for one batch only."""
+    return LeadGuard(suppression_store(), fire_store())
+
+
 def engine() -> SegmentationEngine:
     """An engine on the current definitions (cheap: the adapters and the definitions are cached)."""
-    return SegmentationEngine(lead_store(), event_store(), definitions_source().current(), clock.now)
+    history = UsableHistory(event_store())
+    return SegmentationEngine(
+        lead_store(), history, definitions_source().current(), clock.now, guard=lead_guard()
+    )
+
+
+@cache
+def poison_queue() -> PoisonQueue:
+    return PoisonQueue(lambda: boto3.client("sqs"), engine_settings().stream_failure_queue_url, clock.now)
 
 
 def fresh_engine() -> SegmentationEngine:
@@ -140,6 +161,7 @@ def trigger_service() -> TriggerService:
         StateMachineScheduler(timer_starter()),
         fire_store(),
         clock.now,
+        guard=lead_guard(),
     )
 
 
@@ -224,6 +246,9 @@ def actions_service() -> ActionsService:
         templates=templates,
         configuration_set=os.environ.get("SES_CONFIGURATION_SET") or None,
         unsubscribe=unsubscribe_links(),
+        http=webhook_sender().poster,
+        resolve_secret=secret_resolver().resolve,
+        hubspot_api_url=engine_settings().hubspot_api_url,
     )
     return ActionsService(
         {trigger.id: trigger for trigger in source.triggers()},
@@ -237,6 +262,7 @@ def actions_service() -> ActionsService:
         policy=policy,
         send_log=send_log_store(),
         event_source=event_store(),
+        guard=lead_guard(),
     )
 
 
@@ -258,6 +284,7 @@ def reset() -> None:
         event_bridge_sender,
         email_sender,
         send_log_store,
+        suppression_store,
     ):
         cached.cache_clear()
     global _delivery_config
