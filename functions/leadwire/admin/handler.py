@@ -25,6 +25,8 @@ from leadwire.admin.models import (
     JobView,
     LeadView,
     MembersPage,
+    NewSegment,
+    NewTrigger,
     SegmentChange,
     SegmentDefinition,
     SegmentList,
@@ -33,7 +35,7 @@ from leadwire.admin.models import (
     TriggerList,
     TriggerView,
 )
-from leadwire.admin.openapi import UNPROCESSABLE, invalid_request_body, responses, without_422
+from leadwire.admin.openapi import UNPROCESSABLE, as_served, invalid_request_body, responses
 from leadwire.admin.resolver import DecodingHttpResolver
 from leadwire.admin.segments import SegmentAdmin
 from leadwire.admin.triggers import TriggerAdmin
@@ -102,7 +104,7 @@ def list_segments() -> SegmentList:
     status_code=201,
     responses=responses(201, "Created; the job re-evaluates every lead", 400, 409),
 )
-def create_segment(segment: Annotated[SegmentDefinition, Body()]) -> SegmentChange:
+def create_segment(segment: Annotated[NewSegment, Body()]) -> SegmentChange:
     return segment_admin().create(segment.document())
 
 
@@ -153,7 +155,7 @@ def list_triggers() -> TriggerList:
     responses=responses(201, "Created", 400, 409, 422),
     openapi_extensions=UNPROCESSABLE,
 )
-def create_trigger(trigger: Annotated[TriggerDefinition, Body()]) -> TriggerView:
+def create_trigger(trigger: Annotated[NewTrigger, Body()]) -> TriggerView:
     return trigger_admin().create(trigger.document())
 
 
@@ -294,7 +296,7 @@ def openapi_document() -> Response[str]:
     return Response(
         status_code=200,
         content_type="application/json",
-        body=without_422(
+        body=as_served(
             app.get_openapi_json_schema(
                 title="Leadwire admin API",
                 version="0.1.0",
