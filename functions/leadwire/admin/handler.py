@@ -7,6 +7,7 @@ Each route parses into a model, makes one call into ``segments``, ``triggers``, 
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
@@ -311,4 +312,33 @@ def openapi_document() -> Response[str]:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     metrics.add_metric(name="AdminRequests", unit=MetricUnit.Count, value=1)
+    if _form_body(event):
+        return _FORM_REFUSED
     return app.resolve(event, context)
+
+
+def _form_body(event: dict[str, Any]) -> bool:
+    """Bodies are JSON. Powertools parses a form body as a form before any route runs (and a
+    multipart type without a boundary made that a 500), so a form is refused first."""
+    headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
+    return (
+        headers.get("content-type", "")
+        .lower()
+        .startswith(("multipart/", "application/x-www-form-urlencoded"))
+    )
+
+
+_FORM_REFUSED: dict[str, Any] = {
+    "statusCode": 400,
+    "headers": {"Content-Type": "application/json"},
+    "body": json.dumps(
+        {
+            "error": {
+                "code": "invalid_request",
+                "message": "content-type: send the body as application/json",
+                "details": {"field": "content-type"},
+            }
+        }
+    ),
+    "isBase64Encoded": False,
+}

@@ -185,3 +185,18 @@ def test_an_empty_definition_is_refused_naming_the_id(path):
     status, body, _ = call("POST", path, body={})
     assert status == 400
     assert "id" in [d["field"] for d in body["error"]["details"]]
+
+
+@pytest.mark.parametrize("content_type", ["multipart/form-data", "application/x-www-form-urlencoded"])
+def test_a_form_body_is_400_naming_the_content_type(content_type):
+    event = to_http_api_event(
+        "POST",
+        "/segments",
+        "",
+        [("content-type", content_type)],
+        json.dumps(segment("x")).encode(),
+        "127.0.0.1",
+    )
+    response = handler.lambda_handler(event, CONTEXT)
+    assert response["statusCode"] == 400
+    assert json.loads(response["body"])["error"]["details"] == {"field": "content-type"}
