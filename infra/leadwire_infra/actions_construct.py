@@ -85,7 +85,7 @@ class ActionsConstruct(Construct):
             for ref in webhook_secrets
             if ref.startswith("ssm:/")
         ]
-        secrets = [ref for ref in webhook_secrets if ref.startswith("arn:aws:secretsmanager:")]
+        secrets = [ref for ref in webhook_secrets if ref.startswith("arn:") and ":secretsmanager:" in ref]
         if parameters:
             iam.Grant.add_to_principal(
                 grantee=self.function, actions=["ssm:GetParameter"], resource_arns=parameters
