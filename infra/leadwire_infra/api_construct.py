@@ -54,6 +54,7 @@ INGESTION_TABLE_ACTIONS: Final = (
 # the table. It may Query every index (the trigger delivery log reads the deliveries index).
 # Erasing a lead deletes its items in batches (BatchWriteItem).
 ADMIN_TABLE_ACTIONS: Final = (
+    "dynamodb:BatchGetItem",
     "dynamodb:BatchWriteItem",
     "dynamodb:DeleteItem",
     "dynamodb:GetItem",

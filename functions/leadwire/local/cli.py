@@ -1,4 +1,5 @@
-"""The ``leadwire`` command: local, hash-key, bench, demo, replay, load, doctor."""
+"""The ``leadwire`` command: local, hash-key, bench, demo, replay, load, doctor, segments,
+preview-bench."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
+from leadwire.local import segments_cli
 from leadwire.settings import hash_write_key
 
 
@@ -47,6 +49,7 @@ def _directory(text: str) -> Path:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="leadwire", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
+    segments_cli.add_commands(commands)
     local = commands.add_parser(
         "local", help="serve ingestion and the admin API on 127.0.0.1, backed by moto"
     )
@@ -251,6 +254,8 @@ def main(argv: list[str] | None = None) -> int:
             local_args=["--clock", args.clock] if args.clock else [],
             as_json=args.json,
         )
+    if args.command in ("segments", "preview-bench"):
+        return segments_cli.run(args)
     return 2
 
 
