@@ -71,6 +71,12 @@ class SegmentDefinition(DefinitionBody):
     members: list[str] | None = Field(default=None, description="A static segment's lead ids")
 
 
+class NewSegment(SegmentDefinition):
+    """``POST /segments``: the id is required (a body without one is refused before the engine)."""
+
+    id: str = Field(min_length=1, max_length=128, description="The new segment's id")
+
+
 class SegmentView(BaseModel):
     """A live segment: its definition, where it comes from, and its version (0: config, unchanged)."""
 
@@ -223,8 +229,8 @@ class TriggerDefinition(DefinitionBody):
     name: str | None = None
     description: str | None = None
     on: Any = Field(
-        default=None,
-        description='{"enter": SEGMENT}, {"exit": SEGMENT}, {"event": NAME, "where": ...} or '
+        description="Required. "
+        '{"enter": SEGMENT}, {"exit": SEGMENT}, {"event": NAME, "where": ...} or '
         '{"anniversary": {"trait", "at"}}',
     )
     wait: Any = Field(default=None, description='{"until": {"event", "match", "where"}, "timeout": DURATION}')
@@ -233,6 +239,12 @@ class TriggerDefinition(DefinitionBody):
     reentry: Any = Field(default=None, description='"once", "every_time" or {"once_per": DURATION}')
     actions: Any = Field(default=None, description="email, webhook, eventbridge or emit_event actions")
     variants: Any = Field(default=None, description="A/B variants, each with a name, weight and actions")
+
+
+class NewTrigger(TriggerDefinition):
+    """``POST /triggers``: the id is required (a body without one is refused before the engine)."""
+
+    id: str = Field(min_length=1, max_length=128, description="The new trigger's id")
 
 
 class TriggerView(BaseModel):
