@@ -53,7 +53,9 @@ def matches_any(patterns: list[dict[str, Any]], record: dict[str, Any]) -> bool:
     return not patterns or any(matches(pattern, record) for pattern in patterns)
 
 
-def to_lambda_record(record: dict[str, Any], stream_arn: str, arrived: datetime | None = None) -> dict[str, Any]:
+def to_lambda_record(
+    record: dict[str, Any], stream_arn: str, arrived: datetime | None = None
+) -> dict[str, Any]:
     """A record as boto3 returns it, reshaped to what Lambda hands the function (JSON-safe).
 
     ``arrived`` replaces moto's ``ApproximateCreationDateTime``, which moto takes from the wall
