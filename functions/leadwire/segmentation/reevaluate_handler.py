@@ -1,5 +1,6 @@
-"""Jobs Lambda (re-evaluation and migration): invoked asynchronously with ``{"jobId"}``; runs the job until about a
-minute before its timeout, then invokes itself again to resume from the job item."""
+"""Jobs Lambda (re-evaluation and migration): invoked asynchronously with ``{"jobId"}``; runs
+the job until about a minute before its timeout, then invokes itself again to resume from the
+job item."""
 
 from __future__ import annotations
 
