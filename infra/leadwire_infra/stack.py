@@ -19,7 +19,7 @@ from leadwire_infra.email_construct import EmailConstruct
 from leadwire_infra.lambda_factory import LambdaFactory
 from leadwire_infra.operations_construct import OperationsConstruct
 from leadwire_infra.segmentation_construct import SegmentationConstruct
-from leadwire_infra.sms_grant import grant_sms_sending
+from leadwire_infra.sms_construct import SmsConstruct
 from leadwire_infra.stream_consumer import StreamConsumer
 from leadwire_infra.timers_construct import TimersConstruct
 from leadwire_infra.triggers_construct import TriggersConstruct
@@ -73,7 +73,8 @@ class LeadwireStack(Stack):
         actions.event_bus.grant_put_events_to(triggers.function)
         email = EmailConstruct(self, "Email", table=data.table, functions=functions, email_from=email_from)
         email.connect_sender(actions.function)
-        grant_sms_sending(actions.function, bundled_config)
+        sms = SmsConstruct(self, "Sms", table=data.table, functions=functions)
+        sms.connect_sender(actions.function, bundled_config)
         api = ApiConstruct(
             self,
             "Api",
@@ -121,6 +122,7 @@ class LeadwireStack(Stack):
             dead_letter_queues={
                 **{f"{c.name} stream failures": c.dead_letter_queue for c in consumers},
                 "SES feedback failures": email.dead_letter_queue,
+                "SMS feedback failures": sms.dead_letter_queue,
             },
             timer=timers.timer,
             alarm_email=alarm_email,

@@ -15,6 +15,7 @@ from tests.infrastructure.infra_template import (
     INGESTION_HANDLER,
     REEVALUATE_HANDLER,
     SEGMENTATION_HANDLER,
+    SMS_FEEDBACK_HANDLER,
     STREAM_CONSUMERS,
     SWEEP_HANDLER,
     TRIGGER_HANDLER,
@@ -72,6 +73,7 @@ UNSCOPABLE_ACTIONS = {
     TRIGGER_HANDLER: XRAY_ACTIONS | {"dynamodb:ListStreams"},
     ACTIONS_HANDLER: XRAY_ACTIONS | {"dynamodb:ListStreams"},
     FEEDBACK_HANDLER: XRAY_ACTIONS,  # reads its SQS queue, scoped to the queue ARN
+    SMS_FEEDBACK_HANDLER: XRAY_ACTIONS,  # SNS invokes it; its dead letters go to one queue ARN
 }
 
 

@@ -70,6 +70,11 @@ def test_a_consenting_lead_is_texted_once_and_a_lead_without_consent_never(api):
     assert text["Context"]["leadwire-lead"] == "ann"
     assert text["Context"]["leadwire-trigger"] == "text-demo"
     assert _deliveries(api, "ann") == [("sms", "sent", None)]
+    # End User Messaging's delivery event came back through the feedback function as a lead event
+    _, events = api.get("/leads/ann/events")
+    (delivered,) = [e for e in events["events"] if e["event"] == "sms_delivered"]
+    assert delivered["properties"]["trigger_id"] == "text-demo"
+    assert delivered["properties"]["sms_message_id"] == text["messageId"]
     assert _deliveries(api, "bob") == [
         ("sms", "no_consent", "the lead has not consented to SMS (subscriptions.sms)")
     ]
@@ -122,3 +127,21 @@ def test_a_bad_inbound_request_names_the_field(api):
     status, body = api.post("/_local/sms-inbound", {"from": "4155550100", "body": "STOP"})
     assert status == 400
     assert body["error"]["details"] == {"field": "from"}
+
+
+def test_the_stack_configuration_set_overrides_the_config_one(tmp_path, monkeypatch):
+    # Given the stack's configuration set in the actions' environment (the SmsConstruct sets it)
+    monkeypatch.setenv("SMS_CONFIGURATION_SET", "leadwire-stack-set")
+    config = tmp_path / "config"
+    config.mkdir()
+    (config / "leadwire.yaml").write_text(CONFIG)
+    runtime = LocalRuntime({WRITE_KEY: "tests"}, config_dir=config, clock_start=NOW + timedelta(minutes=1))
+    try:
+        api = LocalApi(runtime)
+        api.send(identify("ann", phone=ANN, subscriptions={"sms": True}), track("ann", "demo_requested"))
+        api.drain()
+        # Then the text goes through it, so its delivery events reach the feedback topic
+        (text,) = _texts(api)
+        assert text["ConfigurationSetName"] == "leadwire-stack-set"
+    finally:
+        runtime.close()

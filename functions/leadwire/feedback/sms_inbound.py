@@ -1,10 +1,14 @@
-"""Inbound SMS Lambda: End User Messaging two-way SMS -> SNS -> here; a STOP becomes a lead event.
+"""SMS feedback Lambda: End User Messaging -> SNS -> here; STOP replies and delivery outcomes
+become lead events.
 
-Each SNS record's ``Message`` is the inbound message's JSON (``originationNumber``,
-``destinationNumber``, ``messageBody``, ``inboundMessageId``). A STOP (``core.sms.inbound``) from a
-number Leadwire texted (``PHONE#<e164>``) writes an ``sms_unsubscribed`` event for that lead,
-which suppresses its ``sms`` channel. Other replies, and numbers never texted, are ignored; a
-malformed message is logged and skipped without costing its neighbours.
+Each SNS record's ``Message`` is either an inbound message's JSON (two-way SMS:
+``originationNumber``, ``destinationNumber``, ``messageBody``, ``inboundMessageId``) or a delivery
+event of the configuration set (``eventType``, ``messageId``, ``context``). A STOP
+(``core.sms.inbound``) from a number Leadwire texted (``PHONE#<e164>``) writes an
+``sms_unsubscribed`` event for that lead, which suppresses its ``sms`` channel; a final delivery
+outcome writes ``sms_delivered`` or ``sms_failed`` (``core.sms.delivery_events``). Other replies,
+interim outcomes and numbers never texted are ignored; a malformed message is logged and skipped
+without costing its neighbours. Events of an erased lead are dropped, as for SES feedback.
 """
 
 from __future__ import annotations
@@ -20,12 +24,16 @@ import boto3
 
 from leadwire import clock
 from leadwire.actions.ports import EventSinkPort, PhoneBookPort
+from leadwire.core.sms.delivery_events import delivery_event, is_delivery_event
 from leadwire.core.sms.inbound import InboundSmsError, parse_inbound, unsubscribe_event
 from leadwire.dal.event_store import EventStore
 from leadwire.dal.phone_book import PhoneBook
+from leadwire.dal.suppression_store import SuppressionStore
 from leadwire.observability import logger
+from leadwire.privacy.suppression import SuppressingSink
 
 STOPPED = "stopped"
+RECORDED = "delivery_recorded"
 IGNORED = "ignored"
 UNKNOWN_NUMBER = "unknown_number"
 INVALID = "invalid"
@@ -38,8 +46,14 @@ class SmsInboundService:
         self._now = now
 
     def handle(self, message: Mapping[str, Any], at: datetime | None = None) -> str:
-        """What one inbound message did: ``stopped``, ``ignored`` or ``unknown_number``; raises
-        ``InboundSmsError`` for a malformed one."""
+        """What one message did: ``stopped``, ``delivery_recorded``, ``ignored`` or
+        ``unknown_number``; raises ``InboundSmsError`` for a malformed one."""
+        if is_delivery_event(message):
+            event = delivery_event(message, at or self._now())
+            if event is None:
+                return IGNORED
+            self._events.put_events([event])
+            return RECORDED
         inbound = parse_inbound(message)
         if not inbound.is_stop:
             return IGNORED
@@ -54,7 +68,10 @@ class SmsInboundService:
 def inbound_service() -> SmsInboundService:
     client = boto3.client("dynamodb")
     table = os.environ.get("TABLE_NAME", "")
-    return SmsInboundService(PhoneBook(client, table), EventStore(client, table), clock.now)
+    # A STOP or an outcome for an erased lead is dropped like its other events (counted on its
+    # suppression item; this function publishes no metrics).
+    events = SuppressingSink(EventStore(client, table), SuppressionStore(client, table), lambda n: None)
+    return SmsInboundService(PhoneBook(client, table), events, clock.now)
 
 
 def _sent_at(record: Mapping[str, Any]) -> datetime | None:

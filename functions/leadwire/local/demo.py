@@ -27,6 +27,7 @@ from leadwire.dal.lead_items import history_intervals
 from leadwire.dal.metering import PROCESS_METER
 from leadwire.local.demo_data import DEMO_START
 from leadwire.local.demo_insight import report_insight
+from leadwire.local.demo_sms import text_scene
 from leadwire.local.webhook_receiver import WebhookReceiver
 
 DEMO_FILE = Path(__file__).resolve().parents[3] / "events_samples" / "demo" / "sessions.jsonl"
@@ -288,6 +289,8 @@ def run_demo(data: Path | None = None) -> int:
         print("\n".join(report_insight(client.call, first_day, end)))
         checks = nothing_twice(_ses_accepted(), outbox, [r.webhook_id for r in crm.accepted], bus_events)
         print("\n" + "\n".join(format_checks(checks)))
+        # After the checks: the scene moves the clock on, and what else that sends is not counted there.
+        print("\n".join(text_scene(client.call, _story_lead(client, messages))))
         _try_it()
         return 0 if all(check.ok for check in checks) else 1
     finally:
@@ -599,6 +602,11 @@ def format_checks(checks: list[Check]) -> list[str]:
     else:
         lines.append("  FAILED: a receiver got something the log does not say was sent once")
     return lines
+
+
+def _story_lead(client: _Client, messages: list[dict[str, Any]]) -> str:
+    known = next(m for m in messages if m.get("type") == "identify" and m.get("anonymousId"))
+    return str(client.call("GET", f"/leads/{known['anonymousId']}")["leadId"])
 
 
 def _report_story(client: _Client, messages: list[dict[str, Any]]) -> None:

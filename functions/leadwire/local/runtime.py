@@ -327,19 +327,28 @@ class LocalRuntime:
         from leadwire.segmentation import wiring
 
         with self.lock:
-            totals = {"streamRecords": 0, "jobs": 0, "sweptLeads": 0, "timers": 0, "emailEvents": 0}
+            totals = {
+                "streamRecords": 0,
+                "jobs": 0,
+                "sweptLeads": 0,
+                "timers": 0,
+                "emailEvents": 0,
+                "smsEvents": 0,
+            }
             while True:
                 delivered = self.pump.drain()
                 jobs = wiring.run_local_jobs()  # re-evaluation jobs that definition changes started
                 swept = self._sweep()
                 fired = self.timers.run_due(clock.now())  # Step Functions timers due by now
                 emailed = self.ses.drain()  # SES feedback on what the actions sent: events for the next round
+                texted = self.sms.drain()  # End User Messaging's delivery events of the texts sent
                 totals["streamRecords"] += delivered
                 totals["jobs"] += jobs
                 totals["sweptLeads"] += swept
                 totals["timers"] += fired
                 totals["emailEvents"] += emailed
-                if not (delivered or jobs or swept or fired or emailed):
+                totals["smsEvents"] += texted
+                if not (delivered or jobs or swept or fired or emailed or texted):
                     return {"drained": True, **totals, "now": clock.now().isoformat()}
 
     def _sweep(self) -> int:

@@ -1,9 +1,12 @@
-"""End User Messaging SMS for ``leadwire local``: records sent texts and plays inbound replies.
+"""End User Messaging SMS for ``leadwire local``: records sent texts, reports their delivery and
+plays inbound replies.
 
 moto has no ``pinpoint-sms-voice-v2``. ``SimulatedSms`` takes the action's messages (the request
-is built exactly as for AWS, ``send_text_request``), keeps them in ``sent``, and ``inbound`` plays
-a reply from a number: wrapped in the SNS notification two-way SMS would publish, handed to the
-inbound SMS Lambda's handler, so the deployed code path runs.
+is built exactly as for AWS, ``send_text_request``) and keeps them in ``sent``; each text's
+``TEXT_DELIVERED`` event (what the stack's configuration set publishes) waits for ``drain``.
+``inbound`` plays a reply from a number. Both are wrapped in the SNS notification End User
+Messaging would publish and handed to the SMS feedback Lambda's handler, so the deployed code
+path runs.
 """
 
 from __future__ import annotations
@@ -31,12 +34,34 @@ class SimulatedSms:
         self._clock = clock
         self._handler = handler
         self.sent: list[dict[str, Any]] = []
+        self._outcomes: list[dict[str, Any]] = []  # delivery events not yet published
 
     def send(self, message: SmsMessage) -> str:
         message_id = str(uuid.uuid4())
         request = send_text_request(message)
-        self.sent.append({"messageId": message_id, "at": iso(self._clock()), **request})
+        now = self._clock()
+        self.sent.append({"messageId": message_id, "at": iso(now), **request})
+        self._outcomes.append(
+            {
+                "eventType": "TEXT_DELIVERED",
+                "eventVersion": "1.0",
+                "eventTimestamp": int(now.timestamp() * 1000),
+                "isFinal": True,
+                "originationPhoneNumber": message.origination_identity or LOCAL_NUMBER,
+                "destinationPhoneNumber": message.to,
+                "messageId": message_id,
+                "messageStatus": "DELIVERED",
+                "context": dict(message.context),
+            }
+        )
         return message_id
+
+    def drain(self) -> int:
+        """Publish every pending delivery event (one SNS notification, one invocation, each)."""
+        outcomes, self._outcomes = self._outcomes, []
+        for outcome in outcomes:
+            self._publish(outcome)
+        return len(outcomes)
 
     def inbound(self, body: bytes) -> dict[str, Any]:
         """``{"from": E164, "body": TEXT}``: a reply from that number (STOP opts it out)."""
@@ -56,6 +81,9 @@ class SimulatedSms:
             "inboundMessageId": str(uuid.uuid4()),
             "previousPublishedMessageId": None,
         }
+        return self._publish(message)
+
+    def _publish(self, message: dict[str, Any]) -> dict[str, Any]:
         notification = {
             "EventSource": "aws:sns",
             "Sns": {

@@ -304,7 +304,8 @@ _delivery_config: tuple[dict[str, Any], DeliveryPolicy, dict[str, CompiledTempla
 
 def delivery_config() -> tuple[DeliveryPolicy, dict[str, CompiledTemplate]]:
     """The delivery policy and the compiled templates of the current document (compiled once per
-    document, not per fire). ``EMAIL_FROM`` (the stack's verified sender) overrides the config's."""
+    document, not per fire). ``EMAIL_FROM`` (the stack's verified sender) and
+    ``SMS_CONFIGURATION_SET`` (the stack's, whose delivery events come back) override the config's."""
     from leadwire.config_loader import templates_of
     from leadwire.core.delivery.policy import parse_delivery_policy
 
@@ -316,6 +317,11 @@ def delivery_config() -> tuple[DeliveryPolicy, dict[str, CompiledTemplate]]:
         if sender:
             policy = policy.model_copy(
                 update={"email": policy.email.model_copy(update={"from_address": sender})}
+            )
+        configuration_set = os.environ.get("SMS_CONFIGURATION_SET")
+        if configuration_set:
+            policy = policy.model_copy(
+                update={"sms": policy.sms.model_copy(update={"configuration_set": configuration_set})}
             )
         _delivery_config = (document, policy, templates_of(document))
     return _delivery_config[1], _delivery_config[2]
