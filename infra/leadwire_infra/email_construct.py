@@ -16,7 +16,7 @@ from __future__ import annotations
 from email.utils import parseaddr
 from typing import Final
 
-from aws_cdk import Acknowledgment, Duration, Stack, Validations
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
@@ -33,6 +33,7 @@ from leadwire.deployment import MEMORY_MB
 from leadwire_infra.alarms import alarm_above
 from leadwire_infra.data_construct import grant_table_access
 from leadwire_infra.lambda_factory import LambdaFactory
+from leadwire_infra.queues import dead_letter_queue
 
 FEEDBACK_HANDLER: Final = "leadwire.feedback.handler.lambda_handler"
 # Lead events go through the suppression hook (BatchGetItem on erased ids, UpdateItem to count
@@ -117,19 +118,11 @@ class EmailConstruct(Construct):
             events=list(FEEDBACK_EVENTS),
         )
 
-        self.dead_letter_queue = sqs.Queue(
+        self.dead_letter_queue = dead_letter_queue(
             self,
             "FeedbackFailures",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
-        )
-        Validations.of(self.dead_letter_queue).acknowledge(
-            Acknowledgment(
-                id="AwsSolutions-SQS3",
-                reason="This queue is itself the dead-letter queue of the SES feedback queue; "
-                "operators read it and redrive its records once the cause is fixed.",
-            )
+            reason="This queue is itself the dead-letter queue of the SES feedback queue; "
+            "operators read it and redrive its records once the cause is fixed.",
         )
         self.queue = sqs.Queue(
             self,

@@ -26,7 +26,6 @@ from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_smsvoice as smsvoice
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from leadwire.core.sms.delivery_events import PUBLISHED_TYPES
@@ -34,6 +33,7 @@ from leadwire.deployment import MEMORY_MB
 from leadwire_infra.alarms import alarm_above
 from leadwire_infra.data_construct import grant_table_access
 from leadwire_infra.lambda_factory import LambdaFactory
+from leadwire_infra.queues import dead_letter_queue
 
 SMS_FEEDBACK_HANDLER: Final = "leadwire.feedback.sms_inbound.lambda_handler"
 SMS_SERVICE_PRINCIPAL: Final = "sms-voice.amazonaws.com"
@@ -119,19 +119,11 @@ class SmsConstruct(Construct):
             service="sms-voice", resource="configuration-set", resource_name=self.configuration_set_name
         )
 
-        self.dead_letter_queue = sqs.Queue(
+        self.dead_letter_queue = dead_letter_queue(
             self,
             "FeedbackFailures",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
-        )
-        Validations.of(self.dead_letter_queue).acknowledge(
-            Acknowledgment(
-                id="AwsSolutions-SQS3",
-                reason="This queue is itself the dead-letter queue of the SMS feedback function and "
-                "its SNS subscription; operators read it and replay its events once the cause is fixed.",
-            )
+            reason="This queue is itself the dead-letter queue of the SMS feedback function and "
+            "its SNS subscription; operators read it and replay its events once the cause is fixed.",
         )
         self.function = functions.function(
             self,

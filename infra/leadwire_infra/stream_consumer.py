@@ -21,16 +21,16 @@ from __future__ import annotations
 
 from typing import Final
 
-from aws_cdk import Acknowledgment, Duration, Validations
+from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from leadwire.stream_consumers import ConsumerSpec
 from leadwire_infra.alarms import alarm_above
+from leadwire_infra.queues import dead_letter_queue
 
 # Lag past which a consumer is not "real time" any more: throttled reads, slow batches or a
 # poisoned shard. Records expire from the stream after 24 hours.
@@ -64,20 +64,12 @@ class StreamConsumer(Construct):
         super().__init__(scope, construct_id)
         self.function = function  # the dashboard finds every consumer through these two
         self.name = name
-        self.dead_letter_queue = sqs.Queue(
+        self.dead_letter_queue = dead_letter_queue(
             self,
             "Failures",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
-        )
-        Validations.of(self.dead_letter_queue).acknowledge(
-            Acknowledgment(
-                id="AwsSolutions-SQS3",
-                reason=f"This queue is itself the on-failure destination of the {name} stream "
-                "consumer; its messages are read by operators for replay, never by a consumer "
-                "that could fail, so a queue behind it would only hide them.",
-            )
+            reason=f"This queue is itself the on-failure destination of the {name} stream "
+            "consumer; its messages are read by operators for replay, never by a consumer "
+            "that could fail, so a queue behind it would only hide them.",
         )
 
         # A record no retry can fix (segmentation/poison.py) is sent here by the function itself,
