@@ -5,7 +5,8 @@ from datetime import timedelta
 
 import pytest
 
-from leadwire.local.runtime import LocalRuntime
+from leadwire.dal.phone_book import phone_key
+from leadwire.local.runtime import TABLE_NAME, LocalRuntime
 
 from .local_api import NOW, WRITE_KEY, LocalApi, track
 
@@ -145,3 +146,19 @@ def test_the_stack_configuration_set_overrides_the_config_one(tmp_path, monkeypa
         assert text["ConfigurationSetName"] == "leadwire-stack-set"
     finally:
         runtime.close()
+
+
+def test_erasing_a_lead_forgets_the_numbers_it_was_texted_at(api):
+    api.send(identify("ann", phone=ANN, subscriptions={"sms": True}), track("ann", "demo_requested"))
+    api.drain()
+    assert len(_texts(api)) == 1
+    phone_item = phone_key(ANN)
+    assert "Item" in api.runtime.dynamodb.get_item(TableName=TABLE_NAME, Key=phone_item)
+
+    status, erased, _ = api.delete("/leads/ann")
+    assert status in (200, 202)
+    assert erased["erased"]["phoneNumbers"] == 1
+    # The number -> lead item is gone, so a later STOP from it finds nobody
+    assert "Item" not in api.runtime.dynamodb.get_item(TableName=TABLE_NAME, Key=phone_item)
+    status, body = api.post("/_local/sms-inbound", {"from": ANN, "body": "STOP"})
+    assert (status, body) == (200, {"unknown_number": 1})

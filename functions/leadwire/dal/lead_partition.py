@@ -17,6 +17,7 @@ from leadwire.core.capacity import CapacityMeter, item_size
 from leadwire.core.errors import StorageUnavailable
 from leadwire.dal.lead_items import member_key
 from leadwire.dal.metering import PROCESS_METER
+from leadwire.dal.phone_book import phone_key
 from leadwire.dal.segment_stats import SegmentStats
 
 Item = dict[str, dict[str, Any]]
@@ -82,6 +83,18 @@ class LeadPartition:
             item = self._client.get_item(TableName=self._table, Key=key, ConsistentRead=True).get("Item")
             self._meter.record_read(item_size(item) if item else 1)
             if item is not None:
+                found.append(item)
+        return found
+
+    def phone_items(self, numbers: Iterable[str], lead_ids: Iterable[str]) -> list[Item]:
+        """The ``PHONE#`` items of these numbers that name one of ``lead_ids`` (consistent reads)."""
+        wanted = set(lead_ids)
+        found = []
+        for number in sorted(set(numbers)):
+            key = phone_key(number)
+            item = self._client.get_item(TableName=self._table, Key=key, ConsistentRead=True).get("Item")
+            self._meter.record_read(item_size(item) if item else 1)
+            if item is not None and item.get("leadId", {}).get("S") in wanted:
                 found.append(item)
         return found
 

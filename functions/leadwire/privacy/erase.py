@@ -59,6 +59,8 @@ class PartitionPort(Protocol):
 
     def member_items(self, segment_ids: Iterable[str], lead_id: str) -> list[Item]: ...
 
+    def phone_items(self, numbers: Iterable[str], lead_ids: Iterable[str]) -> list[Item]: ...
+
     def put(self, items: list[Item]) -> None: ...
 
     def delete(self, keys: list[Item]) -> None: ...
@@ -104,6 +106,17 @@ def anonymised_delivery(item: Item, erasure_id: str) -> Item:
         **{name: item[name] for name in KEPT_DELIVERY_ATTRIBUTES if name in item},
         "details": {"S": json.dumps({**kept_details, "erased": True}, separators=(",", ":"), sort_keys=True)},
     }
+
+
+def texted_numbers(items: Iterable[Item]) -> set[str]:
+    """The numbers the lead's SMS deliveries went to (each has a ``PHONE#`` item naming a lead)."""
+    numbers: set[str] = set()
+    for item in items:
+        if item_kind(item) == "deliveries" and item.get("channel", {}).get("S") == "sms":
+            to = json.loads(item.get("details", {}).get("S") or "{}").get("to")
+            if isinstance(to, str) and to:
+                numbers.add(to)
+    return numbers
 
 
 def segments_of(items: Iterable[Item]) -> set[str]:
@@ -187,7 +200,7 @@ class LeadEraser:
             if not items:
                 break
             segments |= segments_of(items)
-            self._erase_items(items, job.job_id, counts)
+            self._erase_items(items, job.job_id, counts, ids)
         self._erase_members(ids, segments, counts)
         finished = self._now()
         job = self._jobs.save(
@@ -218,8 +231,14 @@ class LeadEraser:
         self._partition.delete(timers)
         return len(timers)
 
-    def _erase_items(self, items: list[Item], erasure_id: str, counts: Counter[str]) -> None:
+    def _erase_items(self, items: list[Item], erasure_id: str, counts: Counter[str], ids: list[str]) -> None:
         deliveries = [item for item in items if item_kind(item) == "deliveries"]
+        # The number -> lead items of the numbers it was texted at (a number since texted for
+        # another lead names that one, and stays): before the deliveries that name them go.
+        phones = self._partition.phone_items(texted_numbers(deliveries), ids)
+        if phones:
+            self._partition.delete(phones)
+            counts["phoneNumbers"] += len(phones)
         self._partition.put([anonymised_delivery(item, erasure_id) for item in deliveries])
         # State items last (the lead's own after its aliases'): an erasure stopped part way (a
         # timeout, throttling) is resumed by the next DELETE, which finds the merged ids there.
