@@ -17,14 +17,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from leadwire.core.rules import DefinitionError, Definitions, parse_definitions
-from leadwire.core.sms.templates import SECTION as SMS_SECTION
-from leadwire.core.sms.templates import SmsTemplate, parse_sms_templates
 from leadwire.core.triggers import Trigger, parse_triggers
 
 if TYPE_CHECKING:  # jinja2 loads only where templates are compiled (the actions), not on every cold start
     from leadwire.core.email.templates import CompiledTemplate
+    from leadwire.core.sms.templates import SmsTemplate
 
 CONFIG_SUFFIXES = (".yaml", ".yml", ".json")
+SMS_SECTION = "sms_templates"  # core.sms.templates.SECTION, which loads jinja2
 SECTIONS = ("segments", "scoring", "triggers", "templates", "delivery", "sms_templates")
 SINGLE_SECTIONS = ("scoring", "delivery", "sms_templates")  # defined in at most one file
 TEMPLATES_DIR = "templates"
@@ -179,6 +179,8 @@ def triggers_of(document: dict[str, Any], definitions: Definitions) -> list[Trig
 def sms_templates_of(document: dict[str, Any]) -> dict[str, SmsTemplate]:
     """The checked SMS templates of a raw config document; raises ``SmsTemplateError`` (a
     ``ValueError``) with each problem's path (``sms_templates.welcome.text``)."""
+    from leadwire.core.sms.templates import parse_sms_templates
+
     return parse_sms_templates(document.get(SMS_SECTION))
 
 

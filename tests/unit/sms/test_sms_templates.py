@@ -76,3 +76,11 @@ def test_email_templates_do_not_satisfy_an_sms_action():
     document = {**_document("welcome"), "templates": {"welcome": {}}}
     with pytest.raises(TriggerDefinitionError):
         triggers_of(document, DEFINITIONS)
+
+
+def test_the_config_loader_names_the_section_as_the_templates_do():
+    # The loader keeps its own copy so that loading a config does not import jinja2
+    from leadwire.config_loader import SMS_SECTION
+    from leadwire.core.sms.templates import SECTION
+
+    assert SMS_SECTION == SECTION
