@@ -1,5 +1,5 @@
 """Config as code: a directory of YAML or JSON files, each holding any of ``segments``,
-``scoring``, ``triggers``, ``templates`` and ``delivery``, merged into one raw document.
+``scoring``, ``triggers``, ``templates``, ``delivery`` and ``accounts``, merged into one raw document.
 
 Email templates also live beside the config, one per file: ``<config dir>/templates/<id>.yaml``
 (``subject``, ``text``, ``html``, optional ``description``; the file's stem is the template id).
@@ -23,8 +23,8 @@ if TYPE_CHECKING:  # jinja2 loads only where templates are compiled (the actions
     from leadwire.core.email.templates import CompiledTemplate
 
 CONFIG_SUFFIXES = (".yaml", ".yml", ".json")
-SECTIONS = ("segments", "scoring", "triggers", "templates", "delivery")
-SINGLE_SECTIONS = ("scoring", "delivery")  # defined in at most one file
+SECTIONS = ("segments", "scoring", "triggers", "templates", "delivery", "accounts")
+SINGLE_SECTIONS = ("scoring", "delivery", "accounts")  # defined in at most one file
 TEMPLATES_DIR = "templates"
 
 
@@ -161,7 +161,9 @@ def load_json_config(path: Path) -> dict[str, Any]:
 
 def definitions_of(document: dict[str, Any]) -> Definitions:
     """Validated segment and scoring definitions of a raw config document."""
-    return parse_definitions({key: document[key] for key in ("segments", "scoring") if key in document})
+    return parse_definitions(
+        {key: document[key] for key in ("segments", "scoring", "accounts") if key in document}
+    )
 
 
 def triggers_of(document: dict[str, Any], definitions: Definitions) -> list[Trigger]:

@@ -21,6 +21,8 @@ timer              TIMER#<triggerId>             <leadId>#<matchKey>
 trigger fire       LEAD#<leadId>                 FIRE#<fireId>
 suppressed id      SUPPRESSED#<sha256(id)>       SUPPRESSED
 erased delivery    ERASED#<erasureId>            DLV#<deliveryId>
+account            ACCOUNT#<accountId>           ACCOUNT
+account lead       ACCOUNT#<accountId>           LEAD#<leadId>
 =================  ============================  ===================================
 
 Events are keyed by ``messageId`` alone, never by a timestamp, so a retried request lands on the
@@ -78,6 +80,8 @@ SEGMENT_PREFIX: Final = "SEG#"
 MEMBER_PREFIX: Final = "MEM#"
 TIMER_PREFIX: Final = "TIMER#"
 FIRE_PREFIX: Final = "FIRE#"
+ACCOUNT_PREFIX: Final = "ACCOUNT#"
+ACCOUNT_SK: Final = "ACCOUNT"
 SUPPRESSED_PREFIX: Final = "SUPPRESSED#"
 SUPPRESSED_SK: Final = "SUPPRESSED"
 ERASED_PREFIX: Final = "ERASED#"

@@ -18,6 +18,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from leadwire import clock
 from leadwire.admin import insight_routes
+from leadwire.admin.accounts import AccountAdmin, AccountView
 from leadwire.admin.deliveries import DeliveryAdmin, parse_instant
 from leadwire.admin.insight_models import SegmentSummaryList
 from leadwire.admin.lead_events import EventsPage
@@ -152,6 +153,15 @@ def list_members(
     if as_of is not None:
         return insight_routes.segment_insight().members_as_of(segment_id, parse_instant(as_of, "asOf"))
     return lead_admin().members(segment_id, limit=limit, cursor=cursor)
+
+
+# -- accounts ----------------------------------------------------------------------------------
+@app.get("/accounts/<account_id>", tags=["accounts"], responses=responses(200, "The account", 404))
+def get_account(
+    account_id: Annotated[str, Path(min_length=1, max_length=256)], limit: Limit = 100, cursor: Cursor = None
+) -> AccountView:
+    admin = AccountAdmin(wiring.account_store(), lambda: wiring.definitions_source().current(), clock.now)
+    return admin.account(account_id, limit, cursor)
 
 
 # -- triggers ----------------------------------------------------------------------------------

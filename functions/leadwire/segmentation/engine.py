@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from leadwire.core.accounts import Contribution, contribution
 from leadwire.core.leads import LeadRecord, Transition, VersionConflict, next_due
 from leadwire.core.rules import (
     Definitions,
@@ -28,7 +29,9 @@ from leadwire.core.rules import (
     merge_states,
     untracked_aggregates,
 )
+from leadwire.core.rules.account_view import AccountView, reads_account
 from leadwire.core.rules.canonical import short_id
+from leadwire.core.rules.clock import epoch_millis
 from leadwire.core.tracking import StoredEvent
 
 TIME_CAUSE = "time"
@@ -55,6 +58,18 @@ class ErasedCheck(Protocol):
     def erased(self, lead_id: str) -> bool: ...
 
 
+class AccountPort(Protocol):
+    def view(self, account_id: str, definitions: Definitions) -> AccountView | None: ...
+
+    def merge_traits(self, account_id: str, traits: dict[str, object], at_ms: int) -> None: ...
+
+    def link(
+        self, account_id: str, lead_id: str, part: Contribution | None, definitions: Definitions
+    ) -> bool:
+        """Make the lead's part of the account ``part`` (``None``: take it out)."""
+        ...
+
+
 class LeadUnresolvable(Exception):
     """A merge chain longer than identity allows (a loop written by hand, say)."""
 
@@ -67,6 +82,7 @@ def to_lead_event(event: StoredEvent) -> LeadEvent:
         timestamp=event.timestamp,
         properties=event.properties,
         traits=event.traits,
+        group_id=event.group_id if event.type == "group" else None,
     )
 
 
@@ -125,6 +141,8 @@ class _Work:
     evaluated_at: datetime | None
     pending: list[Transition] = field(default_factory=list)
     outcome: Outcome = field(default_factory=lambda: Outcome(lead_id=""))
+    accounts: dict[str, AccountView | None] = field(default_factory=dict)  # read once per attempt
+    linked_account: str | None = None  # the account the lead belonged to when loaded
 
 
 class SegmentationEngine:
@@ -137,8 +155,13 @@ class SegmentationEngine:
         *,
         max_attempts: int = 5,
         guard: ErasedCheck | None = None,
+        accounts: AccountPort | None = None,
     ) -> None:
         self._leads = leads
+        self._accounts = accounts
+        self._reads_account = reads_account(
+            [c for segment in definitions.segments for c in (segment.condition, segment.exit_when)]
+        )
         self._guard = guard
         self._history = history
         self._definitions = definitions
@@ -173,7 +196,12 @@ class SegmentationEngine:
             # An erased lead has no state: only a new lead can be one. Its late events (in flight
             # at the erasure, or replayed) must not create it again.
             return Outcome(lead_id=lead_id, erased=True)
-        work = _Work(record=record, state=record.state, evaluated_at=record.evaluated_at)
+        work = _Work(
+            record=record,
+            state=record.state,
+            evaluated_at=record.evaluated_at,
+            linked_account=record.state.account,
+        )
         work.outcome.lead_id = record.lead_id
         for source_id, said_at in identity_sources(events):
             self._merge(work, source_id, min(said_at, now))
@@ -190,6 +218,7 @@ class SegmentationEngine:
             work.outcome.applied += 1
             if len(work.pending) >= MAX_TRANSITIONS_PER_SAVE:
                 self._save(work, next_flip_at=None)
+        self._sync_account(work, events)
         self._flips_until(work, now)
         final = self._evaluate_at(
             work, now if work.evaluated_at is None else max(now, work.evaluated_at), cause
@@ -209,7 +238,7 @@ class SegmentationEngine:
         return record or LeadRecord.new(seen[-1])
 
     def _evaluate_at(self, work: _Work, at: datetime, cause: str) -> Evaluation:
-        evaluation = evaluate(work.state, self._definitions, at)
+        evaluation = evaluate(work.state, self._definitions, at, self._account_of(work))
         before = work.state.memberships
         for change in diff(before, evaluation):
             # The lead state keeps membership instants in whole seconds; so do history keys.
@@ -232,7 +261,9 @@ class SegmentationEngine:
         if work.evaluated_at is None:
             return
         for _ in range(MAX_FLIPS_PER_ADVANCE):
-            upcoming = evaluate(work.state, self._definitions, work.evaluated_at).next_flip_at
+            upcoming = evaluate(
+                work.state, self._definitions, work.evaluated_at, self._account_of(work)
+            ).next_flip_at
             if upcoming is None or upcoming > until:
                 return
             self._evaluate_at(work, upcoming, TIME_CAUSE)
@@ -251,6 +282,35 @@ class SegmentationEngine:
         work.record = self._leads.save(record, work.pending)
         work.outcome.transitions.extend(work.pending)
         work.pending = []
+
+    # -- accounts ------------------------------------------------------------------------------
+    def _account_of(self, work: _Work) -> AccountView | None:
+        """The lead's account as its conditions read it (read once per attempt, when needed)."""
+        account_id = work.state.account
+        if account_id is None or self._accounts is None or not self._reads_account:
+            return None
+        if account_id not in work.accounts:
+            work.accounts[account_id] = self._accounts.view(account_id, self._definitions)
+        return work.accounts[account_id]
+
+    def _sync_account(self, work: _Work, events: list[StoredEvent]) -> None:
+        """Before the final evaluation: ``group`` traits onto their accounts, the lead's part of
+        its account's score brought up to date (idempotent: a retry finds it done), the lead taken
+        out of the account it left. The final evaluation then reads the account with this lead's
+        batch in it."""
+        if self._accounts is None:
+            return
+        for event in events:
+            if event.type == "group" and event.group_id and event.traits:
+                self._accounts.merge_traits(event.group_id, event.traits, epoch_millis(event.timestamp))
+        lead_id, account_id = work.record.lead_id, work.state.account
+        previous = work.linked_account
+        if previous is not None and previous != account_id:
+            self._accounts.link(previous, lead_id, None, self._definitions)
+        if account_id is not None:
+            part = contribution(work.state, self._definitions.scoring)
+            self._accounts.link(account_id, lead_id, part, self._definitions)
+        work.accounts.clear()
 
     # -- identity ------------------------------------------------------------------------------
     def _merge(self, work: _Work, source_id: str, at: datetime) -> None:
@@ -291,6 +351,8 @@ class SegmentationEngine:
             }
         )
         self._leads.save(closed, exits)
+        if source.state.account is not None and self._accounts is not None:
+            self._accounts.link(source.state.account, source_id, None, self._definitions)
 
     def _rebuild(self, record: LeadRecord, state: LeadState) -> LeadState:
         """Definitions gained aggregates this lead lacks: replay its stored events into new ones."""

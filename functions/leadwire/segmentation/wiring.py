@@ -13,6 +13,7 @@ import boto3
 from leadwire import clock
 from leadwire.config_loader import load_json_config
 from leadwire.core.jobs import Job
+from leadwire.dal.account_store import AccountStore
 from leadwire.dal.definition_store import DefinitionStore
 from leadwire.dal.due_index import DueIndex
 from leadwire.dal.event_store import EventStore
@@ -67,6 +68,11 @@ def stream_lead_store() -> LeadStore:
 
 
 @cache
+def account_store() -> AccountStore:
+    return AccountStore(dynamodb(), engine_settings().table_name)
+
+
+@cache
 def event_store() -> EventStore:
     return EventStore(dynamodb(), engine_settings().table_name)
 
@@ -102,7 +108,12 @@ def engine(leads: LeadStore | None = None) -> SegmentationEngine:
     """An engine on the current definitions (cheap: the adapters and the definitions are cached)."""
     history = UsableHistory(event_store())
     return SegmentationEngine(
-        leads or lead_store(), history, definitions_source().current(), clock.now, guard=lead_guard()
+        leads or lead_store(),
+        history,
+        definitions_source().current(),
+        clock.now,
+        guard=lead_guard(),
+        accounts=account_store(),
     )
 
 
@@ -324,6 +335,7 @@ def reset() -> None:
         lead_store,
         stream_lead_store,
         event_store,
+        account_store,
         definition_store,
         due_index,
         timer_store,

@@ -147,4 +147,5 @@ def closure(definitions: Definitions, segment_ids: Iterable[str]) -> Definitions
     return Definitions(
         segments=[segment for segment in definitions.segments if segment.id in wanted],
         scoring=definitions.scoring,
+        accounts=definitions.accounts,
     )

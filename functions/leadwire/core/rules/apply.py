@@ -21,7 +21,7 @@ from leadwire.core.rules.events import LeadEvent
 from leadwire.core.rules.lead_state import LeadState
 from leadwire.core.rules.scoring import CAP_RETENTION_DAYS, add_points, granted_points, trait_points
 from leadwire.core.rules.sequences import SequenceState
-from leadwire.core.rules.traits import merge_group_traits, merge_traits
+from leadwire.core.rules.traits import link_account, merge_group_traits, merge_traits
 
 
 def apply_events(
@@ -118,6 +118,7 @@ def _apply(
         record_consent(draft.consent, consent_signals(event.traits), at_ms)
     elif event.type == "group":
         merge_group_traits(draft.traits, draft.trait_stamps, event.traits, at_ms)
+        link_account(draft, event.group_id, at_ms)
     points = 0.0
     name = event.name
     if name is not None:

@@ -137,6 +137,24 @@ class SubscribedNode(Node):
     subscribed: Channel
 
 
+class AccountTest(StrictModel):
+    score: NumberComparison
+
+
+class AccountNode(Node):
+    """The lead's account (from ``group`` calls): its score, as ``accounts.score`` aggregates it."""
+
+    KIND: ClassVar[str] = "account"
+    account: AccountTest
+
+
+class AccountTraitNode(Node):
+    """A trait of the lead's account (``group`` call traits); false for a lead without an account."""
+
+    KIND: ClassVar[str] = "account_trait"
+    account_trait: TraitTest
+
+
 NODE_TYPES: tuple[type[Node], ...] = (
     AllNode,
     AnyNode,
@@ -150,6 +168,8 @@ NODE_TYPES: tuple[type[Node], ...] = (
     FirstSeenNode,
     InSegmentNode,
     SubscribedNode,
+    AccountNode,
+    AccountTraitNode,
 )
 NODE_KINDS: tuple[str, ...] = tuple(node.KIND for node in NODE_TYPES)
 
@@ -174,7 +194,9 @@ Condition = Annotated[
     | Annotated[LastActivityNode, Tag(NODE_TAG_PREFIX + "last_activity")]
     | Annotated[FirstSeenNode, Tag(NODE_TAG_PREFIX + "first_seen")]
     | Annotated[InSegmentNode, Tag(NODE_TAG_PREFIX + "in_segment")]
-    | Annotated[SubscribedNode, Tag(NODE_TAG_PREFIX + "subscribed")],
+    | Annotated[SubscribedNode, Tag(NODE_TAG_PREFIX + "subscribed")]
+    | Annotated[AccountNode, Tag(NODE_TAG_PREFIX + "account")]
+    | Annotated[AccountTraitNode, Tag(NODE_TAG_PREFIX + "account_trait")],
     Discriminator(_node_tag, custom_error_type="condition_node", custom_error_message="not a condition node"),
 ]
 

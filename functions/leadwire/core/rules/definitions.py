@@ -82,11 +82,18 @@ class Scoring(StrictModel):
     decay: Decay | None = None
 
 
+class AccountSettings(StrictModel):
+    """How an account's score aggregates its leads' (decayed) scores."""
+
+    score: Literal["sum", "max", "avg"] = "sum"
+
+
 class Definitions(StrictModel):
     """A loaded bundle. Construction checks references too, so every instance is evaluable."""
 
     segments: list[Segment] = Field(default_factory=list)
     scoring: Scoring = Field(default_factory=Scoring)
+    accounts: AccountSettings = Field(default_factory=AccountSettings)
 
     @model_validator(mode="after")
     def _references(self) -> Definitions:
@@ -109,7 +116,8 @@ class Definitions(StrictModel):
 
 
 def parse_definitions(raw: Mapping[str, Any]) -> Definitions:
-    """Validate ``{"segments": [...], "scoring": {...}}``; raise ``DefinitionError`` with every problem."""
+    """Validate ``{"segments": [...], "scoring": {...}, "accounts": {...}}``; raise
+    ``DefinitionError`` with every problem."""
     try:
         return Definitions.model_validate(raw)
     except ValidationError as error:

@@ -24,6 +24,7 @@ from typing import Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from leadwire.core.rules import counters, sequences
+from leadwire.core.rules.account_view import AccountView
 from leadwire.core.rules.aggregates import reading
 from leadwire.core.rules.clock import (
     epoch_millis,
@@ -34,6 +35,8 @@ from leadwire.core.rules.clock import (
 )
 from leadwire.core.rules.comparisons import holds
 from leadwire.core.rules.conditions import (
+    AccountNode,
+    AccountTraitNode,
     AllNode,
     AnyNode,
     FirstSeenNode,
@@ -105,13 +108,16 @@ class _Context:
     score: float
     segments: dict[str, Verdict] = field(default_factory=dict)
     trace: list[Trace] | None = None  # tracing mode: every node judged is appended here
+    account: AccountView | None = None
 
 
-def evaluate(state: LeadState, definitions: Definitions, now: datetime) -> Evaluation:
+def evaluate(
+    state: LeadState, definitions: Definitions, now: datetime, account: AccountView | None = None
+) -> Evaluation:
     require_aware(now)
     traits_total = trait_points(state.traits, definitions.scoring)
     score = score_at(state.score, definitions.scoring, traits_total, now.timestamp())
-    context = _Context(state, definitions, now, traits_total, score)
+    context = _Context(state, definitions, now, traits_total, score, account=account)
     memberships: dict[str, datetime] = {}
     flips: list[datetime] = []
     for segment in definitions.segment_order:
@@ -125,13 +131,19 @@ def evaluate(state: LeadState, definitions: Definitions, now: datetime) -> Evalu
     return Evaluation(at=now, memberships=memberships, next_flip_at=min(flips, default=None), score=score)
 
 
-def holds_condition(state: LeadState, definitions: Definitions, condition: Node, now: datetime) -> bool:
+def holds_condition(
+    state: LeadState,
+    definitions: Definitions,
+    condition: Node,
+    now: datetime,
+    account: AccountView | None = None,
+) -> bool:
     """Whether ``condition`` (a trigger's ``only_if``, say) holds for the lead at ``now``; its
     ``in_segment`` nodes read the segments as they evaluate at ``now``."""
     require_aware(now)
     traits_total = trait_points(state.traits, definitions.scoring)
     score = score_at(state.score, definitions.scoring, traits_total, now.timestamp())
-    context = _Context(state, definitions, now, traits_total, score)
+    context = _Context(state, definitions, now, traits_total, score, account=account)
     for segment in definitions.segment_order:
         context.segments[segment.id] = _segment(segment, context)
     return _judge(condition, context).value
@@ -144,13 +156,19 @@ class SegmentTrace:
     exit_when: Trace | None
 
 
-def trace_segment(state: LeadState, definitions: Definitions, segment_id: str, now: datetime) -> SegmentTrace:
+def trace_segment(
+    state: LeadState,
+    definitions: Definitions,
+    segment_id: str,
+    now: datetime,
+    account: AccountView | None = None,
+) -> SegmentTrace:
     """The membership ``evaluate`` decides for one segment at ``now``, with every node's verdict:
     the same judging code runs, in tracing mode, so an explanation cannot disagree with the engine."""
     require_aware(now)
     traits_total = trait_points(state.traits, definitions.scoring)
     score = score_at(state.score, definitions.scoring, traits_total, now.timestamp())
-    context = _Context(state, definitions, now, traits_total, score)
+    context = _Context(state, definitions, now, traits_total, score, account=account)
     for segment in definitions.segment_order:
         if segment.id == segment_id:
             context.trace = []
@@ -262,7 +280,21 @@ def _leaf(node: Node, context: _Context) -> Verdict:
             None if ends is None else from_epoch_millis(ends),
             progress,
         )
+    if isinstance(node, AccountNode | AccountTraitNode):
+        return _account(node, context.account, now)
     raise TypeError(f"no evaluation for {type(node).__name__}")
+
+
+def _account(node: AccountNode | AccountTraitNode, account: AccountView | None, now: datetime) -> Verdict:
+    """Other leads move the account, so time alone is not tracked here: the lead's own next
+    evaluation (an event, a flip, a sweep) reads the account again."""
+    if account is None:
+        return Verdict(False, None)
+    if isinstance(node, AccountNode):
+        value = account.score(now)
+        return Verdict(holds(node.account.score, value), None, value)
+    trait = lookup(account.traits, node.account_trait.name)
+    return Verdict(holds(node.account_trait, trait), None, trait)
 
 
 def _recency(test: Recency, at: int | None, now: datetime) -> Verdict:

@@ -33,6 +33,8 @@ class LeadState(CompactModel):
     score: ScoreState = Field(default_factory=ScoreState, alias="s")
     members: dict[str, int] = Field(default_factory=dict, alias="m")  # segment id -> entered at
     recent: str = Field(default="", alias="r")
+    account: str | None = Field(default=None, alias="ac")  # the newest ``group`` call's groupId
+    account_at: int | None = Field(default=None, alias="aa")  # its instant (epoch ms)
 
     @classmethod
     def new(cls, lead_id: str) -> LeadState:

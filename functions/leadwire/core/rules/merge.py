@@ -99,7 +99,7 @@ from leadwire.core.rules.definitions import Definitions, Scoring
 from leadwire.core.rules.lead_state import LeadState
 from leadwire.core.rules.scoring import ScoreState, decay_factor, trait_points
 from leadwire.core.rules.sequences import CANDIDATES_PER_STEP, SequenceState, latest_start
-from leadwire.core.rules.traits import GROUP_TRAIT, merge_group_traits, merge_traits
+from leadwire.core.rules.traits import GROUP_TRAIT, link_account, merge_group_traits, merge_traits
 
 MERGE_MARKER_PREFIX = "leadwire:merged:"
 
@@ -124,6 +124,8 @@ def merge_states(target: LeadState, source: LeadState, definitions: Definitions)
     merged.last_seen_at = _pick(max, merged.last_seen_at, other.last_seen_at)
     merged.last_activity_at = _pick(max, merged.last_activity_at, other.last_activity_at)
     _merge_traits(merged, other)
+    if other.account is not None and other.account_at is not None:
+        link_account(merged, other.account, other.account_at)
     for channel, (given, at_ms) in other.consent.items():
         record_consent(merged.consent, {channel: given}, at_ms)
     merged.suppressed = sorted(set(merged.suppressed) | set(other.suppressed))
