@@ -137,3 +137,13 @@ def test_the_leads_list_is_paged(api):
 
     assert first["leads"] == ["u0", "u1"]
     assert second["leads"] == ["u2", "u3"]
+
+
+def test_the_openapi_document_describes_the_account_route(api):
+    status, document = api.get("/openapi.json")
+
+    assert status == 200
+    operation = document["paths"]["/accounts/{account_id}"]["get"]
+    assert {"200", "400", "404"} <= set(operation["responses"])
+    schema = document["components"]["schemas"]["AccountView"]
+    assert {"accountId", "traits", "score", "leads", "segments"} <= set(schema["properties"])

@@ -156,7 +156,11 @@ def list_members(
 
 
 # -- accounts ----------------------------------------------------------------------------------
-@app.get("/accounts/<account_id>", tags=["accounts"], responses=responses(200, "The account", 404))
+@app.get(
+    "/accounts/<account_id>",
+    tags=["accounts"],
+    responses=responses(200, "The account and a page of its leads; pass leadsCursor as cursor", 400, 404),
+)
 def get_account(
     account_id: Annotated[str, Path(min_length=1, max_length=256)], limit: Limit = 100, cursor: Cursor = None
 ) -> AccountView:
