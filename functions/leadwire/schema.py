@@ -82,6 +82,8 @@ TIMER_PREFIX: Final = "TIMER#"
 FIRE_PREFIX: Final = "FIRE#"
 ACCOUNT_PREFIX: Final = "ACCOUNT#"
 ACCOUNT_SK: Final = "ACCOUNT"
+# What an account's history, member and fire items carry where a lead's carry its lead id.
+ACCOUNT_SUBJECT_PREFIX: Final = "account:"
 SUPPRESSED_PREFIX: Final = "SUPPRESSED#"
 SUPPRESSED_SK: Final = "SUPPRESSED"
 ERASED_PREFIX: Final = "ERASED#"

@@ -8,7 +8,7 @@ from typing import Any, Protocol
 
 from pydantic import Field
 
-from leadwire.admin.models import ApiModel
+from leadwire.admin.models import ApiModel, HistoryEntry, HistoryPage
 from leadwire.core.accounts import Contribution, account_score
 from leadwire.core.errors import NotFound
 from leadwire.core.rules import Definitions
@@ -21,6 +21,8 @@ class AccountReadPort(Protocol):
     def lead_page(self, account_id: str, limit: int, cursor: str | None) -> tuple[list[str], str | None]: ...
 
     def parts(self, account_id: str) -> Iterable[Contribution]: ...
+
+    def history(self, account_id: str) -> list[dict[str, Any]]: ...
 
 
 class AccountView(ApiModel):
@@ -40,10 +42,23 @@ class AccountAdmin:
         self._definitions = definitions
         self._now = now
 
-    def account(self, account_id: str, limit: int, cursor: str | None) -> AccountView:
+    def _require(self, account_id: str) -> AccountRecord:
         record = self._accounts.get(account_id)
         if record is None:
             raise NotFound(f"no account {account_id!r}", {"accountId": account_id})
+        return record
+
+    def history(self, account_id: str) -> HistoryPage:
+        """Account-segment membership intervals (``leadId`` holds the account id)."""
+        self._require(account_id)
+        entries = [
+            HistoryEntry.model_validate({**entry, "leadId": account_id})
+            for entry in self._accounts.history(account_id)
+        ]
+        return HistoryPage(history=entries)
+
+    def account(self, account_id: str, limit: int, cursor: str | None) -> AccountView:
+        record = self._require(account_id)
         score = account_score(
             record.totals, self._definitions(), lambda: self._accounts.parts(account_id), self._now()
         )
@@ -54,5 +69,5 @@ class AccountAdmin:
             score=round(score, 2),
             leads=leads,
             leads_cursor=next_cursor,
-            segments=[],
+            segments=sorted(record.members),
         )

@@ -56,6 +56,7 @@ from leadwire.settings import admin_settings, engine_settings
 SegmentId = Annotated[str, Path(min_length=1, max_length=128)]
 TriggerId = Annotated[str, Path(min_length=1, max_length=128)]
 LeadId = Annotated[str, Path(min_length=1, max_length=256)]
+AccountId = Annotated[str, Path(min_length=1, max_length=256)]
 Limit = Annotated[int, Query(ge=1, le=1000)]
 Cursor = Annotated[str | None, Query(max_length=1024)]
 JOB_HEADER = "X-Leadwire-Job"
@@ -79,6 +80,10 @@ def trigger_admin() -> TriggerAdmin:
     return TriggerAdmin(
         wiring.definitions_source(), wiring.definition_store(), admin_settings().granted_references
     )
+
+
+def account_admin() -> AccountAdmin:
+    return AccountAdmin(wiring.account_store(), lambda: wiring.definitions_source().current(), clock.now)
 
 
 def delivery_admin() -> DeliveryAdmin:
@@ -161,11 +166,17 @@ def list_members(
     tags=["accounts"],
     responses=responses(200, "The account and a page of its leads; pass leadsCursor as cursor", 400, 404),
 )
-def get_account(
-    account_id: Annotated[str, Path(min_length=1, max_length=256)], limit: Limit = 100, cursor: Cursor = None
-) -> AccountView:
-    admin = AccountAdmin(wiring.account_store(), lambda: wiring.definitions_source().current(), clock.now)
-    return admin.account(account_id, limit, cursor)
+def get_account(account_id: AccountId, limit: Limit = 100, cursor: Cursor = None) -> AccountView:
+    return account_admin().account(account_id, limit, cursor)
+
+
+@app.get(
+    "/accounts/<account_id>/history",
+    tags=["accounts"],
+    responses=responses(200, "The account's account-segment membership intervals", 400, 404),
+)
+def account_history(account_id: AccountId) -> HistoryPage:
+    return account_admin().history(account_id)
 
 
 # -- triggers ----------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from leadwire.core.rules import Definitions, Scoring
 from leadwire.core.rules.account_view import AccountView
@@ -41,6 +41,7 @@ class Contribution(BaseModel):
     points: float = 0.0  # behavioural points at ``at``
     at: int | None = None  # epoch seconds
     level: float = 0.0  # trait points
+    segments: frozenset[str] = frozenset()  # the lead segments it is in that accounts count
 
     def score(self, scoring: Scoring, now: datetime) -> float:
         return max(0.0, self.points * _carry(scoring, self.at, now.timestamp()) + self.level)
@@ -55,6 +56,7 @@ class AccountTotals(BaseModel):
     weighted: float = 0.0
     level: float = 0.0
     leads: int = 0
+    counts: dict[str, int] = Field(default_factory=dict)  # lead segment id -> leads in it
 
     def score(self, mode: ScoreMode, scoring: Scoring, now: datetime) -> float:
         total = max(0.0, self.weighted * _carry(scoring, self.ref, now.timestamp()) + self.level)
@@ -63,9 +65,13 @@ class AccountTotals(BaseModel):
         return total
 
 
-def contribution(state: LeadState, scoring: Scoring) -> Contribution:
+def contribution(state: LeadState, scoring: Scoring, counted: frozenset[str] = frozenset()) -> Contribution:
+    """The lead's part; ``counted``: the lead segments account segments count members of."""
     return Contribution(
-        points=state.score.points, at=state.score.at, level=trait_points(state.traits, scoring)
+        points=state.score.points,
+        at=state.score.at,
+        level=trait_points(state.traits, scoring),
+        segments=frozenset(state.members) & counted,
     )
 
 
@@ -90,7 +96,16 @@ def unchanged(old: Contribution | None, new: Contribution, ref: int, scoring: Sc
     if old is None:
         return False
     before, after = weight(old, ref, scoring), weight(new, ref, scoring)
+    if old.segments != new.segments:
+        return False
     return old.level == new.level and abs(after - before) <= SAME_WEIGHT * max(abs(before), abs(after), 1.0)
+
+
+def count_deltas(old: Contribution | None, new: Contribution | None) -> dict[str, int]:
+    """What to ADD to each lead-segment counter: +1 entered, -1 left (nothing for the rest)."""
+    before = old.segments if old else frozenset()
+    after = new.segments if new else frozenset()
+    return dict.fromkeys(after - before, 1) | dict.fromkeys(before - after, -1)
 
 
 def needs_rebase(ref: int, part: Contribution, scoring: Scoring) -> bool:

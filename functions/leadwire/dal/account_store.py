@@ -27,15 +27,19 @@ from leadwire.core.accounts import (
     AccountTotals,
     Contribution,
     account_view,
+    count_deltas,
     delta,
     needs_rebase,
     rebased,
     unchanged,
 )
 from leadwire.core.capacity import CapacityMeter, item_size
+from leadwire.core.leads import Transition
 from leadwire.core.rules import Definitions, Scoring
 from leadwire.core.rules.account_view import AccountView
 from leadwire.core.rules.traits import merge_traits
+from leadwire.dal.event_items import iso
+from leadwire.dal.lead_items import history_entry_item, history_from_item, member_item, member_key
 from leadwire.dal.metering import PROCESS_METER
 
 LINK_PREFIX = schema.LEAD_PREFIX
@@ -54,6 +58,8 @@ class AccountRecord:
     trait_stamps: dict[str, int] = field(default_factory=dict)
     totals: AccountTotals = field(default_factory=AccountTotals)
     version: int = 0
+    members: dict[str, int] = field(default_factory=dict)  # account segment id -> entered at
+    members_version: int = 0
     weighted_number: str = "0"  # as stored: the rebase's guard compares it exactly
 
 
@@ -79,8 +85,15 @@ def _record(item: Mapping[str, Any]) -> AccountRecord:
             weighted=float(item.get("weighted", {"N": "0"})["N"]),
             level=float(item.get("level", {"N": "0"})["N"]),
             leads=int(float(item.get("leads", {"N": "0"})["N"])),
+            counts={
+                segment: int(float(value["N"]))
+                for segment, value in item.get("counts", {"M": {}})["M"].items()
+                if int(float(value["N"]))
+            },
         ),
         version=int(item.get("v", {"N": "0"})["N"]),
+        members=json.loads(item["members"]["S"]) if "members" in item else {},
+        members_version=int(item.get("mv", {"N": "0"})["N"]),
         weighted_number=item.get("weighted", {"N": "0"})["N"],
     )
 
@@ -90,6 +103,7 @@ def _part(item: Mapping[str, Any]) -> Contribution:
         points=float(item["p"]["N"]),
         at=int(item["a"]["N"]) if "a" in item else None,
         level=float(item["l"]["N"]),
+        segments=frozenset(item["segs"]["SS"]) if "segs" in item else frozenset(),
     )
 
 
@@ -201,6 +215,49 @@ class AccountStore:
                 return True
         raise AccountConflict(account_id)
 
+    def save_memberships(
+        self, record: AccountRecord, members: dict[str, int], transitions: list[Transition]
+    ) -> bool:
+        """The account's new account-segment memberships, then their member and history items
+        (each write idempotent). False if another writer moved them first (the caller re-reads)."""
+        update: dict[str, Any] = {
+            "TableName": self._table,
+            "Key": account_key(record.account_id),
+            "UpdateExpression": "SET members = :m, mv = :next",
+            "ConditionExpression": "attribute_not_exists(mv) OR mv = :mv",
+            "ExpressionAttributeValues": {
+                ":m": {"S": json.dumps(members, sort_keys=True, separators=(",", ":"))},
+                ":mv": _number(record.members_version),
+                ":next": _number(record.members_version + 1),
+            },
+        }
+        if not self._written(self._client.update_item, **update):
+            return False
+        self._meter.record_write({**account_key(record.account_id), **update["ExpressionAttributeValues"]})
+        for transition in transitions:
+            self._write_change(record.account_id, transition)
+        return True
+
+    def history(self, account_id: str) -> list[dict[str, Any]]:
+        """Membership intervals of the account, as lead history gives them."""
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :hist)",
+            "ExpressionAttributeValues": {
+                ":pk": {"S": schema.ACCOUNT_PREFIX + account_id},
+                ":hist": {"S": schema.HISTORY_PREFIX},
+            },
+        }
+        entries: list[dict[str, Any]] = []
+        while True:
+            response = self._client.query(**request)
+            items = response.get("Items", [])
+            self._meter.record_read(sum(item_size(i) for i in items) or 1, consistent=False, kind="account")
+            entries.extend(history_from_item(item) for item in items)
+            if "LastEvaluatedKey" not in response:
+                return sorted(entries, key=lambda entry: (entry["enteredAt"], entry["segmentId"]))
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
     # -- internals -------------------------------------------------------------------------------
     def _transact(
         self,
@@ -222,7 +279,7 @@ class AccountStore:
         if part is None:
             key = link_key(account_id, lead_id)
             link_write: dict[str, Any] = {"Delete": {"TableName": self._table, "Key": key, **guard}}
-            written = link_key(account_id, lead_id)
+            written: dict[str, dict[str, Any]] = dict(link_key(account_id, lead_id))
         else:
             written = {
                 **link_key(account_id, lead_id),
@@ -230,19 +287,30 @@ class AccountStore:
                 "l": _number(part.level),
                 "v": _number(version + 1),
                 **({"a": _number(part.at)} if part.at is not None else {}),
+                **({"segs": {"SS": sorted(part.segments)}} if part.segments else {}),
             }
             link_write = {"Put": {"TableName": self._table, "Item": written, **guard}}
+        counters = sorted(count_deltas(old, part).items())
         add: dict[str, Any] = {
             "TableName": self._table,
             "Key": account_key(account_id),
-            "UpdateExpression": "ADD weighted :w, #level :l, leads :n",
+            "UpdateExpression": "ADD "
+            + ", ".join(
+                ["weighted :w", "#level :l", "leads :n"]
+                + [f"counts.#c{i} :c{i}" for i in range(len(counters))]
+            ),
             "ConditionExpression": "#ref = :ref",
-            "ExpressionAttributeNames": {"#level": "level", "#ref": "ref"},
+            "ExpressionAttributeNames": {
+                "#level": "level",
+                "#ref": "ref",
+                **{f"#c{i}": segment for i, (segment, _) in enumerate(counters)},
+            },
             "ExpressionAttributeValues": {
                 ":w": _number(weighted),
                 ":l": _number(level),
                 ":n": _number(leads),
                 ":ref": _number(ref),
+                **{f":c{i}": _number(change) for i, (_, change) in enumerate(counters)},
             },
         }
         self._client.transact_write_items(TransactItems=[link_write, {"Update": add}])
@@ -252,17 +320,45 @@ class AccountStore:
                 {**account_key(account_id), **add["ExpressionAttributeValues"]}, kind="account"
             )
 
+    def _write_change(self, account_id: str, transition: Transition) -> None:
+        """Like a lead's interval item and member item, under ``account:<accountId>``."""
+        change, subject = transition.change, schema.ACCOUNT_SUBJECT_PREFIX + account_id
+        key = {
+            schema.PK: {"S": schema.ACCOUNT_PREFIX + account_id},
+            schema.SK: {"S": f"{schema.HISTORY_PREFIX}{change.segment_id}#{iso(transition.entered_at)}"},
+        }
+        if change.kind == "entered":
+            entry = {**history_entry_item(subject, transition), **key, "account": {"S": account_id}}
+            self._client.put_item(TableName=self._table, Item=entry)
+            self._meter.record_write(entry, kind="account")
+            member = {**member_item(account_id, transition), "account": {"S": account_id}}
+            self._client.put_item(TableName=self._table, Item=member)
+            self._meter.record_write(member, kind="account")
+            return
+        exit_update: dict[str, Any] = {
+            "TableName": self._table,
+            "Key": key,
+            "UpdateExpression": "SET #out = :out, outCause = :cause",
+            "ExpressionAttributeNames": {"#out": "out"},
+            "ExpressionAttributeValues": {":out": {"S": iso(change.at)}, ":cause": {"S": transition.cause}},
+        }
+        self._client.update_item(**exit_update)
+        self._meter.record_write({**key, **exit_update["ExpressionAttributeValues"]}, kind="account")
+        self._client.delete_item(TableName=self._table, Key=member_key(change.segment_id, account_id))
+        self._meter.record_write(member_key(change.segment_id, account_id), kind="account")
+
     def _ensure(self, account_id: str, ref: int) -> AccountRecord:
         """The account item, created (with ``ref``) if absent."""
         item = self._get(account_key(account_id))
         if item is not None:
             return _record(item)
-        created = {
+        created: dict[str, dict[str, Any]] = {
             **account_key(account_id),
             "ref": _number(ref),
             "weighted": _number(0),
             "level": _number(0),
             "leads": _number(0),
+            "counts": {"M": {}},
             "v": _number(0),
         }
         put = {"TableName": self._table, "Item": created, "ConditionExpression": "attribute_not_exists(pk)"}

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from leadwire.core.account_segments import counted_segments
 from leadwire.core.accounts import Contribution, contribution
 from leadwire.core.leads import LeadRecord, Transition, VersionConflict, next_due
 from leadwire.core.rules import (
@@ -66,7 +67,13 @@ class AccountPort(Protocol):
     def link(
         self, account_id: str, lead_id: str, part: Contribution | None, definitions: Definitions
     ) -> bool:
-        """Make the lead's part of the account ``part`` (``None``: take it out)."""
+        """Make the lead's part of the account ``part`` (``None``: take it out); True if written."""
+        ...
+
+    def settle(
+        self, account_id: str, definitions: Definitions, now: datetime, cause: str, versions: dict[str, str]
+    ) -> list[Transition]:
+        """Re-evaluate the account's segments after one of its leads moved it."""
         ...
 
 
@@ -143,6 +150,7 @@ class _Work:
     outcome: Outcome = field(default_factory=lambda: Outcome(lead_id=""))
     accounts: dict[str, AccountView | None] = field(default_factory=dict)  # read once per attempt
     linked_account: str | None = None  # the account the lead belonged to when loaded
+    synced_segments: frozenset[str] = frozenset()  # counted segments last written to the account
 
 
 class SegmentationEngine:
@@ -160,8 +168,9 @@ class SegmentationEngine:
         self._leads = leads
         self._accounts = accounts
         self._reads_account = reads_account(
-            [c for segment in definitions.segments for c in (segment.condition, segment.exit_when)]
+            [c for segment in definitions.segment_order for c in (segment.condition, segment.exit_when)]
         )
+        self._counted = counted_segments(definitions)
         self._guard = guard
         self._history = history
         self._definitions = definitions
@@ -218,12 +227,14 @@ class SegmentationEngine:
             work.outcome.applied += 1
             if len(work.pending) >= MAX_TRANSITIONS_PER_SAVE:
                 self._save(work, next_flip_at=None)
-        self._sync_account(work, events)
+        moved = self._sync_account(work, events)
         self._flips_until(work, now)
         final = self._evaluate_at(
             work, now if work.evaluated_at is None else max(now, work.evaluated_at), cause
         )
+        moved |= self._sync_counted(work)
         self._save(work, next_flip_at=final.next_flip_at)
+        self._settle_accounts(moved, now, work.record.lead_id)
         return work.outcome
 
     def _resolve(self, lead_id: str) -> LeadRecord:
@@ -293,24 +304,50 @@ class SegmentationEngine:
             work.accounts[account_id] = self._accounts.view(account_id, self._definitions)
         return work.accounts[account_id]
 
-    def _sync_account(self, work: _Work, events: list[StoredEvent]) -> None:
+    def _sync_account(self, work: _Work, events: list[StoredEvent]) -> set[str]:
         """Before the final evaluation: ``group`` traits onto their accounts, the lead's part of
-        its account's score brought up to date (idempotent: a retry finds it done), the lead taken
-        out of the account it left. The final evaluation then reads the account with this lead's
-        batch in it."""
+        its account (score, counted segments) brought up to date (idempotent: a retry finds it
+        done), the lead taken out of the account it left. The final evaluation then reads the
+        account with this lead's batch in it. Returns the accounts whose aggregate moved."""
+        moved: set[str] = set()
         if self._accounts is None:
-            return
+            return moved
         for event in events:
             if event.type == "group" and event.group_id and event.traits:
                 self._accounts.merge_traits(event.group_id, event.traits, epoch_millis(event.timestamp))
+                moved.add(event.group_id)
         lead_id, account_id = work.record.lead_id, work.state.account
         previous = work.linked_account
-        if previous is not None and previous != account_id:
-            self._accounts.link(previous, lead_id, None, self._definitions)
+        left = previous is not None and previous != account_id
+        if left and previous is not None and self._accounts.link(previous, lead_id, None, self._definitions):
+            moved.add(previous)
         if account_id is not None:
-            part = contribution(work.state, self._definitions.scoring)
-            self._accounts.link(account_id, lead_id, part, self._definitions)
+            part = contribution(work.state, self._definitions.scoring, self._counted)
+            work.synced_segments = part.segments
+            if self._accounts.link(account_id, lead_id, part, self._definitions):
+                moved.add(account_id)
         work.accounts.clear()
+        return moved
+
+    def _sync_counted(self, work: _Work) -> set[str]:
+        """After the final evaluation: the lead's counted segments again, if it just flipped one."""
+        account_id = work.state.account
+        if self._accounts is None or account_id is None:
+            return set()
+        part = contribution(work.state, self._definitions.scoring, self._counted)
+        if part.segments == work.synced_segments:
+            return set()
+        return (
+            {account_id}
+            if self._accounts.link(account_id, work.record.lead_id, part, self._definitions)
+            else set()
+        )
+
+    def _settle_accounts(self, moved: set[str], now: datetime, lead_id: str) -> None:
+        if self._accounts is None or not self._definitions.account_segments:
+            return
+        for account_id in sorted(moved):
+            self._accounts.settle(account_id, self._definitions, now, lead_id, self._versions)
 
     # -- identity ------------------------------------------------------------------------------
     def _merge(self, work: _Work, source_id: str, at: datetime) -> None:

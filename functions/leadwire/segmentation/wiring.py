@@ -27,6 +27,7 @@ from leadwire.dal.timer_store import TimerStore
 from leadwire.dal.trigger_pauses import TriggerPauses
 from leadwire.observability import logger
 from leadwire.privacy.guard import LeadGuard
+from leadwire.segmentation.accounts import Accounts
 from leadwire.segmentation.definitions_source import DefinitionsSource
 from leadwire.segmentation.engine import SegmentationEngine
 from leadwire.segmentation.jobs import JobStarter, LambdaJobStarter, LocalJobQueue
@@ -113,7 +114,7 @@ def engine(leads: LeadStore | None = None) -> SegmentationEngine:
         definitions_source().current(),
         clock.now,
         guard=lead_guard(),
-        accounts=account_store(),
+        accounts=Accounts(account_store()),
     )
 
 

@@ -155,6 +155,18 @@ class AccountTraitNode(Node):
     account_trait: TraitTest
 
 
+class LeadsTest(StrictModel):
+    in_segment: SegmentId
+    count: NumberComparison = NumberComparison(gte=1)
+
+
+class LeadsNode(Node):
+    """Account segments only: how many of the account's leads are in a lead segment."""
+
+    KIND: ClassVar[str] = "leads"
+    leads: LeadsTest
+
+
 NODE_TYPES: tuple[type[Node], ...] = (
     AllNode,
     AnyNode,
@@ -170,6 +182,7 @@ NODE_TYPES: tuple[type[Node], ...] = (
     SubscribedNode,
     AccountNode,
     AccountTraitNode,
+    LeadsNode,
 )
 NODE_KINDS: tuple[str, ...] = tuple(node.KIND for node in NODE_TYPES)
 
@@ -196,7 +209,8 @@ Condition = Annotated[
     | Annotated[InSegmentNode, Tag(NODE_TAG_PREFIX + "in_segment")]
     | Annotated[SubscribedNode, Tag(NODE_TAG_PREFIX + "subscribed")]
     | Annotated[AccountNode, Tag(NODE_TAG_PREFIX + "account")]
-    | Annotated[AccountTraitNode, Tag(NODE_TAG_PREFIX + "account_trait")],
+    | Annotated[AccountTraitNode, Tag(NODE_TAG_PREFIX + "account_trait")]
+    | Annotated[LeadsNode, Tag(NODE_TAG_PREFIX + "leads")],
     Discriminator(_node_tag, custom_error_type="condition_node", custom_error_message="not a condition node"),
 ]
 

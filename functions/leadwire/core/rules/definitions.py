@@ -14,6 +14,7 @@ from leadwire.core.rules.comparisons import Number, StrictModel
 from leadwire.core.rules.conditions import Condition, EventFilter, SegmentId, TraitTest
 from leadwire.core.rules.durations import Duration
 from leadwire.core.rules.errors import DefinitionError, problems_from
+from leadwire.core.rules.levels import level_problems
 from leadwire.core.rules.references import dependency_order, reference_problems
 
 if TYPE_CHECKING:
@@ -41,6 +42,7 @@ class Segment(StrictModel):
     exit_when: Condition | None = None
     members: list[str] | None = None
     alerts: SegmentAlerts | None = None
+    level: Literal["lead", "account"] = "lead"  # an account segment's members are account ids
 
     @model_validator(mode="after")
     def _shape_matches_type(self) -> Segment:
@@ -97,15 +99,19 @@ class Definitions(StrictModel):
 
     @model_validator(mode="after")
     def _references(self) -> Definitions:
-        problems = reference_problems(self.segments)
+        problems = reference_problems(self.segments) + level_problems(self.segments)
         if problems:
             raise DefinitionError(problems)
         return self
 
     @cached_property
     def segment_order(self) -> list[Segment]:
-        """Every segment after the segments its ``in_segment`` nodes depend on."""
-        return dependency_order(self.segments)
+        """Every lead segment after the segments its ``in_segment`` nodes depend on."""
+        return dependency_order([segment for segment in self.segments if segment.level == "lead"])
+
+    @cached_property
+    def account_segments(self) -> list[Segment]:
+        return [segment for segment in self.segments if segment.level == "account"]
 
     @cached_property
     def plan(self) -> AggregatePlan:

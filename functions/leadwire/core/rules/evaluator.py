@@ -42,6 +42,7 @@ from leadwire.core.rules.conditions import (
     FirstSeenNode,
     InSegmentNode,
     LastActivityNode,
+    LeadsNode,
     MaxScoreNode,
     Node,
     NotNode,
@@ -282,6 +283,8 @@ def _leaf(node: Node, context: _Context) -> Verdict:
         )
     if isinstance(node, AccountNode | AccountTraitNode):
         return _account(node, context.account, now)
+    if isinstance(node, LeadsNode):  # account segments only (validated); a lead is no account
+        return Verdict(False, None)
     raise TypeError(f"no evaluation for {type(node).__name__}")
 
 

@@ -1,0 +1,130 @@
+"""Account segments through the local runtime, on the simulated clock: three leads of one account
+entering Hot Leads put the account in "accounts with at least 3 Hot leads"; one cooling down takes
+it out (the sweep flips the lead, the consumer moves the account), with history and a trigger."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from leadwire.local.runtime import LocalRuntime
+
+from .local_api import WRITE_KEY, LocalApi
+
+NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+THREE_HOT = {
+    "id": "accounts-3-hot",
+    "name": "Accounts with at least 3 Hot leads",
+    "level": "account",
+    "condition": {"leads": {"in_segment": "hot-leads", "count": {"gte": 3}}},
+}
+ENTERPRISE_TRIAL = {
+    "id": "enterprise-trial-accounts",
+    "name": "Enterprise accounts with a trial user",
+    "level": "account",
+    "condition": {
+        "all": [
+            {"trait": {"name": "plan", "eq": "enterprise"}},
+            {"leads": {"in_segment": "trial-users", "count": {"gte": 1}}},
+        ]
+    },
+}
+ON_ENTER = {
+    "id": "account-turned-hot",
+    "on": {"enter": "accounts-3-hot"},
+    "actions": [{"type": "eventbridge", "detail_type": "AccountHot"}],
+}
+
+
+@pytest.fixture
+def api():
+    runtime = LocalRuntime({WRITE_KEY: "tests"}, clock_start=NOW)
+    api = LocalApi(runtime)
+    for segment in (THREE_HOT, ENTERPRISE_TRIAL):
+        status, body = api.post("/segments", segment)
+        assert status == 201, body
+    status, body = api.post("/triggers", ON_ENTER)
+    assert status == 201, body
+    api.drain()
+    yield api
+    runtime.close()
+
+
+def group(user, account, **traits):
+    return {"type": "group", "userId": user, "groupId": account, "traits": traits}
+
+
+def track(user, event):
+    return {"type": "track", "userId": user, "event": event}
+
+
+def hot(user, extra=()):
+    """55 points on the default scoring (Hot Leads: 50+, leaves below 45); ``extra`` adds events."""
+    return [track(user, "trial_signup"), track(user, "demo_requested"), *(track(user, e) for e in extra)]
+
+
+def account(api, account_id):
+    status, body = api.get(f"/accounts/{account_id}")
+    assert status == 200, body
+    return body
+
+
+def members(api, segment_id):
+    return [member["leadId"] for member in api.all_members(segment_id)]
+
+
+def fired(api):
+    status, body = api.get("/_local/outbox")
+    assert status == 200
+    return [m for m in body["messages"] if m["triggerId"] == "account-turned-hot"]
+
+
+def test_three_hot_leads_put_the_account_in_and_one_cooling_down_takes_it_out(api):
+    api.send(group("u1", "acme"), group("u2", "acme"), group("u3", "acme"))
+    api.send(*hot("u1", ["whitepaper_downloaded"]), *hot("u2", ["whitepaper_downloaded"]))
+    api.drain()
+    assert account(api, "acme")["segments"] == []
+
+    api.send(*hot("u3"))  # the third Hot lead
+    api.drain()
+
+    assert account(api, "acme")["segments"] == ["accounts-3-hot"]
+    assert members(api, "accounts-3-hot") == ["acme"]
+    sent = fired(api)
+    assert [m["leadId"] for m in sent] == ["account:acme"]
+
+    # u3 (55) decays below 45 after about 4 days; u1 and u2 (70) stay Hot for about 9.
+    status, _ = api.post("/_local/clock", {"advance": "P5D"})
+    assert status == 200
+
+    assert "hot-leads" not in api.get("/leads/u3")[1]["segments"]
+    assert account(api, "acme")["segments"] == []
+    assert members(api, "accounts-3-hot") == []
+    status, history = api.get("/accounts/acme/history")
+    assert status == 200
+    [interval] = history["history"]
+    assert interval["segmentId"] == "accounts-3-hot"
+    assert interval["enteredAt"].startswith("2026-11-02T09:00")
+    assert interval["exitedAt"] > "2026-11-06"
+    assert interval["cause"] == {"entered": "u3", "exited": "u3"}
+    assert len(fired(api)) == 1  # entering fired once; nothing listens to the exit
+
+
+def test_an_account_segment_on_traits_and_a_lead_segment(api):
+    api.send(group("u1", "acme", plan="enterprise"), group("s1", "smallco", plan="starter"))
+    api.drain()
+    assert account(api, "acme")["segments"] == []
+
+    api.send(track("u1", "trial_signup"), track("s1", "trial_signup"))
+    api.drain()
+
+    assert account(api, "acme")["segments"] == ["enterprise-trial-accounts"]
+    assert account(api, "smallco")["segments"] == []
+
+
+def test_an_account_segment_refuses_lead_nodes_naming_the_field(api):
+    bad = {**THREE_HOT, "id": "bad", "condition": {"performed": {"event": "trial_signup"}}}
+
+    status, body = api.post("/segments", bad)
+
+    assert status == 400
+    assert "condition.performed" in [p["path"] for p in body["error"]["details"]["problems"]]
