@@ -74,6 +74,7 @@ ADMIN_ROUTES: Final = [
     ("/segments/{proxy+}", [apigwv2.HttpMethod.ANY]),
     ("/leads/{proxy+}", [apigwv2.HttpMethod.ANY]),
     ("/jobs/{proxy+}", [apigwv2.HttpMethod.GET]),
+    ("/accounts/{proxy+}", [apigwv2.HttpMethod.GET]),
     ("/triggers", [apigwv2.HttpMethod.ANY]),
     ("/triggers/{proxy+}", [apigwv2.HttpMethod.ANY]),
     ("/openapi.json", [apigwv2.HttpMethod.GET]),

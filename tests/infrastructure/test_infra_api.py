@@ -20,6 +20,7 @@ ADMIN_ROUTE_KEYS = [
     "ANY /segments",
     "ANY /segments/{proxy+}",
     "ANY /leads/{proxy+}",
+    "GET /accounts/{proxy+}",
     "ANY /triggers",
     "ANY /triggers/{proxy+}",
     "GET /openapi.json",
