@@ -233,7 +233,9 @@ class AccountStore:
         }
         if not self._written(self._client.update_item, **update):
             return False
-        self._meter.record_write({**account_key(record.account_id), **update["ExpressionAttributeValues"]})
+        self._meter.record_write(
+            {**account_key(record.account_id), **update["ExpressionAttributeValues"]}, kind="account"
+        )
         for transition in transitions:
             self._write_change(record.account_id, transition)
         return True
