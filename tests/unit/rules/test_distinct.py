@@ -190,3 +190,11 @@ def test_bad_distinct_is_refused_naming_the_field(performed: dict, path: str, me
 
 def test_a_plain_count_keeps_its_high_threshold() -> None:
     assert is_member({"performed": {"event": "x", "count": {"gte": 100}}}, [page()], at()) is False
+
+
+def test_an_ever_use_after_a_windowed_one_needs_a_rebuild_and_a_shorter_window_does_not() -> None:
+    windowed = {"performed": {"event": "touch", "distinct": "channel", "within": "P7D", "count": {"gte": 3}}}
+    state = lead(touches("a", "b"), one_segment(windowed))
+    assert untracked_aggregates(state, one_segment(MULTI_TOUCH))
+    shorter = {"performed": {"event": "touch", "distinct": "channel", "within": "P1D", "count": {"gte": 3}}}
+    assert not untracked_aggregates(state, one_segment(shorter))

@@ -16,6 +16,7 @@ from leadwire.core.rules.conditions import Condition, EventFilter, SegmentId, Tr
 from leadwire.core.rules.durations import Duration
 from leadwire.core.rules.errors import DefinitionError, problems_from
 from leadwire.core.rules.references import dependency_order, reference_problems
+from leadwire.core.rules.visits import DEFAULT_GAP
 
 if TYPE_CHECKING:
     from leadwire.core.rules.aggregates import AggregatePlan
@@ -88,7 +89,7 @@ class Scoring(StrictModel):
 class VisitSettings(StrictModel):
     """What the ``visits`` condition calls a visit: activity with gaps under ``gap``."""
 
-    gap: Duration = timedelta(minutes=30)
+    gap: Duration = timedelta(seconds=DEFAULT_GAP)
 
     @field_validator("gap")
     @classmethod

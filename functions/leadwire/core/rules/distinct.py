@@ -41,7 +41,7 @@ EVER = -1  # the window of a use without ``within``: keeps values however old
 class DistinctState(CompactModel):
     seen: dict[str, int] = Field(default_factory=dict, alias="s")  # value hash -> newest epoch second
     covers_cap: int = Field(default=0, alias="k")
-    covers_window: int = Field(default=0, alias="w")  # seconds; EVER for "ever"
+    covers_window: int = Field(default=EVER, alias="w")  # seconds; EVER (the default) for "ever"
 
 
 @dataclass

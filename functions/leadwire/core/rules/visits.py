@@ -41,6 +41,7 @@ from leadwire.core.rules.conditions import Visits
 from leadwire.core.rules.state_model import CompactModel
 
 MAX_KEPT_VISITS = 16
+DEFAULT_GAP = 1800  # seconds: the default ``visits.gap`` (definitions)
 # The newest visits are kept whatever the uses need: a late event between them still joins them.
 MIN_KEPT_VISITS = 2
 
@@ -49,8 +50,9 @@ class VisitState(CompactModel):
     runs: list[list[int]] = Field(default_factory=list, alias="r")  # [start, end], ascending
     retired: dict[int, int] = Field(default_factory=dict, alias="o")  # min duration (s) -> older visits
     # coverage: what the state has kept since it was created (see the module docstring)
-    gap: int = Field(default=0, alias="g")  # seconds
-    covers_durations: list[int] = Field(default_factory=list, alias="d")
+    # The usual values are the defaults, so a stored state leaves them out (``to_json``).
+    gap: int = Field(default=DEFAULT_GAP, alias="g")  # seconds
+    covers_durations: list[int] = Field(default_factory=lambda: [0], alias="d")
     covers_window: int = Field(default=0, alias="w")
     covers_cap: int = Field(default=0, alias="k")
 
