@@ -76,13 +76,13 @@ class IncrementalApply:
 
 
 def untracked_aggregates(state: LeadState, definitions: Definitions) -> frozenset[str]:
-    """Counters and sequences the definitions need that this (non-new) state has not fully kept.
+    """Aggregates the definitions need that this (non-new) state has not fully kept.
 
     Non-empty after a reload that added ``performed``, ``sequence`` or ``visits`` nodes (or changed
-    the visit gap), or that widened what
-    an existing counter must keep (a longer ``within``, a higher count threshold, an "ever" use,
-    another bucket window: its recorded coverage is less than the plan, see ``counters``), and for
-    a counter stored before coverage was recorded. Such aggregates only see events from now on;
+    the visit gap), or that widened what an existing counter, distinct-value set or visit state
+    must keep (a longer ``within``, a higher count threshold, an "ever" use, another bucket window
+    or ``min_duration``: its recorded coverage is less than the plan, see ``counters``), and for a
+    counter stored before coverage was recorded. Such aggregates only see events from now on;
     an adapter can rebuild exactly by replaying the lead's stored events into ``LeadState.new``.
     Call it before ``apply_events``, which starts tracking new aggregates (a widened counter stays
     listed until rebuilt). A sequence's kept candidates cannot grow under the same id: its window
