@@ -1,5 +1,6 @@
 """Config as code: a directory of YAML or JSON files, each holding any of ``segments``,
-``scoring``, ``triggers``, ``templates``, ``delivery`` and ``accounts``, merged into one raw document.
+``scoring``, ``triggers``, ``templates``, ``delivery``, ``visits`` and ``accounts``, merged into one
+raw document.
 
 Email templates also live beside the config, one per file: ``<config dir>/templates/<id>.yaml``
 (``subject``, ``text``, ``html``, optional ``description``; the file's stem is the template id).
@@ -23,8 +24,8 @@ if TYPE_CHECKING:  # jinja2 loads only where templates are compiled (the actions
     from leadwire.core.email.templates import CompiledTemplate
 
 CONFIG_SUFFIXES = (".yaml", ".yml", ".json")
-SECTIONS = ("segments", "scoring", "triggers", "templates", "delivery", "accounts")
-SINGLE_SECTIONS = ("scoring", "delivery", "accounts")  # defined in at most one file
+SECTIONS = ("segments", "scoring", "triggers", "templates", "delivery", "visits", "accounts")
+SINGLE_SECTIONS = ("scoring", "delivery", "visits", "accounts")  # defined in at most one file
 TEMPLATES_DIR = "templates"
 
 
@@ -89,8 +90,8 @@ def load_config_dir(directory: Path) -> dict[str, Any]:
                 continue
             if section in single_from:
                 raise ConfigError(f"{path.name}: {section} is already defined in {single_from[section]}")
-            if section == "delivery" and not isinstance(document[section], dict):
-                raise ConfigError(f"{path.name}: delivery must be a mapping")
+            if section in ("delivery", "visits") and not isinstance(document[section], dict):
+                raise ConfigError(f"{path.name}: {section} must be a mapping")
             merged[section] = document[section]
             single_from[section] = path.name
         if "templates" in document:
@@ -160,9 +161,9 @@ def load_json_config(path: Path) -> dict[str, Any]:
 
 
 def definitions_of(document: dict[str, Any]) -> Definitions:
-    """Validated segment and scoring definitions of a raw config document."""
+    """Validated segment, scoring, visit and account definitions of a raw config document."""
     return parse_definitions(
-        {key: document[key] for key in ("segments", "scoring", "accounts") if key in document}
+        {key: document[key] for key in ("segments", "scoring", "visits", "accounts") if key in document}
     )
 
 
