@@ -145,3 +145,14 @@ def test_level_mistakes_are_refused_naming_the_field(segments, path):
         parse_definitions({"segments": segments})
 
     assert path in [problem["path"] for problem in error.value.problems]
+
+
+def test_explaining_an_account_segment_for_a_lead_is_a_400_naming_the_segment():
+    from leadwire.core.errors import InvalidRequest
+    from leadwire.core.rules import LeadState
+    from leadwire.core.rules.explain import explain
+
+    with pytest.raises(InvalidRequest) as error:
+        explain(LeadState.new("u1"), DEFS, "three-hot", NOW)
+
+    assert error.value.details == {"field": "segmentId"}
