@@ -44,7 +44,7 @@ from leadwire.config_loader import (
 )
 from leadwire.core.email.templates import TemplateDefinitionError
 from leadwire.core.rules import DefinitionError, Problem, parse_definitions
-from leadwire.core.triggers.definitions import is_reference
+from leadwire.core.triggers.definitions import REFERENCE_FIELDS, is_reference
 
 BUNDLED_CONFIG: Final = "leadwire/bundled_config.json"
 LAMBDA_TASK_ROOT: Final = "/var/task"
@@ -102,8 +102,8 @@ def load_bundled_config(directory: Path) -> dict[str, Any]:
 
 
 def webhook_secret_references(bundled: Mapping[str, Any]) -> list[str]:
-    """Every ``secret`` of every webhook action in the bundled triggers, and every ``url`` given as
-    a reference (to grant exactly those)."""
+    """Every reference the bundled triggers' actions name (webhook ``secret`` and ``url``, Slack
+    ``url``, HubSpot ``token``), to grant exactly those."""
     references: set[str] = set()
     for trigger in bundled.get("triggers") or []:
         arms = [trigger.get("actions") or []] + [
@@ -111,12 +111,13 @@ def webhook_secret_references(bundled: Mapping[str, Any]) -> list[str]:
         ]
         for actions in arms:
             for action in actions:
-                if isinstance(action, dict) and action.get("type") == "webhook":
-                    references.update(
-                        str(action[key])
-                        for key in ("secret", "url")
-                        if isinstance(action.get(key), str) and is_reference(str(action[key]))
-                    )
+                if not isinstance(action, dict):
+                    continue
+                references.update(
+                    str(action[key])
+                    for key in REFERENCE_FIELDS.get(str(action.get("type")), ())
+                    if isinstance(action.get(key), str) and is_reference(str(action[key]))
+                )
     return sorted(references)
 
 

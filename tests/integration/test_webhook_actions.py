@@ -75,6 +75,9 @@ def test_a_lead_turning_hot_calls_the_webhook_once_and_puts_one_bus_event(api, r
     assert payload["data"]["triggerId"] == "hot-lead-webhook"
     assert payload["data"]["leadId"] == "ann"
     assert payload["data"]["lead"]["score"] >= 50
+    why = payload["data"]["why"]  # every handoff says why: segments since when, score and band
+    assert why["band"] in {"Hot", "Very Hot"}
+    assert "hot-leads" in [segment["segmentId"] for segment in why["segments"]]
 
     _, outbox = api.get("/_local/outbox")
     mine = [m for m in outbox["messages"] if m["triggerId"] == "hot-lead-webhook"]

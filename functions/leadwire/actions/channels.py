@@ -7,28 +7,38 @@ message tag that maps opens, clicks and bounces back to the lead and the trigger
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from leadwire.actions.gate import Sendable, SendResult
-from leadwire.actions.ports import EmailPort, EventBusPort, WebhookPort
+from leadwire.actions.ports import EmailPort, EventBusPort, HttpPort, WebhookPort, WebhookResultLike
 from leadwire.actions.secrets import SecretError
 from leadwire.core.delivery.policy import EmailSettings
 from leadwire.core.delivery.statuses import FAILED, REJECTED, SENT
 from leadwire.core.email.message import EmailMessage, EmailRejected, message_tags
-from leadwire.core.email.templates import CompiledTemplate, TemplateRenderError, email_context
+from leadwire.core.email.templates import CompiledTemplate, TemplateRenderError, email_context, render_text
 from leadwire.core.email.unsubscribe import UnsubscribeLinks
 from leadwire.core.fires import Fire
+from leadwire.core.handoff import hubspot_upsert
 from leadwire.core.rules.lookup import lookup
-from leadwire.core.triggers.definitions import EmailAction, EventBridgeAction, Trigger, WebhookAction
+from leadwire.core.triggers.definitions import (
+    EmailAction,
+    EventBridgeAction,
+    HubspotAction,
+    SlackAction,
+    Trigger,
+    WebhookAction,
+)
 
 WEBHOOK_EVENT_TYPE = "leadwire.trigger.fired"
 MARKETING = "marketing"  # EmailAction.channel: the email that needs consent and an unsubscribe link
 # SES publishes a Send event within seconds of accepting a message; past this, an unconfirmed
 # "sending" mark means the message never reached SES.
 EMAIL_CONFIRM_WINDOW = timedelta(minutes=5)
+HUBSPOT_API_URL = "https://api.hubapi.com"
+HUBSPOT_UPSERT_PATH = "/crm/v3/objects/contacts/batch/upsert"
 
 
 @dataclass(frozen=True)
@@ -42,6 +52,20 @@ class FireContext:
     score: float | None
     event_properties: Mapping[str, Any]
     now: datetime
+    why: Mapping[str, Any] | None = None  # core.handoff: segments, score, the triggering event
+
+    def template_variables(self, extra: Mapping[str, Any]) -> dict[str, Any]:
+        """What an email or a handoff's text template renders with (``email_context``)."""
+        fire = self.fire
+        return email_context(
+            fire.lead_id,
+            self.traits,
+            self.event_properties,
+            fire.trigger_id,
+            self.delivery_id,
+            self.score,
+            extra=extra,
+        )
 
     def data(self) -> dict[str, Any]:
         """What webhooks and bus events carry: the fire, and the lead as it is now."""
@@ -58,6 +82,8 @@ class FireContext:
         }
         if self.traits or self.score is not None:
             data["lead"] = {"traits": dict(self.traits), "score": self.score}
+        if self.why is not None:
+            data["why"] = dict(self.why)
         return data
 
 
@@ -96,6 +122,67 @@ def webhook_sendable(action: WebhookAction, context: FireContext, webhooks: Webh
 
     details = {"url": action.url, "webhookId": context.delivery_id, "variant": context.variant}
     return Sendable("webhook", None, details, send)
+
+
+def _http_result(result: WebhookResultLike, label: str) -> SendResult:
+    """An HTTP handoff's outcome: sent, retried later (429, 5xx, network), or refused for good."""
+    if result.status == SENT:
+        return SendResult(SENT, result.details)
+    if result.retryable:
+        return SendResult(FAILED, result.details, f"{label}: {result.details.get('error')}")
+    return SendResult(REJECTED, result.details)
+
+
+def _resolved(reference: str, resolve: Callable[[str], str] | None, base: Mapping[str, Any]) -> str:
+    if resolve is None:
+        raise Refused(REJECTED, "no secret resolver is configured", base)
+    try:
+        return resolve(reference)
+    except SecretError as exc:  # a reference that does not exist: configuration, not retries, fixes it
+        raise Refused(REJECTED, str(exc), base) from None
+
+
+def slack_sendable(
+    action: SlackAction, context: FireContext, http: HttpPort, resolve: Callable[[str], str] | None
+) -> Sendable:
+    """Raises ``Refused`` when the text cannot render for this lead or the URL is not configured."""
+    base = {"variant": context.variant}
+    variables = context.template_variables({"why": dict(context.why or {})})
+    try:
+        text = render_text(f"triggers.{context.fire.trigger_id}.slack", action.text, variables)
+    except TemplateRenderError as exc:
+        raise Refused(REJECTED, str(exc), base) from None
+    url = _resolved(action.url, resolve, base)
+    payload = {"text": text}
+
+    def send() -> SendResult:
+        return _http_result(http.post_json(url, payload, {}), f"slack {context.delivery_id}")
+
+    return Sendable("slack", None, {**base, "text": text}, send)
+
+
+def hubspot_sendable(
+    action: HubspotAction,
+    context: FireContext,
+    http: HttpPort,
+    resolve: Callable[[str], str] | None,
+    email_trait: str,
+    api_url: str,
+) -> Sendable:
+    """Raises ``Refused`` when the lead has no email (HubSpot's id) or the token is not configured."""
+    base = {"variant": context.variant}
+    address = lookup(context.traits, email_trait)
+    if not isinstance(address, str) or "@" not in address:
+        raise Refused("skipped", f"the lead has no email address in trait '{email_trait}'", base)
+    token = _resolved(action.token, resolve, base)
+    body = hubspot_upsert(address, dict(context.why or {}), context.fire.at)
+    headers = {"authorization": f"Bearer {token}"}
+
+    def send() -> SendResult:
+        result = http.post_json(api_url.rstrip("/") + HUBSPOT_UPSERT_PATH, body, headers)
+        return _http_result(result, f"hubspot {context.delivery_id}")
+
+    return Sendable("hubspot", None, {**base, "email": address}, send)
 
 
 def eventbridge_sendable(
@@ -148,15 +235,7 @@ def email_sendable(
             raise Refused(REJECTED, f"no unsubscribe link: {exc}", base) from None
         headers = unsubscribe.headers(url)
         extra["unsubscribe_url"] = url
-    variables = email_context(
-        context.fire.lead_id,
-        context.traits,
-        context.event_properties,
-        context.fire.trigger_id,
-        context.delivery_id,
-        context.score,
-        extra=extra,
-    )
+    variables = context.template_variables(extra)
     try:
         rendered = template.render(variables)
     except TemplateRenderError as exc:

@@ -71,6 +71,12 @@ class WebhookPort(Protocol):
     ) -> WebhookResultLike: ...
 
 
+class HttpPort(Protocol):
+    def post_json(
+        self, url: str, payload: Mapping[str, Any], headers: Mapping[str, str], *, allow_private: bool = False
+    ) -> WebhookResultLike: ...
+
+
 class EventBusPort(Protocol):
     bus_name: str
 

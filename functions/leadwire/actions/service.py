@@ -19,10 +19,13 @@ from datetime import datetime
 from typing import Any
 
 from leadwire.actions.channels import (
+    HUBSPOT_API_URL,
     FireContext,
     Refused,
     email_sendable,
     eventbridge_sendable,
+    hubspot_sendable,
+    slack_sendable,
     webhook_sendable,
 )
 from leadwire.actions.gate import CapContention, DeliveryGate, Outcome, Sendable
@@ -32,6 +35,7 @@ from leadwire.actions.ports import (
     EventBusPort,
     EventSinkPort,
     EventSourcePort,
+    HttpPort,
     LeadsPort,
     SendLogPort,
     WebhookPort,
@@ -42,12 +46,21 @@ from leadwire.core.delivery.statuses import FAILED, FINAL, HELD_OUT, SENT, SKIPP
 from leadwire.core.email.templates import CompiledTemplate
 from leadwire.core.email.unsubscribe import UnsubscribeLinks
 from leadwire.core.fires import Fire
+from leadwire.core.handoff import handoff_why
 from leadwire.core.leads import LeadRecord
 from leadwire.core.rules import Definitions, holds_condition
 from leadwire.core.rules.scoring import score_at, trait_points
 from leadwire.core.tracking import StoredEvent
 from leadwire.core.triggers import EmitEventAction, Trigger, choose_variant
-from leadwire.core.triggers.definitions import Action, EmailAction, EventBridgeAction, WebhookAction
+from leadwire.core.triggers.definitions import (
+    HANDOFF_TYPES,
+    Action,
+    EmailAction,
+    EventBridgeAction,
+    HubspotAction,
+    SlackAction,
+    WebhookAction,
+)
 from leadwire.triggers.service import TriggerReport, TriggerService
 
 DERIVED_SOURCE = "leadwire"
@@ -87,6 +100,9 @@ class Channels:
     templates: Mapping[str, CompiledTemplate] = field(default_factory=dict)
     configuration_set: str | None = None
     unsubscribe: UnsubscribeLinks | None = None  # one-click unsubscribe links in marketing email
+    http: HttpPort | None = None  # Slack and HubSpot handoffs
+    resolve_secret: Callable[[str], str] | None = None  # their references (Slack URL, HubSpot token)
+    hubspot_api_url: str = HUBSPOT_API_URL
 
 
 class ActionsService:
@@ -136,15 +152,22 @@ class ActionsService:
             self._skip(fire, f"{root}-holdout", HELD_OUT, now, {})
             return FireOutcome(fire.trigger_id, "held out", variant=HOLDOUT)
         outcome = FireOutcome(fire.trigger_id, "fired", variant=variant.name)
-        # Only email templates read the triggering event: no read for fires without email.
-        needs_event = any(isinstance(action, EmailAction) for action in variant.actions)
-        event_properties = self._event_properties(trigger, fire) if needs_event else dict(fire.match)
+        # Only email templates and handoffs read the triggering event: no read for other fires.
+        handoff = any(action.type in HANDOFF_TYPES for action in variant.actions)
+        needs_event = handoff or any(isinstance(action, EmailAction) for action in variant.actions)
+        event = self._triggering_event(trigger, fire) if needs_event else None
+        event_properties = {**(event.properties if event else {}), **fire.match}
+        why = (
+            handoff_why(record.state, self._definitions, now, event)
+            if handoff and record is not None
+            else None
+        )
         for index, action in enumerate(variant.actions):
             delivery_id = f"{root}-{index}"
             if isinstance(action, EmitEventAction):
                 outcome.deliveries.append(self._emit(fire, action, delivery_id, variant.name, now))
                 continue
-            context = self._context(fire, delivery_id, variant.name, record, event_properties, now)
+            context = self._context(fire, delivery_id, variant.name, record, event_properties, now, why)
             outcome.deliveries.append(self._deliver(fire, trigger, action, context, record))
         if record is not None and trigger.kind == "anniversary" and not fire.is_deferred:
             timezone = record.state.traits.get("timezone")
@@ -181,6 +204,17 @@ class ActionsService:
             return webhook_sendable(action, context, channels.webhooks)
         if isinstance(action, EventBridgeAction) and channels.event_bus is not None:
             return eventbridge_sendable(action, context, channels.event_bus, trigger)
+        if isinstance(action, SlackAction) and channels.http is not None:
+            return slack_sendable(action, context, channels.http, channels.resolve_secret)
+        if isinstance(action, HubspotAction) and channels.http is not None:
+            return hubspot_sendable(
+                action,
+                context,
+                channels.http,
+                channels.resolve_secret,
+                self._policy.email.recipient_trait,
+                channels.hubspot_api_url,
+            )
         if isinstance(action, EmailAction) and channels.email is not None:
             return email_sendable(
                 action,
@@ -215,6 +249,7 @@ class ActionsService:
         record: LeadRecord | None,
         event_properties: Mapping[str, Any],
         now: datetime,
+        why: Mapping[str, Any] | None = None,
     ) -> FireContext:
         traits: Mapping[str, Any] = {}
         score: float | None = None
@@ -222,18 +257,13 @@ class ActionsService:
             scoring = self._definitions.scoring
             traits = record.state.traits
             score = score_at(record.state.score, scoring, trait_points(traits, scoring), now.timestamp())
-        return FireContext(fire, delivery_id, variant, traits, score, event_properties, now)
+        return FireContext(fire, delivery_id, variant, traits, score, event_properties, now, why)
 
-    def _event_properties(self, trigger: Trigger, fire: Fire) -> dict[str, Any]:
-        """The properties of the event that started an event trigger's fire (for templates: one
-        read), plus the fire's match values."""
-        properties: dict[str, Any] = {}
-        if self._event_source is not None and trigger.kind == "event" and fire.origin_cause:
-            event = self._event_source.get_event(fire.lead_id, fire.origin_cause)
-            if event is not None:
-                properties.update(event.properties)
-        properties.update(fire.match)
-        return properties
+    def _triggering_event(self, trigger: Trigger, fire: Fire) -> StoredEvent | None:
+        """The event that started an event trigger's fire (one read), for templates and handoffs."""
+        if self._event_source is None or trigger.kind != "event" or not fire.origin_cause:
+            return None
+        return self._event_source.get_event(fire.lead_id, fire.origin_cause)
 
     def _emit(
         self, fire: Fire, action: EmitEventAction, delivery_id: str, variant: str, now: datetime

@@ -207,58 +207,49 @@ def payload_body(payload: Mapping[str, Any]) -> bytes:
     return json.dumps(payload, separators=(",", ":"), default=str).encode("utf-8")
 
 
-class WebhookSender:
+class HttpPoster:
+    """POSTs to checked targets with bounded retries: what every outbound HTTP action (webhooks,
+    Slack, HubSpot) shares. 2xx is sent; 3xx is refused (redirects are not followed); 429, 5xx and
+    network errors are retried with full-jitter backoff, then reported retryable; any other 4xx
+    is a permanent refusal."""
+
     def __init__(
         self,
-        resolve_secret: Callable[[str], str],
         *,
         allow_loopback: bool = False,
         opener: Opener = http_opener,
         resolve: Resolver = resolve_host,
         sleep: Callable[[float], None] = time.sleep,
         rand: Callable[[], float] = random.random,
-        wall_clock: Callable[[], float] = time.time,
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
         timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
-        self._resolve_secret = resolve_secret
         self.allow_loopback = allow_loopback
         self._opener = opener
         self._resolve = resolve
         self._sleep = sleep
         self._rand = rand
-        self._wall_clock = wall_clock
         self._max_attempts = max_attempts
         self._timeout = timeout
 
-    def send(
-        self, url: str, secret_ref: str, msg_id: str, payload: Mapping[str, Any], *, allow_private: bool
+    def check(self, url: str, *, allow_private: bool) -> Target:
+        """Raises ``WebhookRefused`` for a target this runtime must not call."""
+        return check_target(
+            url, self._resolve, allow_private=allow_private, allow_loopback=self.allow_loopback
+        )
+
+    def post(
+        self,
+        target: Target,
+        body: bytes,
+        headers_for: Callable[[], Mapping[str, str]],
+        details: dict[str, Any],
     ) -> WebhookResult:
-        """Deliver one message: up to ``max_attempts`` tries, each signed afresh (same id and
-        body, the attempt's timestamp). A secret that cannot be resolved raises."""
-        details: dict[str, Any] = {"url": url, "webhookId": msg_id, "attempts": 0}
-        if is_reference(url):
-            url = self._resolve_secret(url)  # a SecretError propagates: the URL is not configured
-        try:
-            target = check_target(
-                url, self._resolve, allow_private=allow_private, allow_loopback=self.allow_loopback
-            )
-        except WebhookRefused as exc:
-            return WebhookResult("failed", False, {**details, "error": f"refused: {exc}"})
-        secret = secret_bytes(self._resolve_secret(secret_ref))
-        body = payload_body(payload)
+        """Up to ``max_attempts`` tries; ``headers_for`` is called per attempt (fresh signatures)."""
         for attempt in range(1, self._max_attempts + 1):
             details["attempts"] = attempt
-            timestamp = int(self._wall_clock())
-            headers = {
-                "content-type": "application/json",
-                "user-agent": USER_AGENT,
-                "webhook-id": msg_id,
-                "webhook-timestamp": str(timestamp),
-                "webhook-signature": sign(secret, msg_id, timestamp, body),
-            }
             try:
-                result = self._opener(target, headers, body, self._timeout)
+                result = self._opener(target, headers_for(), body, self._timeout)
             except (OSError, http.client.HTTPException) as exc:
                 details.pop("statusCode", None)
                 details["error"] = f"{type(exc).__name__}: {exc}"
@@ -278,3 +269,73 @@ class WebhookSender:
             if attempt < self._max_attempts:
                 self._sleep(backoff(attempt, self._rand))
         return WebhookResult("failed", True, details)
+
+    def post_json(
+        self, url: str, payload: Mapping[str, Any], headers: Mapping[str, str], *, allow_private: bool = False
+    ) -> WebhookResult:
+        """A JSON POST with fixed headers (Slack, HubSpot); a refused target is a permanent failure."""
+        details: dict[str, Any] = {"attempts": 0}
+        try:
+            target = self.check(url, allow_private=allow_private)
+        except WebhookRefused as exc:
+            return WebhookResult("failed", False, {**details, "error": f"refused: {exc}"})
+        all_headers = {"content-type": "application/json", "user-agent": USER_AGENT, **headers}
+        return self.post(target, payload_body(payload), lambda: all_headers, details)
+
+
+class WebhookSender:
+    def __init__(
+        self,
+        resolve_secret: Callable[[str], str],
+        *,
+        allow_loopback: bool = False,
+        opener: Opener = http_opener,
+        resolve: Resolver = resolve_host,
+        sleep: Callable[[float], None] = time.sleep,
+        rand: Callable[[], float] = random.random,
+        wall_clock: Callable[[], float] = time.time,
+        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> None:
+        self._resolve_secret = resolve_secret
+        self._wall_clock = wall_clock
+        self.poster = HttpPoster(
+            allow_loopback=allow_loopback,
+            opener=opener,
+            resolve=resolve,
+            sleep=sleep,
+            rand=rand,
+            max_attempts=max_attempts,
+            timeout=timeout,
+        )
+
+    @property
+    def allow_loopback(self) -> bool:
+        return self.poster.allow_loopback
+
+    def send(
+        self, url: str, secret_ref: str, msg_id: str, payload: Mapping[str, Any], *, allow_private: bool
+    ) -> WebhookResult:
+        """Deliver one message: up to ``max_attempts`` tries, each signed afresh (same id and
+        body, the attempt's timestamp). A secret that cannot be resolved raises."""
+        details: dict[str, Any] = {"url": url, "webhookId": msg_id, "attempts": 0}
+        if is_reference(url):
+            url = self._resolve_secret(url)  # a SecretError propagates: the URL is not configured
+        try:
+            target = self.poster.check(url, allow_private=allow_private)
+        except WebhookRefused as exc:
+            return WebhookResult("failed", False, {**details, "error": f"refused: {exc}"})
+        secret = secret_bytes(self._resolve_secret(secret_ref))
+        body = payload_body(payload)
+
+        def signed_headers() -> dict[str, str]:
+            timestamp = int(self._wall_clock())
+            return {
+                "content-type": "application/json",
+                "user-agent": USER_AGENT,
+                "webhook-id": msg_id,
+                "webhook-timestamp": str(timestamp),
+                "webhook-signature": sign(secret, msg_id, timestamp, body),
+            }
+
+        return self.poster.post(target, body, signed_headers, details)

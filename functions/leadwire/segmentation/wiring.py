@@ -224,6 +224,9 @@ def actions_service() -> ActionsService:
         templates=templates,
         configuration_set=os.environ.get("SES_CONFIGURATION_SET") or None,
         unsubscribe=unsubscribe_links(),
+        http=webhook_sender().poster,
+        resolve_secret=secret_resolver().resolve,
+        hubspot_api_url=engine_settings().hubspot_api_url,
     )
     return ActionsService(
         {trigger.id: trigger for trigger in source.triggers()},

@@ -42,7 +42,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import partial
+from functools import lru_cache, partial
 from typing import Annotated, Any, Final, Literal
 
 from jinja2 import Template, TemplateSyntaxError, meta
@@ -59,6 +59,8 @@ TEMPLATE_ID: Final = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 PARTS: Final = ("subject", "text", "html")
 FIELDS: Final = (*PARTS, "description")
 CONTEXT_VARIABLES: Final = ("lead", "traits", "event", "trigger", "delivery_id", "unsubscribe_url")
+TEXT_CONTEXT_VARIABLES: Final = ("lead", "traits", "event", "trigger", "delivery_id", "why")
+"""What a handoff's text template (a Slack message) reads: an email's variables, and ``why``."""
 MAX_SUBJECT: Final = 998  # RFC 5322's line limit
 MAX_DESCRIPTION: Final = 2000
 
@@ -216,14 +218,51 @@ class CompiledTemplate:
         )
 
     def _render(self, part: Part, template: Template, variables: dict[str, Any]) -> str:
-        try:
-            return template.render(variables)
-        except _MissingVariable as exc:
-            raise TemplateRenderError(self.id, part, exc.message or str(exc), exc.variable) from None
-        except SecurityError as exc:
-            raise TemplateRenderError(self.id, part, f"refused by the sandbox: {exc}") from None
-        except Exception as exc:  # a filter or an operator on the wrong type: this lead cannot get it
-            raise TemplateRenderError(self.id, part, f"{type(exc).__name__}: {exc}") from None
+        return _render_part(self.id, part, template, variables)
+
+
+def _render_part(template_id: str, part: str, template: Template, variables: dict[str, Any]) -> str:
+    try:
+        return template.render(variables)
+    except _MissingVariable as exc:
+        raise TemplateRenderError(template_id, part, exc.message or str(exc), exc.variable) from None
+    except SecurityError as exc:
+        raise TemplateRenderError(template_id, part, f"refused by the sandbox: {exc}") from None
+    except Exception as exc:  # a filter or an operator on the wrong type: this lead cannot get it
+        raise TemplateRenderError(template_id, part, f"{type(exc).__name__}: {exc}") from None
+
+
+# -- text templates (handoff messages) ---------------------------------------------------------
+
+
+@lru_cache(maxsize=256)
+def compile_text(source: str) -> Template:
+    """A plain-text template written inline in a trigger (a Slack message), compiled once per
+    process. Raises ``ValueError`` saying what is wrong (syntax, a variable it cannot read)."""
+    try:
+        tree = _PLAIN.parse(source)
+    except TemplateSyntaxError as exc:
+        raise ValueError(f"line {exc.lineno}: {exc.message}") from None
+    unknown = sorted(meta.find_undeclared_variables(tree) - set(TEXT_CONTEXT_VARIABLES))
+    if unknown:
+        known = ", ".join(TEXT_CONTEXT_VARIABLES)
+        raise ValueError(f"unknown variable(s) {', '.join(unknown)}; text templates can read {known}")
+    return _PLAIN.from_string(tree)
+
+
+def text_template_problem(source: str) -> str | None:
+    """Why ``source`` cannot be a text template, or None."""
+    try:
+        compile_text(source)
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
+def render_text(label: str, source: str, context: Mapping[str, Any]) -> str:
+    """Render a text template; raises ``TemplateRenderError`` (``label`` names it) as emails do."""
+    variables = {name: _scoped(name, value) for name, value in context.items()}
+    return _render_part(label, "text", compile_text(source), variables)
 
 
 def _scoped(path: str, value: Any) -> Any:
@@ -361,12 +400,16 @@ __all__ = [
     "CONTEXT_VARIABLES",
     "MAX_SUBJECT",
     "TEMPLATE_ID",
+    "TEXT_CONTEXT_VARIABLES",
     "CompiledTemplate",
     "EmailTemplate",
     "RenderedEmail",
     "TemplateDefinitionError",
     "TemplateRenderError",
+    "compile_text",
     "email_context",
     "one_line_subject",
     "parse_templates",
+    "render_text",
+    "text_template_problem",
 ]

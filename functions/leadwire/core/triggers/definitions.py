@@ -29,6 +29,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from leadwire.core.email.templates import text_template_problem
 from leadwire.core.rules.comparisons import Number, StrictModel, holds
 from leadwire.core.rules.conditions import (
     NODE_TAG_PREFIX,
@@ -62,6 +63,7 @@ _SECRET_REFERENCE = re.compile(
     r"|arn:aws(?:-[a-z]+)*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+)$"
 )
 _MAX_URL_LENGTH = 2048
+_MAX_TEXT_TEMPLATE = 3000  # Slack shows about 3,000 characters of a message's text
 
 
 # -- value types ------------------------------------------------------------------------------
@@ -276,6 +278,42 @@ class EventBridgeAction(StrictModel):
         return TRIGGER_FIRED_DETAIL_TYPE
 
 
+def _text_template(value: Any) -> str:
+    """A Slack message template: Jinja text checked now (syntax, known variables), rendered per fire."""
+    if not isinstance(value, str) or not value.strip() or len(value) > _MAX_TEXT_TEMPLATE:
+        raise PydanticCustomError(
+            "text_template",
+            "a text template is non-empty text of at most {limit} characters",
+            {"limit": _MAX_TEXT_TEMPLATE},
+        )
+    problem = text_template_problem(value)
+    if problem is not None:
+        raise PydanticCustomError("text_template", "{problem}", {"problem": problem})
+    return value
+
+
+TextTemplate = Annotated[str, BeforeValidator(_text_template)]
+
+
+class SlackAction(StrictModel):
+    """A message to a Slack incoming webhook ("alert the enterprise sales team"). The webhook URL
+    carries its own token, so ``url`` is a reference, never the URL itself. ``text`` is a template
+    with the email templates' variables (``lead``, ``traits``, ``event``, ``trigger``) plus ``why``."""
+
+    type: Literal["slack"]
+    url: SecretReference
+    text: TextTemplate
+
+
+class HubspotAction(StrictModel):
+    """Upserts the lead as a HubSpot contact by email (batch upsert, ``idProperty: email``) with
+    its score, band, segments and why it is handed over. ``token`` references a private app's
+    access token with the ``crm.objects.contacts.write`` scope."""
+
+    type: Literal["hubspot"]
+    token: SecretReference
+
+
 class EmitEventAction(StrictModel):
     """A derived event that re-enters the pipeline as the lead's own track event."""
 
@@ -284,11 +322,21 @@ class EmitEventAction(StrictModel):
     properties: dict[str, Any] = Field(default_factory=dict)
 
 
-ACTION_TYPES: tuple[str, ...] = ("email", "webhook", "eventbridge", "emit_event")
+ACTION_TYPES: tuple[str, ...] = ("email", "webhook", "eventbridge", "emit_event", "slack", "hubspot")
+HANDOFF_TYPES: frozenset[str] = frozenset({"webhook", "slack", "hubspot"})
+"""Actions that hand the lead to another system: their payload says why (``core.handoff``)."""
+REFERENCE_FIELDS: dict[str, tuple[str, ...]] = {
+    "webhook": ("url", "secret"),
+    "slack": ("url",),
+    "hubspot": ("token",),
+}
+"""Per action type, the fields that hold (or may hold) a secret reference the deployment must read."""
 
 
 def _action_tag(raw: Any) -> str | None:
-    if isinstance(raw, EmailAction | WebhookAction | EventBridgeAction | EmitEventAction):
+    if isinstance(
+        raw, EmailAction | WebhookAction | EventBridgeAction | EmitEventAction | SlackAction | HubspotAction
+    ):
         return NODE_TAG_PREFIX + raw.type
     if isinstance(raw, dict) and raw.get("type") in ACTION_TYPES:
         return NODE_TAG_PREFIX + str(raw["type"])
@@ -299,7 +347,9 @@ Action = Annotated[
     Annotated[EmailAction, Tag(NODE_TAG_PREFIX + "email")]
     | Annotated[WebhookAction, Tag(NODE_TAG_PREFIX + "webhook")]
     | Annotated[EventBridgeAction, Tag(NODE_TAG_PREFIX + "eventbridge")]
-    | Annotated[EmitEventAction, Tag(NODE_TAG_PREFIX + "emit_event")],
+    | Annotated[EmitEventAction, Tag(NODE_TAG_PREFIX + "emit_event")]
+    | Annotated[SlackAction, Tag(NODE_TAG_PREFIX + "slack")]
+    | Annotated[HubspotAction, Tag(NODE_TAG_PREFIX + "hubspot")],
     Discriminator(_action_tag, custom_error_type="action_type", custom_error_message="not an action"),
 ]
 

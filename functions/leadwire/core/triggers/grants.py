@@ -8,22 +8,21 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from leadwire.core.rules.errors import Problem, format_path
-from leadwire.core.triggers.definitions import Trigger, WebhookAction, is_reference
+from leadwire.core.triggers.definitions import REFERENCE_FIELDS, Trigger, is_reference
 
 ENV_PREFIX = "env:"
 
 
 def ungranted_references(trigger: Trigger, granted: frozenset[str]) -> list[Problem]:
-    """The webhook ``secret``s and ``url`` references of ``trigger`` the deployment cannot read,
-    with their paths inside the trigger (``actions[0].secret``)."""
+    """The references of ``trigger``'s actions (a webhook's ``secret`` and ``url``, a Slack ``url``,
+    a HubSpot ``token``) the deployment cannot read, with their paths (``actions[0].secret``)."""
     return list(_problems(trigger, granted))
 
 
 def _problems(trigger: Trigger, granted: frozenset[str]) -> Iterator[Problem]:
     for path, action in trigger.action_paths():
-        if not isinstance(action, WebhookAction):
-            continue
-        for field, value in (("url", action.url), ("secret", action.secret)):
+        for field in REFERENCE_FIELDS.get(action.type, ()):
+            value = getattr(action, field)
             if not is_reference(value) or value in granted:
                 continue
             if value.startswith(ENV_PREFIX):
