@@ -46,6 +46,7 @@ INGESTION_TABLE_ACTIONS: Final = ("dynamodb:BatchWriteItem", "dynamodb:PutItem")
 # Reads leads, members, history and deliveries; segment and trigger CRUD stores definitions in
 # the table. It may Query every index (the trigger delivery log reads the deliveries index).
 ADMIN_TABLE_ACTIONS: Final = (
+    "dynamodb:BatchGetItem",
     "dynamodb:DeleteItem",
     "dynamodb:GetItem",
     "dynamodb:PutItem",

@@ -60,6 +60,9 @@ class LeadwireStack(Stack):
             timer=timers.timer,
             webhook_secrets=granted_references,
         )
+        # Spike alerts: the trigger consumer pauses triggers and announces it on the same bus.
+        triggers.function.add_environment("EVENT_BUS_NAME", actions.event_bus.event_bus_name)
+        actions.event_bus.grant_put_events_to(triggers.function)
         email = EmailConstruct(self, "Email", table=data.table, functions=functions, email_from=email_from)
         email.connect_sender(actions.function)
         api = ApiConstruct(

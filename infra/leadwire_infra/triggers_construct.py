@@ -24,6 +24,7 @@ from leadwire_infra.stream_consumer import LIST_STREAMS_REASON, StreamConsumer
 TRIGGER_HANDLER: Final = "leadwire.triggers.handler.lambda_handler"
 # Trigger definitions, TIMER items (guarded puts and updates), FIRE items, re-entry state.
 TRIGGER_TABLE_ACTIONS: Final = (
+    "dynamodb:BatchGetItem",
     "dynamodb:GetItem",
     "dynamodb:PutItem",
     "dynamodb:Query",

@@ -34,6 +34,7 @@ ENGINE_ACTIONS = {
     "dynamodb:UpdateItem",
 }
 ADMIN_ACTIONS = {
+    "dynamodb:BatchGetItem",  # lead states, counters and trigger pauses by key (segment insight)
     "dynamodb:DeleteItem",
     "dynamodb:GetItem",
     "dynamodb:PutItem",
@@ -41,7 +42,14 @@ ADMIN_ACTIONS = {
     "dynamodb:UpdateItem",
 }
 # Trigger definitions, timers and fires (trigger consumer); deliveries and lead reads (actions).
-TRIGGER_ACTIONS = {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"}
+# BatchGetItem: the pauses of a spike alert's triggers.
+TRIGGER_ACTIONS = {
+    "dynamodb:BatchGetItem",
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:Query",
+    "dynamodb:UpdateItem",
+}
 ACTIONS_ACTIONS = {
     "dynamodb:BatchWriteItem",
     "dynamodb:GetItem",

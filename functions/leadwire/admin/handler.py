@@ -16,7 +16,9 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from leadwire import clock
-from leadwire.admin.deliveries import DeliveryAdmin
+from leadwire.admin import insight_routes
+from leadwire.admin.deliveries import DeliveryAdmin, parse_instant
+from leadwire.admin.insight_models import SegmentSummaryList
 from leadwire.admin.lead_events import EventsPage
 from leadwire.admin.leads import LeadAdmin
 from leadwire.admin.models import (
@@ -27,7 +29,6 @@ from leadwire.admin.models import (
     MembersPage,
     SegmentChange,
     SegmentDefinition,
-    SegmentList,
     SegmentView,
     TriggerDefinition,
     TriggerList,
@@ -79,6 +80,7 @@ def delivery_admin() -> DeliveryAdmin:
 
 app = APIGatewayHttpResolver(enable_validation=True)
 register_error_handlers(app)
+app.include_router(insight_routes.router)
 
 
 @app.exception_handler(RequestValidationError)
@@ -87,9 +89,9 @@ def _invalid_request(error: RequestValidationError) -> Response:
 
 
 # -- segments ----------------------------------------------------------------------------------
-@app.get("/segments", tags=["segments"], responses=responses(200, "Every live segment"))
-def list_segments() -> SegmentList:
-    return SegmentList(segments=segment_admin().list())
+@app.get("/segments", tags=["segments"], responses=responses(200, "Every live segment, with its size"))
+def list_segments() -> SegmentSummaryList:
+    return SegmentSummaryList(segments=insight_routes.segment_insight().summaries(segment_admin().list()))
 
 
 @app.post(
@@ -129,10 +131,19 @@ def delete_segment(segment_id: SegmentId) -> Response[None]:
 @app.get(
     "/segments/<segment_id>/members",
     tags=["segments"],
-    responses=responses(200, "A page of members; pass cursor for the next", 400, 404),
+    responses=responses(
+        200, "A page of members; pass cursor for the next. With asOf: every member at that instant", 400, 404
+    ),
 )
-def list_members(segment_id: SegmentId, limit: Limit = 100, cursor: Cursor = None) -> MembersPage:
+def list_members(
+    segment_id: SegmentId,
+    limit: Limit = 100,
+    cursor: Cursor = None,
+    as_of: Annotated[str | None, Query(alias="asOf", max_length=64)] = None,
+) -> MembersPage:
     segment_admin().get(segment_id)
+    if as_of is not None:
+        return insight_routes.segment_insight().members_as_of(segment_id, parse_instant(as_of, "asOf"))
     return lead_admin().members(segment_id, limit=limit, cursor=cursor)
 
 
@@ -153,9 +164,13 @@ def create_trigger(trigger: Annotated[TriggerDefinition, Body()]) -> TriggerView
     return trigger_admin().create(trigger.document())
 
 
-@app.get("/triggers/<trigger_id>", tags=["triggers"], responses=responses(200, "The trigger", 404))
+@app.get(
+    "/triggers/<trigger_id>",
+    tags=["triggers"],
+    responses=responses(200, "The trigger; with paused {reason, at} while a segment spike holds it", 404),
+)
 def get_trigger(trigger_id: TriggerId) -> TriggerView:
-    return trigger_admin().get(trigger_id)
+    return insight_routes.with_pause(trigger_admin().get(trigger_id))
 
 
 @app.put(

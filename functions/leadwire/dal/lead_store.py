@@ -32,6 +32,7 @@ from leadwire.dal.lead_items import (
     member_key,
 )
 from leadwire.dal.metering import PROCESS_METER
+from leadwire.dal.segment_stats import LEADS_COUNTER, Flip, SegmentStats, segment_counter
 
 
 def _set_expression(values: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -49,6 +50,7 @@ class LeadStore:
         self._client = client
         self._table = table_name
         self._meter = meter or PROCESS_METER
+        self._stats = SegmentStats(client, table_name, meter=self._meter)
 
     # -- lead state ---------------------------------------------------------------------------
     def load(self, lead_id: str) -> LeadRecord | None:
@@ -67,12 +69,18 @@ class LeadStore:
         stored = record.model_copy(update={"version": record.version + 1, "outbox": list(transitions)})
         item = lead_to_item(stored, stored.version)
         try:
-            self._client.put_item(TableName=self._table, Item=item, **self._version_condition(record.version))
+            response = self._client.put_item(
+                TableName=self._table,
+                Item=item,
+                ReturnValues="ALL_OLD",
+                **self._version_condition(record.version),
+            )
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
                 raise VersionConflict(record.lead_id) from None
             raise
         self._meter.record_write(item, kind="lead")
+        self._count_lead(record, response.get("Attributes"))
         if transitions:
             self._deliver_outbox(stored)
         return stored.model_copy(update={"outbox": []})
@@ -90,17 +98,34 @@ class LeadStore:
             "ExpressionAttributeValues": {":v": {"N": str(version)}},
         }
 
+    def _count_lead(self, record: LeadRecord, old: dict[str, Any] | None) -> None:
+        """Known leads: +1 when first stored, -1 when merged into another lead."""
+        if old is None and record.merged_into is None:
+            self._stats.add(record.lead_id, LEADS_COUNTER, 1)
+        elif old is not None and record.merged_into is not None and "mi" not in old:
+            self._stats.add(record.lead_id, LEADS_COUNTER, -1)
+
     def _deliver_outbox(self, record: LeadRecord) -> None:
-        """Member items first, then history; the last history write is the delivery marker."""
+        """Member items (and their counters) first, then the flip log, then history; the last
+        history write is the delivery marker."""
         for segment_id, transition in self._final_member_changes(record.outbox).items():
             if transition.change.kind == "entered":
                 member = member_item(record.lead_id, transition)
-                self._client.put_item(TableName=self._table, Item=member)
+                old = self._client.put_item(TableName=self._table, Item=member, ReturnValues="ALL_OLD")
                 self._meter.record_write(member, kind="membership")
+                if not old.get("Attributes"):
+                    self._stats.add(record.lead_id, segment_counter(segment_id), 1)
             else:
                 key = member_key(segment_id, record.lead_id)
-                self._client.delete_item(TableName=self._table, Key=key)
+                old = self._client.delete_item(TableName=self._table, Key=key, ReturnValues="ALL_OLD")
                 self._meter.record_write(key, kind="membership")
+                if old.get("Attributes"):
+                    self._stats.add(record.lead_id, segment_counter(segment_id), -1)
+        for transition in record.outbox:
+            change = transition.change
+            self._stats.log_flip(
+                Flip(change.segment_id, record.lead_id, change.kind, change.at, transition.cause)
+            )
         for history, opened in self._history_writes(record.lead_id, record.outbox):
             if opened:  # the whole interval (entry, and exit if it ended too) comes from this outbox
                 self._client.put_item(TableName=self._table, Item=history)

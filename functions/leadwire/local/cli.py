@@ -1,4 +1,5 @@
-"""The ``leadwire`` command: ``local``, ``hash-key``, ``bench``, ``demo``, ``replay``, ``console``."""
+"""The ``leadwire`` command: ``local``, ``hash-key``, ``bench``, ``demo``, ``replay``, ``segments``,
+``preview-bench``, ``console``."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
+from leadwire.local import segments_cli
 from leadwire.settings import hash_write_key
 
 
@@ -47,6 +49,7 @@ def _directory(text: str) -> Path:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="leadwire", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
+    segments_cli.add_commands(commands)
     local = commands.add_parser(
         "local", help="serve ingestion and the admin API on 127.0.0.1, backed by moto"
     )
@@ -226,6 +229,8 @@ def main(argv: list[str] | None = None) -> int:
         return _console(args)
     if args.command == "replay":
         return _replay(args)
+    if args.command in ("segments", "preview-bench"):
+        return segments_cli.run(args)
     return 2
 
 

@@ -28,8 +28,10 @@ from leadwire.dal.event_store import EventStore
 from leadwire.dal.fire_store import FireStore
 from leadwire.dal.job_store import JobStore
 from leadwire.dal.lead_store import LeadStore
+from leadwire.dal.segment_stats import SegmentStats
 from leadwire.dal.send_log_store import SendLogStore
 from leadwire.dal.timer_store import TimerStore
+from leadwire.dal.trigger_pauses import TriggerPauses
 from leadwire.observability import logger
 from leadwire.segmentation.definitions_source import DefinitionsSource
 from leadwire.segmentation.engine import SegmentationEngine
@@ -39,6 +41,7 @@ from leadwire.settings import SettingsError, admin_settings, engine_settings
 from leadwire.timers.starter import StepFunctionsTimerStarter, TimerStarter
 from leadwire.triggers.scheduling import StateMachineScheduler
 from leadwire.triggers.service import TriggerService
+from leadwire.triggers.spike_guard import SpikeGuard
 
 
 @cache
@@ -139,6 +142,18 @@ def trigger_service() -> TriggerService:
         timer_store(),
         StateMachineScheduler(timer_starter()),
         fire_store(),
+        clock.now,
+        guard=spike_guard(),
+    )
+
+
+def spike_guard() -> SpikeGuard:
+    table = engine_settings().table_name
+    return SpikeGuard(
+        definitions_source().current().segments,
+        SegmentStats(dynamodb(), table),
+        TriggerPauses(dynamodb(), table),
+        event_bridge_sender(),
         clock.now,
     )
 

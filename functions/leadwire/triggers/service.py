@@ -49,6 +49,10 @@ class FirePort(Protocol):
     def put_fire(self, fire: Fire) -> bool: ...
 
 
+class ChangeGuard(Protocol):
+    def allowed(self, triggers: list[Trigger], segment_id: str) -> list[Trigger]: ...
+
+
 @dataclass
 class TriggerReport:
     fired: int = 0
@@ -66,7 +70,9 @@ class TriggerService:
         fires: FirePort,
         now: Callable[[], datetime],
         default_time_zone: str = DEFAULT_TIME_ZONE,
+        guard: ChangeGuard | None = None,
     ) -> None:
+        self._guard = guard
         self._triggers = triggers
         self._timers = timers
         self._scheduler = scheduler
@@ -95,7 +101,10 @@ class TriggerService:
         self, lead_id: str, segment_id: str, kind: str, at: datetime, change_id: str, report: TriggerReport
     ) -> None:
         now = self._now()
-        for trigger in triggers_for_change(self._triggers, segment_id, kind):  # type: ignore[arg-type]
+        triggers = triggers_for_change(self._triggers, segment_id, kind)  # type: ignore[arg-type]
+        if self._guard is not None:
+            triggers = self._guard.allowed(triggers, segment_id)  # spike alerts pause them
+        for trigger in triggers:
             self._start(trigger, lead_id, change_id, at, {}, now, report)
 
     def arm_anniversary(
