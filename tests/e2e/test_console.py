@@ -283,3 +283,77 @@ def test_every_form_field_has_a_label(demo_local):
         ]
     )
     assert results["unlabelled"] == []
+
+
+SPIKE_CONFIG = {
+    "scoring": {"rules": [{"event": "visit", "points": 5}]},
+    "segments": [
+        {
+            "id": "hot",
+            "name": "Hot",
+            "condition": {"score": {"gte": 5}},
+            "alerts": {"max_change": 0.5, "within": "PT1H", "min_change": 2},
+        }
+    ],
+    "triggers": [
+        {
+            "id": "hot-bus",
+            "name": "Hot to the bus",
+            "on": {"enter": "hot"},
+            "actions": [{"type": "eventbridge"}],
+        }
+    ],
+}
+
+
+def _visits(local, instant, *leads):
+    local.request("POST", "/_local/clock", {"to": instant})
+    batch = [
+        {
+            "type": "track",
+            "userId": lead,
+            "event": "visit",
+            "timestamp": instant,
+            "messageId": f"{lead}-{instant}",
+        }
+        for lead in leads
+    ]
+    status, _, body = local.request("POST", "/v1/batch", {"batch": batch, "writeKey": WRITE_KEY})
+    assert status == 200, body
+    local.drain()
+
+
+def test_a_paused_trigger_shows_why_and_resumes_from_the_console(tmp_path):
+    (tmp_path / "spike.json").write_text(json.dumps(SPIKE_CONFIG))
+    with run_local("--config", str(tmp_path), "--clock", "2026-09-01T00:00:00Z") as local:
+        if not has_endpoint(local, "POST", "/triggers/hot-bus/resume", {}):
+            pytest.skip("this server has no spike alerts yet (POST /triggers/{id}/resume)")
+        _visits(local, "2026-09-01T10:00:00Z", "a")
+        _visits(local, "2026-09-01T12:00:00Z", "b", "c", "d")  # +3 from 1 in an hour: a spike
+        assert "paused" in local.request("GET", "/triggers/hot-bus")[2]
+        results = browse(
+            [
+                {"goto": console(local, "#/triggers?from=2026-09-01&to=2026-09-02")},
+                ready(),
+                {
+                    "eval": "document.querySelector('[data-trigger=\"hot-bus\"] h2').textContent",
+                    "as": "title",
+                },
+                {
+                    "eval": "document.querySelector('[data-trigger=\"hot-bus\"] .error').textContent",
+                    "as": "why",
+                },
+                screenshot("trigger-paused"),
+                {"click": '[data-trigger="hot-bus"] .error button'},
+                {"waitFor": '[data-trigger="hot-bus"] .notice'},
+                {
+                    "eval": "document.querySelector('[data-trigger=\"hot-bus\"] h2').textContent",
+                    "as": "after",
+                },
+            ]
+        )
+        assert results["title"].endswith("Paused")
+        assert "hot" in results["why"]
+        assert "Resume" in results["why"]
+        assert not results["after"].endswith("Paused")
+        assert "paused" not in local.request("GET", "/triggers/hot-bus")[2]

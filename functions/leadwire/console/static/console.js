@@ -469,9 +469,6 @@ async function membersSection(box, segmentId, onExplain) {
       fill(list, outcome(result, "Members", "GET /segments/{id}/members"));
       return;
     }
-    if (at && result.body.asOf === undefined && !result.body.members.every((m) => m.enteredAt)) {
-      list.prepend(unavailableNote("Members as of a past instant", "GET /segments/{id}/members?asOf="));
-    }
     cursors[index + 1] = result.body.cursor;
     fill(list, table(`Members${at ? " as of " + asOf.value.replace("T", " ") + " UTC" : ""}, page ${index + 1}`, ["Lead", "Entered", ""],
       result.body.members.map((m) => [link(leadHref(m.leadId), m.leadId), when(m.enteredAt),
@@ -706,7 +703,9 @@ async function triggersPage(params) {
   return null;
 }
 
-async function triggerSection(section, trigger, period) {
+async function triggerSection(section, listed, period) {
+  const detail = await api("GET", `/triggers/${enc(listed.id)}`);  // it alone says whether it is paused
+  const trigger = detail.ok ? detail.body : listed;
   const title = h("h2", { id: `t-${trigger.id}` }, trigger.name || trigger.id, " ");
   const pausedBox = h("div", { "aria-live": "polite" });
   const body = h("div", {}, h("p", { class: "muted" }, "Loading deliveries…"));
