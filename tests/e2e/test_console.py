@@ -77,6 +77,7 @@ def test_segments_page_lists_every_segment_with_its_member_count(demo_local):
                 "as": "rows",
             },
             {"eval": "document.querySelector('h1').textContent", "as": "heading"},
+            {"eval": canvases("#segments-table"), "as": "sparklines"},
             {"eval": "document.activeElement.tagName", "as": "focused"},
             screenshot("segments-laptop"),
             {"viewport": PHONE},
@@ -94,6 +95,9 @@ def test_segments_page_lists_every_segment_with_its_member_count(demo_local):
     names = {segment["id"]: segment["name"] for segment in listed["segments"]}
     assert {row["id"]: row["name"] for row in results["rows"]} == names
     assert results["fits_phone"], "the page scrolls sideways on a phone"
+    if has_endpoint(demo_local, "GET", f"/segments/{listed['segments'][0]['id']}/analytics"):
+        assert len(results["sparklines"]) == len(listed["segments"])
+        assert all(spark["painted"] > 0 for spark in results["sparklines"])
 
 
 def _segment_with_members(local):
@@ -153,6 +157,10 @@ def test_lead_page_shows_its_timeline_and_membership_intervals(demo_local):
             },
             {"eval": canvases("#s-membership-history + div"), "as": "history_chart"},
             {"eval": "document.querySelector('[data-score]').dataset.score", "as": "score"},
+            {"click": "#s-segments-now ~ ul button"},
+            {"waitFor": "[data-explain], #s-segments-now ~ div .unavailable"},
+            {"eval": "document.querySelector('[data-explain]')?.dataset.explain ?? null", "as": "explained"},
+            {"eval": "document.querySelectorAll('[data-explain] .tree li').length", "as": "explain_nodes"},
             screenshot("lead-laptop"),
             {"viewport": PHONE},
             {"goto": console(demo_local, f"#/leads/{urllib.parse.quote(lead_id)}")},
@@ -167,6 +175,11 @@ def test_lead_page_shows_its_timeline_and_membership_intervals(demo_local):
     assert chart["painted"] > 200
     _, _, lead = demo_local.request("GET", f"/leads/{lead_id}")
     assert float(results["score"]) == pytest.approx(lead["score"])
+    if has_endpoint(demo_local, "GET", f"/segments/{lead['segments'][0]}/explain/{lead_id}"):
+        assert results["explained"] == f"{lead['segments'][0]}/{lead_id}"
+        assert results["explain_nodes"] >= 1
+    else:
+        assert results["explained"] is None
 
 
 def test_an_edited_definition_previews_without_being_saved(demo_local):
