@@ -260,9 +260,17 @@ async function segmentsPage() {
       h("tbody", {}, rows))),
   ];
   fill(main, ...view);
-  // Sparklines and score trends, from the analytics endpoint (when the server has it).
+  // Sparklines and score trends, from the analytics endpoint (when the server has it): one call
+  // per segment, each a heavy read, so they fill in after the counts, two at a time.
+  loadTrends(segments, sparkCells, trendCells, insightNote);
+  return null;
+}
+
+async function loadTrends(segments, sparkCells, trendCells, insightNote) {
+  const tableEl = document.getElementById("segments-table");
+  tableEl.dataset.trends = "loading";
   let available = true;
-  await inBatches(segments, 3, async (segment) => {
+  await inBatches(segments, 2, async (segment) => {
     if (!available) return;
     const result = await api("GET", analyticsPath(segment.id));
     if (result.unavailable) {
@@ -296,7 +304,7 @@ async function segmentsPage() {
     fill(insightNote, unavailableNote("Size over time and score trends", "GET /segments/{id}/analytics"));
     for (const trend of trendCells.values()) trend.textContent = "—";
   }
-  return null;
+  tableEl.dataset.trends = available ? "done" : "unavailable";
 }
 
 function definitionOf(segment) {
@@ -581,7 +589,8 @@ async function leadPage(leadId) {
   const historyBox = h("div");
 
   fill(main, 
-    h("h1", { tabindex: "-1" }, lead.traits?.name || lead.traits?.email || lead.leadId),
+    h("h1", { tabindex: "-1" }, lead.traits?.name || [lead.traits?.first_name, lead.traits?.last_name].filter(Boolean).join(" ")
+      || lead.traits?.email || lead.leadId),
     h("p", { class: "sub" }, `Lead ${lead.leadId}` + (lead.leadId !== leadId ? ` (${leadId} was merged into it)` : "")),
     h("div", { class: "grid" },
       card("Profile", facts([
