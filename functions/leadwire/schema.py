@@ -17,6 +17,8 @@ alias              ALIAS#<anonymousId>           ALIAS
 segment member     SEG#<segmentId>               MEM#<leadId>
 timer              TIMER#<triggerId>             <leadId>#<matchKey>
 trigger fire       LEAD#<leadId>                 FIRE#<fireId>
+suppressed id      SUPPRESSED#<sha256(id)>       SUPPRESSED
+erased delivery    ERASED#<erasureId>            DLV#<deliveryId>
 =================  ============================  ===================================
 
 Events are keyed by ``messageId`` alone, never by a timestamp, so a retried request lands on the
@@ -74,6 +76,9 @@ SEGMENT_PREFIX: Final = "SEG#"
 MEMBER_PREFIX: Final = "MEM#"
 TIMER_PREFIX: Final = "TIMER#"
 FIRE_PREFIX: Final = "FIRE#"
+SUPPRESSED_PREFIX: Final = "SUPPRESSED#"
+SUPPRESSED_SK: Final = "SUPPRESSED"
+ERASED_PREFIX: Final = "ERASED#"
 SWEEP_PK: Final = "SWEEP"
 SWEEP_CHECKPOINT_SK: Final = "CHECKPOINT"
 

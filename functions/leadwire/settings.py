@@ -59,6 +59,8 @@ class EngineSettings(TableSettings):
     config_path: str = Field(min_length=1)
     definitions_cache_seconds: float = Field(default=30.0, ge=0)
     state_machine_arn: str | None = None  # the timer state machine (trigger consumer only)
+    # A stream consumer's own failure queue: where it sends a poison record (segmentation/poison.py).
+    stream_failure_queue_url: str | None = None
     # HubSpot's API root: its public host in AWS; a stand-in on loopback in tests and leadwire local.
     hubspot_api_url: str = Field(default="https://api.hubapi.com", pattern=r"^https?://[^\s/]+")
 
@@ -71,6 +73,7 @@ class EngineSettings(TableSettings):
                 config_path=env.get("CONFIG_PATH", ""),
                 definitions_cache_seconds=float(env.get("DEFINITIONS_CACHE_SECONDS", "30")),
                 state_machine_arn=env.get("STATE_MACHINE_ARN") or None,
+                stream_failure_queue_url=env.get("STREAM_FAILURE_QUEUE_URL") or None,
                 hubspot_api_url=env.get("HUBSPOT_API_URL") or "https://api.hubapi.com",
             )
         except (ValidationError, ValueError) as exc:

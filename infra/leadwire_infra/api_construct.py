@@ -42,11 +42,20 @@ from leadwire_infra.lambda_factory import LambdaFactory
 INGESTION_HANDLER: Final = "leadwire.ingestion.handler.lambda_handler"
 ADMIN_HANDLER: Final = "leadwire.admin.handler.lambda_handler"
 
-INGESTION_TABLE_ACTIONS: Final = ("dynamodb:BatchWriteItem", "dynamodb:PutItem")
+# Events (PutItem, BatchWriteItem); the suppression hook reads erased ids (BatchGetItem) and
+# counts the events it drops for them (UpdateItem on the suppression item).
+INGESTION_TABLE_ACTIONS: Final = (
+    "dynamodb:BatchGetItem",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+)
 # Reads leads, members, history and deliveries; segment and trigger CRUD stores definitions in
 # the table. It may Query every index (the trigger delivery log reads the deliveries index).
+# Erasing a lead deletes its items in batches (BatchWriteItem).
 ADMIN_TABLE_ACTIONS: Final = (
     "dynamodb:BatchGetItem",
+    "dynamodb:BatchWriteItem",
     "dynamodb:DeleteItem",
     "dynamodb:GetItem",
     "dynamodb:PutItem",

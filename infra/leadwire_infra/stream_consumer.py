@@ -68,6 +68,8 @@ class StreamConsumer(Construct):
         lost: str,
     ) -> None:
         super().__init__(scope, construct_id)
+        self.function = function  # the dashboard finds every consumer through these two
+        self.name = name
         self.dead_letter_queue = sqs.Queue(
             self,
             "Failures",
@@ -83,6 +85,11 @@ class StreamConsumer(Construct):
                 "that could fail, so a queue behind it would only hide them.",
             )
         )
+
+        # A record no retry can fix (segmentation/poison.py) is sent here by the function itself,
+        # alone, instead of failing its batch until the mapping gives the whole batch up.
+        function.add_environment("STREAM_FAILURE_QUEUE_URL", self.dead_letter_queue.queue_url)
+        self.dead_letter_queue.grant_send_messages(function)
 
         function.add_event_source(
             event_sources.DynamoEventSource(

@@ -47,10 +47,10 @@ class Local:
 
 
 @contextlib.contextmanager
-def run_local(*args, env=None, log_path=None, local_class=Local):
-    """Start ``leadwire local`` with ``args`` (port and write key added), wait for /health, and stop
-    it with SIGTERM (as a process manager would) when the block ends."""
-    port = free_port()
+def run_local(*args, env=None, log_path=None, local_class=Local, port=None):
+    """Start ``leadwire local`` with ``args`` (port, free unless given, and write key added), wait
+    for /health, and stop it with SIGTERM (as a process manager would) when the block ends."""
+    port = port or free_port()
     command = [str(LEADWIRE), "local", "--port", str(port), "--write-key", WRITE_KEY, *args]
     environment = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
     with contextlib.ExitStack() as stack:

@@ -35,6 +35,7 @@ ENGINE_ACTIONS = {
 }
 ADMIN_ACTIONS = {
     "dynamodb:BatchGetItem",  # lead states, counters and trigger pauses by key (segment insight)
+    "dynamodb:BatchWriteItem",  # erasing a lead
     "dynamodb:DeleteItem",
     "dynamodb:GetItem",
     "dynamodb:PutItem",
@@ -52,6 +53,7 @@ TRIGGER_ACTIONS = {
 }
 ACTIONS_ACTIONS = {
     "dynamodb:BatchWriteItem",
+    "dynamodb:DeleteItem",  # the fire of an erased lead
     "dynamodb:GetItem",
     "dynamodb:PutItem",
     "dynamodb:Query",
@@ -81,13 +83,21 @@ def _index(table_id: str, index_name: str) -> dict[str, Any]:
     return {"Fn::Join": ["", [_table(table_id), f"/index/{index_name}"]]}
 
 
-def test_ingestion_may_only_put_items_into_the_table(resources: Resources, table_id: str) -> None:
-    # Given ingestion writes one item per event (PutItem, or BatchWriteItem for batches)
+def test_ingestion_may_only_put_items_and_read_the_suppression_list(
+    resources: Resources, table_id: str
+) -> None:
+    # Given ingestion writes one item per event (PutItem, or BatchWriteItem for batches), and its
+    # suppression hook reads erased ids (BatchGetItem) and counts what it drops (UpdateItem)
     # When its role is synthesised
-    # Then its only DynamoDB permission is those two actions on the table itself (no index, no *)
+    # Then its only DynamoDB permission is those actions on the table itself (no index, no *)
     (statement,) = dynamodb_statements(resources, INGESTION_HANDLER)
     assert statement["Effect"] == "Allow"
-    assert sorted(as_list(statement["Action"])) == ["dynamodb:BatchWriteItem", "dynamodb:PutItem"]
+    assert sorted(as_list(statement["Action"])) == [
+        "dynamodb:BatchGetItem",
+        "dynamodb:BatchWriteItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+    ]
     assert as_list(statement["Resource"]) == [_table(table_id)]
 
 

@@ -76,6 +76,18 @@ def test_cors_preflight_is_answered_without_a_write_key(runtime):
     assert "authorization" in headers["access-control-allow-headers"].lower()
 
 
+def test_cors_preflight_allows_every_header_analytics_js_sends_on_a_retry(runtime):
+    # Given the preflight of an analytics.js retry (it adds X-Retry-Count to Authorization)
+    event = sample("preflight_options.json")
+    event["headers"]["access-control-request-headers"] = "authorization,content-type,x-retry-count"
+    # When the ingestion Lambda answers it
+    response = ingestion.lambda_handler(event, CONTEXT)
+    # Then each requested header is allowed (case-insensitively, as browsers compare them)
+    headers = {k.lower(): v for k, v in response["headers"].items()}
+    allowed = {h.strip().lower() for h in headers["access-control-allow-headers"].split(",")}
+    assert {"authorization", "content-type", "x-retry-count"} <= allowed
+
+
 def test_the_same_batch_twice_is_stored_once(runtime):
     event = sample("batch_python.json")
     invoke(event)
@@ -121,7 +133,7 @@ def test_oversize_body_is_413(runtime):
 
 
 def test_storage_failure_answers_503_so_the_client_resends(runtime, monkeypatch):
-    store = ingestion.ingestion_service()._sink
+    store = ingestion.event_store()
     monkeypatch.setattr(store, "_attempts", 1)
     monkeypatch.setattr(
         store._client, "batch_write_item", lambda RequestItems: {"UnprocessedItems": RequestItems}

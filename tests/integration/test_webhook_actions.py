@@ -1,6 +1,7 @@
 """Webhook and EventBridge actions end to end: a lead turns hot, a local receiver gets one signed
 delivery (after a 500 it answers first), and one event goes to the default bus."""
 
+import base64
 import json
 import shutil
 from datetime import timedelta
@@ -8,6 +9,7 @@ from datetime import timedelta
 import boto3
 import pytest
 
+from leadwire.config_loader import ConfigError
 from leadwire.local.runtime import DEFAULT_CONFIG, EVENT_BUS_NAME, LocalRuntime
 from leadwire.local.webhook_receiver import WebhookReceiver
 
@@ -24,12 +26,19 @@ def receiver():
     server.close()
 
 
+def config_with(tmp_path, webhooks_yaml):
+    """The default config plus ``webhooks.yaml``."""
+    config = tmp_path / "config"
+    shutil.copytree(DEFAULT_CONFIG, config)
+    (config / "webhooks.yaml").write_text(webhooks_yaml)
+    return config
+
+
 @pytest.fixture
 def api(tmp_path, monkeypatch, receiver):
     monkeypatch.setenv("LEADWIRE_TEST_SECRET", SECRET)
-    config = tmp_path / "config"
-    shutil.copytree(DEFAULT_CONFIG, config)
-    (config / "webhooks.yaml").write_text(
+    config = config_with(
+        tmp_path,
         f"""
 triggers:
   - id: hot-lead-webhook
@@ -37,7 +46,7 @@ triggers:
     actions:
       - {{type: webhook, url: "http://127.0.0.1:{receiver.port}/hook", secret: "env:LEADWIRE_TEST_SECRET"}}
       - {{type: eventbridge, detail_type: Hot lead}}
-"""
+""",
     )
     runtime = LocalRuntime({WRITE_KEY: "tests"}, config_dir=config, clock_start=NOW + timedelta(minutes=1))
     yield LocalApi(runtime)
@@ -99,3 +108,57 @@ def test_a_lead_turning_hot_calls_the_webhook_once_and_puts_one_bus_event(api, r
     api.send(track("ann", "demo_requested"))
     api.drain()
     assert len(receiver.requests) == 2
+
+
+@pytest.mark.parametrize("value", ["a-plain-string", "whsec_not base64!"])
+def test_a_webhook_secret_no_receiver_can_verify_is_refused_at_config_load(tmp_path, monkeypatch, value):
+    # Given a config whose webhook secret variable holds something that is not a whsec_ secret
+    monkeypatch.setenv("LEADWIRE_PLAIN_SECRET", value)
+    config = config_with(
+        tmp_path,
+        """
+triggers:
+  - id: plain-secret-hook
+    on: {enter: hot-leads}
+    actions:
+      - {type: webhook, url: "http://127.0.0.1:9/hook", secret: "env:LEADWIRE_PLAIN_SECRET"}
+""",
+    )
+    # When leadwire local loads it
+    with pytest.raises(ConfigError) as refused:
+        LocalRuntime({WRITE_KEY: "tests"}, config_dir=config, clock_start=NOW)
+    # Then it refuses, naming the directory, the trigger's path and the reference (not the value)
+    message = str(refused.value)
+    assert str(config) in message
+    assert "(plain-secret-hook).actions[0].secret: env:LEADWIRE_PLAIN_SECRET" in message
+    assert "not a Standard Webhooks secret" in message
+    assert value.removeprefix("whsec_") not in message
+
+
+def test_an_unpadded_whsec_secret_signs_deliveries_the_receiver_verifies(tmp_path, monkeypatch):
+    # Given the webhook secret without its base64 '=' padding, and a receiver with the padded one
+    padded = "whsec_" + base64.b64encode(b"an unpadded secret of 32 bytes!!").decode()
+    assert padded.endswith("=")
+    receiver = WebhookReceiver(padded)
+    monkeypatch.setenv("LEADWIRE_TEST_SECRET", padded.rstrip("="))
+    config = config_with(
+        tmp_path,
+        f"""
+triggers:
+  - id: hot-lead-webhook
+    on: {{enter: hot-leads}}
+    actions:
+      - {{type: webhook, url: "http://127.0.0.1:{receiver.port}/hook", secret: "env:LEADWIRE_TEST_SECRET"}}
+""",
+    )
+    runtime = LocalRuntime({WRITE_KEY: "tests"}, config_dir=config, clock_start=NOW + timedelta(minutes=1))
+    try:
+        api = LocalApi(runtime)
+        # When a lead turns hot
+        api.send(track("ann", "demo_requested"), track("ann", "trial_signup"))
+        api.drain()
+        # Then one delivery arrives, with a signature the receiver verifies
+        assert [(r.status, r.verified) for r in receiver.requests] == [(200, True)]
+    finally:
+        runtime.close()
+        receiver.close()

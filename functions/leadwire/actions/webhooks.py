@@ -15,6 +15,7 @@ import http.client
 import ipaddress
 import json
 import random
+import re
 import socket
 import ssl
 import time
@@ -23,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+from leadwire.actions.secrets import SecretError
 from leadwire.core.triggers.definitions import is_reference
 
 SECRET_PREFIX = "whsec_"
@@ -45,11 +47,32 @@ class WebhookRefused(Exception):
 # -- signing ----------------------------------------------------------------------------------
 
 
+_BASE64 = re.compile(r"[A-Za-z0-9+/]+")
+
+
+class WebhookSecretInvalid(SecretError):
+    """A secret value the Standard Webhooks verifiers would read otherwise than we sign with."""
+
+
 def secret_bytes(secret: str) -> bytes:
-    """A ``whsec_`` secret is base64 after the prefix; any other secret is its UTF-8 bytes."""
-    if secret.startswith(SECRET_PREFIX):
-        return base64.b64decode(secret[len(SECRET_PREFIX) :], validate=True)
-    return secret.encode("utf-8")
+    """The key of a Standard Webhooks secret: ``whsec_`` then base64, ``=`` padding optional.
+
+    That is what the reference verifiers (``standardwebhooks``, svix) decode. Anything else is
+    refused rather than guessed at: a plain string would be signed with its UTF-8 bytes here while
+    a verifier base64-decodes it (dropping what is not base64), so no signature would ever match.
+    The message never quotes the secret.
+    """
+    if not secret.startswith(SECRET_PREFIX):
+        raise WebhookSecretInvalid(
+            f"not a Standard Webhooks secret: it must start with {SECRET_PREFIX!r} followed by base64 "
+            f"(a plain string of {len(secret)} characters cannot be verified by receivers)"
+        )
+    encoded = secret[len(SECRET_PREFIX) :].rstrip("=")
+    if not _BASE64.fullmatch(encoded) or len(encoded) % 4 == 1:
+        raise WebhookSecretInvalid(
+            f"not a Standard Webhooks secret: what follows {SECRET_PREFIX!r} is not base64"
+        )
+    return base64.b64decode(encoded + "=" * (-len(encoded) % 4))
 
 
 def sign(secret: bytes, msg_id: str, timestamp: int, body: bytes) -> str:
@@ -317,7 +340,8 @@ class WebhookSender:
         self, url: str, secret_ref: str, msg_id: str, payload: Mapping[str, Any], *, allow_private: bool
     ) -> WebhookResult:
         """Deliver one message: up to ``max_attempts`` tries, each signed afresh (same id and
-        body, the attempt's timestamp). A secret that cannot be resolved raises."""
+        body, the attempt's timestamp). A secret that cannot be resolved or used raises
+        ``SecretError``."""
         details: dict[str, Any] = {"url": url, "webhookId": msg_id, "attempts": 0}
         if is_reference(url):
             url = self._resolve_secret(url)  # a SecretError propagates: the URL is not configured
@@ -325,7 +349,10 @@ class WebhookSender:
             target = self.poster.check(url, allow_private=allow_private)
         except WebhookRefused as exc:
             return WebhookResult("failed", False, {**details, "error": f"refused: {exc}"})
-        secret = secret_bytes(self._resolve_secret(secret_ref))
+        try:
+            secret = secret_bytes(self._resolve_secret(secret_ref))
+        except WebhookSecretInvalid as exc:
+            raise WebhookSecretInvalid(f"secret {secret_ref}: {exc}") from None
         body = payload_body(payload)
 
         def signed_headers() -> dict[str, str]:

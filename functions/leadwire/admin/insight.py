@@ -33,9 +33,10 @@ from leadwire.core.rules.scoring import score_at, trait_points
 from leadwire.core.tracking import StoredEvent
 from leadwire.dal.event_items import iso
 from leadwire.dal.segment_stats import Flip
-from leadwire.segmentation.engine import to_lead_event
+from leadwire.segmentation.engine import MERGE_CAUSE, to_lead_event
 
 DEFAULT_WINDOW = timedelta(days=30)
+MERGE_PREFIX = f"{MERGE_CAUSE}:"
 MEMBERS_PAGE = 1000
 
 
@@ -250,7 +251,9 @@ class SegmentInsight:
                     continue
                 cause = entry["cause"]
                 changes.append(LastChange(kind="entered", at=entry["enteredAt"], cause=cause["entered"]))
-                if entry["exitedAt"]:
+                # An alias's interval closed by its merge is not a move of the lead: it stays in
+                # through the known lead's own interval.
+                if entry["exitedAt"] and not (cause["exited"] or "").startswith(MERGE_PREFIX):
                     changes.append(LastChange(kind="exited", at=entry["exitedAt"], cause=cause["exited"]))
         return max(changes, key=lambda c: (c.at, c.kind == "exited"), default=None)
 

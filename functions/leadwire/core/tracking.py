@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -27,6 +28,18 @@ MAX_BATCH_EVENTS = 2500
 MAX_ID_LENGTH = 256
 MAX_MESSAGE_ID_LENGTH = 128
 MAX_EVENT_NAME_LENGTH = 200
+# Nesting of a message's JSON (properties in properties...): enough for any real payload, and far
+# below what would make a JSON encoder or validator recurse too deep.
+MAX_NESTING = 32
+
+# The instants an event may have once clock skew is corrected. Earlier ones are clock bugs, not
+# history: an unset device clock (1970), Go's zero time (year 1), a default "0000" date; no lead
+# of this product acted before 2000. Later ones are wrong clocks too; a year of slack leaves room
+# for scheduled imports and test clocks. Keeping instants to years 2000..9998 also keeps every
+# stored instant a 4-digit, zero-padded ISO string that sorts, parses back, and leaves room for
+# any window arithmetic the engine does (a "within P1Y" never overflows).
+EARLIEST_EVENT_AT = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST_AFTER_ARRIVAL = timedelta(days=366)
 
 MessageType = Literal["identify", "track", "page", "screen", "group", "alias"]
 MESSAGE_TYPES: tuple[str, ...] = ("identify", "track", "page", "screen", "group", "alias")
@@ -41,11 +54,14 @@ _KEPT_PAGE = ("path", "url", "title", "referrer", "search")
 
 
 def _id_to_string(value: Any) -> Any:
-    """Segment allows numeric ids; they are the same lead as their string form."""
+    """Segment allows numeric ids; they are the same lead as their string form. (An int is never
+    turned into a float: 10**400 would overflow, and a long numeric id would lose digits.)"""
     if isinstance(value, bool):
         return value
-    if isinstance(value, int | float):
-        return str(int(value)) if float(value).is_integer() else str(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float) and math.isfinite(value):
+        return str(int(value)) if value.is_integer() else str(value)
     return value
 
 
@@ -114,6 +130,9 @@ class StoredEvent(BaseModel):
     context: dict[str, Any] = Field(default_factory=dict)
     group_id: str | None = None
     previous_id: str | None = None
+    # Position in the request that carried it: the tie-breaker between equal instants, so events
+    # of one batch keep the order the client sent them in.
+    sequence: int = 0
 
 
 class Rejection(BaseModel):
@@ -138,22 +157,50 @@ def _aware(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
+def instant_problem(moment: datetime, received_at: datetime) -> str | None:
+    """Why ``moment`` cannot be an event's instant (None: it can). See ``EARLIEST_EVENT_AT``."""
+    latest = min(received_at + LATEST_AFTER_ARRIVAL, datetime(9998, 12, 31, tzinfo=UTC))
+    if moment < EARLIEST_EVENT_AT or moment > latest:
+        return (
+            f"{_text(moment)} is outside the accepted range {_text(EARLIEST_EVENT_AT)} .. "
+            f"{_text(latest)} (one year after arrival)"
+        )
+    return None
+
+
+def _text(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
 def corrected_timestamp(
-    message: TrackingMessage, received_at: datetime, batch_sent_at: datetime | None
+    message: TrackingMessage, received_at: datetime, batch_sent_at: datetime | None, field: str = "body"
 ) -> datetime:
     """Segment's clock-skew correction: ``receivedAt - (sentAt - originalTimestamp)``.
 
     The device clock may be wrong, but the interval between the event and its sending is right.
     Without ``sentAt`` (server-side imports, curl) the given timestamp is trusted as is; without
-    any timestamp the event happened when it arrived.
+    any timestamp the event happened when it arrived. An instant outside the accepted range
+    (``instant_problem``), or one the arithmetic cannot even represent, raises ``FieldError``
+    naming the timestamp field.
     """
+    name = "originalTimestamp" if message.originalTimestamp is not None else "timestamp"
     original = message.originalTimestamp or message.timestamp
     sent_at = message.sentAt or batch_sent_at
     if original is None:
         return received_at
-    if sent_at is None:
-        return _aware(original)
-    return received_at - (_aware(sent_at) - _aware(original))
+    how = "" if sent_at is None else ", after clock-skew correction with sentAt,"
+    try:
+        corrected = (
+            _aware(original) if sent_at is None else received_at - (_aware(sent_at) - _aware(original))
+        )
+    except OverflowError:
+        raise FieldError(
+            f"{field}.{name}", f"the event time{how} falls outside the dates a calendar can hold"
+        ) from None
+    problem = instant_problem(corrected, received_at)
+    if problem is not None:
+        raise FieldError(f"{field}.{name}", f"the event time{how} {problem}")
+    return corrected
 
 
 def derive_message_id(raw: dict[str, Any]) -> str:
@@ -220,6 +267,7 @@ def to_stored_event(
     received_at: datetime,
     batch_sent_at: datetime | None,
     source: str,
+    field: str = "body",
 ) -> StoredEvent:
     properties = message.properties
     if message.type in ("page", "screen"):
@@ -233,7 +281,7 @@ def to_stored_event(
         type=message.type,
         lead_id=lead_id,
         event=_engine_event_name(message),
-        timestamp=corrected_timestamp(message, received_at, batch_sent_at),
+        timestamp=corrected_timestamp(message, received_at, batch_sent_at, field),
         received_at=received_at,
         source=source,
         user_id=message.userId,
@@ -256,6 +304,47 @@ def _readable(error: dict[str, Any]) -> str:
     return message.removeprefix("Value error, ")
 
 
+class Unrepresentable:
+    """A JSON number this service cannot hold (an integer of thousands of digits), kept in place by
+    the body parser so that only the event holding it is refused."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
+def _has_surrogate(text: str) -> bool:
+    return any("\ud800" <= char <= "\udfff" for char in text)
+
+
+def unstorable_value(value: Any, path: str, depth: int = 0) -> tuple[str, str] | None:
+    """The first value in a message that no store or client could take back, as (field, problem):
+    NaN and infinities (not JSON), numbers too long to represent, lone UTF-16 surrogates (not
+    UTF-8), and nesting deeper than ``MAX_NESTING``."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return path, "must be a finite number (NaN and infinities are not JSON numbers)"
+    if isinstance(value, Unrepresentable):
+        return path, f"is a number of {len(value.text)} digits; send it as a string"
+    if isinstance(value, str):
+        return (
+            (path, "holds a lone UTF-16 surrogate, which is not valid Unicode")
+            if _has_surrogate(value)
+            else None
+        )
+    if isinstance(value, dict | list):
+        if depth >= MAX_NESTING:
+            return path, f"nests deeper than {MAX_NESTING} levels"
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        for key, item in items:
+            if isinstance(key, str) and _has_surrogate(key):
+                return path, "has a key holding a lone UTF-16 surrogate, which is not valid Unicode"
+            found = unstorable_value(
+                item, f"{path}.{key}" if isinstance(value, dict) else f"{path}[{key}]", depth + 1
+            )
+            if found is not None:
+                return found
+    return None
+
+
 def encoded_size(raw: Any) -> int:
     return len(json.dumps(raw, separators=(",", ":"), ensure_ascii=False, default=str).encode("utf-8"))
 
@@ -272,6 +361,9 @@ def parse_message(
     """Validate one raw message. Raises ``FieldError`` naming the field and the problem."""
     if not isinstance(raw, dict):
         raise FieldError(field, "must be a JSON object")
+    unstorable = unstorable_value(raw, field)
+    if unstorable is not None:
+        raise FieldError(*unstorable)
     if encoded_size(raw) > MAX_EVENT_BYTES:
         raise FieldError(field, f"event is larger than {MAX_EVENT_BYTES // 1024} KB")
     if default_type is not None:
@@ -288,7 +380,12 @@ def parse_message(
         raise FieldError(f"{field}.{missing[0]}", missing[1])
     message_id = message.messageId or derive_message_id(raw)
     return to_stored_event(
-        message, message_id=message_id, received_at=received_at, batch_sent_at=batch_sent_at, source=source
+        message,
+        message_id=message_id,
+        received_at=received_at,
+        batch_sent_at=batch_sent_at,
+        source=source,
+        field=field,
     )
 
 
@@ -299,3 +396,5 @@ def parse_sent_at(raw: Any, field: str) -> datetime | None:
         return _aware(_DATETIME.validate_python(raw))
     except ValidationError:
         raise FieldError(field, "must be an ISO 8601 date-time") from None
+    except OverflowError:  # year 1 with a positive offset, say: no UTC instant
+        raise FieldError(field, "falls outside the dates a calendar can hold") from None

@@ -8,6 +8,7 @@ engine reads it whole anyway.
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,8 +26,21 @@ _PAYLOAD = ("properties", "traits", "context")
 
 
 def iso(moment: datetime) -> str:
-    """UTC, millisecond precision, ``Z`` suffix: sorts lexicographically in time order."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    """UTC, millisecond precision, ``Z`` suffix, four-digit year: sorts lexicographically in time
+    order. (``strftime("%Y")`` writes year 1 as ``1``, which neither sorts nor parses back.)"""
+    utc = moment.astimezone(UTC).replace(tzinfo=None)
+    return utc.isoformat(timespec="milliseconds") + "Z"
+
+
+_UNPADDED_YEAR = re.compile(r"^(\d{1,3})-")
+
+
+def parse_iso(text: str) -> datetime:
+    """An instant as ``iso`` writes it, or as it was written before years were zero-padded
+    (``1-01-01T00:00:00.000Z``): an item stored then must still read."""
+    padded = _UNPADDED_YEAR.sub(lambda match: f"{int(match.group(1)):04d}-", text, count=1)
+    moment = datetime.fromisoformat(padded)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
 def to_item(event: StoredEvent) -> dict[str, dict[str, Any]]:
@@ -42,6 +56,8 @@ def to_item(event: StoredEvent) -> dict[str, dict[str, Any]]:
         value = getattr(event, name)
         if value is not None:
             item[attribute] = {"S": value}
+    if event.sequence:
+        item["q"] = {"N": str(event.sequence)}
     payload = {name[0]: getattr(event, name) for name in _PAYLOAD if getattr(event, name)}
     if payload:
         item["d"] = {"S": json.dumps(payload, separators=(",", ":"), ensure_ascii=False, default=str)}
@@ -60,11 +76,12 @@ def from_item(item: dict[str, dict[str, Any]]) -> StoredEvent:
         message_id=item[schema.SK]["S"].removeprefix(schema.EVENT_PREFIX),
         lead_id=schema.lead_id_from_pk(item[schema.PK]["S"]),
         type=item["t"]["S"],
-        timestamp=datetime.fromisoformat(item["ts"]["S"]),
-        received_at=datetime.fromisoformat(item["rcv"]["S"]),
+        timestamp=parse_iso(item["ts"]["S"]),
+        received_at=parse_iso(item["rcv"]["S"]),
         source=item["src"]["S"],
         properties=payload.get("p", {}),
         traits=payload.get("t", {}),
         context=payload.get("c", {}),
+        sequence=int(item["q"]["N"]) if "q" in item else 0,
         **{name: text(attribute) for attribute, name in _OPTIONAL},
     )

@@ -141,6 +141,30 @@ class SegmentStats:
         flips.sort(key=lambda flip: (flip.at, flip.lead_id, flip.kind))
         return flips
 
+    def forget(self, items: Iterable[dict[str, Any]]) -> None:
+        """An erasure is deleting ``items``: take their member items out of the counters, their
+        history intervals' entries and exits out of the flip log, an unmerged state out of the
+        known leads."""
+        for item in items:
+            pk, sk = item[schema.PK]["S"], item[schema.SK]["S"]
+            if pk.startswith(schema.SEGMENT_PREFIX) and sk.startswith(schema.MEMBER_PREFIX):
+                lead_id = sk.removeprefix(schema.MEMBER_PREFIX)
+                self.add(lead_id, segment_counter(pk.removeprefix(schema.SEGMENT_PREFIX)), -1)
+            elif sk.startswith(schema.HISTORY_PREFIX) and "seg" in item and "lead" in item:
+                for at, kind in ((item.get("in"), "entered"), (item.get("out"), "exited")):
+                    if at is not None:
+                        self._delete_flip(item["seg"]["S"], item["lead"]["S"], at["S"], kind)
+            elif sk == schema.STATE_SK and "mi" not in item:
+                self.add(schema.lead_id_from_pk(pk), LEADS_COUNTER, -1)
+
+    def _delete_flip(self, segment_id: str, lead_id: str, at: str, kind: str) -> None:
+        key = {
+            schema.PK: {"S": flip_pk(segment_id, _shard(lead_id, FLIP_SHARDS))},
+            schema.SK: {"S": f"{at}#{lead_id}#{kind}"},
+        }
+        self._client.delete_item(TableName=self._table, Key=key)
+        self._meter.record_write(key, kind="segment_stats")
+
     def recount(self, segment_id: str, members: int) -> None:
         """Set the segment's counter to ``members`` (after a crash left it off, or for a new table)."""
         for shard in range(STATS_SHARDS):

@@ -15,9 +15,11 @@ from leadwire import clock
 from leadwire.api_errors import json_response, register_error_handlers
 from leadwire.core.errors import LeadwireError, NotConfigured
 from leadwire.dal.event_store import EventStore
+from leadwire.dal.suppression_store import SuppressionStore
 from leadwire.ingestion.request import basic_auth_user, decode_body, endpoint_kind, parse_json_object
 from leadwire.ingestion.service import IngestionService
 from leadwire.observability import logger, metrics
+from leadwire.privacy.suppression import SuppressingSink
 from leadwire.settings import ingestion_settings
 
 if TYPE_CHECKING:
@@ -27,15 +29,32 @@ UNSUBSCRIBE_SECRET_REF = "UNSUBSCRIBE_SECRET_REF"
 
 
 @cache
+def dynamodb() -> Any:
+    return boto3.client("dynamodb")
+
+
+@cache
 def event_store() -> EventStore:
     settings = ingestion_settings()
-    return EventStore(boto3.client("dynamodb"), settings.table_name, attempts=settings.write_attempts)
+    return EventStore(dynamodb(), settings.table_name, attempts=settings.write_attempts)
+
+
+@cache
+def stored_events() -> SuppressingSink:
+    """The event store behind the suppression hook: events of erased leads are acknowledged,
+    dropped and counted (``EventsSuppressed``)."""
+    suppressions = SuppressionStore(dynamodb(), ingestion_settings().table_name)
+    return SuppressingSink(
+        event_store(),
+        suppressions,
+        lambda n: metrics.add_metric(name="EventsSuppressed", unit=MetricUnit.Count, value=n),
+    )
 
 
 @cache
 def ingestion_service() -> IngestionService:
     """Built on first use (once per container): settings validated, one DynamoDB client."""
-    return IngestionService(event_store(), ingestion_settings().write_key_hashes)
+    return IngestionService(stored_events(), ingestion_settings().write_key_hashes)
 
 
 @cache
@@ -56,15 +75,15 @@ def unsubscribe_service() -> UnsubscribeService:
         except SecretError as exc:
             raise NotConfigured(f"unsubscribe links are not configured: {exc}") from None
 
-    return UnsubscribeService(event_store(), secret)
+    return UnsubscribeService(stored_events(), secret)
 
 
 # Browsers post from any site that embeds the snippet; the write key, not the origin, authorises.
-app = APIGatewayHttpResolver(
-    cors=CORSConfig(
-        allow_origin="*", allow_headers=["Content-Type", "Authorization", "Content-Encoding"], max_age=86400
-    )
-)
+# analytics.js (analytics-next fetch and batched dispatchers) sends Content-Type and
+# `Authorization: Basic` on every call and `X-Retry-Count` on every retry: a preflight answer
+# without one of them makes the browser drop the request, so every retry would be lost.
+BROWSER_HEADERS = ["Content-Type", "Authorization", "Content-Encoding", "X-Retry-Count"]
+app = APIGatewayHttpResolver(cors=CORSConfig(allow_origin="*", allow_headers=BROWSER_HEADERS, max_age=86400))
 
 
 def _count_rejection(error: LeadwireError) -> None:

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from leadwire.core.errors import InvalidJson, InvalidRequest, PayloadTooLarge
-from leadwire.core.tracking import MAX_BATCH_BYTES
+from leadwire.core.tracking import MAX_BATCH_BYTES, Unrepresentable
 
 # analytics.js short paths and its batch path; /v1/m is analytics-next's own telemetry.
 SHORT_PATHS = {
@@ -76,10 +76,22 @@ def decode_body(
     return raw
 
 
-def parse_json_object(raw: bytes) -> dict[str, Any]:
-    """JSON whatever the content type: sendBeacon and analytics.js post it as ``text/plain``."""
+def _integer(text: str) -> int | Unrepresentable:
+    """Python refuses to parse integers of more than 4,300 digits (a denial-of-service guard):
+    keep such a number in place so that only the event holding it is refused."""
     try:
-        parsed = json.loads(raw)
+        return int(text)
+    except ValueError:
+        return Unrepresentable(text)
+
+
+def parse_json_object(raw: bytes) -> dict[str, Any]:
+    """JSON whatever the content type: sendBeacon and analytics.js post it as ``text/plain``.
+
+    ``NaN``, ``Infinity`` and numbers like ``1e400`` parse (as non-finite floats) and are refused
+    per event by the message checks, so they cost no neighbour in a batch."""
+    try:
+        parsed = json.loads(raw, parse_int=_integer)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         details = {
             "field": "body",
@@ -87,6 +99,8 @@ def parse_json_object(raw: bytes) -> dict[str, Any]:
             "column": getattr(exc, "colno", None),
         }
         raise InvalidJson(f"body is not valid JSON: {exc}", details) from None
+    except RecursionError:
+        raise InvalidJson("body nests too deeply to parse", {"field": "body"}) from None
     if not isinstance(parsed, dict):
         raise InvalidJson("body must be a JSON object", {"field": "body"})
     return parsed

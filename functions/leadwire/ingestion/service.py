@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from leadwire.core.errors import InvalidEvent, InvalidRequest, PayloadTooLarge, Unauthorized
@@ -34,6 +34,10 @@ class IngestResult:
         if self.rejected:
             body["rejected"] = [r.model_dump(by_alias=True) for r in self.rejected]
         return body
+
+
+def _untimed(raw: Any) -> bool:
+    return isinstance(raw, dict) and raw.get("timestamp") is None and raw.get("originalTimestamp") is None
 
 
 class IngestionService:
@@ -89,6 +93,7 @@ class IngestionService:
         accepted: dict[str, StoredEvent] = {}
         rejected: list[Rejection] = []
         duplicates = 0
+        untimed: list[str] = []
         for index, raw in enumerate(messages):
             try:
                 event = parse_message(
@@ -112,7 +117,17 @@ class IngestionService:
             if event.message_id in accepted:
                 duplicates += 1  # same messageId twice in one request: one event
                 continue
-            accepted[event.message_id] = event
+            accepted[event.message_id] = event.model_copy(update={"sequence": index})
+            if _untimed(raw):
+                untimed.append(event.message_id)
+        # Events without a time of their own happened in the order they were sent, by the time the
+        # request arrived: a millisecond apart, ending at arrival, so that a sequence condition
+        # (strictly increasing instants) sees them in that order.
+        for rank, message_id in enumerate(untimed):
+            earlier = timedelta(milliseconds=len(untimed) - 1 - rank)
+            accepted[message_id] = accepted[message_id].model_copy(
+                update={"timestamp": received_at - earlier}
+            )
         if accepted:
             self._sink.put_events(list(accepted.values()))
         return IngestResult(accepted=len(accepted), rejected=rejected, duplicates_in_request=duplicates)

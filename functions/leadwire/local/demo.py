@@ -26,6 +26,7 @@ from leadwire import schema
 from leadwire.core.capacity import item_size, write_units
 from leadwire.dal.metering import PROCESS_METER
 from leadwire.local.demo_data import DEMO_START
+from leadwire.local.demo_insight import report_insight
 from leadwire.local.webhook_receiver import WebhookReceiver
 
 DEMO_FILE = Path(__file__).resolve().parents[3] / "events_samples" / "demo" / "sessions.jsonl"
@@ -268,6 +269,7 @@ def run_demo(data: Path | None = None, *, serve: bool = False, port: int = 0) ->
         print()
         print("\n".join(trigger_costs(writes_by_kind, derived_units, fires, invocations)))
         _report_story(client, messages)
+        print("\n".join(report_insight(client.call, first_day, end)))
         checks = nothing_twice(_ses_accepted(), outbox, [r.webhook_id for r in crm.accepted], bus_events)
         print("\n" + "\n".join(format_checks(checks)))
         _try_it()

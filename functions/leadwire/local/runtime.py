@@ -24,7 +24,8 @@ from botocore.config import Config
 from moto import mock_aws
 
 from leadwire import clock, schema
-from leadwire.config_loader import definitions_of, load_config_dir
+from leadwire.actions.secret_check import unusable_webhook_secrets
+from leadwire.config_loader import ConfigError, definitions_of, load_config_dir
 from leadwire.core.errors import InvalidRequest, LeadwireError
 from leadwire.dal.fire_store import delivery_view
 from leadwire.local import ses_simulator as ses_simulator_module
@@ -80,6 +81,11 @@ class LocalRuntime:
         config_path = Path(self._workdir.name) / "bundled_config.json"
         document = load_config_dir(self.config_dir)
         definitions_of(document)  # refuse to start on an invalid config, with the problem paths
+        unusable = unusable_webhook_secrets(document, os.environ)
+        if unusable:
+            raise ConfigError(
+                f"{self.config_dir}: webhook secrets no receiver can verify: " + "; ".join(unusable)
+            )
         config_path.write_text(json.dumps(document))
         self._environment(write_keys, config_path, public_url)
         self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
@@ -95,6 +101,7 @@ class LocalRuntime:
         )
         self.sqs = boto3.client("sqs", region_name=REGION)
         self.stream_dlq_url = self.sqs.create_queue(QueueName=STREAM_DLQ_NAME)["QueueUrl"]
+        os.environ["STREAM_FAILURE_QUEUE_URL"] = self.stream_dlq_url  # where consumers send poison records
         boto3.client("events", region_name=REGION).create_event_bus(Name=EVENT_BUS_NAME)
         self.pump = StreamPump(streams, stream_arn)
         self._due: dict[str, datetime] = {}
@@ -190,7 +197,13 @@ class LocalRuntime:
 
         for cached in (settings.ingestion_settings, settings.admin_settings, settings.engine_settings):
             cached.cache_clear()
-        for service in (ingestion.event_store, ingestion.ingestion_service, ingestion.unsubscribe_service):
+        for service in (
+            ingestion.dynamodb,
+            ingestion.event_store,
+            ingestion.stored_events,
+            ingestion.ingestion_service,
+            ingestion.unsubscribe_service,
+        ):
             service.cache_clear()
         wiring.reset()
         return ingestion.lambda_handler, admin.lambda_handler, segmentation.lambda_handler

@@ -93,7 +93,7 @@ def _explain_lines(node: dict[str, Any], depth: int = 0) -> list[str]:
     return lines
 
 
-def _render(verb: str, body: Any) -> str:
+def render(verb: str, body: Any) -> str:
     if verb == "list":
         rows = [
             [s["id"], s["name"], s["memberCount"], f"{s['shareOfLeads']:.1%}", s["sizeWarning"] or ""]
@@ -194,5 +194,5 @@ def run(args: argparse.Namespace) -> int:
     except (urllib.error.URLError, OSError) as error:
         print(f"leadwire segments: cannot reach {args.url}: {error}", file=sys.stderr)
         return 2
-    print(json.dumps(body, indent=2) if args.json else _render(args.verb, body))
+    print(json.dumps(body, indent=2) if args.json else render(args.verb, body))
     return 0

@@ -8,24 +8,24 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from leadwire.core.tracking import StoredEvent
-from leadwire.dal.event_items import from_item
+from leadwire.segmentation.poison import usable_event
 
 
 @dataclass
 class LeadGroups:
     events: dict[str, list[StoredEvent]] = field(default_factory=lambda: defaultdict(list))
     sequence_numbers: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
-    unreadable: list[str] = field(default_factory=list)
+    poison: list[tuple[dict[str, Any], str]] = field(default_factory=list)
 
 
 def group_by_lead(records: list[dict[str, Any]]) -> LeadGroups:
+    """Usable events by lead; the records no consumer can process set aside with the reason."""
     groups = LeadGroups()
     for record in records:
         sequence_number = record["dynamodb"]["SequenceNumber"]
-        try:
-            event = from_item(record["dynamodb"]["NewImage"])
-        except (KeyError, ValueError):
-            groups.unreadable.append(sequence_number)
+        event, reason = usable_event(record["dynamodb"].get("NewImage") or {})
+        if event is None:
+            groups.poison.append((record, reason))
             continue
         groups.events[event.lead_id].append(event)
         groups.sequence_numbers[event.lead_id].append(sequence_number)
@@ -38,7 +38,7 @@ def process_groups(
     on_error: Callable[[str, Exception], None],
 ) -> set[str]:
     """Runs ``process`` per lead; returns the sequence numbers of every record of a failed lead."""
-    failed = set(groups.unreadable)
+    failed: set[str] = set()
     for lead_id, events in groups.events.items():
         try:
             process(lead_id, events)

@@ -30,12 +30,15 @@ from leadwire.dal.job_store import JobStore
 from leadwire.dal.lead_store import LeadStore
 from leadwire.dal.segment_stats import SegmentStats
 from leadwire.dal.send_log_store import SendLogStore
+from leadwire.dal.suppression_store import SuppressionStore
 from leadwire.dal.timer_store import TimerStore
 from leadwire.dal.trigger_pauses import TriggerPauses
 from leadwire.observability import logger
+from leadwire.privacy.guard import LeadGuard
 from leadwire.segmentation.definitions_source import DefinitionsSource
 from leadwire.segmentation.engine import SegmentationEngine
 from leadwire.segmentation.jobs import JobStarter, LambdaJobStarter, LocalJobQueue
+from leadwire.segmentation.poison import PoisonQueue, UsableHistory
 from leadwire.segmentation.reevaluate import run_job
 from leadwire.settings import SettingsError, admin_settings, engine_settings
 from leadwire.timers.starter import StepFunctionsTimerStarter, TimerStarter
@@ -76,9 +79,27 @@ def definitions_source() -> DefinitionsSource:
     return DefinitionsSource(bundled, definition_store(), cache_seconds=settings.definitions_cache_seconds)
 
 
+@cache
+def suppression_store() -> SuppressionStore:
+    return SuppressionStore(dynamodb(), engine_settings().table_name)
+
+
+def lead_guard() -> LeadGuard:
+    """Per invocation: it remembers its answers for one batch only."""
+    return LeadGuard(suppression_store(), fire_store())
+
+
 def engine() -> SegmentationEngine:
     """An engine on the current definitions (cheap: the adapters and the definitions are cached)."""
-    return SegmentationEngine(lead_store(), event_store(), definitions_source().current(), clock.now)
+    history = UsableHistory(event_store())
+    return SegmentationEngine(
+        lead_store(), history, definitions_source().current(), clock.now, guard=lead_guard()
+    )
+
+
+@cache
+def poison_queue() -> PoisonQueue:
+    return PoisonQueue(lambda: boto3.client("sqs"), engine_settings().stream_failure_queue_url, clock.now)
 
 
 def fresh_engine() -> SegmentationEngine:
@@ -143,7 +164,8 @@ def trigger_service() -> TriggerService:
         StateMachineScheduler(timer_starter()),
         fire_store(),
         clock.now,
-        guard=spike_guard(),
+        guard=lead_guard(),
+        spikes=spike_guard(),
     )
 
 
@@ -255,6 +277,7 @@ def actions_service() -> ActionsService:
         policy=policy,
         send_log=send_log_store(),
         event_source=event_store(),
+        guard=lead_guard(),
     )
 
 
@@ -276,6 +299,7 @@ def reset() -> None:
         event_bridge_sender,
         email_sender,
         send_log_store,
+        suppression_store,
     ):
         cached.cache_clear()
     global _delivery_config

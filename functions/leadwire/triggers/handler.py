@@ -12,13 +12,17 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from leadwire import schema
-from leadwire.dal.event_items import from_item
 from leadwire.observability import logger, metrics
 from leadwire.segmentation import wiring
+from leadwire.segmentation.poison import usable_event
 from leadwire.triggers.changes import membership_changes
 from leadwire.triggers.service import TriggerReport
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+
+
+class PoisonNotSent(Exception):
+    """A poison record the failure queue did not take: Lambda retries it."""
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -31,7 +35,11 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItem
         raw = record.raw_event["dynamodb"]
         sort_key = raw["Keys"][schema.SK]["S"]
         if sort_key.startswith(schema.EVENT_PREFIX):
-            service.on_event(from_item(raw["NewImage"]), report)
+            stored, reason = usable_event(raw["NewImage"])
+            if stored is not None:
+                service.on_event(stored, report)
+            elif wiring.poison_queue().send([(record.raw_event, reason)], context.invoked_function_arn):
+                raise PoisonNotSent(raw["SequenceNumber"])
             return
         for change in membership_changes(record.raw_event["eventName"], raw.get("OldImage"), raw["NewImage"]):
             service.on_change(
@@ -45,4 +53,5 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItem
     metrics.add_metric(name="TimersScheduled", unit=MetricUnit.Count, value=report.scheduled)
     metrics.add_metric(name="TimersSatisfied", unit=MetricUnit.Count, value=report.satisfied)
     metrics.add_metric(name="TriggersBeyondHorizon", unit=MetricUnit.Count, value=report.beyond_horizon)
+    metrics.add_metric(name="TriggerWorkOfErasedLeads", unit=MetricUnit.Count, value=report.erased)
     return response

@@ -1,13 +1,16 @@
 """Webhook signing, the address guard and the retry policy (no network)."""
 
 import base64
-import binascii
+from datetime import UTC, datetime
 
 import pytest
+import standardwebhooks
 
+from leadwire.actions.secrets import SecretError
 from leadwire.actions.webhooks import (
     HttpResult,
     WebhookRefused,
+    WebhookSecretInvalid,
     WebhookSender,
     address_refusal,
     check_target,
@@ -25,11 +28,49 @@ def test_the_standard_webhooks_reference_vector() -> None:
     assert signature == "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
 
 
-def test_whsec_secrets_are_base64_and_others_are_utf8() -> None:
+UNPADDED_SECRET = "whsec_" + base64.b64encode(b"a 32-byte key for unpadded tests").decode().rstrip("=")
+
+
+def test_a_whsec_secret_decodes_with_or_without_its_padding() -> None:
+    assert UNPADDED_SECRET.endswith("dGVzdHM")  # base64 of 32 bytes ends in one '=', dropped here
     assert secret_bytes(REFERENCE_SECRET) == base64.b64decode("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
-    assert secret_bytes("plain-sécret") == "plain-sécret".encode()
-    with pytest.raises(binascii.Error):
-        secret_bytes("whsec_not base64!")
+    assert (
+        secret_bytes(UNPADDED_SECRET)
+        == secret_bytes(UNPADDED_SECRET + "=")
+        == b"a 32-byte key for unpadded tests"
+    )
+
+
+@pytest.mark.parametrize("secret", [REFERENCE_SECRET, UNPADDED_SECRET, UNPADDED_SECRET + "="])
+def test_the_reference_verifier_accepts_what_the_sender_signs(secret: str) -> None:
+    # Given a sender holding a whsec_ secret (padded or not)
+    opener = FakeOpener(HttpResult(200))
+    webhooks = WebhookSender(
+        lambda ref: secret, opener=opener, resolve=resolver("93.184.216.34"), wall_clock=lambda: 1614265330.0
+    )
+    # When it delivers a message
+    webhooks.send("https://crm.example.com/hook", "env:S", "fire1-0", PAYLOAD, allow_private=False)
+    # Then the reference Standard Webhooks library, given the same secret, computes that signature
+    # (its verify() compares the timestamp with the wall clock, so its signing step is used)
+    [(_, headers, body, _)] = opener.calls
+    stamp = datetime.fromtimestamp(int(headers["webhook-timestamp"]), tz=UTC)
+    reference = standardwebhooks.Webhook(secret).sign(headers["webhook-id"], stamp, body.decode())
+    assert headers["webhook-signature"] == reference
+
+
+@pytest.mark.parametrize("secret", ["plain-sécret", "mysecret", "whsec_not base64!", "whsec_", "whsec_abcde"])
+def test_a_secret_the_verifiers_cannot_use_is_refused_without_quoting_it(secret: str) -> None:
+    with pytest.raises(WebhookSecretInvalid, match="not a Standard Webhooks secret") as raised:
+        secret_bytes(secret)
+    assert secret.removeprefix("whsec_") not in str(raised.value) or not secret.removeprefix("whsec_")
+
+
+def test_a_sender_with_an_unusable_secret_raises_a_secret_error_naming_the_reference() -> None:
+    opener = FakeOpener(HttpResult(200))
+    webhooks = WebhookSender(lambda ref: "plain", opener=opener, resolve=resolver("93.184.216.34"))
+    with pytest.raises(SecretError, match="secret env:S: not a Standard Webhooks secret"):
+        webhooks.send("https://crm.example.com/hook", "env:S", "fire1-0", PAYLOAD, allow_private=False)
+    assert opener.calls == []
 
 
 @pytest.mark.parametrize(

@@ -51,3 +51,11 @@ def test_iso_sorts_in_time_order_with_millisecond_precision():
 def test_real_analytics_js_track_fits_in_one_write_unit():
     raw = json.loads((SAMPLES / "analytics_js_track.json").read_text())
     assert item_size(to_item(stored(raw))) <= 1024
+
+
+def test_the_request_position_round_trips_and_costs_nothing_when_zero():
+    event = stored({"type": "track", "userId": "u1", "event": "x", "messageId": "m1"})
+    assert "q" not in to_item(event)
+    second = event.model_copy(update={"sequence": 7})
+    assert to_item(second)["q"] == {"N": "7"}
+    assert from_item(to_item(second)).sequence == 7
