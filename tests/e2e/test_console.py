@@ -78,9 +78,10 @@ def test_segments_page_lists_every_segment_with_its_member_count(demo_local):
                 "as": "rows",
             },
             {"eval": "document.querySelector('h1').textContent", "as": "heading"},
-            {
-                "waitFor": "#segments-table tbody tr:nth-child(2) .spark canvas, "
-                "#segments-table[data-trends=unavailable]"
+            {  # the trends load two at a time, so the second row may finish before the first
+                "waitForFunction": "document.querySelectorAll('#segments-table tbody "
+                "tr:nth-child(-n+2) .spark canvas').length === 2 || "
+                "document.querySelector('#segments-table[data-trends=unavailable]')"
             },
             {"eval": canvases("#segments-table tbody tr:nth-child(-n+2)"), "as": "sparklines"},
             {"eval": "document.activeElement.tagName", "as": "focused"},
@@ -161,6 +162,8 @@ def test_lead_page_shows_its_timeline_and_membership_intervals(demo_local):
                 "as": "timeline",
             },
             {"eval": canvases("#s-membership-history + div"), "as": "history_chart"},
+            {"eval": canvases("#s-score-over-time + div"), "as": "score_chart"},
+            {"eval": "document.querySelector('[data-scores]')?.dataset.scores ?? null", "as": "scores"},
             {"eval": "document.querySelector('[data-score]').dataset.score", "as": "score"},
             {"click": "#s-segments-now ~ ul button"},
             {"waitFor": "[data-explain], #s-segments-now ~ div .unavailable"},
@@ -180,6 +183,15 @@ def test_lead_page_shows_its_timeline_and_membership_intervals(demo_local):
     assert chart["painted"] > 200
     _, _, lead = demo_local.request("GET", f"/leads/{lead_id}")
     assert float(results["score"]) == pytest.approx(lead["score"])
+    if has_endpoint(demo_local, "GET", f"/leads/{lead_id}/scores"):
+        _, _, scores = demo_local.request("GET", f"/leads/{lead_id}/scores")
+        values = [point["score"] for point in scores["series"]]
+        assert [float(x) for x in results["scores"].split()] == values
+        assert len(values) == 30
+        assert max(values) > 0, "the busiest trial lead scored in the last 30 days"
+        (drawn,) = results["score_chart"]
+        assert drawn["painted"] > 200
+        assert drawn["label"].endswith(f"{values[0]:.1f} to {values[-1]:.1f}")
     if has_endpoint(demo_local, "GET", f"/segments/{lead['segments'][0]}/explain/{lead_id}"):
         assert results["explained"] == f"{lead['segments'][0]}/{lead_id}"
         assert results["explain_nodes"] >= 1

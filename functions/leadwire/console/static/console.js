@@ -571,6 +571,22 @@ function eventSummary(event) {
   return [h("strong", {}, event.event || event.type), detail ? h("span", { class: "muted" }, ` — ${detail}`) : null];
 }
 
+/** The lead's score at the end of each of the last 30 days (GET /leads/{id}/scores), or a note. */
+function scoreChart(scores) {
+  return outcome(scores, "Score over time", "GET /leads/{id}/scores", (body) => {
+    const values = body.series.map((p) => p.score);
+    const first = body.series[0], last = body.series[body.series.length - 1];
+    const chart = chartBox(`Score at the end of each day, ${day(first?.at)} to ${day(last?.at)}: ${score(values[0])} to ${score(values[values.length - 1])}`);
+    chart.box.dataset.scores = values.join(" ");
+    queueMicrotask(() => draw(chart.canvas, {
+      type: "line",
+      data: { labels: body.series.map((p) => day(p.at)), datasets: [{ label: "Score", data: values, borderColor: PALETTE[1], backgroundColor: PALETTE[1], tension: 0.2, pointRadius: 2 }] },
+      options: { plugins: { legend: { display: false } }, scales: { y: { beginAtZero: true, title: { display: true, text: "score" } } } },
+    }));
+    return h("div", {}, h("p", { class: "muted" }, "Decayed as the rules say, at the end of each day of the last 30."), chart.box);
+  });
+}
+
 async function leadPage(leadId) {
   const got = await api("GET", `/leads/${enc(leadId)}`);
   if (!got.ok) {
@@ -578,9 +594,10 @@ async function leadPage(leadId) {
       ? h("p", { class: "error", role: "alert" }, `No lead ${leadId}.`) : problem(got, "Loading the lead")];
   }
   const lead = got.body;
-  const [segmentsList, history, deliveries] = await Promise.all([
+  const [segmentsList, history, deliveries, scores] = await Promise.all([
     api("GET", "/segments"), api("GET", `/leads/${enc(lead.leadId)}/history`),
-    api("GET", `/leads/${enc(lead.leadId)}/deliveries?limit=100`)]);
+    api("GET", `/leads/${enc(lead.leadId)}/deliveries?limit=100`), api("GET", `/leads/${enc(lead.leadId)}/scores`)]);
+  if (scores.ok) rememberNow(scores.body.at);
   const names = new Map(segmentsList.ok ? segmentsList.body.segments.map((s) => [s.id, s.name]) : []);
   const nameOf = (id) => names.get(id) || id;
   const explainOut = h("div", { "aria-live": "polite" });
@@ -604,6 +621,7 @@ async function leadPage(leadId) {
         h("button", { type: "button", class: "secondary", "aria-label": `Why is this lead in ${nameOf(id)}?`, onclick: () => explainInto(explainOut, id, lead.leadId) }, "Why?")))),
       (lead.segments || []).length ? null : h("p", { class: "muted" }, "In no segment."),
       explainOut)),
+    card("Score over time", scoreChart(scores)),
     card("Membership history", historyBox),
     card("Deliveries", outcome(deliveries, "Deliveries", "GET /leads/{id}/deliveries", (body) =>
       table("What the triggers sent this lead, newest first", ["Fired", "Trigger", "Channel", "Variant", "Status"],
