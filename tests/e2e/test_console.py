@@ -251,9 +251,11 @@ def test_triggers_page_counts_fires_and_sends_per_variant(demo_local):
             break
         cursor = "&cursor=" + urllib.parse.quote(page["cursor"])
     fires = defaultdict(set)
+    leads = defaultdict(set)
     for delivery in deliveries:
         arm = "holdout" if delivery["status"] == "held_out" else delivery.get("variant") or "all"
         fires[arm].add(delivery["fireId"])
+        leads[arm].add(delivery["leadId"])
     results = browse(
         [
             {"goto": console(demo_local, f"#/triggers?{period}")},
@@ -268,14 +270,50 @@ def test_triggers_page_counts_fires_and_sends_per_variant(demo_local):
                 "eval": "[...document.querySelectorAll('[data-trigger]')].map((s) => s.dataset.trigger)",
                 "as": "ids",
             },
+            {
+                "eval": "[...document.querySelectorAll('[data-fires][data-empty]')]"
+                ".map((p) => [p.dataset.fires, p.textContent])",
+                "as": "quiet",
+            },
+            {"waitFor": '[data-ab="stalled-trial-tips"] table'},
+            {
+                "eval": """[...document.querySelectorAll('[data-ab="stalled-trial-tips"] tbody tr')]
+                    .map((tr) => [...tr.children].map((td) => td.textContent))""",
+                "as": "ab",
+            },
             screenshot("triggers"),
         ]
     )
     _, _, triggers = demo_local.request("GET", "/triggers")
     assert results["ids"] == [trigger["id"] for trigger in triggers["triggers"]]
-    shown = {row[0]: int(row[1]) for row in results["arms"] if row[0] != "Nothing here."}
+    shown = {row[0]: int(row[1]) for row in results["arms"]}
     assert shown == {arm: len(ids) for arm, ids in fires.items()}
     assert sum(shown.values()) >= 6, "the early trials stalled and the A/B trigger fired"
+    never = [t["id"] for t in triggers["triggers"] if not _fired(demo_local, t["id"])]
+    assert [trigger_id for trigger_id, _ in results["quiet"]] == never
+    assert all(f"Did not fire between {CLOCK_START.date()}" in text for _, text in results["quiet"])
+    # A/B results, outcome "left stalled-trials": the share of each arm's leads no longer in it,
+    # and each variant's lift over the holdout in percentage points
+    rates = {}
+    for arm, arm_leads in leads.items():
+        left = sum(
+            "stalled-trials" not in demo_local.request("GET", f"/leads/{lead}")[2]["segments"]
+            for lead in arm_leads
+        )
+        rates[arm] = (len(arm_leads), left, left / len(arm_leads))
+    ab = {row[0]: row[1:] for row in results["ab"]}
+    assert set(ab) == set(leads)
+    assert "holdout" in ab
+    for arm, (size, left, rate) in rates.items():
+        lift = "—" if arm == "holdout" else f"{(rate - rates['holdout'][2]) * 100:.1f} points"
+        assert ab[arm] == [str(size), str(left), f"{rate * 100:.{1 if rate < 0.1 else 0}f}%", lift], arm
+
+
+def _fired(local, trigger_id):
+    """Whether the trigger has a delivery (a send or a holdout) in the seeded days."""
+    window = f"from={CLOCK_START.date()}T00:00:00Z&to={SEEDED_UNTIL.date()}T23:59:59Z"
+    _, _, page = local.request("GET", f"/triggers/{trigger_id}/deliveries?{window}&limit=1")
+    return bool(page["deliveries"])
 
 
 def test_search_finds_a_lead_by_id(demo_local):

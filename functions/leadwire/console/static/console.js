@@ -761,6 +761,11 @@ async function triggerSection(section, listed, period) {
       else entry.statuses[d.status] = (entry.statuses[d.status] || 0) + 1;
     }
   }
+  if (!arms.size) {
+    fill(body, h("p", { class: "muted", "data-fires": trigger.id, "data-empty": "" },
+      `Did not fire between ${period.from} and ${period.to}. Widen the period above to look further back.`));
+    return;
+  }
   const channelList = [...channels].sort();
   const armNames = [...arms.keys()].sort((a, b) => (a === "holdout") - (b === "holdout") || a.localeCompare(b));
   const fireTable = table(`Fires and sends per ${trigger.variants ? "variant" : "trigger"}, ${period.from} to ${period.to}`,
