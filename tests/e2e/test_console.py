@@ -126,10 +126,22 @@ def test_segment_page_draws_its_charts(demo_local):
                 ".map((a) => a.textContent)",
                 "as": "member_links",
             },
+            {"eval": "document.querySelector('main dl [data-count]')?.dataset.count ?? null", "as": "count"},
+            {
+                "eval": "[...document.querySelectorAll('#s-over-time + div table tbody tr')]"
+                ".map((tr) => [...tr.children].map((td) => td.textContent))",
+                "as": "top_events",
+            },
             screenshot(f"segment-{segment_id}"),
         ]
     )
     charts = results["charts"]
+    if analytics:  # the size now and the members' top events in the last 30 days, as the API says
+        _, _, body = demo_local.request("GET", f"/segments/{segment_id}/analytics?interval=P1D")
+        assert int(results["count"]) == body["memberCount"] == len(all_members(demo_local, segment_id))
+        expected_top = [[e["event"], f"{e['count']:,}", f"{e['leads']:,}"] for e in body["topEvents"][:10]]
+        assert results["top_events"] == expected_top
+        assert expected_top
     if analytics:  # size and average score over time, from GET /segments/{id}/analytics
         labels = " ".join(chart["label"] for chart in charts)
         assert "Members of" in labels
@@ -421,3 +433,21 @@ def test_a_paused_trigger_shows_why_and_resumes_from_the_console(tmp_path):
         assert "Resume" in results["why"]
         assert not results["after"].endswith("Paused")
         assert "paused" not in local.request("GET", "/triggers/hot-bus")[2]
+
+
+def test_an_unknown_lead_or_segment_says_so_with_a_way_back(demo_local):
+    results = browse(
+        [
+            {"goto": console(demo_local, "#/leads/nobody")},
+            ready(),
+            {"eval": "document.querySelector('main [role=alert]').textContent", "as": "lead"},
+            {"goto": console(demo_local, "#/segments/nope")},
+            ready(),
+            {"eval": "document.querySelector('main [role=alert]').textContent", "as": "segment"},
+            {"eval": "document.querySelector('main [role=alert] a').getAttribute('href')", "as": "back"},
+            screenshot("segment-missing"),
+        ]
+    )
+    assert results["lead"] == "No lead nobody. Back to the segments"
+    assert results["segment"] == "No segment nope. Back to the segments"
+    assert results["back"] == "#/segments"

@@ -95,7 +95,8 @@ async function api(method, path, body) {
   // An endpoint the server lacks: leadwire's "no route" 404, API Gateway's bare 404, or 405/501.
   const unavailable = (response.status === 404 && (!error || /^no route for/.test(error.message || "")))
     || response.status === 405 || response.status === 501;
-  const message = error ? `${error.message}${error.details ? " " + JSON.stringify(error.details) : ""}`
+  // A 404's details only repeat the id its message names; a 400's say which field.
+  const message = error ? `${error.message}${error.details && response.status !== 404 ? " " + JSON.stringify(error.details) : ""}`
     : (response.ok ? "" : `HTTP ${response.status}`);
   return { ok: response.ok, status: response.status, body: parsed, unavailable, message };
 }
@@ -103,6 +104,10 @@ async function api(method, path, body) {
 function unavailableNote(what, path) {
   return h("p", { class: "unavailable", role: "note" },
     `${what} is not available on this server yet (it has no ${path}).`);
+}
+
+function notFound(text) {
+  return h("p", { class: "error", role: "alert" }, text, " ", link("#/segments", "Back to the segments"));
 }
 
 function problem(result, what) {
@@ -314,7 +319,10 @@ function definitionOf(segment) {
 
 async function segmentPage(segmentId, params) {
   const [got, list] = await Promise.all([api("GET", `/segments/${enc(segmentId)}`), api("GET", "/segments")]);
-  if (!got.ok) return [h("h1", {}, `Segment ${segmentId}`), problem(got, "Loading the segment")];
+  if (!got.ok) {
+    return [h("h1", { tabindex: "-1" }, `Segment ${segmentId}`), got.status === 404 && !got.unavailable
+      ? notFound(`No segment ${segmentId}.`) : problem(got, "Loading the segment")];
+  }
   const segment = got.body;
   const listed = list.ok ? list.body.segments.find((s) => s.id === segmentId) || {} : {};
   if (listed.memberCount === undefined) {  // before the insight fields: count the members
@@ -421,11 +429,12 @@ async function analyticsSection(box, segment, params, overview) {
         labels,
         datasets: [
           { type: "line", label: "Members", data: body.series.map((p) => p.members), borderColor: PALETTE[0], backgroundColor: PALETTE[0], yAxisID: "y", tension: 0.2, pointRadius: 2 },
-          { label: "Entered", data: body.series.map((p) => p.entered), backgroundColor: "#7fb685", yAxisID: "y1" },
-          { label: "Exited", data: body.series.map((p) => -p.exited), backgroundColor: "#e39a94", yAxisID: "y1" },
+          { label: "Entered", data: body.series.map((p) => p.entered), backgroundColor: "#7fb685", yAxisID: "y" },
+          { label: "Exited (below zero)", data: body.series.map((p) => -p.exited), backgroundColor: "#e39a94", yAxisID: "y" },
         ],
       },
-      options: { scales: { y: { beginAtZero: true, position: "left", title: { display: true, text: "members" } }, y1: { position: "right", grid: { drawOnChartArea: false }, title: { display: true, text: "entered / exited" } } } },
+      // One axis, so the members line and the day's entries (up) and exits (down) share a zero.
+      options: { scales: { y: { beginAtZero: true, title: { display: true, text: "leads" } } } },
     });
     draw(avg.canvas, {
       type: "line",
@@ -591,7 +600,7 @@ async function leadPage(leadId) {
   const got = await api("GET", `/leads/${enc(leadId)}`);
   if (!got.ok) {
     return [h("h1", { tabindex: "-1" }, `Lead ${leadId}`), got.status === 404 && !got.unavailable
-      ? h("p", { class: "error", role: "alert" }, `No lead ${leadId}.`) : problem(got, "Loading the lead")];
+      ? notFound(`No lead ${leadId}.`) : problem(got, "Loading the lead")];
   }
   const lead = got.body;
   const [segmentsList, history, deliveries, scores] = await Promise.all([
