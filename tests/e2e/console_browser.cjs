@@ -32,7 +32,12 @@ async function run(plan) {
     for (const step of plan) {
       const timeout = step.timeout || 60000;
       if (step.viewport) await page.setViewport(step.viewport);
-      else if (step.goto) await page.goto(step.goto, { waitUntil: "load" });
+      else if (step.goto) {
+        // A goto that changes only the hash stays in the same document: mark the page first, so
+        // a following wait for main[data-state=ready] waits for the new route, not the old one.
+        await page.evaluate(() => document.querySelector("main")?.setAttribute("data-state", "navigating"));
+        await page.goto(step.goto, { waitUntil: "load" });
+      }
       else if (step.waitFor) await page.waitForSelector(step.waitFor, { timeout });
       else if (step.waitForFunction) await page.waitForFunction(step.waitForFunction, { timeout });
       else if (step.fill) {

@@ -339,9 +339,25 @@ def test_search_finds_a_lead_by_id(demo_local):
             {"press": "Enter"},  # the keyboard path: Enter in the search box
             {"waitFor": "[data-score]"},
             {"eval": "location.hash", "as": "by_id"},
+            # the skip link (shown when focused) focuses the page, and does not leave it
+            {"eval": "document.querySelector('a.skip').focus()", "as": "skip_focused"},
+            {"press": "Enter"},
+            {"eval": "[location.hash, document.activeElement.id]", "as": "skipped"},
+            {"goto": console(demo_local, "#/triggers")},  # leave before the lead page has loaded
+            {"eval": "location.hash = '#/segments'", "as": "moved_on"},
+            ready(),
+            {"eval": "new Promise((done) => setTimeout(done, 3000))", "as": "waited"},  # triggers' time
+            {
+                "eval": "[document.querySelector('h1').textContent, "
+                "document.querySelectorAll('[data-trigger]').length]",
+                "as": "after_moving_on",
+            },
         ]
     )
-    assert results["by_id"] == "#/leads/" + urllib.parse.quote(lead_id)
+    lead_hash = "#/leads/" + urllib.parse.quote(lead_id)
+    assert results["by_id"] == lead_hash
+    assert results["skipped"] == [lead_hash, "main"]
+    assert results["after_moving_on"] == ["Segments", 0], "a page left while loading drew over the next"
 
 
 def test_every_form_field_has_a_label(demo_local):

@@ -3,7 +3,9 @@
  * charts. Endpoints a server does not have yet show a "not available" note instead of breaking. */
 "use strict";
 
-const main = document.getElementById("main");
+// Each route renders into a <main> of its own (see route()): a page still loading when the
+// reader moves on writes into its detached element, never over the next page.
+let currentMain = document.getElementById("main");
 const statusLine = document.getElementById("status");
 const charts = [];
 const DAY = 86400000;
@@ -223,7 +225,7 @@ async function explainInto(target, segmentId, leadId) {
 }
 
 // -- pages ---------------------------------------------------------------------------------------
-async function segmentsPage() {
+async function segmentsPage(main) {
   const list = await api("GET", "/segments");
   if (!list.ok) return [h("h1", {}, "Segments"), problem(list, "Loading segments")];
   const segments = list.body.segments;
@@ -272,7 +274,7 @@ async function segmentsPage() {
 }
 
 async function loadTrends(segments, sparkCells, trendCells, insightNote) {
-  const tableEl = document.getElementById("segments-table");
+  const tableEl = insightNote.parentElement.querySelector("#segments-table");
   tableEl.dataset.trends = "loading";
   let available = true;
   await inBatches(segments, 2, async (segment) => {
@@ -317,7 +319,7 @@ function definitionOf(segment) {
   return definition;
 }
 
-async function segmentPage(segmentId, params) {
+async function segmentPage(main, segmentId, params) {
   const [got, list] = await Promise.all([api("GET", `/segments/${enc(segmentId)}`), api("GET", "/segments")]);
   if (!got.ok) {
     return [h("h1", { tabindex: "-1" }, `Segment ${segmentId}`), got.status === 404 && !got.unavailable
@@ -596,7 +598,7 @@ function scoreChart(scores) {
   });
 }
 
-async function leadPage(leadId) {
+async function leadPage(main, leadId) {
   const got = await api("GET", `/leads/${enc(leadId)}`);
   if (!got.ok) {
     return [h("h1", { tabindex: "-1" }, `Lead ${leadId}`), got.status === 404 && !got.unavailable
@@ -715,7 +717,7 @@ function periodOf(params) {
   return { from: from.toISOString().slice(0, 10), to: to.toISOString().slice(0, 10) };
 }
 
-async function triggersPage(params) {
+async function triggersPage(main, params) {
   if (!context.serverNow && !params.get("to")) {  // learn the server's now (its simulated clock) if it tells
     const list = await api("GET", "/segments");
     if (list.ok && list.body.segments.length) rememberNow((await api("GET", analyticsPath(list.body.segments[0].id))).body?.at);
@@ -851,7 +853,7 @@ function abSection(trigger, arms, armNames) {
 }
 
 // -- search --------------------------------------------------------------------------------------
-async function searchPage(query) {
+async function searchPage(main, query) {
   const text = query.trim();
   const direct = await api("GET", `/leads/${enc(text)}`);
   if (direct.ok) {
@@ -889,22 +891,24 @@ async function route() {
   const [path, query] = (location.hash.slice(1) || "/segments").split("?");
   const params = new URLSearchParams(query || "");
   const parts = path.split("/").filter(Boolean).map(decodeURIComponent);
-  main.dataset.state = "loading";
-  fill(main, h("p", { class: "muted" }, "Loading…"));
+  const main = h("main", { id: "main", tabindex: "-1", "data-state": "loading" }, h("p", { class: "muted" }, "Loading…"));
+  currentMain.replaceWith(main);
+  currentMain = main;
   document.querySelectorAll("[data-nav]").forEach((a) => a.toggleAttribute("aria-current", false));
   const nav = document.querySelector(`[data-nav="${parts[0]}"]`);
   if (nav) nav.setAttribute("aria-current", "page");
   let page;
   try {
-    if (parts[0] === "segments" && parts.length === 1) page = await segmentsPage(params);
-    else if (parts[0] === "segments") page = await segmentPage(parts[1], params);
-    else if (parts[0] === "leads" && parts[1]) page = await leadPage(parts[1]);
-    else if (parts[0] === "triggers") page = await triggersPage(params);
-    else if (parts[0] === "search") page = await searchPage(params.get("q") || "");
+    if (parts[0] === "segments" && parts.length === 1) page = await segmentsPage(main, params);
+    else if (parts[0] === "segments") page = await segmentPage(main, parts[1], params);
+    else if (parts[0] === "leads" && parts[1]) page = await leadPage(main, parts[1]);
+    else if (parts[0] === "triggers") page = await triggersPage(main, params);
+    else if (parts[0] === "search") page = await searchPage(main, params.get("q") || "");
     else page = [h("h1", { tabindex: "-1" }, "Not found"), h("p", {}, "No such page. ", link("#/segments", "Segments"))];
   } catch (error) {
     page = [h("h1", { tabindex: "-1" }, "Something went wrong"), h("p", { class: "error", role: "alert" }, String(error))];
   }
+  if (main !== currentMain) return;  // the reader moved on while this page loaded
   if (page) fill(main, ...page);
   const heading = main.querySelector("h1");
   document.title = `${heading ? heading.textContent : "Leadwire"} · Leadwire console`;
@@ -916,6 +920,11 @@ document.getElementById("lead-search").addEventListener("submit", (event) => {
   event.preventDefault();
   const q = document.getElementById("lead-search-input").value.trim();
   if (q) location.hash = `#/search?q=${enc(q)}`;
+});
+// The skip link moves focus to the page; as a hash link it would be routed as a page "main".
+document.querySelector("a.skip").addEventListener("click", (event) => {
+  event.preventDefault();
+  currentMain.focus();
 });
 window.addEventListener("hashchange", route);
 route();
