@@ -106,6 +106,31 @@ def test_segments_page_lists_every_segment_with_its_member_count(demo_local):
         assert all(spark["painted"] > 0 for spark in results["sparklines"])
 
 
+def test_segments_page_names_the_segments_that_got_colder(demo_local):
+    _, _, listed = demo_local.request("GET", "/segments")
+    if not has_endpoint(demo_local, "GET", f"/segments/{listed['segments'][0]['id']}/analytics"):
+        pytest.skip("this server has no GET /segments/{id}/analytics yet")
+    colder = []
+    for segment in listed["segments"]:
+        _, _, body = demo_local.request("GET", f"/segments/{segment['id']}/analytics?interval=P1D")
+        scores = [p["averageScore"] for p in body["series"] if p["averageScore"] is not None]
+        if len(scores) >= 2 and scores[-1] < scores[0]:
+            colder.append((scores[-1] - scores[0], segment["name"]))
+    results = browse(
+        [
+            {"goto": console(demo_local, "#/segments")},
+            ready(),
+            {"waitFor": "#segments-table[data-trends=done]", "timeout": 300_000},
+            {"eval": "document.querySelector('#colder-summary').textContent", "as": "summary"},
+        ]
+    )
+    assert colder, "the seeded days have a segment whose members cooled"
+    listed_colder = ", ".join(f"{name} ({change:.1f})" for change, name in sorted(colder))
+    assert (
+        results["summary"] == f"Got colder over the last 30 days (members' average score): {listed_colder}."
+    )
+
+
 def _segment_with_members(local):
     _, _, listed = local.request("GET", "/segments")
     sizes = {s["id"]: len(all_members(local, s["id"])) for s in listed["segments"]}

@@ -277,6 +277,7 @@ async function loadTrends(segments, sparkCells, trendCells, insightNote) {
   const tableEl = insightNote.parentElement.querySelector("#segments-table");
   tableEl.dataset.trends = "loading";
   let available = true;
+  const changes = new Map();
   await inBatches(segments, 2, async (segment) => {
     if (!available) return;
     const result = await api("GET", analyticsPath(segment.id));
@@ -301,13 +302,19 @@ async function loadTrends(segments, sparkCells, trendCells, insightNote) {
     const scores = series.map((point) => point.averageScore).filter((x) => x !== null && x !== undefined);
     if (scores.length >= 2) {
       const change = scores[scores.length - 1] - scores[0];
+      changes.set(segment, change);
       trend.className = change < 0 ? "colder" : change > 0 ? "warmer" : "muted";
       trend.textContent = `${change > 0 ? "+" : ""}${change.toFixed(1)}${change < 0 ? " (colder)" : change > 0 ? " (warmer)" : ""}`;
     } else {
       trend.textContent = "—";
     }
   });
-  if (!available) {
+  const colder = [...changes].filter(([, change]) => change < 0).sort((a, b) => a[1] - b[1]);
+  if (available) {
+    fill(insightNote, h("p", { id: "colder-summary" }, colder.length
+      ? `Got colder over the last 30 days (members' average score): ${colder.map(([s, c]) => `${s.name} (${c.toFixed(1)})`).join(", ")}.`
+      : "No segment's members got colder over the last 30 days."));
+  } else {
     fill(insightNote, unavailableNote("Size over time and score trends", "GET /segments/{id}/analytics"));
     for (const trend of trendCells.values()) trend.textContent = "—";
   }
