@@ -8,7 +8,7 @@ every write, so the item stays small (a few dozen bytes a send).
 The same item lists the messages waiting for a cap slot (``waiting``: delivery id, channel,
 category, priority, fired, expires, wakes), so that a message knows who is ahead of it in line
 (``core/delivery/line.py``). A message joins the line and leaves it (sent, expired) under the same
-version check, and dead entries (expired, long overdue) are dropped on every write.
+version check; the gate drops dead entries (expired, long overdue) whenever it writes the line.
 """
 
 from __future__ import annotations

@@ -177,3 +177,10 @@ def test_earliest_slot_keeps_every_sliding_window_within_the_cap(taken_hours, at
     taken = [T0 + timedelta(hours=h) for h in taken_hours]
     slot = earliest_slot(taken, cap.frequency_caps[0], T0 + timedelta(hours=at_hour))
     assert slot == T0 + timedelta(hours=expected_hour)
+
+
+def test_an_entry_stops_counting_once_overdue_for_long_or_expired():
+    entry = waiting("d", until=T0)
+    assert entry.live(T0 + STALE_AFTER - timedelta(seconds=1))
+    assert not entry.live(T0 + STALE_AFTER + timedelta(seconds=1))  # overdue: its fire was lost
+    assert not waiting("e", until=T0, expires=timedelta(hours=1)).live(T0 + timedelta(hours=1))
