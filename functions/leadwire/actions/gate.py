@@ -163,9 +163,10 @@ class DeliveryGate:
             return decide(policy, channel, category, recipient, [], delivery_id, now, ticket)
         line = self._send_log.line(fire.lead_id)
         for _ in range(CAP_RESERVE_ATTEMPTS):
-            decision = decide(
-                policy, channel, category, recipient, line.sends, delivery_id, now, ticket, line.waiting
-            )
+            # A retry that already holds its slot (a crash after the reservation) keeps it: no line.
+            held = any(sent.delivery_id == delivery_id for sent in line.sends)
+            queue = (None, ()) if held else (ticket, line.waiting)
+            decision = decide(policy, channel, category, recipient, line.sends, delivery_id, now, *queue)
             after = _line_after(decision, line, SentRecord(delivery_id, channel, category, now), ticket, now)
             if after is None or self._send_log.save(fire.lead_id, after, policy.longest_cap, now):
                 return decision

@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from leadwire.actions.gate import DeliveryGate, Sendable, SendResult
-from leadwire.core.delivery.decisions import Recipient
-from leadwire.core.delivery.line import Ticket
+from leadwire.core.delivery.decisions import Recipient, SendLine
+from leadwire.core.delivery.line import Ticket, Waiting
 from leadwire.core.delivery.policy import parse_delivery_policy
 from leadwire.core.fires import Fire
 
@@ -269,3 +269,26 @@ def test_a_message_pushed_past_its_expiry_is_expired_leaves_the_line_and_stays_e
     )
     assert (again.status, again.repeat) == ("expired", True)
     assert len(provider.accepted) == 1
+
+
+def test_a_retry_that_holds_its_slot_keeps_it_even_with_a_higher_message_due_in_line():
+    log, send_log = MemoryLog(), MemorySendLog()
+    high, low = tickets()
+    crashing = Provider(crash_after=1)
+    policy = parse_delivery_policy({"frequency_caps": [{"channel": "webhook", "max": 1, "per": "P1D"}]})
+    with pytest.raises(Crash):  # the webhook went out, the process died before the record
+        gate(log, policy, send_log).deliver(
+            LOW, LOW_DELIVERY, crashing.sendable("webhook", None, window=None), CONSENTED, NOW, low
+        )
+    line = send_log.line_now
+    send_log.line_now = SendLine(line.sends, [Waiting(high, "webhook", None, NOW)], line.version)
+    retry = gate(log, policy, send_log).deliver(
+        LOW,
+        LOW_DELIVERY,
+        crashing.sendable("webhook", None, window=None),
+        CONSENTED,
+        NOW + timedelta(seconds=5),
+        low,
+    )
+    assert retry.status == "sent"  # sent again with the same id: the receiver dedupes
+    assert [r.delivery_id for r in send_log.records] == [LOW_DELIVERY]
