@@ -7,9 +7,10 @@ import pytest
 from leadwire.core.capacity import CapacityMeter
 from leadwire.core.leads import LeadRecord, Transition, VersionConflict
 from leadwire.core.rules import MembershipChange
-from leadwire.dal.lead_items import history_entry_item, lead_key, lead_to_item
+from leadwire.dal.lead_items import history_entry_item, lead_key
 from leadwire.dal.lead_store import LeadStore
 from tests.integration.conftest import TABLE
+from tests.legacy_shapes import format_1_lead_item
 
 AT = datetime(2026, 11, 20, 10, tzinfo=UTC)
 
@@ -67,21 +68,12 @@ def test_a_store_without_remember_reads_every_time(dynamodb):
     assert meter.reads_by_kind == {"lead": 1.0}
 
 
-LEGACY_OUTBOX = (
-    '[{"change": {"segment_id": "trial-users", "kind": "entered", "at": "2026-11-20T10:00:00Z"}, '
-    '"cause": "m-1", "entered_at": "2026-11-20T10:00:00Z", "definition_version": "v1"}]'
-)
-
-
 def put_format_1_item(dynamodb, lead_id: str) -> None:
     """A state item written before format 2, its outbox (``ob``) entering trial-users."""
     record = member_of(LeadRecord.new(lead_id), "trial-users").model_copy(
         update={"version": 1, "outbox": [entered("trial-users")]}
     )
-    item = lead_to_item(record, 1)
-    item.pop("ox")
-    item["ob"] = {"S": LEGACY_OUTBOX}
-    dynamodb.put_item(TableName=TABLE, Item=item)
+    dynamodb.put_item(TableName=TABLE, Item=format_1_lead_item(record))
 
 
 def test_an_item_with_the_outbox_in_its_first_format_loads_and_is_delivered(dynamodb):
@@ -167,3 +159,48 @@ def test_a_remembered_record_whose_due_instant_has_come_is_read_again(dynamodb):
     store.load("d-1")
     # Then only the second load reads the item (the sweep may have saved the lead meanwhile)
     assert (before, meter.reads_by_kind["lead"]) == (0, 1)
+
+
+def test_upgrade_delivers_a_pending_first_format_outbox_then_rewrites_the_item(dynamodb):
+    # Given a format-1 state item whose membership writes never happened
+    put_format_1_item(dynamodb, "old-3")
+    store = LeadStore(dynamodb, TABLE)
+    # When the migration upgrades it
+    assert store.upgrade("old-3") == 1
+    # Then the outbox was delivered and the item is format 2, same version, outbox cleared
+    assert [m["leadId"] for m in store.members("trial-users", 10, None)[0]] == ["old-3"]
+    stored = dynamodb.get_item(TableName=TABLE, Key=lead_key("old-3"))["Item"]
+    assert (stored["f"]["N"], stored["v"]["N"], "ob" in stored, "ox" in stored) == ("2", "1", False, False)
+    assert set(store.load("old-3").state.memberships) == {"trial-users"}
+    # And a second upgrade reads the item and writes nothing
+    meter = CapacityMeter()
+    assert LeadStore(dynamodb, TABLE, meter=meter).upgrade("old-3") == 0
+    assert meter.write_units == 0
+
+
+def test_upgrade_leaves_an_item_a_writer_saved_meanwhile(dynamodb):
+    # Given a format-1 item that a consumer saves (format 2, next version) after upgrade read it
+    put_format_1_item(dynamodb, "old-4")
+    store = LeadStore(dynamodb, TABLE)
+    writer = LeadStore(dynamodb, TABLE)
+    real_get = dynamodb.get_item
+    raced = []
+
+    def get_then_race(**kwargs):
+        response = real_get(**kwargs)
+        if kwargs["Key"] == lead_key("old-4") and not raced:
+            raced.append(True)
+            record = writer.load("old-4")
+            writer.save(member_of(record, "trial-users", "hot-leads"), [entered("hot-leads")])
+        return response
+
+    dynamodb.get_item = get_then_race
+    try:
+        # When the upgrade writes, it loses the version check
+        assert store.upgrade("old-4") == 0
+    finally:
+        dynamodb.get_item = real_get
+    # Then the writer's item stands
+    stored = dynamodb.get_item(TableName=TABLE, Key=lead_key("old-4"))["Item"]
+    assert (stored["f"]["N"], stored["v"]["N"]) == ("2", "2")
+    assert set(store.load("old-4").state.memberships) == {"trial-users", "hot-leads"}

@@ -28,6 +28,7 @@ from leadwire.admin.models import (
     JobView,
     LeadView,
     MembersPage,
+    NewJob,
     NewSegment,
     NewTrigger,
     SegmentChange,
@@ -58,6 +59,10 @@ LeadId = Annotated[str, Path(min_length=1, max_length=256)]
 Limit = Annotated[int, Query(ge=1, le=1000)]
 Cursor = Annotated[str | None, Query(max_length=1024)]
 JOB_HEADER = "X-Leadwire-Job"
+DEFAULT_JOB_REASONS = {
+    "migrate": "items migrated to the current shapes",
+    "reevaluate": "started by an operator",
+}
 
 
 def _launch_job(reason: str) -> Job:
@@ -299,6 +304,17 @@ def unsuppress_lead(lead_id: LeadId) -> UnsuppressView:
 
 
 # -- jobs --------------------------------------------------------------------------------------
+@app.post(
+    "/jobs",
+    tags=["jobs"],
+    responses=responses(202, "Started; follow it at GET /jobs/{jobId}", 400),
+)
+def create_job(job: Annotated[NewJob, Body()]) -> Response[JobView]:
+    reason = job.reason or DEFAULT_JOB_REASONS[job.kind]
+    started = start_job(wiring.job_store(), wiring.job_starter(), reason, clock.now(), kind=job.kind)
+    return Response(status_code=202, body=JobView.of(started), content_type="application/json")
+
+
 @app.get("/jobs/<job_id>", tags=["jobs"], responses=responses(200, "The job's progress", 404))
 def get_job(job_id: Annotated[str, Path(min_length=1, max_length=128)]) -> JobView:
     job = wiring.job_store().get(job_id)

@@ -9,7 +9,7 @@ from pydantic.alias_generators import to_camel
 from pydantic.json_schema import JsonDict
 
 from leadwire import schema
-from leadwire.core.jobs import Job, JobStatus
+from leadwire.core.jobs import Job, JobKind, JobStatus, StartableJobKind
 from leadwire.dal.event_items import iso
 
 SEGMENT_EXAMPLE: JsonDict = {
@@ -62,8 +62,8 @@ class SegmentDefinition(DefinitionBody):
     type: str | None = Field(default=None, description='"dynamic" (the default) or "static"')
     condition: dict[str, Any] | None = Field(
         default=None,
-        description="A condition node: all, any, not, score, max_score, trait, performed, sequence, "
-        "last_activity, first_seen, in_segment, subscribed",
+        description="A condition node: all, any, not, score, max_score, trait, performed (with "
+        "optional distinct), sequence, visits, last_activity, first_seen, in_segment, subscribed",
     )
     exit_when: dict[str, Any] | None = Field(
         default=None, description="Hysteresis: leave only when this holds"
@@ -154,15 +154,27 @@ class HistoryPage(BaseModel):
     history: list[HistoryEntry]
 
 
+class NewJob(BaseModel):
+    """A job an operator starts: ``migrate`` rewrites items an older release wrote in the current
+    shapes (run it once after an upgrade whose notes say so); ``reevaluate`` evaluates every
+    lead against the current definitions."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: StartableJobKind
+    reason: str = Field(default="", max_length=500)
+
+
 class JobView(ApiModel):
     job_id: str
     status: JobStatus
+    kind: JobKind
     reason: str
     shards: int = Field(description="Shards of the leads index the job pages through")
     shards_done: int
     leads_done: int
     leads_skipped: int = Field(description="Anonymous leads merged into a known one")
     changes: int = Field(description="Membership changes: entries plus exits")
+    items_migrated: int = Field(description="Items rewritten in the current shape (migrate jobs)")
     failures: int
     failed_leads: list[str]
     error: str | None
@@ -176,12 +188,14 @@ class JobView(ApiModel):
         return cls(
             job_id=job.job_id,
             status=job.status,
+            kind=job.kind,
             reason=job.reason,
             shards=schema.LEAD_SHARDS,
             shards_done=min(job.shard, schema.LEAD_SHARDS),
             leads_done=job.leads_done,
             leads_skipped=job.leads_skipped,
             changes=job.changes,
+            items_migrated=job.items_migrated,
             failures=job.failures,
             failed_leads=job.failed_leads,
             error=job.error,

@@ -31,6 +31,7 @@ from leadwire import schema
 from leadwire.core.capacity import CapacityMeter, item_size
 from leadwire.core.leads import LeadRecord, Transition, VersionConflict
 from leadwire.dal.lead_items import (
+    ITEM_FORMAT,
     change_id,
     history_intervals,
     history_key,
@@ -111,6 +112,35 @@ class LeadStore:
             while len(self._saved) > self._remember:
                 self._saved.popitem(last=False)
         return saved
+
+    def upgrade(self, lead_id: str) -> int:
+        """Rewrite the lead's state item in the current format if an older release wrote it;
+        returns the items rewritten (0 or 1). The migration job calls it for every lead.
+
+        A pending outbox is delivered first (as ``load`` would), and the rewrite keeps the
+        item's version under a version check: a writer that saved the lead meanwhile wrote the
+        current format itself, so losing that race leaves nothing to do."""
+        response = self._client.get_item(TableName=self._table, Key=lead_key(lead_id), ConsistentRead=True)
+        item = response.get("Item")
+        self._meter.record_read(item_size(item) if item else 1, kind="lead")
+        if not item or int(item.get("f", {}).get("N", "1")) >= ITEM_FORMAT:
+            return 0
+        record = lead_from_item(item)
+        if record.outbox and not self._outbox_delivered(record, legacy="ob" in item):
+            self._deliver_outbox(record)
+        upgraded = lead_to_item(record.model_copy(update={"outbox": []}), record.version)
+        self._saved.pop(lead_id, None)
+        try:
+            self._client.put_item(
+                TableName=self._table, Item=upgraded, **self._version_condition(record.version)
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            self._meter.record_write(upgraded, kind="lead")
+            return 0
+        self._meter.record_write(upgraded, kind="lead")
+        return 1
 
     @staticmethod
     def _version_condition(version: int) -> dict[str, Any]:

@@ -54,6 +54,7 @@ class BenchResult:
     reads_by_kind: dict[str, float]
     stream_batches: int
     moto_put_items_per_second: float
+    moto_direct_put_items_per_second: float
     usage: Usage
 
     def to_json(self) -> dict[str, Any]:
@@ -67,6 +68,8 @@ class BenchResult:
             "events_per_second": round(events_per_second, 1),
             "moto_put_items_per_second": round(self.moto_put_items_per_second, 1),
             "floor_ratio": round(events_per_second / self.moto_put_items_per_second, 3),
+            # the same probe through local/moto_direct.py's shortcut, which the runtime uses
+            "moto_direct_put_items_per_second": round(self.moto_direct_put_items_per_second, 1),
             "write_units_per_event": round(self.write_units / self.events, 3),
             "read_units_per_event": round(self.read_units / self.events, 3),
             "usd_per_million_events": round(sum(parts.values()) * per_million, 4),
@@ -203,13 +206,16 @@ def measure_moto_put_items(client: Any, items: int = 500) -> float:
 
 def run_bench(events: int, leads: int) -> BenchResult:
     from leadwire.deployment import MEMORY_MB
+    from leadwire.local import moto_direct
     from leadwire.local.runtime import LocalRuntime
 
     workload = generate_workload(events, leads)
     runtime = LocalRuntime({WRITE_KEY: "bench"}, clock_start=BENCH_START)
     auth = [("authorization", "Basic " + base64.b64encode(f"{WRITE_KEY}:".encode()).decode())]
     try:
-        floor = measure_moto_put_items(runtime.dynamodb)
+        with moto_direct.suspended():
+            floor = measure_moto_put_items(runtime.dynamodb)
+        direct_floor = measure_moto_put_items(runtime.dynamodb)
         PROCESS_METER.__init__()  # type: ignore[misc]
         runtime.usage.reset()
         request_bytes: list[int] = []
@@ -250,6 +256,7 @@ def run_bench(events: int, leads: int) -> BenchResult:
             reads_by_kind=dict(PROCESS_METER.reads_by_kind),
             stream_batches=consumer.invocations,
             moto_put_items_per_second=floor,
+            moto_direct_put_items_per_second=direct_floor,
             usage=usage,
         )
     finally:

@@ -162,6 +162,7 @@ class LeadEraser:
         started = self._now()
         job = Job(
             job_id=f"erase-{uuid.uuid4().hex}",
+            kind="erase",
             status="running",
             reason=ERASURE_REASON,
             created_at=started,

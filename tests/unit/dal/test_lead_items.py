@@ -8,6 +8,7 @@ from leadwire.core.capacity import item_size
 from leadwire.core.leads import LeadRecord, Transition
 from leadwire.core.rules import Definitions, LeadEvent, LeadState, MembershipChange, apply_events
 from leadwire.dal.lead_items import lead_from_item, lead_to_item, outbox_from_text, outbox_to_text
+from tests.legacy_shapes import format_1_lead_item
 
 AT = datetime(2026, 11, 20, 10, 0, 5, 250_000, tzinfo=UTC)
 
@@ -68,23 +69,12 @@ def test_a_format_2_item_round_trips_with_its_tokens_as_bytes():
 
 def test_a_format_2_item_is_smaller_than_format_1():
     record = busy_record()
-    assert item_size(lead_to_item(record, 7)) < item_size(format_1_item(record)) - 60
-
-
-def format_1_item(record: LeadRecord) -> dict:
-    """The item as written before format 2: tokens inside ``s``, ISO instants, no ``f``."""
-    item = lead_to_item(record, record.version)
-    for name in ("f", "rb"):
-        item.pop(name)
-    item["s"] = {"S": record.state.to_json()}
-    item["ev"] = {"S": "2026-11-20T10:00:05.250Z"}
-    item["nf"] = {"S": "2026-11-23T10:00:05.250Z"}
-    return item
+    assert item_size(lead_to_item(record, 7)) < item_size(format_1_lead_item(record)) - 60
 
 
 def test_a_format_1_item_still_loads():
     record = busy_record()
-    assert lead_from_item(format_1_item(record)) == record
+    assert lead_from_item(format_1_lead_item(record)) == record
 
 
 def test_changes_of_one_instant_and_cause_share_them_once():
