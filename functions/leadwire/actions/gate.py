@@ -185,7 +185,8 @@ def _line_after(
     if isinstance(decision, Send):
         if any(s.delivery_id == mine for s in line.sends) and not in_line:
             return None  # a retry keeps its own reservation
-        return SendLine([*line.sends, send], without(line.waiting, mine, now), line.version)
+        sends = [s for s in line.sends if s.delivery_id != mine]
+        return SendLine([*sends, send], without(line.waiting, mine, now), line.version)
     if isinstance(decision, Defer) and ticket is not None and (decision.status == DEFERRED_CAP or in_line):
         entry = Waiting(ticket, send.channel, send.category, decision.until)
         return SendLine(line.sends, queued(line.waiting, entry, now), line.version)

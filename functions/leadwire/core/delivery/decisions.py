@@ -5,7 +5,8 @@ Checked in this order, so that each outcome says the most useful thing:
 1. suppression (email): a hard bounce or a complaint suppressed the address: ``suppressed``;
 2. consent (marketing email): the lead never opted in, or opted out: ``no_consent``.
    Transactional email needs no marketing consent, but is never sent to a suppressed address;
-3. quiet hours in the lead's time zone: ``deferred`` until the window ends (never dropped);
+3. quiet hours in the lead's time zone: ``deferred`` until the window ends (dropped only when the
+   window ends after the message's expiry);
 4. frequency caps: a send that would exceed a cap waits for the next open slot (``deferred_cap``,
    served by priority: ``line.py``), or is ``expired`` when that slot comes after its expiry.
    Caps are checked after quiet hours, so a deferred message is counted against the caps of the
