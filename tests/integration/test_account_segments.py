@@ -2,15 +2,10 @@
 entering Hot Leads put the account in "accounts with at least 3 Hot leads"; one cooling down takes
 it out (the sweep flips the lead, the consumer moves the account), with history and a trigger."""
 
-from datetime import UTC, datetime
-
 import pytest
 
-from leadwire.local.runtime import LocalRuntime
+from .accounts_api import account, account_api, group, hot, track
 
-from .local_api import WRITE_KEY, LocalApi
-
-NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 THREE_HOT = {
     "id": "accounts-3-hot",
     "name": "Accounts with at least 3 Hot leads",
@@ -37,35 +32,8 @@ ON_ENTER = {
 
 @pytest.fixture
 def api():
-    runtime = LocalRuntime({WRITE_KEY: "tests"}, clock_start=NOW)
-    api = LocalApi(runtime)
-    for segment in (THREE_HOT, ENTERPRISE_TRIAL):
-        status, body = api.post("/segments", segment)
-        assert status == 201, body
-    status, body = api.post("/triggers", ON_ENTER)
-    assert status == 201, body
-    api.drain()
-    yield api
-    runtime.close()
-
-
-def group(user, account, **traits):
-    return {"type": "group", "userId": user, "groupId": account, "traits": traits}
-
-
-def track(user, event):
-    return {"type": "track", "userId": user, "event": event}
-
-
-def hot(user, extra=()):
-    """55 points on the default scoring (Hot Leads: 50+, leaves below 45); ``extra`` adds events."""
-    return [track(user, "trial_signup"), track(user, "demo_requested"), *(track(user, e) for e in extra)]
-
-
-def account(api, account_id):
-    status, body = api.get(f"/accounts/{account_id}")
-    assert status == 200, body
-    return body
+    with account_api(segments=(THREE_HOT, ENTERPRISE_TRIAL), triggers=(ON_ENTER,)) as api:
+        yield api
 
 
 def members(api, segment_id):

@@ -1,15 +1,9 @@
 """Accounts through the local runtime: group calls link leads, the account's score follows its
 leads' (decayed) scores, lead conditions read the account, ``GET /accounts/{id}`` shows it."""
 
-from datetime import UTC, datetime
-
 import pytest
 
-from leadwire.local.runtime import LocalRuntime
-
-from .local_api import WRITE_KEY, LocalApi
-
-NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+from .accounts_api import account, account_api, group, hot, lead
 
 ENTERPRISE_LEADS = {
     "id": "enterprise-account-leads",
@@ -25,38 +19,8 @@ BUSY_ACCOUNT_LEADS = {
 
 @pytest.fixture
 def api():
-    runtime = LocalRuntime({WRITE_KEY: "tests"}, clock_start=NOW)
-    api = LocalApi(runtime)
-    for segment in (ENTERPRISE_LEADS, BUSY_ACCOUNT_LEADS):
-        status, body = api.post("/segments", segment)
-        assert status == 201, body
-    api.drain()
-    yield api
-    runtime.close()
-
-
-def group(user, account, **traits):
-    return {"type": "group", "userId": user, "groupId": account, "traits": traits}
-
-
-def hot(user):
-    """Enough for Hot Leads on the default scoring (trial signup + demo request)."""
-    return [
-        {"type": "track", "userId": user, "event": "trial_signup"},
-        {"type": "track", "userId": user, "event": "demo_requested"},
-    ]
-
-
-def lead(api, user):
-    status, body = api.get(f"/leads/{user}")
-    assert status == 200, body
-    return body
-
-
-def account(api, account_id):
-    status, body = api.get(f"/accounts/{account_id}")
-    assert status == 200, body
-    return body
+    with account_api(segments=(ENTERPRISE_LEADS, BUSY_ACCOUNT_LEADS)) as api:
+        yield api
 
 
 def test_group_calls_link_leads_and_the_account_scores_the_sum_of_their_scores(api):

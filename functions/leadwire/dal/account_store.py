@@ -128,13 +128,8 @@ class AccountStore:
 
     def lead_page(self, account_id: str, limit: int, cursor: str | None) -> tuple[list[str], str | None]:
         """One page of the account's lead ids, in id order, and the cursor of the next page."""
-        request: dict[str, Any] = {
-            "TableName": self._table,
-            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :link)",
-            "ExpressionAttributeValues": {
-                ":pk": {"S": schema.ACCOUNT_PREFIX + account_id},
-                ":link": {"S": LINK_PREFIX},
-            },
+        request = {
+            **self._partition_query(account_id, LINK_PREFIX),
             "ProjectionExpression": "sk",
             "Limit": limit,
         }
@@ -149,14 +144,7 @@ class AccountStore:
 
     def parts(self, account_id: str) -> Iterator[Contribution]:
         """Every lead's part, page by page (what ``max`` reads)."""
-        request: dict[str, Any] = {
-            "TableName": self._table,
-            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :link)",
-            "ExpressionAttributeValues": {
-                ":pk": {"S": schema.ACCOUNT_PREFIX + account_id},
-                ":link": {"S": LINK_PREFIX},
-            },
-        }
+        request = self._partition_query(account_id, LINK_PREFIX)
         while True:
             response = self._client.query(**request)
             items = response.get("Items", [])
@@ -242,14 +230,7 @@ class AccountStore:
 
     def history(self, account_id: str) -> list[dict[str, Any]]:
         """Membership intervals of the account, as lead history gives them."""
-        request: dict[str, Any] = {
-            "TableName": self._table,
-            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :hist)",
-            "ExpressionAttributeValues": {
-                ":pk": {"S": schema.ACCOUNT_PREFIX + account_id},
-                ":hist": {"S": schema.HISTORY_PREFIX},
-            },
-        }
+        request = self._partition_query(account_id, schema.HISTORY_PREFIX)
         entries: list[dict[str, Any]] = []
         while True:
             response = self._client.query(**request)
@@ -390,6 +371,17 @@ class AccountStore:
             self._meter.record_write(
                 {**account_key(record.account_id), **update["ExpressionAttributeValues"]}
             )
+
+    def _partition_query(self, account_id: str, prefix: str) -> dict[str, Any]:
+        """A query of the account's items whose sort key starts with ``prefix``."""
+        return {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+            "ExpressionAttributeValues": {
+                ":pk": {"S": schema.ACCOUNT_PREFIX + account_id},
+                ":prefix": {"S": prefix},
+            },
+        }
 
     def _get(self, key: dict[str, dict[str, str]]) -> dict[str, Any] | None:
         item = self._client.get_item(TableName=self._table, Key=key, ConsistentRead=True).get("Item")
