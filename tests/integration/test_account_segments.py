@@ -96,3 +96,23 @@ def test_an_account_segment_refuses_lead_nodes_naming_the_field(api):
 
     assert status == 400
     assert "condition.performed" in [p["path"] for p in body["error"]["details"]["problems"]]
+
+
+def test_erasing_a_lead_takes_it_out_of_its_account_and_the_account_out_of_the_segment(api):
+    api.send(group("u1", "acme"), group("u2", "acme"), group("u3", "acme"))
+    api.send(*hot("u1"), *hot("u2"), *hot("u3"))
+    api.drain()
+    assert account(api, "acme")["segments"] == ["accounts-3-hot"]
+    before = account(api, "acme")["score"]
+    u3 = api.get("/leads/u3")[1]["score"]
+
+    status, _, _ = api.delete("/leads/u3")
+    assert status in (200, 202)
+    api.drain()
+
+    acme = account(api, "acme")
+    assert acme["leads"] == ["u1", "u2"]
+    assert acme["score"] == pytest.approx(before - u3, abs=0.05)
+    assert acme["segments"] == []
+    [interval] = api.get("/accounts/acme/history")[1]["history"]
+    assert interval["cause"]["exited"] == "erasure"

@@ -9,7 +9,7 @@ keyed by that id, which no lead id collides with as long as none starts with ``a
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -21,6 +21,7 @@ from leadwire.core.rules.account_view import AccountView
 from leadwire.dal.account_store import AccountConflict, AccountRecord
 
 MAX_ATTEMPTS = 5
+ERASURE_CAUSE = "erasure"
 
 
 class AccountStorePort(Protocol):
@@ -81,3 +82,27 @@ class Accounts:
             if self._store.save_memberships(record, after, transitions):
                 return transitions
         raise AccountConflict(account_id)
+
+
+class AccountUnlinker:
+    """Erasure's port: take a lead out of its account as the engine does when a lead leaves one,
+    then settle the account's segments (cause ``erasure``)."""
+
+    def __init__(
+        self,
+        store: AccountStorePort,
+        definitions: Callable[[], Definitions],
+        versions: Callable[[Definitions], Mapping[str, str]],
+        now: Callable[[], datetime],
+    ) -> None:
+        self._store = store
+        self._definitions = definitions
+        self._versions = versions
+        self._now = now
+
+    def unlink(self, account_id: str, lead_id: str) -> None:
+        definitions = self._definitions()
+        if self._store.link(account_id, lead_id, None, definitions):
+            Accounts(self._store).settle(
+                account_id, definitions, self._now(), ERASURE_CAUSE, self._versions(definitions)
+            )
