@@ -57,6 +57,8 @@ def test_three_hot_leads_put_the_account_in_and_one_cooling_down_takes_it_out(ap
 
     assert account(api, "acme")["segments"] == ["accounts-3-hot"]
     assert members(api, "accounts-3-hot") == ["acme"]
+    listed = {s["id"]: s for s in api.get("/segments")[1]["segments"]}
+    assert listed["accounts-3-hot"]["memberCount"] == 1
     sent = fired(api)
     assert [m["leadId"] for m in sent] == ["account:acme"]
 
@@ -67,6 +69,8 @@ def test_three_hot_leads_put_the_account_in_and_one_cooling_down_takes_it_out(ap
     assert "hot-leads" not in api.get("/leads/u3")[1]["segments"]
     assert account(api, "acme")["segments"] == []
     assert members(api, "accounts-3-hot") == []
+    listed = {s["id"]: s for s in api.get("/segments")[1]["segments"]}
+    assert listed["accounts-3-hot"]["memberCount"] == 0
     status, history = api.get("/accounts/acme/history")
     assert status == 200
     [interval] = history["history"]
@@ -75,6 +79,9 @@ def test_three_hot_leads_put_the_account_in_and_one_cooling_down_takes_it_out(ap
     assert interval["exitedAt"] > "2026-11-06"
     assert interval["cause"] == {"entered": "u3", "exited": "u3"}
     assert len(fired(api)) == 1  # entering fired once; nothing listens to the exit
+    status, analytics = api.get("/segments/accounts-3-hot/analytics", "from=2026-11-01T00:00:00Z")
+    assert status == 200, analytics
+    assert [p["entered"] for p in analytics["series"]][:2] == [0, 1]
 
 
 def test_an_account_segment_on_traits_and_a_lead_segment(api):

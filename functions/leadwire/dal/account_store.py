@@ -41,6 +41,7 @@ from leadwire.core.rules.traits import merge_traits
 from leadwire.dal.event_items import iso
 from leadwire.dal.lead_items import history_entry_item, history_from_item, member_item, member_key
 from leadwire.dal.metering import PROCESS_METER
+from leadwire.dal.segment_stats import Flip, SegmentStats, segment_counter
 
 LINK_PREFIX = schema.LEAD_PREFIX
 MAX_ATTEMPTS = 6
@@ -112,6 +113,7 @@ class AccountStore:
         self._client = client
         self._table = table_name
         self._meter = meter or PROCESS_METER
+        self._stats = SegmentStats(client, table_name, meter=self._meter)
 
     # -- reads -----------------------------------------------------------------------------------
     def get(self, account_id: str) -> AccountRecord | None:
@@ -315,8 +317,11 @@ class AccountStore:
             self._client.put_item(TableName=self._table, Item=entry)
             self._meter.record_write(entry, kind="account")
             member = {**member_item(account_id, transition), "account": {"S": account_id}}
-            self._client.put_item(TableName=self._table, Item=member)
+            old = self._client.put_item(TableName=self._table, Item=member, ReturnValues="ALL_OLD")
             self._meter.record_write(member, kind="account")
+            if not old.get("Attributes"):
+                self._stats.add(subject, segment_counter(change.segment_id), 1)
+            self._stats.log_flip(Flip(change.segment_id, subject, "entered", change.at, transition.cause))
             return
         exit_update: dict[str, Any] = {
             "TableName": self._table,
@@ -327,8 +332,13 @@ class AccountStore:
         }
         self._client.update_item(**exit_update)
         self._meter.record_write({**key, **exit_update["ExpressionAttributeValues"]}, kind="account")
-        self._client.delete_item(TableName=self._table, Key=member_key(change.segment_id, account_id))
+        gone = self._client.delete_item(
+            TableName=self._table, Key=member_key(change.segment_id, account_id), ReturnValues="ALL_OLD"
+        )
         self._meter.record_write(member_key(change.segment_id, account_id), kind="account")
+        if gone.get("Attributes"):
+            self._stats.add(subject, segment_counter(change.segment_id), -1)
+        self._stats.log_flip(Flip(change.segment_id, subject, "exited", change.at, transition.cause))
 
     def _ensure(self, account_id: str, ref: int) -> AccountRecord:
         """The account item, created (with ``ref``) if absent."""
