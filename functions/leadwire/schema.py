@@ -17,6 +17,8 @@ alias              ALIAS#<anonymousId>           ALIAS
 segment member     SEG#<segmentId>               MEM#<leadId>
 timer              TIMER#<triggerId>             <leadId>#<matchKey>
 trigger fire       LEAD#<leadId>                 FIRE#<fireId>
+on-site message    LEAD#<leadId>                 ONSITE#<deliveryId>
+on-site closure    LEAD#<leadId>                 ONSITE#<deliveryId>#closed
 =================  ============================  ===================================
 
 Events are keyed by ``messageId`` alone, never by a timestamp, so a retried request lands on the
@@ -74,6 +76,8 @@ SEGMENT_PREFIX: Final = "SEG#"
 MEMBER_PREFIX: Final = "MEM#"
 TIMER_PREFIX: Final = "TIMER#"
 FIRE_PREFIX: Final = "FIRE#"
+ONSITE_PREFIX: Final = "ONSITE#"
+ONSITE_CLOSED_SUFFIX: Final = "#closed"
 SWEEP_PK: Final = "SWEEP"
 SWEEP_CHECKPOINT_SK: Final = "CHECKPOINT"
 
@@ -228,3 +232,12 @@ def member_sk(lead_id: str) -> str:
 
 # Per lead: the recent sends that frequency caps count (one item, pruned to the longest cap).
 SEND_LOG_SK: Final = "SENDS"
+
+
+def onsite_sk(message_id: str) -> str:
+    """A pending on-site message: queried with its closures by the prefix ``ONSITE#``."""
+    return f"{ONSITE_PREFIX}{message_id}"
+
+
+def onsite_closed_sk(message_id: str) -> str:
+    return f"{ONSITE_PREFIX}{message_id}{ONSITE_CLOSED_SUFFIX}"

@@ -42,7 +42,14 @@ from leadwire_infra.lambda_factory import LambdaFactory
 INGESTION_HANDLER: Final = "leadwire.ingestion.handler.lambda_handler"
 ADMIN_HANDLER: Final = "leadwire.admin.handler.lambda_handler"
 
-INGESTION_TABLE_ACTIONS: Final = ("dynamodb:BatchWriteItem", "dynamodb:PutItem")
+# Writes: one item per event (and a closure per on-site click). Reads: GET /v1/messages, one
+# GetItem (is the visitor merged into a known lead?) and a Query of the lead's ONSITE# items.
+INGESTION_TABLE_ACTIONS: Final = (
+    "dynamodb:BatchWriteItem",
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:Query",
+)
 # Reads leads, members, history and deliveries; segment and trigger CRUD stores definitions in
 # the table. It may Query every index (the trigger delivery log reads the deliveries index).
 ADMIN_TABLE_ACTIONS: Final = (
@@ -57,6 +64,9 @@ INGESTION_ROUTES: Final = [
     ("/v1/{proxy+}", [apigwv2.HttpMethod.POST, apigwv2.HttpMethod.OPTIONS]),
     # The confirm page of an unsubscribe link (its POST is the one-click unsubscribe, above).
     ("/v1/unsubscribe", [apigwv2.HttpMethod.GET]),
+    # On-site messages for a visitor, and the script that shows them on any page.
+    ("/v1/messages", [apigwv2.HttpMethod.GET]),
+    ("/v1/leadwire.js", [apigwv2.HttpMethod.GET]),
 ]
 ADMIN_ROUTES: Final = [
     ("/segments", [apigwv2.HttpMethod.ANY]),

@@ -15,7 +15,13 @@ from tests.infrastructure.infra_template import (
     of_type,
 )
 
-INGESTION_ROUTE_KEYS = ["POST /v1/{proxy+}", "OPTIONS /v1/{proxy+}", "GET /v1/unsubscribe"]
+INGESTION_ROUTE_KEYS = [
+    "POST /v1/{proxy+}",
+    "OPTIONS /v1/{proxy+}",
+    "GET /v1/unsubscribe",
+    "GET /v1/messages",
+    "GET /v1/leadwire.js",
+]
 ADMIN_ROUTE_KEYS = [
     "ANY /segments",
     "ANY /segments/{proxy+}",

@@ -73,13 +73,19 @@ def _index(table_id: str, index_name: str) -> dict[str, Any]:
     return {"Fn::Join": ["", [_table(table_id), f"/index/{index_name}"]]}
 
 
-def test_ingestion_may_only_put_items_into_the_table(resources: Resources, table_id: str) -> None:
-    # Given ingestion writes one item per event (PutItem, or BatchWriteItem for batches)
+def test_ingestion_may_put_items_and_read_onsite_messages(resources: Resources, table_id: str) -> None:
+    # Given ingestion writes one item per event (PutItem, or BatchWriteItem for batches) and
+    # GET /v1/messages reads one lead state (GetItem) and the lead's ONSITE# items (Query)
     # When its role is synthesised
-    # Then its only DynamoDB permission is those two actions on the table itself (no index, no *)
+    # Then its only DynamoDB permission is those actions on the table itself (no index, no *)
     (statement,) = dynamodb_statements(resources, INGESTION_HANDLER)
     assert statement["Effect"] == "Allow"
-    assert sorted(as_list(statement["Action"])) == ["dynamodb:BatchWriteItem", "dynamodb:PutItem"]
+    assert sorted(as_list(statement["Action"])) == [
+        "dynamodb:BatchWriteItem",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:Query",
+    ]
     assert as_list(statement["Resource"]) == [_table(table_id)]
 
 

@@ -13,8 +13,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from leadwire import clock
 from leadwire.api_errors import json_response, register_error_handlers
-from leadwire.core.errors import LeadwireError, NotConfigured
+from leadwire.core.errors import InvalidRequest, LeadwireError, NotConfigured
+from leadwire.core.onsite import VisitorIdError, visitor_id
 from leadwire.dal.event_store import EventStore
+from leadwire.dal.onsite_store import OnsiteStore
+from leadwire.ingestion.onsite import ClosingSink, OnsiteMessages, script
 from leadwire.ingestion.request import basic_auth_user, decode_body, endpoint_kind, parse_json_object
 from leadwire.ingestion.service import IngestionService
 from leadwire.observability import logger, metrics
@@ -27,15 +30,26 @@ UNSUBSCRIBE_SECRET_REF = "UNSUBSCRIBE_SECRET_REF"
 
 
 @cache
+def dynamodb() -> Any:
+    return boto3.client("dynamodb")
+
+
+@cache
 def event_store() -> EventStore:
     settings = ingestion_settings()
-    return EventStore(boto3.client("dynamodb"), settings.table_name, attempts=settings.write_attempts)
+    return EventStore(dynamodb(), settings.table_name, attempts=settings.write_attempts)
+
+
+@cache
+def onsite_store() -> OnsiteStore:
+    return OnsiteStore(dynamodb(), ingestion_settings().table_name)
 
 
 @cache
 def ingestion_service() -> IngestionService:
-    """Built on first use (once per container): settings validated, one DynamoDB client."""
-    return IngestionService(event_store(), ingestion_settings().write_key_hashes)
+    """Built on first use (once per container): settings validated, one DynamoDB client. Clicks
+    and dismissals of on-site messages also close the message (``ingestion.onsite``)."""
+    return IngestionService(ClosingSink(event_store(), onsite_store()), ingestion_settings().write_key_hashes)
 
 
 @cache
@@ -106,6 +120,36 @@ def unsubscribe() -> Response:
     if is_one_click(event.body or "", is_base64=bool(event.is_base64_encoded)):
         return Response(status_code=200, content_type="text/plain", body="")
     return _html(done_page())
+
+
+@app.get("/v1/messages")
+def onsite_messages() -> Response:
+    """The visitor's on-site messages now. The write key may come as ``writeKey`` in the query: a
+    script on a page sends a simple GET (no preflight) without an Authorization header."""
+    event = app.current_event
+    query = event.get_query_string_value
+    key = basic_auth_user(event.headers or {})
+    source = ingestion_service().authenticate(key, {"writeKey": query("writeKey")})
+    try:
+        visitor = visitor_id(query("userId"), query("anonymousId"))
+    except VisitorIdError as exc:
+        raise InvalidRequest(str(exc), {"field": exc.field}) from None
+    logger.append_keys(source=source, endpoint="messages")
+    body = OnsiteMessages(onsite_store()).for_visitor(visitor, clock.now())
+    metrics.add_metric(name="OnsiteMessagesServed", unit=MetricUnit.Count, value=len(body["messages"]))
+    response = json_response(200, body)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@app.get("/v1/leadwire.js")
+def onsite_script() -> Response:
+    return Response(
+        status_code=200,
+        content_type="application/javascript; charset=utf-8",
+        body=script(),
+        headers={"Cache-Control": "public, max-age=300"},
+    )
 
 
 @app.post("/v1/<endpoint>")

@@ -197,7 +197,13 @@ class LocalRuntime:
 
         for cached in (settings.ingestion_settings, settings.admin_settings, settings.engine_settings):
             cached.cache_clear()
-        for service in (ingestion.event_store, ingestion.ingestion_service, ingestion.unsubscribe_service):
+        for service in (
+            ingestion.dynamodb,
+            ingestion.event_store,
+            ingestion.onsite_store,
+            ingestion.ingestion_service,
+            ingestion.unsubscribe_service,
+        ):
             service.cache_clear()
         wiring.reset()
         return ingestion.lambda_handler, admin.lambda_handler, segmentation.lambda_handler

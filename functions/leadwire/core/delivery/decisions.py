@@ -10,6 +10,9 @@ Checked in this order, so that each outcome says the most useful thing:
    next one would be allowed). Caps are checked after quiet hours, so a deferred message is
    counted against the caps of the moment it is really sent.
 
+On-site messages are shown on the customer's own site to a visitor who is there: they need no
+opt-in, but a lead who opted out (``subscriptions: {"onsite": false}``) gets none (``no_consent``).
+
 Webhooks and bus events go to systems, not to the lead: only quiet hours and caps apply to them
 when configured for their channel.
 """
@@ -26,6 +29,8 @@ from leadwire.core.delivery.policy import DeliveryPolicy, FrequencyCap, QuietHou
 from leadwire.core.rules.consent import DEFAULT_CHANNEL, is_subscribed
 from leadwire.core.rules.lookup import lookup
 from leadwire.core.triggers.anniversary import first_valid_instant
+
+ONSITE_CHANNEL = "onsite"
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +88,8 @@ def decide(
         subscribed = is_subscribed(recipient.consent, list(recipient.suppressed), DEFAULT_CHANNEL)
         if category == "marketing" and not subscribed:
             return Refuse("no_consent", "the lead has not consented to marketing email")
+    if channel == ONSITE_CHANNEL and not recipient.consent.get(ONSITE_CHANNEL, (True, 0))[0]:
+        return Refuse("no_consent", "the lead opted out of on-site messages")
     quiet = policy.quiet_hours
     if quiet is not None and quiet.applies(channel, category):
         until = quiet_until(quiet, recipient.traits, now)
