@@ -25,6 +25,7 @@ from pydantic import (
     Tag,
     ValidationError,
     WithJsonSchema,
+    field_validator,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
@@ -323,11 +324,12 @@ class OnsiteAction(StrictModel):
     message: OnsiteMessage
     ttl: Duration = DEFAULT_TTL
 
-    @model_validator(mode="after")
-    def _ttl(self) -> OnsiteAction:
-        if not timedelta(0) < self.ttl <= MAX_TTL:
+    @field_validator("ttl")
+    @classmethod
+    def _ttl(cls, ttl: timedelta) -> timedelta:
+        if not timedelta(0) < ttl <= MAX_TTL:
             raise PydanticCustomError("onsite_ttl", "ttl is a duration from PT1S to P90D")
-        return self
+        return ttl
 
 
 class EmitEventAction(StrictModel):
