@@ -31,6 +31,11 @@ triggers:
           body: "Your cart is saved. Come back today and take 10% off."
           cta: {label: "Back to my cart", url: "/cart"}
         ttl: P7D
+  - id: pricing-help
+    on: {event: pricing_viewed}
+    actions:
+      - type: onsite
+        message: {title: "Questions about pricing?", body: "Talk to us: we answer within the hour."}
 """
 
 
@@ -57,12 +62,14 @@ def test_the_popup_shows_and_its_click_is_recorded(tmp_path):
     (config / "onsite.yaml").write_text(TRIGGERS)
     auth = {"authorization": "Basic " + base64.b64encode(f"{WRITE_KEY}:".encode()).decode()}
     with run_local("--config", str(config), "--clock", CLOCK) as local:
-        # Given a shopper who abandoned a cart
-        track = {"type": "track", "userId": "shopper-1", "event": "cart_abandoned", "timestamp": CLOCK}
-        assert local.request("POST", "/v1/track", track, auth)[0] == 200
-        local.drain()
+        # Given a shopper who abandoned a cart, then (a minute later) viewed pricing
+        for event in ("cart_abandoned", "pricing_viewed"):
+            track = {"type": "track", "userId": "shopper-1", "event": event}
+            assert local.request("POST", "/v1/track", track, auth)[0] == 200
+            local.drain()
+            local.request("POST", "/_local/clock", {"advance": "PT1M"})
         _, _, pending = local.request("GET", f"/v1/messages?userId=shopper-1&writeKey={WRITE_KEY}")
-        [message] = pending["messages"]
+        pricing, message = pending["messages"]
         # When she opens a page of the shop that loads leadwire.js
         code, lines, stderr = run_browser(local.url.rsplit(":", 1)[1], "shopper-1")
         local.drain()
@@ -70,7 +77,11 @@ def test_the_popup_shows_and_its_click_is_recorded(tmp_path):
         _, _, after = local.request("GET", f"/v1/messages?userId=shopper-1&writeKey={WRITE_KEY}")
     assert code == 0, (lines, stderr)
     kinds = {line["kind"]: line for line in lines}
-    # Then the pop-up is a modal dialog named by its title, with its body, a close and a CTA button
+    # Then the newest message shows first, without a CTA, and Escape dismisses it
+    assert kinds["first"]["title"] == pricing["title"] == "Questions about pricing?"
+    assert kinds["first"]["buttons"] == ["Close"]
+    assert kinds["escaped"]["dialogs"] == 0
+    # And the next page's pop-up is the cart's: a modal dialog named by its title, with its body, a close and a CTA button
     assert kinds["dialog"] == {
         "kind": "dialog",
         "modal": "true",
@@ -90,7 +101,8 @@ def test_the_popup_shows_and_its_click_is_recorded(tmp_path):
     recorded = [(e["event"], e["properties"].get("message_id")) for e in events if e["type"] == "track"]
     assert ("onsite_shown", message["id"]) in recorded
     assert ("onsite_clicked", message["id"]) in recorded
-    # And the clicked message is shown no more, on the next page nor to the API
+    assert ("onsite_dismissed", pricing["id"]) in recorded
+    # And the dismissed and the clicked messages are shown no more, on the next page nor to the API
     assert kinds["again"]["dialogs"] == 0
     assert after == {"messages": []}
     assert not [line for line in lines if line["kind"] == "error"], lines

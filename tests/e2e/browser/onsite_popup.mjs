@@ -1,7 +1,8 @@
 // leadwire.js in headless Chromium on a page of its own origin (a customer's shop): the visitor's
-// id comes from analytics.js's localStorage key, the pop-up shows, keyboard focus stays inside it,
-// and a click on its CTA reports onsite_clicked before following the link. Prints one JSON line
-// per observation ({"kind": "dialog" | "focus" | "track" | "navigated" | "error" | "done", ...}).
+// id comes from analytics.js's localStorage key; the newest pop-up shows and Escape dismisses it;
+// the next page shows the other one, keyboard focus stays inside it, and a click on its CTA reports
+// onsite_clicked before following the link. Prints one JSON line per observation ({"kind":
+// "first" | "escaped" | "dialog" | "focus" | "track" | "navigated" | "again" | "error" | "done"}).
 //
 // Usage: node onsite_popup.mjs '{"apiPort": 8787, "writeKey": "k", "userId": "u",
 //                                "screenshot": "build/screenshots/onsite.png", "timeoutMs": 60000}'
@@ -56,17 +57,28 @@ try {
       contentType: request.headers()["content-type"],
     });
   });
-  await page.goto(siteUrl);
-  const dialog = await page.waitForSelector('[role="dialog"]', { visible: true });
-  emit("dialog", await dialog.evaluate((node) => ({
+  const describe = (dialog) => dialog.evaluate((node) => ({
     modal: node.getAttribute("aria-modal"),
     title: document.getElementById(node.getAttribute("aria-labelledby")).textContent,
     body: document.getElementById(node.getAttribute("aria-describedby")).textContent,
     buttons: [...node.querySelectorAll("button")].map((b) => b.getAttribute("aria-label") || b.textContent),
-  })));
+  }));
+  const focused = () => page.evaluate(() => document.activeElement.getAttribute("aria-label") || document.activeElement.textContent);
+  const dialogs = () => page.$$eval('[role="dialog"]', (nodes) => nodes.length);
+
+  // First page view: the newest message; Escape dismisses it.
+  await page.goto(siteUrl);
+  emit("first", await describe(await page.waitForSelector('[role="dialog"]', { visible: true })));
+  await page.keyboard.press("Escape");
+  emit("escaped", { dialogs: await dialogs() });
+  await new Promise((resolve) => setTimeout(resolve, 500)); // the dismissal's track call
+
+  // Next page view: the other message. Keyboard focus stays inside; a CTA click follows its link.
+  await page.goto(siteUrl);
+  const dialog = await page.waitForSelector('[role="dialog"]', { visible: true });
+  emit("dialog", await describe(dialog));
   await mkdir(path.dirname(options.screenshot), { recursive: true });
   await page.screenshot({ path: options.screenshot });
-  const focused = () => page.evaluate(() => document.activeElement.getAttribute("aria-label") || document.activeElement.textContent);
   const focus = [await focused()];
   for (const shift of [false, false, true]) {
     if (shift) await page.keyboard.down("Shift");
@@ -77,10 +89,10 @@ try {
   emit("focus", { sequence: focus });
   await Promise.all([page.waitForNavigation(), page.click(".lw-cta")]);
   emit("navigated", { path: new URL(page.url()).pathname });
-  // The next page view on the shop: the clicked message is not shown again.
+  // The next page view on the shop: nothing left to show.
   await page.goto(siteUrl);
   await new Promise((resolve) => setTimeout(resolve, 1500));
-  emit("again", { dialogs: await page.$$eval('[role="dialog"]', (nodes) => nodes.length) });
+  emit("again", { dialogs: await dialogs() });
   outcome = 0;
 } catch (error) {
   emit("error", { text: String(error) });
