@@ -19,6 +19,8 @@ timer              TIMER#<triggerId>             <leadId>#<matchKey>
 trigger fire       LEAD#<leadId>                 FIRE#<fireId>
 on-site message    LEAD#<leadId>                 ONSITE#<deliveryId>
 on-site closure    LEAD#<leadId>                 ONSITE#<deliveryId>#closed
+suppressed id      SUPPRESSED#<sha256(id)>       SUPPRESSED
+erased delivery    ERASED#<erasureId>            DLV#<deliveryId>
 =================  ============================  ===================================
 
 Events are keyed by ``messageId`` alone, never by a timestamp, so a retried request lands on the
@@ -78,6 +80,9 @@ TIMER_PREFIX: Final = "TIMER#"
 FIRE_PREFIX: Final = "FIRE#"
 ONSITE_PREFIX: Final = "ONSITE#"
 ONSITE_CLOSED_SUFFIX: Final = "#closed"
+SUPPRESSED_PREFIX: Final = "SUPPRESSED#"
+SUPPRESSED_SK: Final = "SUPPRESSED"
+ERASED_PREFIX: Final = "ERASED#"
 SWEEP_PK: Final = "SWEEP"
 SWEEP_CHECKPOINT_SK: Final = "CHECKPOINT"
 

@@ -24,9 +24,11 @@ from leadwire_infra.stream_consumer import LIST_STREAMS_REASON, StreamConsumer
 
 ACTIONS_HANDLER: Final = "leadwire.actions.handler.lambda_handler"
 # Delivery records (idempotency, frequency caps), lead traits and consent, derived events (the
-# event store writes them with BatchWriteItem, as ingestion does).
+# event store writes them with BatchWriteItem, as ingestion does); the fire of an erased lead is
+# deleted, not acted on (DeleteItem).
 ACTIONS_TABLE_ACTIONS: Final = (
     "dynamodb:BatchWriteItem",
+    "dynamodb:DeleteItem",
     "dynamodb:GetItem",
     "dynamodb:PutItem",
     "dynamodb:Query",
@@ -83,7 +85,7 @@ class ActionsConstruct(Construct):
             for ref in webhook_secrets
             if ref.startswith("ssm:/")
         ]
-        secrets = [ref for ref in webhook_secrets if ref.startswith("arn:aws:secretsmanager:")]
+        secrets = [ref for ref in webhook_secrets if ref.startswith("arn:") and ":secretsmanager:" in ref]
         if parameters:
             iam.Grant.add_to_principal(
                 grantee=self.function, actions=["ssm:GetParameter"], resource_arns=parameters

@@ -42,17 +42,23 @@ from leadwire_infra.lambda_factory import LambdaFactory
 INGESTION_HANDLER: Final = "leadwire.ingestion.handler.lambda_handler"
 ADMIN_HANDLER: Final = "leadwire.admin.handler.lambda_handler"
 
-# Writes: one item per event (and a closure per on-site click). Reads: GET /v1/messages, one
-# GetItem (is the visitor merged into a known lead?) and a Query of the lead's ONSITE# items.
+# Events (PutItem, BatchWriteItem); the suppression hook reads erased ids (BatchGetItem) and
+# counts the events it drops for them (UpdateItem on the suppression item). GET /v1/messages reads
+# one lead state (GetItem: merged into a known lead?) and the lead's ONSITE# items (Query); an
+# on-site click or dismissal writes a closure (BatchWriteItem).
 INGESTION_TABLE_ACTIONS: Final = (
+    "dynamodb:BatchGetItem",
     "dynamodb:BatchWriteItem",
     "dynamodb:GetItem",
     "dynamodb:PutItem",
     "dynamodb:Query",
+    "dynamodb:UpdateItem",
 )
 # Reads leads, members, history and deliveries; segment and trigger CRUD stores definitions in
 # the table. It may Query every index (the trigger delivery log reads the deliveries index).
+# Erasing a lead deletes its items in batches (BatchWriteItem).
 ADMIN_TABLE_ACTIONS: Final = (
+    "dynamodb:BatchWriteItem",
     "dynamodb:DeleteItem",
     "dynamodb:GetItem",
     "dynamodb:PutItem",

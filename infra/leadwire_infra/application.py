@@ -14,11 +14,16 @@ Context keys (``cdk.json`` holds the defaults; override with ``-c key=value``):
 - ``leadwire:emailFrom``: the sender of email actions, ``Name <user@domain>`` or ``user@domain``;
   its domain must be a verified SES identity in the account. The actions may send only as that
   identity. Default ``Leadwire <hello@leadwire.example>`` (synth warns).
+- ``leadwire:alarmEmail``: the default of the ``AlarmEmail`` stack parameter, the address that
+  receives alarm notifications (``cdk deploy --parameters AlarmEmail=...`` overrides it). Default: none.
+- ``leadwire:powertoolsLayerArn``: the Powertools layer to use instead of the public one in the
+  commercial partition (China and GovCloud publish it from other accounts).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from email.utils import parseaddr
 from pathlib import Path
@@ -29,6 +34,7 @@ from cdk_nag import AwsSolutionsChecks
 
 from leadwire.settings import IngestionSettings, SettingsError
 from leadwire_infra.config_bundle import load_bundled_config
+from leadwire_infra.operations_construct import EMAIL_PATTERN
 from leadwire_infra.stack import LeadwireStack
 
 STACK_NAME: Final = "Leadwire"
@@ -43,6 +49,8 @@ DEFAULT_THROTTLE_RATE_LIMIT: Final = 1000
 DEFAULT_THROTTLE_BURST_LIMIT: Final = 2000
 DEFAULT_CONFIG_DIR: Final = "config/default"
 EMAIL_FROM_CONTEXT: Final = "leadwire:emailFrom"
+ALARM_EMAIL_CONTEXT: Final = "leadwire:alarmEmail"
+POWERTOOLS_LAYER_CONTEXT: Final = "leadwire:powertoolsLayerArn"
 DEFAULT_EMAIL_FROM: Final = "Leadwire <hello@leadwire.example>"
 
 
@@ -104,6 +112,23 @@ def email_from_from_context(value: object) -> str:
     return value.strip()
 
 
+def _optional_text(app: App, key: str) -> str | None:
+    value = app.node.try_get_context(key)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise ContextError(f"{key} must be a non-empty string, got {value!r}")
+    return value.strip()
+
+
+def alarm_email_from_context(value: str | None) -> str:
+    if value is None:
+        return ""
+    if not re.fullmatch(EMAIL_PATTERN, value):  # the parameter's own pattern, checked before deploy
+        raise ContextError(f"{ALARM_EMAIL_CONTEXT} must be one address like ops@your.domain, got {value!r}")
+    return value
+
+
 def cdk_json_context() -> dict[str, Any]:
     """The ``context`` block of cdk.json: what the CDK CLI passes to the app (feature flags included)."""
     context: dict[str, Any] = json.loads(CDK_JSON.read_text(encoding="utf-8")).get("context", {})
@@ -132,6 +157,8 @@ def build_app(context: Mapping[str, Any] | None = None, *, outdir: str | None = 
         throttle_rate_limit=_int_context(app, "apiThrottleRateLimit", DEFAULT_THROTTLE_RATE_LIMIT),
         throttle_burst_limit=_int_context(app, "apiThrottleBurstLimit", DEFAULT_THROTTLE_BURST_LIMIT),
         email_from=email_from,
+        alarm_email=alarm_email_from_context(_optional_text(app, ALARM_EMAIL_CONTEXT)),
+        powertools_layer_arn=_optional_text(app, POWERTOOLS_LAYER_CONTEXT),
     )
     if raw_email_from is None:
         Validations.of(stack).add_warning(

@@ -34,9 +34,10 @@ from leadwire_infra.data_construct import grant_table_access
 from leadwire_infra.lambda_factory import LambdaFactory
 
 FEEDBACK_HANDLER: Final = "leadwire.feedback.handler.lambda_handler"
-# Lead events go through the event store (BatchWriteItem); a confirmation is an UpdateItem on the
-# delivery item. Nothing is read.
-FEEDBACK_TABLE_ACTIONS: Final = ("dynamodb:BatchWriteItem", "dynamodb:UpdateItem")
+# Lead events go through the suppression hook (BatchGetItem on erased ids, UpdateItem to count
+# what it drops) into the event store (BatchWriteItem); a confirmation is an UpdateItem on the
+# delivery item.
+FEEDBACK_TABLE_ACTIONS: Final = ("dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:UpdateItem")
 FEEDBACK_EVENTS: Final = (
     ses.EmailSendingEvent.SEND,
     ses.EmailSendingEvent.DELIVERY,

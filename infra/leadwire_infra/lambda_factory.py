@@ -24,10 +24,12 @@ FUNCTIONS_DIR: Final = Path(__file__).resolve().parents[2] / "functions"
 
 # The layer version pins the Powertools release the functions run on; bump it together with the
 # aws-lambda-powertools pin in the lockfile. The layer is built per runtime and architecture, so
-# RUNTIME and ARCHITECTURE below must match the ARN.
+# RUNTIME and ARCHITECTURE below must match the ARN. Partition and region come from the deployment
+# (no "arn:aws:" literal); in the China and GovCloud partitions the layer is published from other
+# accounts with other version numbers: pass that ARN as ``leadwire:powertoolsLayerArn`` context.
 POWERTOOLS_LAYER_VERSION: Final = 27
 POWERTOOLS_LAYER_ARN: Final = (
-    "arn:aws:lambda:${AWS::Region}:017000801446:layer:"
+    "arn:${AWS::Partition}:lambda:${AWS::Region}:017000801446:layer:"
     f"AWSLambdaPowertoolsPythonV3-python312-arm64:{POWERTOOLS_LAYER_VERSION}"
 )
 RUNTIME: Final = lambda_.Runtime.PYTHON_3_12
@@ -61,8 +63,10 @@ class LambdaFactory(Construct):
         environment: Mapping[str, str],
         bundled_config: Mapping[str, Any],
         log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH,
+        powertools_layer_arn: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
+        self.functions: list[lambda_.Function] = []
         self._environment = {**OBSERVABILITY_ENVIRONMENT, **environment, "CONFIG_PATH": CONFIG_PATH}
         self._log_retention = log_retention
         stage = Stage.of(self)
@@ -70,7 +74,7 @@ class LambdaFactory(Construct):
         self.code_dir = stage_function_code(FUNCTIONS_DIR, Path(stage.outdir), bundled_config)
         self._code = lambda_.Code.from_asset(str(self.code_dir))
         self.powertools_layer = lambda_.LayerVersion.from_layer_version_arn(
-            self, "PowertoolsLayer", Fn.sub(POWERTOOLS_LAYER_ARN)
+            self, "PowertoolsLayer", powertools_layer_arn or Fn.sub(POWERTOOLS_LAYER_ARN)
         )
 
     def function(
@@ -128,4 +132,5 @@ class LambdaFactory(Construct):
                 "(python312-arm64); runtime and layer are bumped together.",
             )
         )
+        self.functions.append(function)
         return function

@@ -6,16 +6,20 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from aws_cdk import CfnOutput, Stack, Tags
+from aws_cdk import Acknowledgment, Aspects, CfnOutput, Fn, Stack, Tags, Validations
+from aws_cdk import aws_cloudwatch as cloudwatch
 from constructs import Construct
 
 from leadwire_infra.actions_construct import ActionsConstruct
 from leadwire_infra.api_construct import ApiConstruct
+from leadwire_infra.checkov import CheckovAcknowledgements
 from leadwire_infra.config_bundle import webhook_secret_references
 from leadwire_infra.data_construct import DataConstruct
 from leadwire_infra.email_construct import EmailConstruct
 from leadwire_infra.lambda_factory import LambdaFactory
+from leadwire_infra.operations_construct import OperationsConstruct
 from leadwire_infra.segmentation_construct import SegmentationConstruct
+from leadwire_infra.stream_consumer import StreamConsumer
 from leadwire_infra.timers_construct import TimersConstruct
 from leadwire_infra.triggers_construct import TriggersConstruct
 from leadwire_infra.unsubscribe_construct import UnsubscribeConstruct
@@ -32,10 +36,13 @@ class LeadwireStack(Stack):
         throttle_rate_limit: int,
         throttle_burst_limit: int,
         email_from: str = "Leadwire <hello@leadwire.example>",
+        alarm_email: str = "",
+        powertools_layer_arn: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         Tags.of(self).add("project", "leadwire")
+        Aspects.of(self).add(CheckovAcknowledgements())
 
         # The secret stores webhooks read: granted to the actions function, and all an API-written
         # trigger may name.
@@ -46,6 +53,7 @@ class LeadwireStack(Stack):
             "Functions",
             environment={"TABLE_NAME": data.table.table_name},
             bundled_config=bundled_config,
+            powertools_layer_arn=powertools_layer_arn,
         )
         segmentation = SegmentationConstruct(self, "Segmentation", table=data.table, functions=functions)
         timers = TimersConstruct(self, "Timers", table=data.table, functions=functions)
@@ -77,11 +85,70 @@ class LeadwireStack(Stack):
             "GRANTED_SECRET_REFERENCES",
             json.dumps(granted_references, separators=(",", ":")),
         )
+        # Erasing a lead stops its waiting timers: StopExecution on the timer's executions only.
+        api.admin_function.add_environment("STATE_MACHINE_ARN", timers.timer.state_machine_arn)
+        timers.timer.grant_execution(api.admin_function, "states:StopExecution")
+        # The name as grant_execution spells it in the policy (the ARN's seventh field).
+        timer_name = json.dumps(
+            self.resolve(Fn.select(6, Fn.split(":", timers.timer.state_machine_arn))), separators=(",", ":")
+        )
+        Validations.of(api.admin_function.role).acknowledge(  # type: ignore[arg-type]
+            Acknowledgment(
+                id="AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:"
+                f"<AWS::AccountId>:execution:{timer_name}:*]",
+                reason="Erasing a lead stops its waiting timers, whose execution names are only known "
+                "at run time: StopExecution is granted on the executions of the timer state machine "
+                "and nothing else.",
+            )
+        )
         # After the API: the actions need its URL for the links (the API does not depend on them).
         UnsubscribeConstruct(
             self, "Unsubscribe", signer=actions.function, checker=api.ingestion_function, public_url=api.url
         )
 
+        # Last, so that it sees every function, consumer and alarm the constructs above made.
+        consumers = [c for c in self.node.find_all() if isinstance(c, StreamConsumer)]
+        operations = OperationsConstruct(
+            self,
+            "Operations",
+            http_api=api.http_api,
+            functions=functions.functions,
+            stream_consumers=consumers,
+            dead_letter_queues={
+                **{f"{c.name} stream failures": c.dead_letter_queue for c in consumers},
+                "SES feedback failures": email.dead_letter_queue,
+            },
+            timer=timers.timer,
+            alarm_email=alarm_email,
+        )
+        operations.notify(c for c in self.node.find_all() if isinstance(c, cloudwatch.Alarm))
+
+        CfnOutput(
+            self,
+            "AlarmTopicArn",
+            value=operations.topic.topic_arn,
+            description="Every alarm notifies this topic (ALARM and OK); the AlarmEmail parameter subscribes",
+        )
+        CfnOutput(
+            self,
+            "DashboardName",
+            value=operations.dashboard.dashboard_name,
+            description="The CloudWatch dashboard: ingestion, streams, segments, sends, timers, functions",
+        )
+        # leadwire doctor reads these three: the sender, the write keys, the secret references.
+        CfnOutput(self, "EmailSender", value=email_from, description="The SES sender of email actions")
+        CfnOutput(
+            self,
+            "IngestionFunctionName",
+            value=api.ingestion_function.function_name,
+            description="The ingestion function (its WRITE_KEY_HASHES are the deployed write keys)",
+        )
+        CfnOutput(
+            self,
+            "SecretReferences",
+            value=" ".join(granted_references) or "none",
+            description="SSM parameters and secrets the bundled actions name (webhook, Slack, HubSpot)",
+        )
         CfnOutput(
             self, "ApiUrl", value=api.url, description="Base URL: ingestion at /v1/..., admin at /segments..."
         )

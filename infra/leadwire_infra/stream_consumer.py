@@ -68,6 +68,8 @@ class StreamConsumer(Construct):
         lost: str,
     ) -> None:
         super().__init__(scope, construct_id)
+        self.function = function  # the dashboard finds every consumer through these two
+        self.name = name
         self.dead_letter_queue = sqs.Queue(
             self,
             "Failures",

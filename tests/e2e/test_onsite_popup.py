@@ -81,7 +81,8 @@ def test_the_popup_shows_and_its_click_is_recorded(tmp_path):
     assert kinds["first"]["title"] == pricing["title"] == "Questions about pricing?"
     assert kinds["first"]["buttons"] == ["Close"]
     assert kinds["escaped"]["dialogs"] == 0
-    # And the next page's pop-up is the cart's: a modal dialog named by its title, with its body, a close and a CTA button
+    # And the next page's pop-up is the cart's: a modal dialog named by its title, with its body,
+    # a close and a CTA button
     assert kinds["dialog"] == {
         "kind": "dialog",
         "modal": "true",

@@ -39,6 +39,16 @@ def _one(resources: Resources, resource_type: str) -> tuple[str, dict[str, Any]]
     return logical_id, resource
 
 
+def _feedback_topic(resources: Resources) -> tuple[str, dict[str, Any]]:
+    """The SES feedback topic (the alarm topic is the other one)."""
+    ((logical_id, resource),) = (
+        (k, v)
+        for k, v in of_type(resources, "AWS::SNS::Topic").items()
+        if v["Properties"].get("DisplayName") == "Leadwire SES feedback"
+    )
+    return logical_id, resource
+
+
 def _arn(logical_id: str) -> dict[str, Any]:
     return {"Fn::GetAtt": [logical_id, "Arn"]}
 
@@ -55,7 +65,7 @@ def test_configuration_set_requires_tls_tracks_reputation_and_suppresses(resourc
 
 def test_event_destination_publishes_every_feedback_type_to_the_topic(resources: Resources) -> None:
     config_set_id, _ = _one(resources, "AWS::SES::ConfigurationSet")
-    topic_id, _ = _one(resources, "AWS::SNS::Topic")
+    topic_id, _ = _feedback_topic(resources)
     _, destination = _one(resources, "AWS::SES::ConfigurationSetEventDestination")
     props = destination["Properties"]
     assert props["ConfigurationSetName"] == {"Ref": config_set_id}
@@ -65,7 +75,7 @@ def test_event_destination_publishes_every_feedback_type_to_the_topic(resources:
 
 
 def test_topic_is_encrypted_with_a_key_ses_may_use(resources: Resources) -> None:
-    topic_id, topic = _one(resources, "AWS::SNS::Topic")
+    topic_id, topic = _feedback_topic(resources)
     key_id = topic["Properties"]["KmsMasterKeyId"]["Fn::GetAtt"][0]
     key_statements = resources[key_id]["Properties"]["KeyPolicy"]["Statement"]
     assert any(s.get("Principal") == {"Service": "ses.amazonaws.com"} for s in key_statements)
@@ -91,9 +101,13 @@ def _feedback_queue(resources: Resources) -> tuple[str, dict[str, Any]]:
 
 
 def test_topic_feeds_a_queue_with_its_own_dead_letter_queue(resources: Resources) -> None:
-    topic_id, _ = _one(resources, "AWS::SNS::Topic")
+    topic_id, _ = _feedback_topic(resources)
     queue_id, queue = _feedback_queue(resources)
-    (subscription,) = of_type(resources, "AWS::SNS::Subscription").values()
+    (subscription,) = (
+        v
+        for v in of_type(resources, "AWS::SNS::Subscription").values()
+        if v["Properties"]["Protocol"] == "sqs"
+    )
     assert subscription["Properties"] == {
         "Endpoint": _arn(queue_id),
         "Protocol": "sqs",
@@ -125,10 +139,15 @@ def test_feedback_function_reads_the_queue_with_partial_batch_failures(resources
 def test_feedback_function_may_only_write_events_and_update_deliveries(
     resources: Resources, table_id: str
 ) -> None:
-    # Given the feedback function writes lead events (BatchWriteItem) and confirms deliveries (UpdateItem)
+    # Given the feedback function writes lead events (BatchWriteItem) unless their lead was erased
+    # (BatchGetItem on the suppression list, UpdateItem to count drops) and confirms deliveries
     statements = dynamodb_statements(resources, FEEDBACK_HANDLER)
     # Then those are its only DynamoDB actions, on the table ARN only
-    assert actions_on(statements, _arn(table_id)) == {"dynamodb:BatchWriteItem", "dynamodb:UpdateItem"}
+    assert actions_on(statements, _arn(table_id)) == {
+        "dynamodb:BatchGetItem",
+        "dynamodb:BatchWriteItem",
+        "dynamodb:UpdateItem",
+    }
     assert all(as_list(s["Resource"]) == [_arn(table_id)] for s in statements)
     assert function_props(resources, FEEDBACK_HANDLER)["Environment"]["Variables"]["TABLE_NAME"] == {
         "Ref": table_id

@@ -25,7 +25,8 @@ from tests.infrastructure.infra_template import (
 )
 
 POWERTOOLS_LAYER = re.compile(
-    r"^arn:aws:lambda:\$\{AWS::Region\}:017000801446:layer:AWSLambdaPowertoolsPythonV3-python312-arm64:\d+$"
+    r"^arn:\$\{AWS::Partition\}:lambda:\$\{AWS::Region\}:017000801446:layer:"
+    r"AWSLambdaPowertoolsPythonV3-python312-arm64:\d+$"
 )
 
 
@@ -51,7 +52,8 @@ def test_runs_python312_on_arm64(resources: Resources, handler: str) -> None:
 def test_powertools_layer_attached(resources: Resources, handler: str) -> None:
     # Given the code ships without third-party packages
     # When the function is synthesised
-    # Then the public Powertools v3 layer for python3.12/arm64 is attached (it bundles pydantic)
+    # Then the public Powertools v3 layer for python3.12/arm64 is attached (it bundles pydantic), in
+    # the deployment's own partition and region
     (layer,) = function_props(resources, handler)["Layers"]
     assert POWERTOOLS_LAYER.match(layer["Fn::Sub"]), layer
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from tests.infrastructure.infra_template import (
     ACTIONS_HANDLER,
+    ADMIN_HANDLER,
     HANDLERS,
     TRIGGER_HANDLER,
     Resources,
@@ -51,8 +52,9 @@ def test_trigger_consumer_knows_the_timer(resources: Resources) -> None:
     assert env["STATE_MACHINE_ARN"] == {"Ref": _timer_id(resources)}
 
 
-def test_only_the_timer_starters_are_told_the_timer(resources: Resources) -> None:
-    # Given the trigger consumer starts timers and the actions consumer re-arms anniversaries
+def test_only_the_timer_starters_and_the_eraser_are_told_the_timer(resources: Resources) -> None:
+    # Given the trigger consumer starts timers, the actions consumer re-arms anniversaries, and the
+    # admin API stops an erased lead's timers
     # When the functions are synthesised
     # Then no other gets STATE_MACHINE_ARN
     told = [
@@ -60,17 +62,29 @@ def test_only_the_timer_starters_are_told_the_timer(resources: Resources) -> Non
         for handler in HANDLERS
         if "STATE_MACHINE_ARN" in function_props(resources, handler)["Environment"]["Variables"]
     ]
-    assert sorted(told) == sorted([TRIGGER_HANDLER, ACTIONS_HANDLER])
+    assert sorted(told) == sorted([TRIGGER_HANDLER, ACTIONS_HANDLER, ADMIN_HANDLER])
 
 
-def test_only_the_timer_starters_may_start_executions_and_only_of_the_timer(resources: Resources) -> None:
+def test_only_the_timer_starters_start_and_only_the_eraser_stops_executions_of_the_timer(
+    resources: Resources,
+) -> None:
     # Given every states: permission in the stack, on any role
     # When they are collected
-    # Then there are two: StartExecution on the timer only, for the trigger and actions consumers
+    # Then there are three: StartExecution on the timer only, for the trigger and actions
+    # consumers, and StopExecution for the admin API on the timer's executions only
     roles = [
         function_props(resources, h)["Role"]["Fn::GetAtt"][0] for h in (TRIGGER_HANDLER, ACTIONS_HANDLER)
     ]
     timer = [{"Ref": _timer_id(resources)}]
-    assert sorted(_states_grants(resources)) == sorted(
+    admin_role = function_props(resources, ADMIN_HANDLER)["Role"]["Fn::GetAtt"][0]
+    grants = _states_grants(resources)
+    assert sorted(g for g in grants if g[0] != admin_role) == sorted(
         (role, ["states:StartExecution"], timer) for role in roles
     )
+    [(_, actions, [executions])] = [g for g in grants if g[0] == admin_role]
+    assert actions == ["states:StopExecution"]
+    # arn:<partition>:states:<region>:<account>:execution:<the timer's name>:*
+    parts = executions["Fn::Join"][1]
+    assert ":execution:" in "".join(p for p in parts if isinstance(p, str))
+    assert {"Fn::Select": [6, {"Fn::Split": [":", {"Ref": _timer_id(resources)}]}]} in parts
+    assert parts[-1].endswith(":*")

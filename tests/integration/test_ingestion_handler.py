@@ -133,7 +133,7 @@ def test_oversize_body_is_413(runtime):
 
 
 def test_storage_failure_answers_503_so_the_client_resends(runtime, monkeypatch):
-    store = ingestion.ingestion_service()._sink
+    store = ingestion.event_store()
     monkeypatch.setattr(store, "_attempts", 1)
     monkeypatch.setattr(
         store._client, "batch_write_item", lambda RequestItems: {"UnprocessedItems": RequestItems}

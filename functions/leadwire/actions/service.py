@@ -34,6 +34,7 @@ from leadwire.actions.gate import CapContention, DeliveryGate, Outcome, Sendable
 from leadwire.actions.ports import (
     DeliveryLogPort,
     EmailPort,
+    ErasedLeadsPort,
     EventBusPort,
     EventSinkPort,
     EventSourcePort,
@@ -69,6 +70,7 @@ from leadwire.triggers.service import TriggerReport, TriggerService
 
 DERIVED_SOURCE = "leadwire"
 HOLDOUT = "holdout"
+LEAD_ERASED = "lead erased"
 
 
 class ActionsFailed(RuntimeError):
@@ -125,7 +127,9 @@ class ActionsService:
         policy: DeliveryPolicy | None = None,
         send_log: SendLogPort | None = None,
         event_source: EventSourcePort | None = None,
+        guard: ErasedLeadsPort | None = None,
     ) -> None:
+        self._guard = guard
         self._triggers = triggers
         self._definitions = definitions
         self._leads = leads
@@ -141,6 +145,9 @@ class ActionsService:
     def handle(self, fire: Fire) -> FireOutcome:
         """Run the fire's actions; raises ``ActionsFailed`` after the others ran if one must be retried."""
         now = self._now()
+        if self._guard is not None and self._guard.erased(fire.lead_id):
+            self._guard.discard(fire)  # nothing is sent, logged or emitted for an erased lead
+            return FireOutcome(fire.trigger_id, LEAD_ERASED)
         trigger = self._triggers.get(fire.trigger_id)
         root = fire.root_id
         if trigger is None:

@@ -38,9 +38,12 @@ from leadwire.admin.resolver import DecodingHttpResolver
 from leadwire.admin.segments import SegmentAdmin
 from leadwire.admin.triggers import TriggerAdmin
 from leadwire.api_errors import json_response, register_error_handlers
+from leadwire.core.errors import NotFound
 from leadwire.core.jobs import Job, JobNotFound
 from leadwire.dal.delivery_log import DeliveryLog
 from leadwire.observability import logger, metrics
+from leadwire.privacy import wiring as privacy
+from leadwire.privacy.models import ErasureView, ExportDocument, UnsuppressView
 from leadwire.segmentation import wiring
 from leadwire.segmentation.jobs import start_job
 from leadwire.settings import admin_settings, engine_settings
@@ -236,6 +239,47 @@ def get_lead_deliveries(lead_id: LeadId, limit: Limit = 100, cursor: Cursor = No
     return delivery_admin().for_lead(lead_id, limit=limit, cursor=cursor)
 
 
+# -- privacy (leadwire.privacy) ----------------------------------------------------------------
+@app.get(
+    "/leads/<lead_id>/export",
+    tags=["privacy"],
+    responses=responses(200, "Everything stored about the lead and its merged ids", 400, 404),
+)
+def export_lead(lead_id: LeadId) -> ExportDocument:
+    return privacy.lead_exporter().export(lead_id)
+
+
+@app.delete(
+    "/leads/<lead_id>",
+    tags=["privacy"],
+    responses=responses(
+        200, "Erased, with its merged ids; the ids are suppressed until unsuppressed", 400, 404
+    ),
+)
+def erase_lead(lead_id: LeadId) -> ErasureView:
+    erasure = privacy.lead_eraser().erase(lead_id)
+    metrics.add_metric(name="LeadsErased", unit=MetricUnit.Count, value=1)
+    return ErasureView(
+        lead_id=erasure.lead_id,
+        status="erased",
+        ids=erasure.ids,
+        erased=erasure.counts,
+        job=JobView.of(erasure.job),
+    )
+
+
+@app.post(
+    "/leads/<lead_id>/unsuppress",
+    tags=["privacy"],
+    responses=responses(200, "Events for the id (and the ids erased with it) are accepted again", 400, 404),
+)
+def unsuppress_lead(lead_id: LeadId) -> UnsuppressView:
+    lifted = wiring.suppression_store().unsuppress(lead_id)
+    if lifted is None:
+        raise NotFound(f"{lead_id!r} is not suppressed", {"leadId": lead_id})
+    return UnsuppressView(lead_id=lead_id, unsuppressed=lifted.ids, dropped_events=lifted.dropped_events)
+
+
 # -- jobs --------------------------------------------------------------------------------------
 @app.get("/jobs/<job_id>", tags=["jobs"], responses=responses(200, "The job's progress", 404))
 def get_job(job_id: Annotated[str, Path(min_length=1, max_length=128)]) -> JobView:
@@ -254,8 +298,8 @@ def openapi_document() -> Response[str]:
             app.get_openapi_json_schema(
                 title="Leadwire admin API",
                 version="0.1.0",
-                description="Segments, members, triggers, leads, history, deliveries and jobs "
-                "(IAM-authorised in AWS).",
+                description="Segments, members, triggers, leads, history, deliveries, export and "
+                "erasure, and jobs (IAM-authorised in AWS).",
             )
         ),
     )

@@ -43,6 +43,12 @@ class FireStore:
         self._meter.record_write(item, kind="fire")
         return True
 
+    def delete_fire(self, fire: Fire) -> None:
+        """Remove a fire's item (one of an erased lead, which nothing may act on)."""
+        key = {schema.PK: {"S": schema.lead_pk(fire.lead_id)}, schema.SK: {"S": schema.fire_sk(fire.fire_id)}}
+        self._client.delete_item(TableName=self._table, Key=key)
+        self._meter.record_write(key, kind="fire")
+
     def record_delivery(
         self,
         fire: Fire,

@@ -23,8 +23,10 @@ from pydantic import ValidationError
 from leadwire import clock
 from leadwire.dal.delivery_confirmations import DeliveryConfirmations
 from leadwire.dal.event_store import EventStore
+from leadwire.dal.suppression_store import SuppressionStore
 from leadwire.feedback.service import FeedbackOutcome, FeedbackService
 from leadwire.observability import count, logger, metrics
+from leadwire.privacy.suppression import SuppressingSink
 from leadwire.settings import SettingsError, TableSettings
 
 processor = BatchProcessor(event_type=EventType.SQS)
@@ -38,9 +40,13 @@ def feedback_service() -> FeedbackService:
     except ValidationError as exc:
         raise SettingsError(f"invalid feedback settings: {exc}") from exc
     client = boto3.client("dynamodb")
-    return FeedbackService(
-        EventStore(client, settings.table_name), DeliveryConfirmations(client, settings.table_name)
+    # SES reports on an erased lead's mail (an open days later) are dropped like its other events.
+    events = SuppressingSink(
+        EventStore(client, settings.table_name),
+        SuppressionStore(client, settings.table_name),
+        lambda n: metrics.add_metric(name="EventsSuppressed", unit=MetricUnit.Count, value=n),
     )
+    return FeedbackService(events, DeliveryConfirmations(client, settings.table_name))
 
 
 def reset() -> None:

@@ -17,10 +17,12 @@ from leadwire.core.errors import InvalidRequest, LeadwireError, NotConfigured
 from leadwire.core.onsite import VisitorIdError, visitor_id
 from leadwire.dal.event_store import EventStore
 from leadwire.dal.onsite_store import OnsiteStore
+from leadwire.dal.suppression_store import SuppressionStore
 from leadwire.ingestion.onsite import ClosingSink, OnsiteMessages, script
 from leadwire.ingestion.request import basic_auth_user, decode_body, endpoint_kind, parse_json_object
 from leadwire.ingestion.service import IngestionService
 from leadwire.observability import logger, metrics
+from leadwire.privacy.suppression import SuppressingSink
 from leadwire.settings import ingestion_settings
 
 if TYPE_CHECKING:
@@ -46,10 +48,21 @@ def onsite_store() -> OnsiteStore:
 
 
 @cache
+def stored_events() -> SuppressingSink:
+    """The event store behind the suppression hook: events of erased leads are acknowledged,
+    dropped and counted (``EventsSuppressed``)."""
+    suppressions = SuppressionStore(dynamodb(), ingestion_settings().table_name)
+    return SuppressingSink(
+        ClosingSink(event_store(), onsite_store()),  # clicks and dismissals close their message
+        suppressions,
+        lambda n: metrics.add_metric(name="EventsSuppressed", unit=MetricUnit.Count, value=n),
+    )
+
+
+@cache
 def ingestion_service() -> IngestionService:
-    """Built on first use (once per container): settings validated, one DynamoDB client. Clicks
-    and dismissals of on-site messages also close the message (``ingestion.onsite``)."""
-    return IngestionService(ClosingSink(event_store(), onsite_store()), ingestion_settings().write_key_hashes)
+    """Built on first use (once per container): settings validated, one DynamoDB client."""
+    return IngestionService(stored_events(), ingestion_settings().write_key_hashes)
 
 
 @cache
@@ -70,7 +83,7 @@ def unsubscribe_service() -> UnsubscribeService:
         except SecretError as exc:
             raise NotConfigured(f"unsubscribe links are not configured: {exc}") from None
 
-    return UnsubscribeService(event_store(), secret)
+    return UnsubscribeService(stored_events(), secret)
 
 
 # Browsers post from any site that embeds the snippet; the write key, not the origin, authorises.

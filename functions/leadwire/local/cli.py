@@ -1,4 +1,4 @@
-"""The ``leadwire`` command: ``local``, ``hash-key``, ``bench``, ``demo``, ``replay``."""
+"""The ``leadwire`` command: local, hash-key, bench, demo, replay, load, doctor."""
 
 from __future__ import annotations
 
@@ -64,6 +64,17 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--json", action="store_true", help="print one JSON object")
     demo = commands.add_parser("demo", help="replay the bundled demo data through leadwire local")
     demo.add_argument("--data", type=Path, help="a JSON-lines file of Segment messages")
+    load = commands.add_parser(
+        "load", help="concurrent clients against leadwire local; checks every accepted event is stored once"
+    )
+    load.add_argument("--clients", type=_positive, default=50)
+    load.add_argument("--seconds", type=float, default=60.0)
+    load.add_argument("--batch", type=_positive, default=10, help="events per request (default %(default)s)")
+    load.add_argument("--leads-per-client", type=_positive, default=2)
+    load.add_argument("--url", help="a running leadwire local (default: start one on a free port)")
+    load.add_argument("--write-key", dest="load_write_key", help="its write key (with --url)")
+    load.add_argument("--clock", help="start the local process on a simulated clock at this instant")
+    load.add_argument("--json", action="store_true", help="print one JSON object")
     replay = commands.add_parser(
         "replay",
         help="list and replay the stream batches the consumers gave up on (their failure queues)",
@@ -83,7 +94,47 @@ def _parser() -> argparse.ArgumentParser:
         "--local", metavar="URL", help="replay on a running `leadwire local` (http://127.0.0.1:PORT) instead"
     )
     replay.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    doctor = commands.add_parser(
+        "doctor",
+        help="check a deployed stack: SES, secrets, write keys, definitions, alarms, failure queues, lag",
+        description="Reads the deployed stack with your AWS credentials and says what is missing or "
+        "wrong, and what to do. Exits 1 when something is wrong, 2 when the stack cannot be read.",
+    )
+    doctor.add_argument("--stack", default="Leadwire", help="the deployed stack's name (default %(default)s)")
+    doctor.add_argument("--region", help="AWS region (default: the AWS configuration's)")
+    doctor.add_argument(
+        "--config",
+        type=_directory,
+        default=Path("config/default"),
+        help="the config directory the stack was deployed with (default %(default)s)",
+    )
+    doctor.add_argument("--json", action="store_true", help="print the findings as one JSON object")
     return parser
+
+
+def _doctor(args: argparse.Namespace) -> int:
+    import json
+
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from leadwire import clock
+    from leadwire.ops.doctor import format_report, run_checks, to_json
+    from leadwire.ops.doctor_checks import doctor_in_aws, unknown_reason
+
+    try:
+        stack, checks = doctor_in_aws(
+            stack_name=args.stack, region=args.region, config_dir=args.config, now=clock.now()
+        )
+    except (LookupError, BotoCoreError, ClientError) as error:
+        print(f"leadwire doctor: cannot read stack {args.stack}: {error}", file=sys.stderr)
+        return 2
+    findings = run_checks(list(checks), unknown_reason)
+    print(
+        json.dumps(to_json(stack.name, findings), indent=2)
+        if args.json
+        else format_report(stack.name, findings)
+    )
+    return 1 if any(f.status == "fail" for f in findings) else 0
 
 
 def _replay(args: argparse.Namespace) -> int:
@@ -185,6 +236,21 @@ def main(argv: list[str] | None = None) -> int:
         return run_demo(args.data)
     if args.command == "replay":
         return _replay(args)
+    if args.command == "doctor":
+        return _doctor(args)
+    if args.command == "load":
+        from leadwire.local.load import main as load_main
+
+        return load_main(
+            url=args.url,
+            write_key=args.load_write_key,
+            clients=args.clients,
+            seconds=args.seconds,
+            batch=args.batch,
+            leads_per_client=args.leads_per_client,
+            local_args=["--clock", args.clock] if args.clock else [],
+            as_json=args.json,
+        )
     return 2
 
 

@@ -201,6 +201,7 @@ class LocalRuntime:
             ingestion.dynamodb,
             ingestion.event_store,
             ingestion.onsite_store,
+            ingestion.stored_events,
             ingestion.ingestion_service,
             ingestion.unsubscribe_service,
         ):

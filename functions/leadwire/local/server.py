@@ -16,6 +16,9 @@ MAX_REQUEST_BYTES = 10 * 1024 * 1024
 
 class LocalServer(ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver's default listen backlog is 5: with 50 clients connecting at once the kernel
+    # resets the rest, and every SDK has to resend (``leadwire load`` showed it).
+    request_queue_size = 128
 
     def __init__(self, runtime: LocalRuntime, port: int, host: str = "127.0.0.1") -> None:
         self.runtime = runtime

@@ -49,6 +49,10 @@ class EventHistoryPort(Protocol):
     def lead_events(self, lead_id: str) -> Iterable[StoredEvent]: ...
 
 
+class ErasedCheck(Protocol):
+    def erased(self, lead_id: str) -> bool: ...
+
+
 class LeadUnresolvable(Exception):
     """A merge chain longer than identity allows (a loop written by hand, say)."""
 
@@ -107,6 +111,7 @@ class Outcome:
     transitions: list[Transition] = field(default_factory=list)
     merged: list[str] = field(default_factory=list)
     rebuilt: bool = False
+    erased: bool = False  # the lead was erased: its late events were dropped
 
 
 @dataclass
@@ -129,8 +134,10 @@ class SegmentationEngine:
         now: Callable[[], datetime],
         *,
         max_attempts: int = 5,
+        guard: ErasedCheck | None = None,
     ) -> None:
         self._leads = leads
+        self._guard = guard
         self._history = history
         self._definitions = definitions
         self._versions = definition_versions(definitions)
@@ -160,6 +167,10 @@ class SegmentationEngine:
         record = self._resolve(lead_id)
         if not events and record.version == 0:
             return Outcome(lead_id=record.lead_id)  # nothing stored, nothing to advance
+        if record.version == 0 and self._guard is not None and self._guard.erased(lead_id):
+            # An erased lead has no state: only a new lead can be one. Its late events (in flight
+            # at the erasure, or replayed) must not create it again.
+            return Outcome(lead_id=lead_id, erased=True)
         work = _Work(record=record, state=record.state, evaluated_at=record.evaluated_at)
         work.outcome.lead_id = record.lead_id
         for source_id, said_at in identity_sources(events):

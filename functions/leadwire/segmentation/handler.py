@@ -14,6 +14,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from leadwire.core.tracking import StoredEvent
 from leadwire.observability import logger, metrics
 from leadwire.segmentation import wiring
 from leadwire.segmentation.batch import group_by_lead, process_groups
@@ -35,7 +36,14 @@ def _log_failure(lead_id: str, error: Exception) -> None:
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     engine = wiring.engine()
     groups = group_by_lead(event["Records"])
-    failed = process_groups(groups, engine.process, _log_failure)
+    flips = 0
+
+    def process(lead_id: str, events: list[StoredEvent]) -> None:
+        nonlocal flips
+        flips += len(engine.process(lead_id, events).transitions)
+
+    failed = process_groups(groups, process, _log_failure)
+    metrics.add_metric(name="SegmentChanges", unit=MetricUnit.Count, value=flips)
     failed |= wiring.poison_queue().send(groups.poison, context.invoked_function_arn)
     if groups.poison:
         metrics.add_metric(name="PoisonRecords", unit=MetricUnit.Count, value=len(groups.poison))

@@ -30,8 +30,10 @@ from leadwire.dal.job_store import JobStore
 from leadwire.dal.lead_store import LeadStore
 from leadwire.dal.onsite_store import OnsiteStore
 from leadwire.dal.send_log_store import SendLogStore
+from leadwire.dal.suppression_store import SuppressionStore
 from leadwire.dal.timer_store import TimerStore
 from leadwire.observability import logger
+from leadwire.privacy.guard import LeadGuard
 from leadwire.segmentation.definitions_source import DefinitionsSource
 from leadwire.segmentation.engine import SegmentationEngine
 from leadwire.segmentation.jobs import JobStarter, LambdaJobStarter, LocalJobQueue
@@ -75,10 +77,22 @@ def definitions_source() -> DefinitionsSource:
     return DefinitionsSource(bundled, definition_store(), cache_seconds=settings.definitions_cache_seconds)
 
 
+@cache
+def suppression_store() -> SuppressionStore:
+    return SuppressionStore(dynamodb(), engine_settings().table_name)
+
+
+def lead_guard() -> LeadGuard:
+    """Per invocation: it remembers its answers for one batch only."""
+    return LeadGuard(suppression_store(), fire_store())
+
+
 def engine() -> SegmentationEngine:
     """An engine on the current definitions (cheap: the adapters and the definitions are cached)."""
     history = UsableHistory(event_store())
-    return SegmentationEngine(lead_store(), history, definitions_source().current(), clock.now)
+    return SegmentationEngine(
+        lead_store(), history, definitions_source().current(), clock.now, guard=lead_guard()
+    )
 
 
 @cache
@@ -148,6 +162,7 @@ def trigger_service() -> TriggerService:
         StateMachineScheduler(timer_starter()),
         fire_store(),
         clock.now,
+        guard=lead_guard(),
     )
 
 
@@ -249,6 +264,7 @@ def actions_service() -> ActionsService:
         policy=policy,
         send_log=send_log_store(),
         event_source=event_store(),
+        guard=lead_guard(),
     )
 
 
@@ -270,6 +286,7 @@ def reset() -> None:
         event_bridge_sender,
         email_sender,
         send_log_store,
+        suppression_store,
     ):
         cached.cache_clear()
     global _delivery_config

@@ -65,6 +65,12 @@ class LocalTimers:
         self._sequence += 1
         self._held[name] = _Held(request.deadline.astimezone(UTC), self._sequence, request)
 
+    def stop(self, execution_name: str) -> bool:
+        """Drop a held timer (an erased lead's): it never runs, and its name stays taken, as a
+        stopped execution's does in AWS. True if one was held."""
+        self._started.add(execution_name)
+        return self._held.pop(execution_name, None) is not None
+
     @property
     def pending(self) -> list[TimerRequest]:
         """The held requests, earliest deadline first."""

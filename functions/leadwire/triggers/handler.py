@@ -53,4 +53,5 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItem
     metrics.add_metric(name="TimersScheduled", unit=MetricUnit.Count, value=report.scheduled)
     metrics.add_metric(name="TimersSatisfied", unit=MetricUnit.Count, value=report.satisfied)
     metrics.add_metric(name="TriggersBeyondHorizon", unit=MetricUnit.Count, value=report.beyond_horizon)
+    metrics.add_metric(name="TriggerWorkOfErasedLeads", unit=MetricUnit.Count, value=report.erased)
     return response

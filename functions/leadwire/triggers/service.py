@@ -55,6 +55,11 @@ class TriggerReport:
     scheduled: int = 0
     satisfied: int = 0
     beyond_horizon: int = 0
+    erased: int = 0  # work dropped because its lead was erased
+
+
+class ErasedCheck(Protocol):
+    def erased(self, lead_id: str) -> bool: ...
 
 
 class TriggerService:
@@ -66,7 +71,9 @@ class TriggerService:
         fires: FirePort,
         now: Callable[[], datetime],
         default_time_zone: str = DEFAULT_TIME_ZONE,
+        guard: ErasedCheck | None = None,
     ) -> None:
+        self._guard = guard
         self._triggers = triggers
         self._timers = timers
         self._scheduler = scheduler
@@ -74,8 +81,21 @@ class TriggerService:
         self._now = now
         self._default_time_zone = default_time_zone
 
+    def _erased(self, lead_id: str, report: TriggerReport) -> bool:
+        if self._guard is not None and self._guard.erased(lead_id):
+            report.erased += 1
+            return True
+        return False
+
     def on_event(self, event: StoredEvent, report: TriggerReport) -> None:
         now = self._now()
+        acts = event.event is not None and (
+            awaiting(self._triggers, event.event, event.properties)
+            or triggers_for_event(self._triggers, event.event, event.properties)
+        )
+        arms = event.type == "identify" and bool(event.traits) and bool(anniversary_triggers(self._triggers))
+        if (acts or arms) and self._erased(event.lead_id, report):
+            return
         if event.event is not None:
             for waiting in awaiting(self._triggers, event.event, event.properties):
                 key = TimerKey(waiting.trigger.id, event.lead_id, waiting.match_values)
@@ -96,6 +116,8 @@ class TriggerService:
     ) -> None:
         now = self._now()
         for trigger in triggers_for_change(self._triggers, segment_id, kind):  # type: ignore[arg-type]
+            if self._erased(lead_id, report):
+                return
             self._start(trigger, lead_id, change_id, at, {}, now, report)
 
     def arm_anniversary(
@@ -113,7 +135,7 @@ class TriggerService:
         if trait is None:
             return None
         value = traits.get(trait.trait)
-        if not isinstance(value, str):
+        if not isinstance(value, str) or self._erased(lead_id, report):
             return None
         due = next_anniversary(value, trait.at, timezone, self._default_time_zone, after)
         if due is None:
@@ -127,6 +149,8 @@ class TriggerService:
         """Fire ``fire`` again at ``until`` (quiet hours end, or a send must be confirmed first),
         on the same timer machinery as a delay; once per (root fire, instant). True if scheduled."""
         report = TriggerReport()
+        if self._erased(fire.lead_id, report):
+            return False
         key = TimerKey(fire.trigger_id, fire.lead_id, ("defer", fire.root_id, until.isoformat()))
         self._wait(key, self._now(), fire.deferred_until(until), report, due=until)
         return report.scheduled > 0

@@ -1,0 +1,151 @@
+"""Suppressed lead ids: one item per id an erasure covered (``SUPPRESSED#<sha256(id)>``).
+
+The items hold digests, never the ids themselves: the table keeps no copy of an erased person's
+id, yet a later event for it is recognised. The erased lead's own item lists the digests erased
+with it (its merged anonymous ids), so unsuppressing the lead lifts them all; each item counts
+the events dropped for its id (``dropped``), which ``unsuppress`` reports.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from leadwire import schema
+from leadwire.core.capacity import CapacityMeter, item_size
+from leadwire.core.errors import StorageUnavailable
+from leadwire.dal.event_items import iso
+from leadwire.dal.metering import PROCESS_METER
+
+BATCH_GET_MAX = 100
+UNPROCESSED_RETRIES = 6
+
+
+def digest(lead_id: str) -> str:
+    return hashlib.sha256(lead_id.encode("utf-8")).hexdigest()
+
+
+def suppressed_key(lead_id: str) -> dict[str, dict[str, str]]:
+    return _key(digest(lead_id))
+
+
+def _key(hexdigest: str) -> dict[str, dict[str, str]]:
+    return {
+        schema.PK: {"S": f"{schema.SUPPRESSED_PREFIX}{hexdigest}"},
+        schema.SK: {"S": schema.SUPPRESSED_SK},
+    }
+
+
+@dataclass(frozen=True)
+class Unsuppressed:
+    ids: int  # suppression items removed (the lead and the ids erased with it)
+    dropped_events: int  # events acknowledged and dropped while suppressed
+
+
+class SuppressionStore:
+    def __init__(self, client: Any, table_name: str, *, meter: CapacityMeter | None = None) -> None:
+        self._client = client
+        self._table = table_name
+        self._meter = meter or PROCESS_METER
+
+    def suppress(self, lead_id: str, merged_ids: Iterable[str], at: datetime, job_id: str) -> None:
+        """Suppress ``lead_id`` and its merged ids (written before anything is deleted)."""
+        group = digest(lead_id)
+        others = sorted({digest(i) for i in merged_ids} - {group})
+        for hexdigest in [group, *others]:
+            item: dict[str, dict[str, Any]] = {
+                **_key(hexdigest),
+                "group": {"S": group},
+                "at": {"S": iso(at)},
+                "job": {"S": job_id},
+                "dropped": {"N": "0"},
+            }
+            if hexdigest == group and others:
+                item["members"] = {"SS": others}
+            self._client.put_item(TableName=self._table, Item=item)
+            self._meter.record_write(item, kind="suppression")
+
+    def is_suppressed(self, lead_id: str) -> bool:
+        response = self._client.get_item(
+            TableName=self._table,
+            Key=suppressed_key(lead_id),
+            ConsistentRead=True,
+            ProjectionExpression="#pk",
+            ExpressionAttributeNames={"#pk": schema.PK},
+        )
+        item = response.get("Item")
+        self._meter.record_read(item_size(item) if item else 1)
+        return item is not None
+
+    def suppressed(self, lead_ids: Iterable[str]) -> set[str]:
+        """Which of ``lead_ids`` are suppressed: BatchGetItem, eventually consistent (half a read
+        unit per id; an erasure is seen within a second)."""
+        by_digest = {digest(lead_id): lead_id for lead_id in lead_ids}
+        found: set[str] = set()
+        digests = sorted(by_digest)
+        for start in range(0, len(digests), BATCH_GET_MAX):
+            pending = [_key(d) for d in digests[start : start + BATCH_GET_MAX]]
+            for attempt in range(UNPROCESSED_RETRIES):
+                if not pending:
+                    break
+                if attempt:
+                    time.sleep(min(0.02 * 2**attempt, 0.5))
+                response = self._client.batch_get_item(
+                    RequestItems={
+                        self._table: {
+                            "Keys": pending,
+                            "ProjectionExpression": "#pk",
+                            "ExpressionAttributeNames": {"#pk": schema.PK},
+                        }
+                    }
+                )
+                items = response.get("Responses", {}).get(self._table, [])
+                for _ in pending:  # BatchGetItem charges each key on its own (0.5 unit at least)
+                    self._meter.record_read(1, consistent=False)
+                for item in items:
+                    found.add(by_digest[item[schema.PK]["S"].removeprefix(schema.SUPPRESSED_PREFIX)])
+                pending = response.get("UnprocessedKeys", {}).get(self._table, {}).get("Keys", [])
+            if pending:
+                raise StorageUnavailable("the suppression list is throttled; resend", {"retryable": True})
+        return found
+
+    def count_dropped(self, lead_id: str, events: int) -> None:
+        """Add ``events`` to the id's dropped count (nothing if it was unsuppressed meanwhile)."""
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=suppressed_key(lead_id),
+                UpdateExpression="ADD dropped :n",
+                ConditionExpression="attribute_exists(#pk)",
+                ExpressionAttributeNames={"#pk": schema.PK},
+                ExpressionAttributeValues={":n": {"N": str(events)}},
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+        self._meter.record_write(suppressed_key(lead_id), kind="suppression")
+
+    def unsuppress(self, lead_id: str) -> Unsuppressed | None:
+        """Lift the suppression of ``lead_id`` (and of the ids erased with it); None if none."""
+        item = self._client.get_item(
+            TableName=self._table, Key=suppressed_key(lead_id), ConsistentRead=True
+        ).get("Item")
+        self._meter.record_read(item_size(item) if item else 1)
+        if item is None:
+            return None
+        digests = [digest(lead_id), *item.get("members", {}).get("SS", [])]
+        dropped = 0
+        for hexdigest in digests:
+            old = self._client.delete_item(
+                TableName=self._table, Key=_key(hexdigest), ReturnValues="ALL_OLD"
+            ).get("Attributes")
+            self._meter.record_write(_key(hexdigest), kind="suppression")
+            if old is not None:
+                dropped += int(old.get("dropped", {}).get("N", "0"))
+        return Unsuppressed(ids=len(digests), dropped_events=dropped)
