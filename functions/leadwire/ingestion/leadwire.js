@@ -34,8 +34,8 @@
     var body = {
       type: "track", event: event, writeKey: writeKey, properties: { message_id: messageId },
       messageId: "lw-" + event + "-" + messageId + "-" + Date.now().toString(36),
-      timestamp: new Date().toISOString(), context: { page: { url: location.href } }
-    };
+      context: { page: { url: location.href } }
+    }; // no timestamp: the API stamps the arrival, so a visitor's wrong clock cannot misdate it
     for (var k in who) body[k] = who[k];
     // text/plain keeps this a simple request (no preflight); keepalive survives the CTA's navigation.
     return fetch(api + "/track", {
