@@ -36,6 +36,7 @@ from aws_cdk.aws_apigatewayv2_integrations import HttpLambdaIntegration
 from constructs import Construct
 
 from leadwire import schema
+from leadwire.deployment import MEMORY_MB
 from leadwire_infra.data_construct import grant_table_access
 from leadwire_infra.lambda_factory import LambdaFactory
 
@@ -58,6 +59,7 @@ INGESTION_TABLE_ACTIONS: Final = (
 # the table. It may Query every index (the trigger delivery log reads the deliveries index).
 # Erasing a lead deletes its items in batches (BatchWriteItem).
 ADMIN_TABLE_ACTIONS: Final = (
+    "dynamodb:BatchGetItem",
     "dynamodb:BatchWriteItem",
     "dynamodb:DeleteItem",
     "dynamodb:GetItem",
@@ -78,6 +80,7 @@ ADMIN_ROUTES: Final = [
     ("/segments", [apigwv2.HttpMethod.ANY]),
     ("/segments/{proxy+}", [apigwv2.HttpMethod.ANY]),
     ("/leads/{proxy+}", [apigwv2.HttpMethod.ANY]),
+    ("/jobs", [apigwv2.HttpMethod.POST]),
     ("/jobs/{proxy+}", [apigwv2.HttpMethod.GET]),
     ("/triggers", [apigwv2.HttpMethod.ANY]),
     ("/triggers/{proxy+}", [apigwv2.HttpMethod.ANY]),
@@ -142,7 +145,7 @@ class ApiConstruct(Construct):
             "Ingestion",
             handler=INGESTION_HANDLER,
             description="Leadwire ingestion: Segment HTTP Tracking API, one write per event",
-            memory_size=512,  # more memory is more CPU: shortens the cold start on the hot path
+            memory_size=MEMORY_MB["ingestion"],
             timeout=Duration.seconds(10),
             environment={
                 "WRITE_KEY_HASHES": json.dumps(dict(write_key_hashes), sort_keys=True, separators=(",", ":"))
@@ -156,6 +159,7 @@ class ApiConstruct(Construct):
             self,
             "Admin",
             handler=ADMIN_HANDLER,
+            memory_size=MEMORY_MB["admin"],
             description="Leadwire admin API: segments, triggers, leads",
             timeout=Duration.seconds(15),
             environment={"REEVALUATE_FUNCTION_NAME": reevaluate_function.function_name},

@@ -64,10 +64,12 @@ class LeadwireStack(Stack):
             self,
             "Actions",
             table=data.table,
-            functions=functions,
-            timer=timers.timer,
+            function=triggers.function,
             webhook_secrets=granted_references,
         )
+        # Spike alerts: the trigger consumer pauses triggers and announces it on the same bus.
+        triggers.function.add_environment("EVENT_BUS_NAME", actions.event_bus.event_bus_name)
+        actions.event_bus.grant_put_events_to(triggers.function)
         email = EmailConstruct(self, "Email", table=data.table, functions=functions, email_from=email_from)
         email.connect_sender(actions.function)
         api = ApiConstruct(
@@ -167,21 +169,14 @@ class LeadwireStack(Stack):
         )
         CfnOutput(
             self,
-            "TriggerStreamFailuresQueueUrl",
+            "ReactionStreamFailuresQueueUrl",
             value=triggers.dead_letter_queue.queue_url,
-            description="Stream batches the trigger consumer gave up on (shard and sequence range)",
-        )
-        CfnOutput(
-            self,
-            "ActionStreamFailuresQueueUrl",
-            value=actions.dead_letter_queue.queue_url,
-            description="Stream batches the actions consumer gave up on (shard and sequence range)",
+            description="Stream batches the reactions consumer (triggers and actions) gave up on",
         )
         # leadwire replay finds each consumer's failure queue (above) and function here.
         for output_id, construct, who in (
             ("SegmentationFunctionName", segmentation, "segmentation"),
-            ("TriggerFunctionName", triggers, "trigger"),
-            ("ActionFunctionName", actions, "actions"),
+            ("ReactionFunctionName", triggers, "reactions (triggers and actions)"),
         ):
             CfnOutput(
                 self,

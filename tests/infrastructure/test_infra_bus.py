@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.infrastructure.infra_template import as_list, function_props, of_type, role_statements
+from tests.infrastructure.infra_template import (
+    TRIGGER_HANDLER,
+    as_list,
+    function_props,
+    of_type,
+    role_statements,
+)
 
-ACTIONS = "leadwire.actions.handler.lambda_handler"
+ACTIONS = "leadwire.reactions.handler.lambda_handler"  # the actions run in the reactions function
 
 
 def _bus_id(resources: dict[str, dict[str, Any]]) -> str:
@@ -34,3 +40,14 @@ def test_the_bus_keeps_a_week_of_leadwire_events_for_replay(resources: dict[str,
 def test_the_bus_name_is_an_output(template: Any) -> None:
     outputs = template.to_json()["Outputs"]
     assert outputs["EventBusName"]["Value"]["Ref"] == _bus_id(template.to_json()["Resources"])
+
+
+def test_the_trigger_function_may_announce_spikes_on_the_same_bus(resources: dict[str, Any]) -> None:
+    # Given spike alerts pause triggers and put leadwire.segment.spike on the bus
+    # When the trigger function is synthesised
+    # Then it knows the bus and may put events on it, and on nothing else
+    trigger = TRIGGER_HANDLER
+    bus_id = _bus_id(resources)
+    assert function_props(resources, trigger)["Environment"]["Variables"]["EVENT_BUS_NAME"] == {"Ref": bus_id}
+    put = [s for s in role_statements(resources, trigger) if "events:PutEvents" in as_list(s["Action"])]
+    assert [as_list(s["Resource"]) for s in put] == [[{"Fn::GetAtt": [bus_id, "Arn"]}]]

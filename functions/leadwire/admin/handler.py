@@ -7,6 +7,7 @@ Each route parses into a model, makes one call into ``segments``, ``triggers``, 
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
@@ -16,7 +17,9 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from leadwire import clock
-from leadwire.admin.deliveries import DeliveryAdmin
+from leadwire.admin import insight_routes
+from leadwire.admin.deliveries import DeliveryAdmin, parse_instant
+from leadwire.admin.insight_models import SegmentSummaryList
 from leadwire.admin.lead_events import EventsPage
 from leadwire.admin.leads import LeadAdmin
 from leadwire.admin.models import (
@@ -25,15 +28,17 @@ from leadwire.admin.models import (
     JobView,
     LeadView,
     MembersPage,
+    NewJob,
+    NewSegment,
+    NewTrigger,
     SegmentChange,
     SegmentDefinition,
-    SegmentList,
     SegmentView,
     TriggerDefinition,
     TriggerList,
     TriggerView,
 )
-from leadwire.admin.openapi import UNPROCESSABLE, invalid_request_body, responses, without_422
+from leadwire.admin.openapi import UNPROCESSABLE, as_served, invalid_request_body, responses
 from leadwire.admin.resolver import DecodingHttpResolver
 from leadwire.admin.segments import SegmentAdmin
 from leadwire.admin.triggers import TriggerAdmin
@@ -54,6 +59,10 @@ LeadId = Annotated[str, Path(min_length=1, max_length=256)]
 Limit = Annotated[int, Query(ge=1, le=1000)]
 Cursor = Annotated[str | None, Query(max_length=1024)]
 JOB_HEADER = "X-Leadwire-Job"
+DEFAULT_JOB_REASONS = {
+    "migrate": "items migrated to the current shapes",
+    "reevaluate": "started by an operator",
+}
 
 
 def _launch_job(reason: str) -> Job:
@@ -83,6 +92,7 @@ def delivery_admin() -> DeliveryAdmin:
 
 app = DecodingHttpResolver(enable_validation=True)
 register_error_handlers(app)
+app.include_router(insight_routes.router)
 
 
 @app.exception_handler(RequestValidationError)
@@ -91,9 +101,9 @@ def _invalid_request(error: RequestValidationError) -> Response:
 
 
 # -- segments ----------------------------------------------------------------------------------
-@app.get("/segments", tags=["segments"], responses=responses(200, "Every live segment"))
-def list_segments() -> SegmentList:
-    return SegmentList(segments=segment_admin().list())
+@app.get("/segments", tags=["segments"], responses=responses(200, "Every live segment, with its size"))
+def list_segments() -> SegmentSummaryList:
+    return SegmentSummaryList(segments=insight_routes.segment_insight().summaries(segment_admin().list()))
 
 
 @app.post(
@@ -102,7 +112,7 @@ def list_segments() -> SegmentList:
     status_code=201,
     responses=responses(201, "Created; the job re-evaluates every lead", 400, 409),
 )
-def create_segment(segment: Annotated[SegmentDefinition, Body()]) -> SegmentChange:
+def create_segment(segment: Annotated[NewSegment, Body()]) -> SegmentChange:
     return segment_admin().create(segment.document())
 
 
@@ -133,10 +143,19 @@ def delete_segment(segment_id: SegmentId) -> Response[None]:
 @app.get(
     "/segments/<segment_id>/members",
     tags=["segments"],
-    responses=responses(200, "A page of members; pass cursor for the next", 400, 404),
+    responses=responses(
+        200, "A page of members; pass cursor for the next. With asOf: every member at that instant", 400, 404
+    ),
 )
-def list_members(segment_id: SegmentId, limit: Limit = 100, cursor: Cursor = None) -> MembersPage:
+def list_members(
+    segment_id: SegmentId,
+    limit: Limit = 100,
+    cursor: Cursor = None,
+    as_of: Annotated[str | None, Query(alias="asOf", max_length=64)] = None,
+) -> MembersPage:
     segment_admin().get(segment_id)
+    if as_of is not None:
+        return insight_routes.segment_insight().members_as_of(segment_id, parse_instant(as_of, "asOf"))
     return lead_admin().members(segment_id, limit=limit, cursor=cursor)
 
 
@@ -153,13 +172,17 @@ def list_triggers() -> TriggerList:
     responses=responses(201, "Created", 400, 409, 422),
     openapi_extensions=UNPROCESSABLE,
 )
-def create_trigger(trigger: Annotated[TriggerDefinition, Body()]) -> TriggerView:
+def create_trigger(trigger: Annotated[NewTrigger, Body()]) -> TriggerView:
     return trigger_admin().create(trigger.document())
 
 
-@app.get("/triggers/<trigger_id>", tags=["triggers"], responses=responses(200, "The trigger", 404))
+@app.get(
+    "/triggers/<trigger_id>",
+    tags=["triggers"],
+    responses=responses(200, "The trigger; with paused {reason, at} while a segment spike holds it", 404),
+)
 def get_trigger(trigger_id: TriggerId) -> TriggerView:
-    return trigger_admin().get(trigger_id)
+    return insight_routes.with_pause(trigger_admin().get(trigger_id))
 
 
 @app.put(
@@ -281,6 +304,17 @@ def unsuppress_lead(lead_id: LeadId) -> UnsuppressView:
 
 
 # -- jobs --------------------------------------------------------------------------------------
+@app.post(
+    "/jobs",
+    tags=["jobs"],
+    responses=responses(202, "Started; follow it at GET /jobs/{jobId}", 400),
+)
+def create_job(job: Annotated[NewJob, Body()]) -> Response[JobView]:
+    reason = job.reason or DEFAULT_JOB_REASONS[job.kind]
+    started = start_job(wiring.job_store(), wiring.job_starter(), reason, clock.now(), kind=job.kind)
+    return Response(status_code=202, body=JobView.of(started), content_type="application/json")
+
+
 @app.get("/jobs/<job_id>", tags=["jobs"], responses=responses(200, "The job's progress", 404))
 def get_job(job_id: Annotated[str, Path(min_length=1, max_length=128)]) -> JobView:
     job = wiring.job_store().get(job_id)
@@ -294,7 +328,7 @@ def openapi_document() -> Response[str]:
     return Response(
         status_code=200,
         content_type="application/json",
-        body=without_422(
+        body=as_served(
             app.get_openapi_json_schema(
                 title="Leadwire admin API",
                 version="0.1.0",
@@ -309,4 +343,33 @@ def openapi_document() -> Response[str]:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     metrics.add_metric(name="AdminRequests", unit=MetricUnit.Count, value=1)
+    if _form_body(event):
+        return _FORM_REFUSED
     return app.resolve(event, context)
+
+
+def _form_body(event: dict[str, Any]) -> bool:
+    """Bodies are JSON. Powertools parses a form body as a form before any route runs (and a
+    multipart type without a boundary made that a 500), so a form is refused first."""
+    headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
+    return (
+        headers.get("content-type", "")
+        .lower()
+        .startswith(("multipart/", "application/x-www-form-urlencoded"))
+    )
+
+
+_FORM_REFUSED: dict[str, Any] = {
+    "statusCode": 400,
+    "headers": {"Content-Type": "application/json"},
+    "body": json.dumps(
+        {
+            "error": {
+                "code": "invalid_request",
+                "message": "content-type: send the body as application/json",
+                "details": {"field": "content-type"},
+            }
+        }
+    ),
+    "isBase64Encoded": False,
+}

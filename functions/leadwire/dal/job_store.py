@@ -1,4 +1,4 @@
-"""DynamoDB adapter for re-evaluation job items (pk ``JOB#<jobId>``, sk ``JOB``).
+"""DynamoDB adapter for job items (re-evaluation and migration) (pk ``JOB#<jobId>``, sk ``JOB``).
 
 Plain attributes, readable in the console; every write is conditional on the version read, and
 the item expires ``RETENTION`` after it was created.
@@ -21,7 +21,12 @@ JOB_PREFIX = "JOB#"
 JOB_SK = "JOB"
 RETENTION = timedelta(days=30)
 
-_COUNTS = (("leadsDone", "leads_done"), ("leadsSkipped", "leads_skipped"), ("changes", "changes"))
+_COUNTS = (
+    ("leadsDone", "leads_done"),
+    ("leadsSkipped", "leads_skipped"),
+    ("changes", "changes"),
+    ("itemsMigrated", "items_migrated"),
+)
 _INSTANTS = (("startedAt", "started_at"), ("finishedAt", "finished_at"))
 
 
@@ -34,6 +39,7 @@ def job_to_item(job: Job) -> dict[str, dict[str, Any]]:
         **job_key(job.job_id),
         "jobId": {"S": job.job_id},
         "status": {"S": job.status},
+        "kind": {"S": job.kind},
         "reason": {"S": job.reason},
         "shard": {"N": str(job.shard)},
         "failures": {"N": str(job.failures)},
@@ -69,6 +75,7 @@ def job_from_item(item: dict[str, dict[str, Any]]) -> Job:
     return Job(
         job_id=item["jobId"]["S"],
         status=item["status"]["S"],
+        kind=text("kind") or "reevaluate",  # job items written before migrations existed
         reason=text("reason") or "",
         shard=int(item["shard"]["N"]),
         cursor=text("cursor"),
@@ -78,7 +85,7 @@ def job_from_item(item: dict[str, dict[str, Any]]) -> Job:
         created_at=datetime.fromisoformat(item["createdAt"]["S"]),
         updated_at=datetime.fromisoformat(item["updatedAt"]["S"]),
         version=int(item["v"]["N"]),
-        **{name: int(item[attribute]["N"]) for attribute, name in _COUNTS},
+        **{name: int(item[attribute]["N"]) for attribute, name in _COUNTS if attribute in item},
         **{name: when(attribute) for attribute, name in _INSTANTS},
     )
 
@@ -92,7 +99,7 @@ class JobStore:
     def get(self, job_id: str) -> Job | None:
         response = self._client.get_item(TableName=self._table, Key=job_key(job_id), ConsistentRead=True)
         item = response.get("Item")
-        self._meter.record_read(item_size(item) if item else 1)
+        self._meter.record_read(item_size(item) if item else 1, kind="job")
         return job_from_item(item) if item else None
 
     def save(self, job: Job) -> Job:

@@ -17,6 +17,7 @@ from leadwire.core.capacity import CapacityMeter, item_size
 from leadwire.core.errors import StorageUnavailable
 from leadwire.dal.lead_items import member_key
 from leadwire.dal.metering import PROCESS_METER
+from leadwire.dal.segment_stats import SegmentStats
 
 Item = dict[str, dict[str, Any]]
 BATCH_WRITE_LIMIT = 25
@@ -32,6 +33,7 @@ class LeadPartition:
         self._client = client
         self._table = table_name
         self._meter = meter or PROCESS_METER
+        self._stats = SegmentStats(client, table_name, meter=self._meter)
 
     def _query(self, pk: str, sk_prefix: str | None = None) -> list[Item]:
         condition = "#pk = :pk"
@@ -88,6 +90,7 @@ class LeadPartition:
 
     def delete(self, keys: list[Item]) -> None:
         self._batch_write([{"DeleteRequest": {"Key": key_of(key)}} for key in keys], kind="erasure")
+        self._stats.forget(keys)  # counters and the flip log follow what the erasure removed
 
     def _batch_write(self, requests: list[dict[str, Any]], kind: str) -> None:
         for start in range(0, len(requests), BATCH_WRITE_LIMIT):

@@ -23,8 +23,10 @@ import boto3
 
 from leadwire import schema
 from leadwire.core.capacity import item_size, write_units
+from leadwire.dal.lead_items import history_intervals
 from leadwire.dal.metering import PROCESS_METER
 from leadwire.local.demo_data import DEMO_START
+from leadwire.local.demo_insight import report_insight
 from leadwire.local.webhook_receiver import WebhookReceiver
 
 DEMO_FILE = Path(__file__).resolve().parents[3] / "events_samples" / "demo" / "sessions.jsonl"
@@ -165,6 +167,22 @@ class FeedbackInvocations:
         ses.drain = counted
 
 
+class FireBatches:
+    """Counts the reactions consumer's invocations that held a fire (what the actions cost in
+    Lambda invocations; its other batches are the triggers' and run on every event batch anyway)."""
+
+    def __init__(self, consumer: Any) -> None:
+        self.count = 0
+        handler = consumer.handler
+
+        def counted(event: dict[str, Any], context: Any) -> Any:
+            keys = (r["dynamodb"]["Keys"][schema.SK]["S"] for r in event["Records"])
+            self.count += any(key.startswith(schema.FIRE_PREFIX) for key in keys)
+            return handler(event, context)
+
+        consumer.handler = counted
+
+
 def _engage(client: _Client, recipients: int = ENGAGED_RECIPIENTS) -> None:
     """A few recipients open their latest email and all but one click in it: SES publishes an Open
     and a Click, which come back as ``email_opened``/``email_clicked`` (scores, email-engaged)."""
@@ -220,6 +238,7 @@ def run_demo(data: Path | None = None) -> int:
         trail = DeliveryTrail()
         runtime.pump.observe(trail.observe)
         feedback = FeedbackInvocations(runtime.ses)
+        fire_batches = FireBatches(_consumer(runtime, "leadwire-reactions"))
         print(f"leadwire local on {client.url} (moto, in-process), simulated clock from {first_day:%Y-%m-%d}")
         print(
             f"CRM stand-in on {crm.url('/crm/leads')} (ssm:{SALES_WEBHOOK_URL}), answers 500 once; "
@@ -257,15 +276,16 @@ def run_demo(data: Path | None = None) -> int:
         bus_events = tap.collect()
         _report_actions(runtime, outbox, trail, crm, bus_events, events)
         invocations = {
-            "actions": _consumer(runtime, "leadwire-actions").invocations,
+            "actions": fire_batches.count,
             "feedback": feedback.count,
-            "triggers": _consumer(runtime, "leadwire-triggers").invocations,
+            "triggers": _consumer(runtime, "leadwire-reactions").invocations - fire_batches.count,
         }
         fires = [item["cause"]["S"] for item in _items(runtime, schema.FIRE_PREFIX)]
         derived_units = sum(write_units(item_size(item)) for item in events if item["src"]["S"] != "demo")
         print()
         print("\n".join(trigger_costs(writes_by_kind, derived_units, fires, invocations)))
         _report_story(client, messages)
+        print("\n".join(report_insight(client.call, first_day, end)))
         checks = nothing_twice(_ses_accepted(), outbox, [r.webhook_id for r in crm.accepted], bus_events)
         print("\n" + "\n".join(format_checks(checks)))
         _try_it()
@@ -310,9 +330,9 @@ def _report_ingestion(
 
 
 def _report_segments(runtime: Any, client: _Client) -> None:
-    history = _items(runtime, "HIST#")
-    entered = Counter(item["seg"]["S"] for item in history)
-    exited = Counter(item["seg"]["S"] for item in history if "out" in item)
+    history = history_intervals(_items(runtime, "HIST#"))
+    entered = Counter(interval["segmentId"] for interval in history)
+    exited = Counter(interval["segmentId"] for interval in history if interval["exitedAt"])
     print(f"\nSegments at {client.call('POST', '/_local/drain')['now'][:10]}:")
     print(f"  {'segment':28s} {'entered':>8s} {'left':>6s} {'members':>8s}  e.g.")
     for segment in client.call("GET", "/segments")["segments"]:
@@ -326,9 +346,9 @@ def _report_segments(runtime: Any, client: _Client) -> None:
 
 def _report_time(runtime: Any) -> None:
     """What happened with no event from the lead: the sweep and the timers, at their due instants."""
-    history = _items(runtime, "HIST#")
-    entered = Counter(i["seg"]["S"] for i in history if i.get("inCause", {}).get("S") == "time")
-    exited = Counter(i["seg"]["S"] for i in history if i.get("outCause", {}).get("S") == "time")
+    history = history_intervals(_items(runtime, "HIST#"))
+    entered = Counter(i["segmentId"] for i in history if i["cause"]["entered"] == "time")
+    exited = Counter(i["segmentId"] for i in history if i["cause"]["exited"] == "time")
     print("\nWhat time alone did (the sweep, at each flip's due instant):")
     for segment in sorted(set(entered) | set(exited)):
         print(f"  {segment:28s} {entered[segment]:4d} entered {exited[segment]:4d} left")

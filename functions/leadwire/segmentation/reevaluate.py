@@ -1,4 +1,5 @@
-"""The re-evaluation job: after a definition change, every lead is evaluated again.
+"""Jobs over every lead: after a definition change every lead is evaluated again; after an
+upgrade, items an older release wrote are rewritten in the current shape (``kind: migrate``).
 
 No boto3 here: the leads index, the engine and the job item are ports. The job pages the sparse
 ``leads`` index shard by shard (a Query per page, never a Scan) and asks the engine to advance
@@ -17,7 +18,7 @@ from datetime import datetime
 from typing import Protocol
 
 from leadwire import schema
-from leadwire.core.jobs import MAX_FAILED_LEADS_KEPT, Job, JobConflict, JobNotFound
+from leadwire.core.jobs import MAX_FAILED_LEADS_KEPT, Job, JobConflict, JobKind, JobNotFound
 from leadwire.core.leads import LeadRecord
 from leadwire.observability import logger
 from leadwire.segmentation.engine import REEVALUATION_CAUSE, Outcome
@@ -30,6 +31,10 @@ class LeadIndexPort(Protocol):
 
     def load(self, lead_id: str) -> LeadRecord | None: ...
 
+    def upgrade(self, lead_id: str) -> int:
+        """Rewrites the lead's items an older release wrote; returns how many."""
+        ...
+
 
 class EnginePort(Protocol):
     def advance(self, lead_id: str, cause: str = ...) -> Outcome: ...
@@ -41,8 +46,8 @@ class JobStorePort(Protocol):
     def save(self, job: Job) -> Job: ...
 
 
-def new_job(job_id: str, reason: str, now: datetime) -> Job:
-    return Job(job_id=job_id, reason=reason, created_at=now, updated_at=now)
+def new_job(job_id: str, reason: str, now: datetime, kind: JobKind = "reevaluate") -> Job:
+    return Job(job_id=job_id, kind=kind, reason=reason, created_at=now, updated_at=now)
 
 
 def run_job(
@@ -106,10 +111,14 @@ def _run(
         ids, more_after = leads_port.lead_ids(schema.lead_shard_key(job.shard), job.cursor, page_size)
         # An engine per page: if the definitions change again while the job runs, the rest of
         # the leads get the newest ones (the job that change started goes over them all anyway).
-        engine = engine_factory()
         progress = _Progress(job)
-        for lead_id in ids:
-            progress.advance(lead_id, leads_port, engine)
+        if job.kind == "migrate":
+            for lead_id in ids:
+                progress.upgrade(lead_id, leads_port)
+        else:
+            engine = engine_factory()
+            for lead_id in ids:
+                progress.advance(lead_id, leads_port, engine)
         position = {"cursor": more_after} if more_after else {"shard": job.shard + 1, "cursor": None}
         job = job_store.save(job.model_copy(update={**progress.as_update(now()), **position}))
     done = job.model_copy(update={"status": "done", "updated_at": now(), "finished_at": now()})
@@ -123,6 +132,7 @@ class _Progress:
         self.leads_done = job.leads_done
         self.leads_skipped = job.leads_skipped
         self.changes = job.changes
+        self.items_migrated = job.items_migrated
         self.failures = job.failures
         self.failed_leads = list(job.failed_leads)
 
@@ -135,19 +145,31 @@ class _Progress:
                 return
             outcome = engine.advance(lead_id, cause=REEVALUATION_CAUSE)
         except Exception as exc:  # one bad lead must not stop the re-evaluation of the others
-            logger.exception("lead not re-evaluated", extra={"lead_id": lead_id, "error": type(exc).__name__})
-            self.failures += 1
-            if len(self.failed_leads) < MAX_FAILED_LEADS_KEPT:
-                self.failed_leads.append(lead_id)
+            self._failed(lead_id, exc)
             return
         self.leads_done += 1
         self.changes += len(outcome.transitions)
+
+    def upgrade(self, lead_id: str, leads_port: LeadIndexPort) -> None:
+        try:
+            self.items_migrated += leads_port.upgrade(lead_id)
+        except Exception as exc:  # one bad lead must not stop the migration of the others
+            self._failed(lead_id, exc)
+            return
+        self.leads_done += 1
+
+    def _failed(self, lead_id: str, exc: Exception) -> None:
+        logger.exception("lead not done", extra={"lead_id": lead_id, "error": type(exc).__name__})
+        self.failures += 1
+        if len(self.failed_leads) < MAX_FAILED_LEADS_KEPT:
+            self.failed_leads.append(lead_id)
 
     def as_update(self, at: datetime) -> dict[str, object]:
         return {
             "leads_done": self.leads_done,
             "leads_skipped": self.leads_skipped,
             "changes": self.changes,
+            "items_migrated": self.items_migrated,
             "failures": self.failures,
             "failed_leads": self.failed_leads,
             "updated_at": at,

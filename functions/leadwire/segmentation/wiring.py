@@ -6,21 +6,12 @@ import os
 import sys
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 
 from leadwire import clock
-from leadwire.actions.email import SesEmailSender
-from leadwire.actions.eventbridge import EventBridgeSender
-from leadwire.actions.ports import EmailPort
-from leadwire.actions.secrets import SecretError, SecretResolver
-from leadwire.actions.service import ActionsService, Channels
-from leadwire.actions.webhooks import WebhookSender
-from leadwire.config_loader import load_json_config, templates_of
-from leadwire.core.delivery.policy import DeliveryPolicy, parse_delivery_policy
-from leadwire.core.email.templates import CompiledTemplate
-from leadwire.core.email.unsubscribe import UnsubscribeLinks
+from leadwire.config_loader import load_json_config
 from leadwire.core.jobs import Job
 from leadwire.dal.definition_store import DefinitionStore
 from leadwire.dal.due_index import DueIndex
@@ -29,9 +20,11 @@ from leadwire.dal.fire_store import FireStore
 from leadwire.dal.job_store import JobStore
 from leadwire.dal.lead_store import LeadStore
 from leadwire.dal.onsite_store import OnsiteStore
+from leadwire.dal.segment_stats import SegmentStats
 from leadwire.dal.send_log_store import SendLogStore
 from leadwire.dal.suppression_store import SuppressionStore
 from leadwire.dal.timer_store import TimerStore
+from leadwire.dal.trigger_pauses import TriggerPauses
 from leadwire.observability import logger
 from leadwire.privacy.guard import LeadGuard
 from leadwire.segmentation.definitions_source import DefinitionsSource
@@ -40,9 +33,22 @@ from leadwire.segmentation.jobs import JobStarter, LambdaJobStarter, LocalJobQue
 from leadwire.segmentation.poison import PoisonQueue, UsableHistory
 from leadwire.segmentation.reevaluate import run_job
 from leadwire.settings import SettingsError, admin_settings, engine_settings
-from leadwire.timers.starter import StepFunctionsTimerStarter, TimerStarter
-from leadwire.triggers.scheduling import StateMachineScheduler
-from leadwire.triggers.service import TriggerService
+
+if TYPE_CHECKING:  # the actions' and triggers' adapters load only in the functions that use them
+    from leadwire.actions.eventbridge import EventBridgeSender
+    from leadwire.actions.ports import EmailPort
+    from leadwire.actions.secrets import SecretResolver
+    from leadwire.actions.service import ActionsService
+    from leadwire.actions.webhooks import WebhookSender
+    from leadwire.core.delivery.policy import DeliveryPolicy
+    from leadwire.core.email.templates import CompiledTemplate
+    from leadwire.core.email.unsubscribe import UnsubscribeLinks
+    from leadwire.timers.starter import TimerStarter
+    from leadwire.triggers.service import TriggerService
+    from leadwire.triggers.spike_guard import SpikeGuard
+
+# Leads the segmentation consumer remembers (a few KB each: about 20 MB at most).
+REMEMBERED_LEADS = 5000
 
 
 @cache
@@ -53,6 +59,12 @@ def dynamodb() -> object:
 @cache
 def lead_store() -> LeadStore:
     return LeadStore(dynamodb(), engine_settings().table_name)
+
+
+@cache
+def stream_lead_store() -> LeadStore:
+    """The segmentation consumer's store: it remembers what it saved (see ``LeadStore``)."""
+    return LeadStore(dynamodb(), engine_settings().table_name, remember=REMEMBERED_LEADS, now=clock.now)
 
 
 @cache
@@ -87,17 +99,22 @@ def lead_guard() -> LeadGuard:
     return LeadGuard(suppression_store(), fire_store())
 
 
-def engine() -> SegmentationEngine:
+def engine(leads: LeadStore | None = None) -> SegmentationEngine:
     """An engine on the current definitions (cheap: the adapters and the definitions are cached)."""
     history = UsableHistory(event_store())
     return SegmentationEngine(
-        lead_store(), history, definitions_source().current(), clock.now, guard=lead_guard()
+        leads or lead_store(), history, definitions_source().current(), clock.now, guard=lead_guard()
     )
 
 
 @cache
 def poison_queue() -> PoisonQueue:
     return PoisonQueue(lambda: boto3.client("sqs"), engine_settings().stream_failure_queue_url, clock.now)
+
+
+def stream_engine() -> SegmentationEngine:
+    """The segmentation consumer's engine: its own remembering lead store."""
+    return engine(stream_lead_store())
 
 
 def fresh_engine() -> SegmentationEngine:
@@ -146,6 +163,7 @@ def fire_store() -> FireStore:
 def timer_starter() -> TimerStarter:
     """The local stand-in when leadwire local registered one, else Step Functions."""
     from leadwire.timers import local_timers
+    from leadwire.timers.starter import StepFunctionsTimerStarter
 
     if local_timers.ACTIVE is not None:
         return local_timers.ACTIVE
@@ -156,6 +174,9 @@ def timer_starter() -> TimerStarter:
 
 
 def trigger_service() -> TriggerService:
+    from leadwire.triggers.scheduling import StateMachineScheduler
+    from leadwire.triggers.service import TriggerService
+
     return TriggerService(
         definitions_source().triggers(),
         timer_store(),
@@ -163,23 +184,43 @@ def trigger_service() -> TriggerService:
         fire_store(),
         clock.now,
         guard=lead_guard(),
+        spikes=spike_guard(),
+    )
+
+
+def spike_guard() -> SpikeGuard:
+    from leadwire.triggers.spike_guard import SpikeGuard
+
+    table = engine_settings().table_name
+    return SpikeGuard(
+        definitions_source().current().segments,
+        SegmentStats(dynamodb(), table),
+        TriggerPauses(dynamodb(), table),
+        event_bridge_sender(),
+        clock.now,
     )
 
 
 @cache
 def secret_resolver() -> SecretResolver:
+    from leadwire.actions.secrets import SecretResolver
+
     return SecretResolver(lambda: boto3.client("ssm"), lambda: boto3.client("secretsmanager"))
 
 
 @cache
 def webhook_sender() -> WebhookSender:
     """Loopback targets (and plain http) only where ALLOW_LOOPBACK_WEBHOOKS=true (leadwire local)."""
+    from leadwire.actions.webhooks import WebhookSender
+
     allow_loopback = os.environ.get("ALLOW_LOOPBACK_WEBHOOKS", "").lower() == "true"
     return WebhookSender(secret_resolver().resolve, allow_loopback=allow_loopback)
 
 
 @cache
 def event_bridge_sender() -> EventBridgeSender:
+    from leadwire.actions.eventbridge import EventBridgeSender
+
     return EventBridgeSender(lambda: boto3.client("events"), os.environ.get("EVENT_BUS_NAME") or "default")
 
 
@@ -187,6 +228,8 @@ def event_bridge_sender() -> EventBridgeSender:
 def email_sender() -> EmailPort:
     """The local SES simulator when leadwire local registered one (it also plays SES's feedback),
     else SESv2."""
+    from leadwire.actions.email import SesEmailSender
+
     simulator = sys.modules.get("leadwire.local.ses_simulator")  # loaded only by leadwire local
     local: EmailPort | None = getattr(simulator, "ACTIVE", None)
     if local is not None:
@@ -206,6 +249,9 @@ def unsubscribe_links() -> UnsubscribeLinks | None:
     goes out without the headers and templates fall back to their default link: a deployment
     error must not stop every email. A transient error (Secrets Manager unavailable) is raised,
     so the batch is retried rather than mail sent without a working link."""
+    from leadwire.actions.secrets import SecretError
+    from leadwire.core.email.unsubscribe import UnsubscribeLinks
+
     base_url = os.environ.get("PUBLIC_API_URL")
     ref = os.environ.get("UNSUBSCRIBE_SECRET_REF")
     if not base_url or not ref:
@@ -224,6 +270,9 @@ _delivery_config: tuple[dict[str, Any], DeliveryPolicy, dict[str, CompiledTempla
 def delivery_config() -> tuple[DeliveryPolicy, dict[str, CompiledTemplate]]:
     """The delivery policy and the compiled templates of the current document (compiled once per
     document, not per fire). ``EMAIL_FROM`` (the stack's verified sender) overrides the config's."""
+    from leadwire.config_loader import templates_of
+    from leadwire.core.delivery.policy import parse_delivery_policy
+
     global _delivery_config
     document = definitions_source().document()
     if _delivery_config is None or _delivery_config[0] is not document:
@@ -238,6 +287,8 @@ def delivery_config() -> tuple[DeliveryPolicy, dict[str, CompiledTemplate]]:
 
 
 def actions_service() -> ActionsService:
+    from leadwire.actions.service import ActionsService, Channels
+
     source = definitions_source()
     policy, templates = delivery_config()
     channels = Channels(
@@ -273,6 +324,7 @@ def reset() -> None:
     for cached in (
         dynamodb,
         lead_store,
+        stream_lead_store,
         event_store,
         definition_store,
         due_index,

@@ -62,6 +62,10 @@ class ErasedCheck(Protocol):
     def erased(self, lead_id: str) -> bool: ...
 
 
+class ChangeGuard(Protocol):
+    def allowed(self, triggers: list[Trigger], segment_id: str) -> list[Trigger]: ...
+
+
 class TriggerService:
     def __init__(
         self,
@@ -72,8 +76,10 @@ class TriggerService:
         now: Callable[[], datetime],
         default_time_zone: str = DEFAULT_TIME_ZONE,
         guard: ErasedCheck | None = None,
+        spikes: ChangeGuard | None = None,
     ) -> None:
         self._guard = guard
+        self._spikes = spikes
         self._triggers = triggers
         self._timers = timers
         self._scheduler = scheduler
@@ -115,7 +121,10 @@ class TriggerService:
         self, lead_id: str, segment_id: str, kind: str, at: datetime, change_id: str, report: TriggerReport
     ) -> None:
         now = self._now()
-        for trigger in triggers_for_change(self._triggers, segment_id, kind):  # type: ignore[arg-type]
+        triggers = triggers_for_change(self._triggers, segment_id, kind)  # type: ignore[arg-type]
+        if self._spikes is not None:
+            triggers = self._spikes.allowed(triggers, segment_id)  # spike alerts pause them
+        for trigger in triggers:
             if self._erased(lead_id, report):
                 return
             self._start(trigger, lead_id, change_id, at, {}, now, report)

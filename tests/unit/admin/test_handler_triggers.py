@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from leadwire.admin import handler
+from leadwire.admin import handler, insight_routes
 from leadwire.local.apigw import to_http_api_event
 from leadwire.local.lambda_context import LocalLambdaContext
 from leadwire.observability import metrics
@@ -18,8 +18,14 @@ CONTEXT = LocalLambdaContext("leadwire-admin")
 def fakes(monkeypatch, triggers, segments):
     monkeypatch.setattr(handler, "trigger_admin", lambda: triggers)
     monkeypatch.setattr(handler, "segment_admin", lambda: segments)
+    monkeypatch.setattr(insight_routes, "trigger_pauses", lambda: NoPauses())
     yield
     metrics.clear_metrics()
+
+
+class NoPauses:
+    def get(self, trigger_id):
+        return None
 
 
 def call(method, path, body=None, query="", raw=None):

@@ -48,6 +48,31 @@ def apply_events(
     return draft
 
 
+class IncrementalApply:
+    """``apply_events`` one event at a time, for replays that evaluate after every event
+    (previews): the state is copied once for the whole run, not once per event, and ``state`` is
+    that one object, changed in place by each ``apply``. ``finish`` writes the dedupe window."""
+
+    def __init__(self, state: LeadState, definitions: Definitions, *, now: datetime | None = None) -> None:
+        self._definitions = definitions
+        self._now = now
+        self.state = state.model_copy(deep=True)
+        _fit_to_plan(self.state, definitions.plan)
+        self._recent = RecentMessages(self.state.recent)
+
+    def apply(self, event: LeadEvent) -> None:
+        draft, plan = self.state, self._definitions.plan
+        if self._recent.first_time(event.message_id):
+            stamp = event.timestamp if self._now is None else min(event.timestamp, self._now)
+            _apply(draft, event, stamp, self._definitions.scoring, plan)
+        if draft.last_seen_at is not None:
+            _prune(draft, plan, draft.last_seen_at)
+
+    def finish(self) -> LeadState:
+        self.state.recent = self._recent.stored()
+        return self.state
+
+
 def untracked_aggregates(state: LeadState, definitions: Definitions) -> frozenset[str]:
     """Counters and sequences the definitions need that this (non-new) state has not fully kept.
 

@@ -22,6 +22,16 @@ if TYPE_CHECKING:
 PositiveNumber = Annotated[Number, Field(gt=0)]
 
 
+class SegmentAlerts(StrictModel):
+    """A membership swing larger than ``max_change`` (a share of the members at the start of the
+    window) within ``within`` pauses the triggers that start on entering or leaving the segment.
+    ``min_change`` (leads, net) keeps a small segment's ordinary moves from counting as a spike."""
+
+    max_change: Annotated[Number, Field(gt=0)]
+    within: Duration
+    min_change: Annotated[int, Field(ge=1)] = 10
+
+
 class Segment(StrictModel):
     id: SegmentId
     name: str = Field(min_length=1, max_length=200)
@@ -30,6 +40,7 @@ class Segment(StrictModel):
     condition: Condition | None = None
     exit_when: Condition | None = None
     members: list[str] | None = None
+    alerts: SegmentAlerts | None = None
 
     @model_validator(mode="after")
     def _shape_matches_type(self) -> Segment:

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
@@ -84,6 +84,16 @@ class MembershipChange(BaseModel):
 class Verdict:
     value: bool
     changes_at: datetime | None  # earliest instant time alone could change the value
+    observed: Any = None  # what a leaf read to decide (the explain trace shows it)
+
+
+@dataclass(frozen=True)
+class Trace:
+    """One judged node, as the tracing mode records it: the verdict and its children's traces."""
+
+    node: Node
+    verdict: Verdict
+    children: list[Trace]
 
 
 @dataclass
@@ -94,6 +104,7 @@ class _Context:
     traits_total: float
     score: float
     segments: dict[str, Verdict] = field(default_factory=dict)
+    trace: list[Trace] | None = None  # tracing mode: every node judged is appended here
 
 
 def evaluate(state: LeadState, definitions: Definitions, now: datetime) -> Evaluation:
@@ -124,6 +135,32 @@ def holds_condition(state: LeadState, definitions: Definitions, condition: Node,
     for segment in definitions.segment_order:
         context.segments[segment.id] = _segment(segment, context)
     return _judge(condition, context).value
+
+
+@dataclass(frozen=True)
+class SegmentTrace:
+    member: bool  # what the engine decides at ``now``
+    condition: Trace | None  # None for a static segment
+    exit_when: Trace | None
+
+
+def trace_segment(state: LeadState, definitions: Definitions, segment_id: str, now: datetime) -> SegmentTrace:
+    """The membership ``evaluate`` decides for one segment at ``now``, with every node's verdict:
+    the same judging code runs, in tracing mode, so an explanation cannot disagree with the engine."""
+    require_aware(now)
+    traits_total = trait_points(state.traits, definitions.scoring)
+    score = score_at(state.score, definitions.scoring, traits_total, now.timestamp())
+    context = _Context(state, definitions, now, traits_total, score)
+    for segment in definitions.segment_order:
+        if segment.id == segment_id:
+            context.trace = []
+            verdict = _segment(segment, context)
+            traces = context.trace
+            condition = traces[0] if traces else None
+            exit_when = traces[1] if len(traces) > 1 else None
+            return SegmentTrace(member=verdict.value, condition=condition, exit_when=exit_when)
+        context.segments[segment.id] = _segment(segment, context)
+    raise KeyError(segment_id)
 
 
 def diff(old: Mapping[str, datetime], new: Evaluation) -> list[MembershipChange]:
@@ -157,6 +194,16 @@ def _segment(segment: Segment, context: _Context) -> Verdict:
 
 
 def _judge(node: Node, context: _Context) -> Verdict:
+    if context.trace is None:
+        return _decide(node, context)
+    parent, context.trace = context.trace, []
+    verdict = _decide(node, context)
+    parent.append(Trace(node, verdict, context.trace))
+    context.trace = parent
+    return verdict
+
+
+def _decide(node: Node, context: _Context) -> Verdict:
     if isinstance(node, AllNode | AnyNode):
         verdicts = [_judge(child, context) for child in children(node)]
         return _combine(verdicts, conjunction=isinstance(node, AllNode))
@@ -187,15 +234,19 @@ def _leaf(node: Node, context: _Context) -> Verdict:
     scoring = context.definitions.scoring
     if isinstance(node, ScoreNode):
         flip = next_crossing(state.score, scoring, context.traits_total, node.score, now)
-        return Verdict(holds(node.score, context.score), flip)
+        return Verdict(holds(node.score, context.score), flip, context.score)
     if isinstance(node, MaxScoreNode):
-        return Verdict(holds(node.max_score, max(state.score.max, context.score)), None)
+        highest = max(state.score.max, context.score)
+        return Verdict(holds(node.max_score, highest), None, highest)
     if isinstance(node, TraitNode):
-        return Verdict(holds(node.trait, lookup(state.traits, node.trait.name)), None)
+        value = lookup(state.traits, node.trait.name)
+        return Verdict(holds(node.trait, value), None, value)
     if isinstance(node, SubscribedNode):
-        return Verdict(is_subscribed(state.consent, state.suppressed, node.subscribed), None)
+        subscribed = is_subscribed(state.consent, state.suppressed, node.subscribed)
+        return Verdict(subscribed, None, subscribed)
     if isinstance(node, InSegmentNode):
-        return context.segments[node.in_segment]
+        member = context.segments[node.in_segment]
+        return Verdict(member.value, member.changes_at, member.value)
     if isinstance(node, LastActivityNode):
         return _recency(node.last_activity, state.last_activity_at, now)
     if isinstance(node, FirstSeenNode):
@@ -209,6 +260,7 @@ def _leaf(node: Node, context: _Context) -> Verdict:
         return Verdict(
             sequences.holds(progress, node.sequence, now_ms),
             None if ends is None else from_epoch_millis(ends),
+            progress,
         )
     raise TypeError(f"no evaluation for {type(node).__name__}")
 
@@ -219,21 +271,22 @@ def _recency(test: Recency, at: int | None, now: datetime) -> Verdict:
         return Verdict(False, None)
     window = test.within or test.older_than
     assert window is not None  # exactly one is set (validated)
-    boundary = from_epoch_seconds(at) + window
+    seen = from_epoch_seconds(at)
+    boundary = seen + window
     inside = now < boundary
-    return Verdict(inside if test.within else not inside, boundary if inside else None)
+    return Verdict(inside if test.within else not inside, boundary if inside else None, seen)
 
 
 def _performed(node: PerformedNode, counter: CounterState, now: datetime) -> Verdict:
     use = reading(node.performed)
     now_s = epoch_seconds(now)
     if use.part == "total":
-        return Verdict(holds(node.performed.count, counter.total), None)
+        return Verdict(holds(node.performed.count, counter.total), None, counter.total)
     leaving = counters.expiries(counter, use, now_s)
-    remaining = sum(how_many for _instant, how_many in leaving)
+    remaining = counted = sum(how_many for _instant, how_many in leaving)
     value = holds(node.performed.count, remaining)
     for instant, how_many in leaving:
         remaining -= how_many
         if holds(node.performed.count, remaining) != value:
-            return Verdict(value, from_epoch_seconds(instant))
-    return Verdict(value, None)
+            return Verdict(value, from_epoch_seconds(instant), counted)
+    return Verdict(value, None, counted)

@@ -1,0 +1,274 @@
+"""Segment insight through the admin API: sizes, analytics, past members, explain.
+
+Reads only what is stored: member items, the counters and flip log (``dal.segment_stats``),
+lead-state items by key (BatchGetItem), and the events of the leads concerned (one Query per
+lead: their keys are message ids, unknown beforehand).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from leadwire.admin.deliveries import parse_instant
+from leadwire.admin.insight_models import (
+    AnalyticsView,
+    ConversionView,
+    ExplainView,
+    LastChange,
+    SegmentSummary,
+    SeriesPointView,
+    TopEventView,
+)
+from leadwire.admin.models import Member, MembersPage, SegmentView
+from leadwire.core.errors import InvalidRequest, NotFound
+from leadwire.core.insight import analytics
+from leadwire.core.insight.size import share_of, size_warning
+from leadwire.core.leads import LeadRecord
+from leadwire.core.rules import Definitions, LeadEvent, parse_duration
+from leadwire.core.rules.durations import DurationError, format_duration
+from leadwire.core.rules.explain import explain
+from leadwire.core.rules.scoring import score_at, trait_points
+from leadwire.core.tracking import StoredEvent
+from leadwire.dal.event_items import iso
+from leadwire.dal.segment_stats import Flip
+from leadwire.segmentation.engine import MERGE_CAUSE, to_lead_event
+
+DEFAULT_WINDOW = timedelta(days=30)
+MERGE_PREFIX = f"{MERGE_CAUSE}:"
+MEMBERS_PAGE = 1000
+
+
+class StatsPort(Protocol):
+    def counts(self, segment_ids: Iterable[str]) -> tuple[dict[str, int], int]: ...
+
+    def flips(self, segment_id: str, since: datetime) -> list[Flip]: ...
+
+
+class LeadsPort(Protocol):
+    def load(self, lead_id: str) -> LeadRecord | None: ...
+
+    def history(self, lead_id: str) -> list[dict[str, Any]]: ...
+
+    def members(
+        self, segment_id: str, limit: int, after_lead: str | None
+    ) -> tuple[list[dict[str, str]], str | None]: ...
+
+
+class BatchPort(Protocol):
+    def load_many(self, lead_ids: Iterable[str]) -> dict[str, LeadRecord]: ...
+
+
+class EventsPort(Protocol):
+    def lead_events(self, lead_id: str) -> Iterable[StoredEvent]: ...
+
+
+def parse_window(value: str | None, field: str, default: timedelta) -> timedelta:
+    if value is None:
+        return default
+    try:
+        return parse_duration(value)
+    except DurationError as error:
+        raise InvalidRequest(f"{field}: {error}", {"field": field}) from None
+
+
+class SegmentInsight:
+    def __init__(
+        self,
+        stats: StatsPort,
+        leads: LeadsPort,
+        batch: BatchPort,
+        events: EventsPort,
+        definitions: Callable[[], Definitions],
+        now: Callable[[], datetime],
+    ) -> None:
+        self._stats = stats
+        self._leads = leads
+        self._batch = batch
+        self._events = events
+        self._definitions = definitions
+        self._now = now
+
+    # -- sizes -------------------------------------------------------------------------------------
+    def summaries(self, segments: list[SegmentView]) -> list[SegmentSummary]:
+        members, leads = self._stats.counts(segment.id for segment in segments)
+        summaries = []
+        for segment in segments:
+            count = members.get(segment.id, 0)
+            share = share_of(count, leads)
+            summaries.append(
+                SegmentSummary.model_validate(
+                    {
+                        **segment.model_dump(),
+                        "memberCount": count,
+                        "shareOfLeads": round(share, 4),
+                        "sizeWarning": size_warning(share, leads),
+                    }
+                )
+            )
+        return summaries
+
+    # -- members -----------------------------------------------------------------------------------
+    def current_members(self, segment_id: str) -> dict[str, str]:
+        """Every member now: lead id -> entered at (paged member items)."""
+        members: dict[str, str] = {}
+        after: str | None = None
+        while True:
+            page, after = self._leads.members(segment_id, MEMBERS_PAGE, after)
+            members.update({m["leadId"]: m["enteredAt"] for m in page})
+            if after is None:
+                return members
+
+    def members_as_of(self, segment_id: str, as_of: datetime) -> MembersPage:
+        """The members at ``as_of``: today's, with every later entry and exit undone."""
+        if as_of > self._now():
+            raise InvalidRequest("asOf is in the future", {"field": "asOf"})
+        current = self.current_members(segment_id)
+        flips = self._stats.flips(segment_id, as_of)
+        members = analytics.members_at(current, _records(flips), as_of)
+        stamp = iso(as_of)
+        listed = []
+        for lead_id in sorted(members):
+            # A lead in since before as_of keeps today's entry instant; one that left or re-entered
+            # since has its interval in history (one query per such lead only).
+            entered = current.get(lead_id)
+            if entered is None or entered > stamp:
+                entered = self._entered_before(lead_id, segment_id, as_of)
+            listed.append(Member(lead_id=lead_id, entered_at=entered or stamp))
+        return MembersPage(members=listed, cursor=None)
+
+    def _entered_before(self, lead_id: str, segment_id: str, as_of: datetime) -> str | None:
+        stamp = iso(as_of)
+        intervals = [
+            h
+            for h in self._leads.history(lead_id)
+            if h["segmentId"] == segment_id and h["enteredAt"] <= stamp and (h["exitedAt"] or "~") > stamp
+        ]
+        return intervals[-1]["enteredAt"] if intervals else None
+
+    # -- analytics ---------------------------------------------------------------------------------
+    def analytics(
+        self,
+        segment_id: str,
+        *,
+        start: str | None,
+        end: str | None,
+        interval: str | None,
+        conversion_event: str | None,
+        conversion_within: str | None,
+    ) -> AnalyticsView:
+        at = self._now()
+        to = parse_instant(end, "to") if end else at
+        since = parse_instant(start, "from") if start else to - DEFAULT_WINDOW
+        step = parse_window(interval, "interval", timedelta(days=1))
+        within = parse_window(conversion_within, "conversion_within", timedelta(days=30))
+        cuts = analytics.intervals(since, to, step)
+        definitions = self._definitions()
+
+        current = self.current_members(segment_id)
+        flips = _records(self._stats.flips(segment_id, since))
+        _, leads_total = self._stats.counts([segment_id])
+        leads_total = max(leads_total, len(current))
+        at_points = {cut.end: analytics.members_at(current, flips, cut.end) for cut in cuts}
+        entries = analytics.first_entries(flips, since, to) if conversion_event else {}
+        concerned = set(current) | set(entries) | {lead for members in at_points.values() for lead in members}
+        records = self._batch.load_many(concerned)
+        events = {lead_id: self._lead_events(lead_id, records.get(lead_id)) for lead_id in concerned}
+
+        score_of: dict[str, dict[datetime, float]] = {}
+        for lead_id in concerned:
+            instants = [instant for instant, members in at_points.items() if lead_id in members]
+            if instants:
+                values = analytics.scores_at(events[lead_id], definitions, instants, lead_id)
+                score_of[lead_id] = dict(zip(instants, values, strict=True))
+        now_scores = [
+            _score_now(records[lead_id], definitions, at) for lead_id in current if lead_id in records
+        ]
+        conversion = None
+        if conversion_event:
+            result = analytics.conversion(entries, events, conversion_event, within)
+            conversion = ConversionView(
+                event=result.event,
+                within=format_duration(result.within),
+                entered=result.entered,
+                converted=result.converted,
+                rate=result.rate,
+            )
+        return AnalyticsView(
+            segment_id=segment_id,
+            at=iso(at),
+            member_count=len(current),
+            share_of_leads=round(share_of(len(current), leads_total), 4),
+            average_score=analytics.mean(now_scores),
+            series=[
+                SeriesPointView(
+                    at=iso(point.at),
+                    members=point.members,
+                    entered=point.entered,
+                    exited=point.exited,
+                    average_score=point.average_score,
+                )
+                for point in analytics.series(cuts, current, flips, score_of)
+            ],
+            top_events=[
+                TopEventView(event=top.event, count=top.count, leads=top.leads)
+                for top in analytics.top_events({k: events[k] for k in current}, since, to)
+            ],
+            conversion=conversion,
+        )
+
+    def _lead_events(self, lead_id: str, record: LeadRecord | None) -> list[LeadEvent]:
+        owners = [lead_id, *(record.aliases if record else [])]
+        return [to_lead_event(event) for owner in owners for event in self._events.lead_events(owner)]
+
+    # -- explain -----------------------------------------------------------------------------------
+    def explain(self, segment_id: str, lead_id: str) -> ExplainView:
+        record = self._leads.load(lead_id)
+        hops = 0
+        while record is not None and record.merged_into is not None and hops < 3:
+            record = self._leads.load(record.merged_into)
+            hops += 1
+        if record is None or record.merged_into is not None:
+            raise NotFound(f"no lead {lead_id!r}", {"leadId": lead_id})
+        definitions = self._definitions()
+        result = explain(record.state, definitions, segment_id, self._now())
+        return ExplainView(
+            segment_id=segment_id,
+            lead_id=record.lead_id,
+            member=segment_id in record.state.members,
+            holds=result.holds,
+            tree=result.tree,
+            exit_when=result.exit_when,
+            last_change=self._last_change(record, segment_id),
+        )
+
+    def _last_change(self, record: LeadRecord, segment_id: str) -> LastChange | None:
+        changes: list[LastChange] = []
+        for owner in [record.lead_id, *record.aliases]:
+            for entry in self._leads.history(owner):
+                if entry["segmentId"] != segment_id:
+                    continue
+                cause = entry["cause"]
+                changes.append(LastChange(kind="entered", at=entry["enteredAt"], cause=cause["entered"]))
+                # An alias's interval closed by its merge is not a move of the lead: it stays in
+                # through the known lead's own interval.
+                if entry["exitedAt"] and not (cause["exited"] or "").startswith(MERGE_PREFIX):
+                    changes.append(LastChange(kind="exited", at=entry["exitedAt"], cause=cause["exited"]))
+        return max(changes, key=lambda c: (c.at, c.kind == "exited"), default=None)
+
+
+def _records(flips: Iterable[Flip]) -> list[analytics.FlipRecord]:
+    return [analytics.FlipRecord(lead_id=f.lead_id, kind=f.kind, at=f.at) for f in flips]
+
+
+def _score_now(record: LeadRecord, definitions: Definitions, at: datetime) -> float:
+    state = record.state
+    return score_at(
+        state.score, definitions.scoring, trait_points(state.traits, definitions.scoring), at.timestamp()
+    )
+
+
+def require_segment(definitions: Definitions, segment_id: str) -> None:
+    if not any(segment.id == segment_id for segment in definitions.segments):
+        raise NotFound(f"no segment {segment_id!r}", {"segmentId": segment_id})

@@ -1,0 +1,1 @@
+"""Segment insight, pure: size guidance, series from flips, top events, conversion, replay."""

@@ -1,0 +1,191 @@
+"""Segment sizes and the by-segment flip log: what segment analytics reads instead of scanning.
+
+Two small items, written beside the member and history items the lead store already writes:
+
+* counters (``STATS#<shard>`` / ``SEG#<segmentId>`` and ``STATS#<shard>`` / ``LEADS``): members per
+  segment and known leads, an ``ADD`` of +1 or -1 when a member item really appears or disappears
+  (the put and delete return the old item, which costs nothing) and when a lead is first stored
+  or merged away. ``STATS_SHARDS`` partitions, picked by lead id, keep a spike (every lead
+  entering "Hot" at once) under the 1,000 writes a second one partition takes; reading sums the
+  shards with one BatchGetItem.
+* the flip log (``FLIPS#<segmentId>#<shard>`` / ``<at>#<leadId>#<kind>``): one small item per
+  entry or exit, sorted by instant, so "who entered or left this segment since t" is
+  ``FLIP_SHARDS`` range queries, however old the segment. History items hold the same intervals
+  per lead; the log is their by-segment view (an index on history items would cost the same
+  write and could not be sharded by lead).
+
+Per flip that is one counter write and one log write (1 write unit each). A crash between the
+member write and the counter's ``ADD`` leaves the counter one off; the flip log and member items
+stay exact, and ``recount`` rebuilds the counters from member items.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Final, Literal
+
+from leadwire import schema
+from leadwire.core.capacity import CapacityMeter, item_size
+from leadwire.dal.event_items import iso
+from leadwire.dal.lead_items import is_history_page, page_changes
+from leadwire.dal.metering import PROCESS_METER
+
+STATS_SHARDS: Final = 8
+FLIP_SHARDS: Final = 4
+LEADS_COUNTER: Final = "LEADS"
+BATCH_GET_LIMIT: Final = 100
+
+
+def _shard(lead_id: str, shards: int) -> int:
+    return zlib.crc32(lead_id.encode("utf-8")) % shards
+
+
+def stats_key(shard: int, name: str) -> dict[str, dict[str, Any]]:
+    return {schema.PK: {"S": f"STATS#{shard}"}, schema.SK: {"S": name}}
+
+
+def segment_counter(segment_id: str) -> str:
+    return f"SEG#{segment_id}"
+
+
+def flip_pk(segment_id: str, shard: int) -> str:
+    return f"FLIPS#{segment_id}#{shard}"
+
+
+@dataclass(frozen=True)
+class Flip:
+    """One entry or exit of one lead, as the flip log holds it."""
+
+    segment_id: str
+    lead_id: str
+    kind: Literal["entered", "exited"]
+    at: datetime
+    cause: str
+
+
+class SegmentStats:
+    def __init__(self, client: Any, table_name: str, *, meter: CapacityMeter | None = None) -> None:
+        self._client = client
+        self._table = table_name
+        self._meter = meter or PROCESS_METER
+
+    # -- writes (called by the lead store) ---------------------------------------------------------
+    def add(self, lead_id: str, name: str, delta: int) -> None:
+        key = stats_key(_shard(lead_id, STATS_SHARDS), name)
+        self._client.update_item(
+            TableName=self._table,
+            Key=key,
+            UpdateExpression="ADD #n :d",
+            ExpressionAttributeNames={"#n": "n"},
+            ExpressionAttributeValues={":d": {"N": str(delta)}},
+        )
+        counted: dict[str, dict[str, Any]] = {**key, "n": {"N": "1"}}
+        self._meter.record_write(counted, kind="segment_stats")
+
+    def log_flip(self, flip: Flip) -> None:
+        """Idempotent: a redelivered outbox writes the same key again."""
+        item: dict[str, dict[str, Any]] = {
+            schema.PK: {"S": flip_pk(flip.segment_id, _shard(flip.lead_id, FLIP_SHARDS))},
+            schema.SK: {"S": f"{iso(flip.at)}#{flip.lead_id}#{flip.kind}"},
+            "lead": {"S": flip.lead_id},
+            "k": {"S": flip.kind},
+            "c": {"S": flip.cause},
+        }
+        self._client.put_item(TableName=self._table, Item=item)
+        self._meter.record_write(item, kind="segment_stats")
+
+    # -- reads -------------------------------------------------------------------------------------
+    def counts(self, segment_ids: Iterable[str]) -> tuple[dict[str, int], int]:
+        """Members per segment and known leads, summed over the shards (one BatchGetItem per 100 keys)."""
+        names = [segment_counter(segment_id) for segment_id in segment_ids] + [LEADS_COUNTER]
+        keys = [stats_key(shard, name) for name in names for shard in range(STATS_SHARDS)]
+        totals = dict.fromkeys(names, 0)
+        for start in range(0, len(keys), BATCH_GET_LIMIT):
+            for item in self._batch_get(keys[start : start + BATCH_GET_LIMIT]):
+                totals[item[schema.SK]["S"]] += int(item["n"]["N"])
+        leads = max(totals.pop(LEADS_COUNTER), 0)
+        members = {name.removeprefix("SEG#"): max(n, 0) for name, n in totals.items()}
+        return members, leads
+
+    def _batch_get(self, keys: list[dict[str, dict[str, str]]]) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        request: dict[str, Any] = {self._table: {"Keys": keys}}
+        while request:
+            response = self._client.batch_get_item(RequestItems=request)
+            items = response.get("Responses", {}).get(self._table, [])
+            self._meter.record_read(sum(item_size(item) for item in items) or 1, consistent=False)
+            found.extend(items)
+            request = response.get("UnprocessedKeys") or {}
+        return found
+
+    def flips(self, segment_id: str, since: datetime) -> list[Flip]:
+        """Every entry and exit of the segment at or after ``since``, oldest first."""
+        flips: list[Flip] = []
+        paginator = self._client.get_paginator("query")
+        for shard in range(FLIP_SHARDS):
+            pages = paginator.paginate(
+                TableName=self._table,
+                KeyConditionExpression="#pk = :pk AND #sk >= :since",
+                ExpressionAttributeNames={"#pk": schema.PK, "#sk": schema.SK},
+                ExpressionAttributeValues={
+                    ":pk": {"S": flip_pk(segment_id, shard)},
+                    ":since": {"S": iso(since)},
+                },
+            )
+            for page in pages:
+                items = page.get("Items", [])
+                self._meter.record_read(sum(item_size(item) for item in items) or 1, consistent=False)
+                flips.extend(_flip_from_item(segment_id, item) for item in items)
+        flips.sort(key=lambda flip: (flip.at, flip.lead_id, flip.kind))
+        return flips
+
+    def forget(self, items: Iterable[dict[str, Any]]) -> None:
+        """An erasure is deleting ``items``: take their member items out of the counters, their
+        history intervals' entries and exits out of the flip log, an unmerged state out of the
+        known leads."""
+        for item in items:
+            pk, sk = item[schema.PK]["S"], item[schema.SK]["S"]
+            if pk.startswith(schema.SEGMENT_PREFIX) and sk.startswith(schema.MEMBER_PREFIX):
+                lead_id = sk.removeprefix(schema.MEMBER_PREFIX)
+                self.add(lead_id, segment_counter(pk.removeprefix(schema.SEGMENT_PREFIX)), -1)
+            elif sk.startswith(schema.HISTORY_PREFIX) and is_history_page(item):
+                for transition in page_changes(item):
+                    change = transition.change
+                    self._delete_flip(change.segment_id, item["lead"]["S"], iso(change.at), change.kind)
+            elif sk.startswith(schema.HISTORY_PREFIX) and "seg" in item and "lead" in item:
+                for at, kind in ((item.get("in"), "entered"), (item.get("out"), "exited")):
+                    if at is not None:
+                        self._delete_flip(item["seg"]["S"], item["lead"]["S"], at["S"], kind)
+            elif sk == schema.STATE_SK and "mi" not in item:
+                self.add(schema.lead_id_from_pk(pk), LEADS_COUNTER, -1)
+
+    def _delete_flip(self, segment_id: str, lead_id: str, at: str, kind: str) -> None:
+        key = {
+            schema.PK: {"S": flip_pk(segment_id, _shard(lead_id, FLIP_SHARDS))},
+            schema.SK: {"S": f"{at}#{lead_id}#{kind}"},
+        }
+        self._client.delete_item(TableName=self._table, Key=key)
+        self._meter.record_write(key, kind="segment_stats")
+
+    def recount(self, segment_id: str, members: int) -> None:
+        """Set the segment's counter to ``members`` (after a crash left it off, or for a new table)."""
+        for shard in range(STATS_SHARDS):
+            count = members if shard == 0 else 0
+            item = {**stats_key(shard, segment_counter(segment_id)), "n": {"N": str(count)}}
+            self._client.put_item(TableName=self._table, Item=item)
+            self._meter.record_write(item, kind="segment_stats")
+
+
+def _flip_from_item(segment_id: str, item: dict[str, Any]) -> Flip:
+    at_text = item[schema.SK]["S"].split("#", 1)[0]
+    kind: Literal["entered", "exited"] = "entered" if item["k"]["S"] == "entered" else "exited"
+    return Flip(
+        segment_id=segment_id,
+        lead_id=item["lead"]["S"],
+        kind=kind,
+        at=datetime.fromisoformat(at_text),
+        cause=item["c"]["S"],
+    )
