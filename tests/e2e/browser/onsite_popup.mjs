@@ -8,16 +8,10 @@
 //                                "screenshot": "build/screenshots/onsite.png", "timeoutMs": 60000}'
 import { createServer } from "node:http";
 import { mkdir } from "node:fs/promises";
-import { createRequire } from "node:module";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { emit, launchChromium } from "./chromium.mjs";
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const tools = path.resolve(here, "../../../tools/node_modules");
-const require = createRequire(path.join(tools, "noop.js"));
-const puppeteer = require("puppeteer-core");
 const options = JSON.parse(process.argv[2]);
-const emit = (kind, data = {}) => process.stdout.write(JSON.stringify({ kind, ...data }) + "\n");
 const api = `http://127.0.0.1:${options.apiPort}/v1`;
 
 // analytics.js keeps the user id in localStorage as a JSON string: the script must read it there.
@@ -35,11 +29,7 @@ const site = createServer((request, response) => {
 await new Promise((resolve) => site.listen(0, "127.0.0.1", resolve));
 const siteUrl = `http://127.0.0.1:${site.address().port}/`;
 
-const browser = await puppeteer.launch({
-  executablePath: "/usr/bin/chromium",
-  headless: true,
-  args: ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"],
-});
+const browser = await launchChromium();
 let outcome = 1;
 try {
   const page = await browser.newPage();
