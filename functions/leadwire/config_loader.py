@@ -1,5 +1,5 @@
 """Config as code: a directory of YAML or JSON files, each holding any of ``segments``,
-``scoring``, ``triggers``, ``templates`` and ``delivery``, merged into one raw document.
+``scoring``, ``triggers``, ``templates``, ``delivery`` and ``visits``, merged into one raw document.
 
 Email templates also live beside the config, one per file: ``<config dir>/templates/<id>.yaml``
 (``subject``, ``text``, ``html``, optional ``description``; the file's stem is the template id).
@@ -23,8 +23,8 @@ if TYPE_CHECKING:  # jinja2 loads only where templates are compiled (the actions
     from leadwire.core.email.templates import CompiledTemplate
 
 CONFIG_SUFFIXES = (".yaml", ".yml", ".json")
-SECTIONS = ("segments", "scoring", "triggers", "templates", "delivery")
-SINGLE_SECTIONS = ("scoring", "delivery")  # defined in at most one file
+SECTIONS = ("segments", "scoring", "triggers", "templates", "delivery", "visits")
+SINGLE_SECTIONS = ("scoring", "delivery", "visits")  # defined in at most one file
 TEMPLATES_DIR = "templates"
 
 
@@ -89,8 +89,8 @@ def load_config_dir(directory: Path) -> dict[str, Any]:
                 continue
             if section in single_from:
                 raise ConfigError(f"{path.name}: {section} is already defined in {single_from[section]}")
-            if section == "delivery" and not isinstance(document[section], dict):
-                raise ConfigError(f"{path.name}: delivery must be a mapping")
+            if section in ("delivery", "visits") and not isinstance(document[section], dict):
+                raise ConfigError(f"{path.name}: {section} must be a mapping")
             merged[section] = document[section]
             single_from[section] = path.name
         if "templates" in document:
@@ -160,8 +160,10 @@ def load_json_config(path: Path) -> dict[str, Any]:
 
 
 def definitions_of(document: dict[str, Any]) -> Definitions:
-    """Validated segment and scoring definitions of a raw config document."""
-    return parse_definitions({key: document[key] for key in ("segments", "scoring") if key in document})
+    """Validated segment, scoring and visit definitions of a raw config document."""
+    return parse_definitions(
+        {key: document[key] for key in ("segments", "scoring", "visits") if key in document}
+    )
 
 
 def triggers_of(document: dict[str, Any], definitions: Definitions) -> list[Trigger]:

@@ -37,13 +37,14 @@ from typing import Any, Final
 from leadwire.config_loader import (
     CONFIG_SUFFIXES,
     ConfigError,
+    definitions_of,
     load_config_dir,
     template_origins,
     templates_of,
     triggers_of,
 )
 from leadwire.core.email.templates import TemplateDefinitionError
-from leadwire.core.rules import DefinitionError, Problem, parse_definitions
+from leadwire.core.rules import DefinitionError, Problem
 from leadwire.core.triggers.definitions import REFERENCE_FIELDS, is_reference
 
 BUNDLED_CONFIG: Final = "leadwire/bundled_config.json"
@@ -88,9 +89,7 @@ def load_bundled_config(directory: Path) -> dict[str, Any]:
     except TemplateDefinitionError as exc:
         problems.extend(_describe_templates(directory, exc.problems))
     try:
-        definitions = parse_definitions(
-            {key: bundled[key] for key in ("segments", "scoring") if key in bundled}
-        )
+        definitions = definitions_of(bundled)  # segments, scoring and the visit gap
         triggers_of(bundled, definitions)
     except DefinitionError as exc:  # trigger problems too (TriggerDefinitionError is one)
         problems.extend(_describe(directory, exc.problems))

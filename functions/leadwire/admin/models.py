@@ -62,8 +62,8 @@ class SegmentDefinition(DefinitionBody):
     type: str | None = Field(default=None, description='"dynamic" (the default) or "static"')
     condition: dict[str, Any] | None = Field(
         default=None,
-        description="A condition node: all, any, not, score, max_score, trait, performed, sequence, "
-        "last_activity, first_seen, in_segment, subscribed",
+        description="A condition node: all, any, not, score, max_score, trait, performed (with "
+        "optional distinct), sequence, visits, last_activity, first_seen, in_segment, subscribed",
     )
     exit_when: dict[str, Any] | None = Field(
         default=None, description="Hysteresis: leave only when this holds"

@@ -613,6 +613,7 @@ def _report_story(client: _Client, messages: list[dict[str, Any]]) -> None:
     for interval in client.call("GET", f"/leads/{lead['leadId']}/history")["history"][:12]:
         left = interval["exitedAt"] or "still a member"
         print(f"  {interval['segmentId']:26s} {interval['enteredAt'][:16]} -> {left[:16]}")
+    print(f"  {returning_line(client.call, lead['leadId'])}")
     deliveries = client.call("GET", "/_local/outbox")["messages"]
     for message in [m for m in deliveries if m["leadId"] == lead["leadId"]][:6]:
         what = message.get("subject") or message.get("detailType") or message.get("event") or ""
@@ -622,6 +623,24 @@ def _report_story(client: _Client, messages: list[dict[str, Any]]) -> None:
             f"  {message['at'][:16]} {message['triggerId']:20s} {message['channel']:11s} "
             f"{message['status']:9s} {what}"
         )
+
+
+def returning_line(call: Callable[..., Any], lead_id: str) -> str:
+    """The lead's visits, from the explain trace of Returning Visitors (a second visit)."""
+    why = call("GET", f"/segments/returning-visitors/explain/{lead_id}")
+    visits = why["tree"]["value"]
+    if not why["member"]:
+        return f"visits: {visits} so far (runs of activity with gaps under 30 minutes), not yet returning"
+    entered = next(
+        (
+            h
+            for h in call("GET", f"/leads/{lead_id}/history")["history"]
+            if h["segmentId"] == "returning-visitors"
+        ),
+        None,
+    )
+    when = "" if entered is None else f", returning since {entered['enteredAt'][:16]}"
+    return f"visits: {visits} (runs of activity with gaps under 30 minutes){when}"
 
 
 def _try_it() -> None:
