@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import signal
 import threading
 import time
 import urllib.request
@@ -219,7 +220,8 @@ def _engage(client: _Client, recipients: int = ENGAGED_RECIPIENTS) -> None:
         )
 
 
-def run_demo(data: Path | None = None) -> int:
+def run_demo(data: Path | None = None, *, serve: bool = False, port: int = 0) -> int:
+    """Replay and report; with ``serve``, leave ``leadwire local`` running with the console."""
     from leadwire.local.runtime import LocalRuntime
     from leadwire.local.server import LocalServer
 
@@ -229,7 +231,7 @@ def run_demo(data: Path | None = None) -> int:
     days = _by_day(messages)
     first_day = min(days, default=DEMO_START)
     runtime = LocalRuntime({WRITE_KEY: "demo"}, clock_start=first_day)
-    server = LocalServer(runtime, port=0)
+    server = LocalServer(runtime, port=port)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     client = _Client(f"http://127.0.0.1:{server.server_address[1]}")
     crm = WebhookReceiver(CRM_SECRET, fail_first=1)  # its first answer is a 500: the retry keeps the id
@@ -292,12 +294,34 @@ def run_demo(data: Path | None = None) -> int:
         checks = nothing_twice(_ses_accepted(), outbox, [r.webhook_id for r in crm.accepted], bus_events)
         print("\n" + "\n".join(format_checks(checks)))
         _try_it()
+        if serve:
+            _serve_console(runtime, client.url)
         return 0 if all(check.ok for check in checks) else 1
     finally:
         crm.close()
         server.shutdown()
         server.server_close()
         runtime.close()
+
+
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _serve_console(runtime: Any, url: str) -> None:
+    """Keep serving the replayed state (simulated clock where the replay left it) until stopped."""
+    from leadwire.local.server import start_background_pump
+
+    stop = start_background_pump(runtime)
+    signal.signal(signal.SIGTERM, _interrupt)
+    print(f"\nConsole: {url}/console/  (leadwire local keeps running with the demo's data; Ctrl-C stops it)")
+    print(f"Admin API: {url}/segments, {url}/triggers, {url}/leads/ID", flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop.set()
 
 
 def _consumer(runtime: Any, name: str) -> Any:
