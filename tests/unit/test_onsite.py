@@ -257,11 +257,11 @@ def test_a_failed_store_retries_the_fire():
     assert len(onsite.stored) == 1
 
 
-def test_a_capped_message_is_not_stored():
+def test_a_message_over_the_cap_waits_and_is_not_stored_yet():
     policy = parse_delivery_policy({"frequency_caps": [{"channel": "onsite", "max": 1, "per": "P1D"}]})
     onsite, log, send_log = Onsite(), MemoryLog(), MemorySendLog()
     actions(onsite, log, send_log, policy).handle(FIRE)
     second = FIRE.model_copy(update={"fire_id": "9" * 32, "cause": "m2"})
     outcome = actions(onsite, log, send_log, policy).handle(second)
-    assert [d.status for d in outcome.deliveries] == ["capped"]
+    assert [d.status for d in outcome.deliveries] == ["deferred_cap"]
     assert len(onsite.stored) == 1

@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from leadwire.core.delivery.decisions import SentRecord
+from leadwire.core.delivery.decisions import SendLine
 from leadwire.core.email.message import EmailMessage
 from leadwire.core.fires import Fire
 from leadwire.core.leads import LeadRecord
@@ -52,11 +52,9 @@ class DeliveryLogPort(Protocol):
 
 
 class SendLogPort(Protocol):
-    def recent(self, lead_id: str) -> tuple[list[SentRecord], int]: ...
+    def line(self, lead_id: str) -> SendLine: ...
 
-    def reserve(
-        self, lead_id: str, send: SentRecord, recent: Sequence[SentRecord], version: int, keep: timedelta
-    ) -> bool: ...
+    def save(self, lead_id: str, line: SendLine, keep: timedelta, now: datetime) -> bool: ...
 
 
 class DeferPort(Protocol):

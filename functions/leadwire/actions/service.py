@@ -45,6 +45,7 @@ from leadwire.actions.ports import (
     WebhookPort,
 )
 from leadwire.core.delivery.decisions import Recipient
+from leadwire.core.delivery.line import Ticket
 from leadwire.core.delivery.policy import DeliveryPolicy
 from leadwire.core.delivery.statuses import FAILED, FINAL, HELD_OUT, SENT, SKIPPED
 from leadwire.core.email.templates import CompiledTemplate
@@ -206,7 +207,8 @@ class ActionsService:
             state = record.state
             recipient = Recipient(traits=state.traits, consent=state.consent, suppressed=state.suppressed)
         try:
-            return self._gate.deliver(fire, context.delivery_id, sendable, recipient, context.now)
+            ticket = Ticket(context.delivery_id, trigger.priority, fire.at, fire.at + trigger.expires)
+            return self._gate.deliver(fire, context.delivery_id, sendable, recipient, context.now, ticket)
         except CapContention as exc:
             return Outcome(sendable.channel, FAILED, retry_error=str(exc))
 

@@ -287,8 +287,8 @@ class DeliveryView(BaseModel):
     fireId: str  # noqa: N815
     channel: str
     status: str = Field(
-        description="sent, sending, failed, deferred, capped, suppressed, no_consent, skipped, "
-        "held_out, rejected or unconfirmed"
+        description="sent, sending, failed, deferred, deferred_cap, capped, expired, suppressed, "
+        "no_consent, skipped, held_out, rejected or unconfirmed"
     )
     at: str = Field(description="When the status was recorded")
     firedAt: str = Field(description="When the trigger fired")  # noqa: N815

@@ -382,7 +382,17 @@ def _report_time(runtime: Any) -> None:
 
 
 # -- triggers and actions -----------------------------------------------------------------------
-STATUS_ORDER = ("sent", "deferred then sent", "capped", "suppressed", "no_consent", "held_out", "skipped")
+STATUS_ORDER = (
+    "sent",
+    "deferred then sent",
+    "deferred_cap then sent",
+    "capped",
+    "expired",
+    "suppressed",
+    "no_consent",
+    "held_out",
+    "skipped",
+)
 
 
 def status_label(final: str, trail: Iterable[str]) -> str:

@@ -22,6 +22,7 @@ from pydantic import (
     Field,
     PlainSerializer,
     StrictBool,
+    StrictInt,
     Tag,
     ValidationError,
     WithJsonSchema,
@@ -47,6 +48,8 @@ from leadwire.core.triggers.errors import SHAPE_ERROR, TriggerDefinitionError, t
 from leadwire.core.triggers.references import list_problems
 
 DEFAULT_HORIZON = timedelta(days=2)
+DEFAULT_PRIORITY = 50
+DEFAULT_EXPIRES = timedelta(days=3)
 DEFAULT_ANNIVERSARY_AT = time(9, 0)
 DEFAULT_TIME_ZONE_TRAIT = "timezone"
 
@@ -413,6 +416,10 @@ class Trigger(StrictModel):
     variants: list[Variant] | None = Field(default=None, min_length=1)
     holdout: Percent = 0
     horizon: Duration = DEFAULT_HORIZON
+    priority: Annotated[StrictInt, Field(ge=0, le=100)] = DEFAULT_PRIORITY
+    """Who goes first under a frequency cap: 0 (lowest) to 100 (highest)."""
+    expires: Duration = DEFAULT_EXPIRES
+    """How long after the fire a message may still go out (waiting for a cap slot, quiet hours)."""
     actions: list[Action] | None = Field(default=None, min_length=1)
 
     @model_validator(mode="after")
