@@ -11,6 +11,7 @@ from leadwire.core.delivery.decisions import SendLine
 from leadwire.core.email.message import EmailMessage
 from leadwire.core.fires import Fire
 from leadwire.core.leads import LeadRecord
+from leadwire.core.onsite import OnsiteMessage
 from leadwire.core.tracking import StoredEvent
 
 
@@ -89,3 +90,15 @@ class EventBusPort(Protocol):
 
 class EmailPort(Protocol):
     def send(self, message: EmailMessage) -> str: ...
+
+
+class OnsitePort(Protocol):
+    def put_message(
+        self,
+        lead_id: str,
+        message_id: str,
+        message: OnsiteMessage,
+        created_at: datetime,
+        expires_at: datetime,
+        trigger_id: str,
+    ) -> None: ...

@@ -5,8 +5,9 @@ nothing, and a deferred fire (quiet hours, a send waiting for SES's confirmation
 root fire's ids. ``only_if`` is checked again at fire time; a held-out lead (A/B holdout) is
 logged and sent nothing. An anniversary fire arms next year's.
 
-``emit_event`` writes a derived event (deduped by its message id). Email, webhook and EventBridge
-actions go through the ``DeliveryGate``: the delivery policy and exactly-once sends. A transient
+``emit_event`` writes a derived event (deduped by its message id). Email, webhook, EventBridge,
+Slack, HubSpot and on-site actions go through the ``DeliveryGate``: the delivery policy and
+exactly-once sends. A transient
 failure is logged ``failed`` and, once the other actions ran, raised as ``ActionsFailed``, so the
 consumer reports the record and Lambda retries it (then its on-failure destination gets it).
 """
@@ -25,6 +26,7 @@ from leadwire.actions.channels import (
     email_sendable,
     eventbridge_sendable,
     hubspot_sendable,
+    onsite_sendable,
     slack_sendable,
     webhook_sendable,
 )
@@ -38,6 +40,7 @@ from leadwire.actions.ports import (
     EventSourcePort,
     HttpPort,
     LeadsPort,
+    OnsitePort,
     SendLogPort,
     WebhookPort,
 )
@@ -60,6 +63,7 @@ from leadwire.core.triggers.definitions import (
     EmailAction,
     EventBridgeAction,
     HubspotAction,
+    OnsiteAction,
     SlackAction,
     WebhookAction,
 )
@@ -106,6 +110,7 @@ class Channels:
     http: HttpPort | None = None  # Slack and HubSpot handoffs
     resolve_secret: Callable[[str], str] | None = None  # their references (Slack URL, HubSpot token)
     hubspot_api_url: str = HUBSPOT_API_URL
+    onsite: OnsitePort | None = None  # where pending on-site messages are stored
 
 
 class ActionsService:
@@ -224,6 +229,8 @@ class ActionsService:
                 self._policy.email.recipient_trait,
                 channels.hubspot_api_url,
             )
+        if isinstance(action, OnsiteAction) and channels.onsite is not None:
+            return onsite_sendable(action, context, channels.onsite)
         if isinstance(action, EmailAction) and channels.email is not None:
             return email_sendable(
                 action,

@@ -28,6 +28,7 @@ from leadwire.dal.lead_items import history_intervals
 from leadwire.dal.metering import PROCESS_METER
 from leadwire.local.demo_data import DEMO_START
 from leadwire.local.demo_insight import report_insight
+from leadwire.local.demo_onsite import add_come_back, report_onsite
 from leadwire.local.webhook_receiver import WebhookReceiver
 
 DEMO_FILE = Path(__file__).resolve().parents[3] / "events_samples" / "demo" / "sessions.jsonl"
@@ -236,6 +237,7 @@ def run_demo(data: Path | None = None, *, serve: bool = False, port: int = 0) ->
     crm = WebhookReceiver(CRM_SECRET, fail_first=1)  # its first answer is a 500: the retry keeps the id
     try:
         _wire_crm(crm)
+        add_come_back(client.call)  # the seed's come-back pop-up, as a marketer adds it
         tap = BusTap()
         trail = DeliveryTrail()
         runtime.pump.observe(trail.observe)
@@ -287,6 +289,7 @@ def run_demo(data: Path | None = None, *, serve: bool = False, port: int = 0) ->
         print()
         print("\n".join(trigger_costs(writes_by_kind, derived_units, fires, invocations)))
         _report_story(client, messages)
+        print("\n".join(report_onsite(client.call)))
         print("\n".join(report_insight(client.call, first_day, end)))
         checks = nothing_twice(_ses_accepted(), outbox, [r.webhook_id for r in crm.accepted], bus_events)
         print("\n" + "\n".join(format_checks(checks)))

@@ -20,6 +20,7 @@ from leadwire.dal.event_store import EventStore
 from leadwire.dal.fire_store import FireStore
 from leadwire.dal.job_store import JobStore
 from leadwire.dal.lead_store import LeadStore
+from leadwire.dal.onsite_store import OnsiteStore
 from leadwire.dal.segment_stats import SegmentStats
 from leadwire.dal.send_log_store import SendLogStore
 from leadwire.dal.suppression_store import SuppressionStore
@@ -312,6 +313,7 @@ def actions_service() -> ActionsService:
         http=webhook_sender().poster,
         resolve_secret=secret_resolver().resolve,
         hubspot_api_url=engine_settings().hubspot_api_url,
+        onsite=OnsiteStore(dynamodb(), engine_settings().table_name),
     )
     return ActionsService(
         {trigger.id: trigger for trigger in source.triggers()},

@@ -80,7 +80,8 @@ def _third(**fields: Any) -> list[Any]:
         (
             {"actions": [EMAIL, {"type": "sms", "to": "x"}]},
             "triggers[2].actions[1].type",
-            "unknown action type 'sms'; action types are email, webhook, eventbridge, emit_event",
+            "unknown action type 'sms'; action types are "
+            "email, webhook, eventbridge, emit_event, slack, hubspot, onsite",
         ),
         ({"actions": [{"template": "x"}]}, "triggers[2].actions[0].type", "required"),
         ({"actions": ["email"]}, "triggers[2].actions[0]", "an action is an object with a 'type'"),

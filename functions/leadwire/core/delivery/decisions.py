@@ -15,6 +15,9 @@ Checked in this order, so that each outcome says the most useful thing:
 A message past its expiry (``Ticket.expires_at``) is ``expired`` before quiet hours or caps are
 looked at, and one whose quiet hours end after its expiry is ``expired`` at once.
 
+On-site messages are shown on the customer's own site to a visitor who is there: they need no
+opt-in, but a lead who opted out (``subscriptions: {"onsite": false}``) gets none (``no_consent``).
+
 Webhooks and bus events go to systems, not to the lead: only quiet hours and caps apply to them
 when configured for their channel.
 """
@@ -33,6 +36,8 @@ from leadwire.core.delivery.statuses import CAPPED, DEFERRED, DEFERRED_CAP, EXPI
 from leadwire.core.rules.consent import DEFAULT_CHANNEL, is_subscribed
 from leadwire.core.rules.lookup import lookup
 from leadwire.core.triggers.anniversary import first_valid_instant
+
+ONSITE_CHANNEL = "onsite"
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +109,8 @@ def decide(
         subscribed = is_subscribed(recipient.consent, list(recipient.suppressed), DEFAULT_CHANNEL)
         if category == "marketing" and not subscribed:
             return Refuse("no_consent", "the lead has not consented to marketing email")
+    if channel == ONSITE_CHANNEL and not recipient.consent.get(ONSITE_CHANNEL, (True, 0))[0]:
+        return Refuse("no_consent", "the lead opted out of on-site messages")
     if ticket is not None and now > ticket.expires_at:
         return _expired(ticket, "now", now)
     quiet = policy.quiet_hours

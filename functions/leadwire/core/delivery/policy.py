@@ -37,9 +37,9 @@ from leadwire.core.rules.durations import Duration
 from leadwire.core.rules.errors import ROOT_PATH, Problem, problems_from
 from leadwire.core.triggers.definitions import ClockTime
 
-Channel = Literal["email", "webhook", "eventbridge"]
+Channel = Literal["email", "webhook", "eventbridge", "onsite"]
 Category = Literal["marketing", "transactional"]
-CHANNELS: tuple[Channel, ...] = ("email", "webhook", "eventbridge")
+CHANNELS: tuple[Channel, ...] = ("email", "webhook", "eventbridge", "onsite")
 DEFAULT_FROM = "Leadwire <hello@leadwire.example>"
 _ADDRESS = r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$|^[^<>]*<[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+>$"
 

@@ -26,10 +26,12 @@ from pydantic import (
     Tag,
     ValidationError,
     WithJsonSchema,
+    field_validator,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
 
+from leadwire.core.onsite import DEFAULT_TTL, MAX_TTL, OnsiteMessage
 from leadwire.core.rules.comparisons import Number, StrictModel, holds
 from leadwire.core.rules.conditions import (
     NODE_TAG_PREFIX,
@@ -318,6 +320,22 @@ class HubspotAction(StrictModel):
     token: SecretReference
 
 
+class OnsiteAction(StrictModel):
+    """A pop-up for the lead's next page views (``GET /v1/messages``), valid for ``ttl`` from
+    the moment it is delivered (after quiet hours, under the caps and the lead's consent)."""
+
+    type: Literal["onsite"]
+    message: OnsiteMessage
+    ttl: Duration = DEFAULT_TTL
+
+    @field_validator("ttl")
+    @classmethod
+    def _ttl(cls, ttl: timedelta) -> timedelta:
+        if not timedelta(0) < ttl <= MAX_TTL:
+            raise PydanticCustomError("onsite_ttl", "ttl is a duration from PT1S to P90D")
+        return ttl
+
+
 class EmitEventAction(StrictModel):
     """A derived event that re-enters the pipeline as the lead's own track event."""
 
@@ -326,7 +344,15 @@ class EmitEventAction(StrictModel):
     properties: dict[str, Any] = Field(default_factory=dict)
 
 
-ACTION_TYPES: tuple[str, ...] = ("email", "webhook", "eventbridge", "emit_event", "slack", "hubspot")
+ACTION_TYPES: tuple[str, ...] = (
+    "email",
+    "webhook",
+    "eventbridge",
+    "emit_event",
+    "slack",
+    "hubspot",
+    "onsite",
+)
 HANDOFF_TYPES: frozenset[str] = frozenset({"webhook", "slack", "hubspot"})
 """Actions that hand the lead to another system: their payload says why (``core.handoff``)."""
 REFERENCE_FIELDS: dict[str, tuple[str, ...]] = {
@@ -339,7 +365,14 @@ REFERENCE_FIELDS: dict[str, tuple[str, ...]] = {
 
 def _action_tag(raw: Any) -> str | None:
     if isinstance(
-        raw, EmailAction | WebhookAction | EventBridgeAction | EmitEventAction | SlackAction | HubspotAction
+        raw,
+        EmailAction
+        | WebhookAction
+        | EventBridgeAction
+        | EmitEventAction
+        | SlackAction
+        | HubspotAction
+        | OnsiteAction,
     ):
         return NODE_TAG_PREFIX + raw.type
     if isinstance(raw, dict) and raw.get("type") in ACTION_TYPES:
@@ -353,7 +386,8 @@ Action = Annotated[
     | Annotated[EventBridgeAction, Tag(NODE_TAG_PREFIX + "eventbridge")]
     | Annotated[EmitEventAction, Tag(NODE_TAG_PREFIX + "emit_event")]
     | Annotated[SlackAction, Tag(NODE_TAG_PREFIX + "slack")]
-    | Annotated[HubspotAction, Tag(NODE_TAG_PREFIX + "hubspot")],
+    | Annotated[HubspotAction, Tag(NODE_TAG_PREFIX + "hubspot")]
+    | Annotated[OnsiteAction, Tag(NODE_TAG_PREFIX + "onsite")],
     Discriminator(_action_tag, custom_error_type="action_type", custom_error_message="not an action"),
 ]
 
