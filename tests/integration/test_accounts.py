@@ -3,7 +3,9 @@ leads' (decayed) scores, lead conditions read the account, ``GET /accounts/{id}`
 
 import pytest
 
-from .accounts_api import account, account_api, group, hot, lead
+from leadwire.dal.metering import PROCESS_METER
+
+from .accounts_api import account, account_api, group, hot, lead, track
 
 ENTERPRISE_LEADS = {
     "id": "enterprise-account-leads",
@@ -111,3 +113,30 @@ def test_the_openapi_document_describes_the_account_route(api):
     assert {"200", "400", "404"} <= set(operation["responses"])
     schema = document["components"]["schemas"]["AccountView"]
     assert {"accountId", "traits", "score", "leads", "segments"} <= set(schema["properties"])
+
+
+def test_an_account_update_costs_four_write_units_and_decay_or_unscored_events_nothing():
+    """The figure the README quotes: the link item and the account item, each under 1 KB, doubled
+    by the transaction; reads: the link item and the account item, strongly consistent."""
+    with account_api() as api:
+        api.send(group("u1", "acme", plan="enterprise"), track("u1", "newsletter_subscribed"))
+        api.drain()
+        writes, reads = (
+            PROCESS_METER.writes_by_kind.get("account", 0),
+            PROCESS_METER.reads_by_kind.get("account", 0),
+        )
+
+        for _ in range(5):  # one scored event per batch: one account update each
+            api.send(track("u1", "newsletter_subscribed"))
+            api.drain()
+        scored = (
+            PROCESS_METER.writes_by_kind["account"] - writes,
+            PROCESS_METER.reads_by_kind["account"] - reads,
+        )
+        api.send(track("u1", "nothing_scored"))
+        api.drain()
+        status, _ = api.post("/_local/clock", {"advance": "P3D"})
+        assert status == 200
+
+        assert scored == (5 * 4, 5 * 2)
+        assert PROCESS_METER.writes_by_kind["account"] - writes == 5 * 4
