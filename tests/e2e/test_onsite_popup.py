@@ -14,7 +14,7 @@ from leadwire.local.runtime import DEFAULT_CONFIG
 
 from .conftest import WRITE_KEY, run_local
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
 SCRIPT = Path(__file__).parent / "browser" / "onsite_popup.mjs"
 SCREENSHOT = Path(__file__).resolve().parents[2] / "build" / "screenshots" / "onsite_popup.png"
