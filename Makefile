@@ -14,9 +14,17 @@ export AWS_SECRET_ACCESS_KEY ?= testing
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_CLI_TELEMETRY := true
 
-.PHONY: system-packages setup demo test test-ahead lint format unit integration infrastructure e2e synth lock clean
+.PHONY: system-packages setup demo console test test-ahead lint format unit integration infrastructure e2e synth lock clean
 
-setup: $(SETUP_STAMP)
+# Chart.js for the web console: copied from the pinned npm package into the Python package
+# (gitignored), so the console never loads anything from a CDN.
+CHART_JS := functions/leadwire/console/static/vendor/chart.umd.js
+CONSOLE_PORT ?= 8787
+
+setup: $(SETUP_STAMP) $(CHART_JS)
+
+$(CHART_JS): tools/package-lock.json | $(SETUP_STAMP)
+	install -D -m 644 tools/node_modules/chart.js/dist/chart.umd.js $@
 
 $(SETUP_STAMP): requirements.lock pyproject.toml tools/package-lock.json
 	@$(MAKE) --no-print-directory system-packages
@@ -38,6 +46,10 @@ system-packages:
 
 demo: setup
 	$(BIN)/leadwire demo
+
+# The demo, then leadwire local left running with the web console (its address is printed).
+console: setup
+	$(BIN)/leadwire demo --serve --port $(CONSOLE_PORT)
 
 lint: setup
 	$(BIN)/ruff check .

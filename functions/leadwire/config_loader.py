@@ -1,5 +1,6 @@
 """Config as code: a directory of YAML or JSON files, each holding any of ``segments``,
-``scoring``, ``triggers``, ``templates`` and ``delivery``, merged into one raw document.
+``scoring``, ``triggers``, ``templates``, ``delivery``, ``visits`` and ``accounts``, merged into one
+raw document.
 
 Email templates also live beside the config, one per file: ``<config dir>/templates/<id>.yaml``
 (``subject``, ``text``, ``html``, optional ``description``; the file's stem is the template id).
@@ -25,8 +26,14 @@ if TYPE_CHECKING:  # jinja2 loads only where templates are compiled (the actions
 
 CONFIG_SUFFIXES = (".yaml", ".yml", ".json")
 SMS_SECTION = "sms_templates"  # core.sms.templates.SECTION, which loads jinja2
-SECTIONS = ("segments", "scoring", "triggers", "templates", "delivery", "sms_templates")
-SINGLE_SECTIONS = ("scoring", "delivery", "sms_templates")  # defined in at most one file
+SECTIONS = ("segments", "scoring", "triggers", "templates", "delivery", "visits", "accounts", "sms_templates")
+SINGLE_SECTIONS = (
+    "scoring",
+    "delivery",
+    "visits",
+    "accounts",
+    "sms_templates",
+)  # defined in at most one file
 TEMPLATES_DIR = "templates"
 
 
@@ -91,7 +98,7 @@ def load_config_dir(directory: Path) -> dict[str, Any]:
                 continue
             if section in single_from:
                 raise ConfigError(f"{path.name}: {section} is already defined in {single_from[section]}")
-            if section in ("delivery", "sms_templates") and not isinstance(document[section], dict):
+            if section in ("delivery", "visits", "sms_templates") and not isinstance(document[section], dict):
                 raise ConfigError(f"{path.name}: {section} must be a mapping")
             merged[section] = document[section]
             single_from[section] = path.name
@@ -162,8 +169,10 @@ def load_json_config(path: Path) -> dict[str, Any]:
 
 
 def definitions_of(document: dict[str, Any]) -> Definitions:
-    """Validated segment and scoring definitions of a raw config document."""
-    return parse_definitions({key: document[key] for key in ("segments", "scoring") if key in document})
+    """Validated segment, scoring, visit and account definitions of a raw config document."""
+    return parse_definitions(
+        {key: document[key] for key in ("segments", "scoring", "visits", "accounts") if key in document}
+    )
 
 
 def triggers_of(document: dict[str, Any], definitions: Definitions) -> list[Trigger]:

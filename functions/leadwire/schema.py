@@ -19,8 +19,12 @@ alias              ALIAS#<anonymousId>           ALIAS
 segment member     SEG#<segmentId>               MEM#<leadId>
 timer              TIMER#<triggerId>             <leadId>#<matchKey>
 trigger fire       LEAD#<leadId>                 FIRE#<fireId>
+on-site message    LEAD#<leadId>                 ONSITE#<deliveryId>
+on-site closure    LEAD#<leadId>                 ONSITE#<deliveryId>#closed
 suppressed id      SUPPRESSED#<sha256(id)>       SUPPRESSED
 erased delivery    ERASED#<erasureId>            DLV#<deliveryId>
+account            ACCOUNT#<accountId>           ACCOUNT
+account lead       ACCOUNT#<accountId>           LEAD#<leadId>
 texted number      PHONE#<e164>                  PHONE
 =================  ============================  ===================================
 
@@ -79,6 +83,12 @@ SEGMENT_PREFIX: Final = "SEG#"
 MEMBER_PREFIX: Final = "MEM#"
 TIMER_PREFIX: Final = "TIMER#"
 FIRE_PREFIX: Final = "FIRE#"
+ONSITE_PREFIX: Final = "ONSITE#"
+ONSITE_CLOSED_SUFFIX: Final = "#closed"
+ACCOUNT_PREFIX: Final = "ACCOUNT#"
+ACCOUNT_SK: Final = "ACCOUNT"
+# What an account's history, member and fire items carry where a lead's carry its lead id.
+ACCOUNT_SUBJECT_PREFIX: Final = "account:"
 SUPPRESSED_PREFIX: Final = "SUPPRESSED#"
 SUPPRESSED_SK: Final = "SUPPRESSED"
 ERASED_PREFIX: Final = "ERASED#"
@@ -239,3 +249,12 @@ def member_sk(lead_id: str) -> str:
 
 # Per lead: the recent sends that frequency caps count (one item, pruned to the longest cap).
 SEND_LOG_SK: Final = "SENDS"
+
+
+def onsite_sk(message_id: str) -> str:
+    """A pending on-site message: queried with its closures by the prefix ``ONSITE#``."""
+    return f"{ONSITE_PREFIX}{message_id}"
+
+
+def onsite_closed_sk(message_id: str) -> str:
+    return f"{ONSITE_PREFIX}{message_id}{ONSITE_CLOSED_SUFFIX}"

@@ -44,11 +44,15 @@ INGESTION_HANDLER: Final = "leadwire.ingestion.handler.lambda_handler"
 ADMIN_HANDLER: Final = "leadwire.admin.handler.lambda_handler"
 
 # Events (PutItem, BatchWriteItem); the suppression hook reads erased ids (BatchGetItem) and
-# counts the events it drops for them (UpdateItem on the suppression item).
+# counts the events it drops for them (UpdateItem on the suppression item). GET /v1/messages reads
+# one lead state (GetItem: merged into a known lead?) and the lead's ONSITE# items (Query); an
+# on-site click or dismissal writes a closure (BatchWriteItem).
 INGESTION_TABLE_ACTIONS: Final = (
     "dynamodb:BatchGetItem",
     "dynamodb:BatchWriteItem",
+    "dynamodb:GetItem",
     "dynamodb:PutItem",
+    "dynamodb:Query",
     "dynamodb:UpdateItem",
 )
 # Reads leads, members, history and deliveries; segment and trigger CRUD stores definitions in
@@ -68,6 +72,9 @@ INGESTION_ROUTES: Final = [
     ("/v1/{proxy+}", [apigwv2.HttpMethod.POST, apigwv2.HttpMethod.OPTIONS]),
     # The confirm page of an unsubscribe link (its POST is the one-click unsubscribe, above).
     ("/v1/unsubscribe", [apigwv2.HttpMethod.GET]),
+    # On-site messages for a visitor, and the script that shows them on any page.
+    ("/v1/messages", [apigwv2.HttpMethod.GET]),
+    ("/v1/leadwire.js", [apigwv2.HttpMethod.GET]),
 ]
 ADMIN_ROUTES: Final = [
     ("/segments", [apigwv2.HttpMethod.ANY]),
@@ -75,6 +82,7 @@ ADMIN_ROUTES: Final = [
     ("/leads/{proxy+}", [apigwv2.HttpMethod.ANY]),
     ("/jobs", [apigwv2.HttpMethod.POST]),
     ("/jobs/{proxy+}", [apigwv2.HttpMethod.GET]),
+    ("/accounts/{proxy+}", [apigwv2.HttpMethod.GET]),
     ("/triggers", [apigwv2.HttpMethod.ANY]),
     ("/triggers/{proxy+}", [apigwv2.HttpMethod.ANY]),
     ("/openapi.json", [apigwv2.HttpMethod.GET]),

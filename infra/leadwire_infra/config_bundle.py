@@ -37,6 +37,7 @@ from typing import Any, Final
 from leadwire.config_loader import (
     CONFIG_SUFFIXES,
     ConfigError,
+    definitions_of,
     load_config_dir,
     sms_templates_of,
     template_origins,
@@ -44,7 +45,7 @@ from leadwire.config_loader import (
     triggers_of,
 )
 from leadwire.core.email.templates import TemplateDefinitionError
-from leadwire.core.rules import DefinitionError, Problem, parse_definitions
+from leadwire.core.rules import DefinitionError, Problem
 from leadwire.core.sms.templates import SmsTemplateError
 from leadwire.core.triggers.definitions import REFERENCE_FIELDS, is_reference
 
@@ -94,9 +95,7 @@ def load_bundled_config(directory: Path) -> dict[str, Any]:
     except SmsTemplateError as exc:
         problems.extend(f"{problem['path']}: {problem['message']}" for problem in exc.problems)
     try:
-        definitions = parse_definitions(
-            {key: bundled[key] for key in ("segments", "scoring") if key in bundled}
-        )
+        definitions = definitions_of(bundled)  # segments, scoring and the visit gap
         triggers_of(bundled, definitions)
     except DefinitionError as exc:  # trigger problems too (TriggerDefinitionError is one)
         problems.extend(_describe(directory, exc.problems))

@@ -30,8 +30,9 @@ SEGMENTATION_HANDLER: Final = SEGMENTATION.handler
 REEVALUATE_HANDLER: Final = "leadwire.segmentation.reevaluate_handler.lambda_handler"
 
 # Lead state, memberships and history: read once, written once (a conditional put, then the
-# outbox's member and history items) per lead per batch. Item-level actions on the table only:
-# no Scan, no index.
+# outbox's member and history items) per lead per batch; a lead's account (its link and account
+# items, in one TransactWriteItems, which IAM authorises as these Put/Update/Delete actions).
+# Item-level actions on the table only: no Scan, no index.
 ENGINE_TABLE_ACTIONS: Final = (
     "dynamodb:DeleteItem",
     "dynamodb:GetItem",

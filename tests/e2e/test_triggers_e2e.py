@@ -281,7 +281,7 @@ def test_a_cart_bought_before_the_deadline_sends_nothing(server, sender):
 # -- 3. frequency caps --------------------------------------------------------------------------
 
 
-def test_a_second_marketing_email_within_16_hours_is_capped(server, sender):
+def test_a_second_marketing_email_within_16_hours_waits_for_its_slot_then_for_quiet_hours(server, sender):
     server.fresh_day(10)
     lead = unique("capped")
     sender.identify(lead, consenting(f"{lead}@example.com"))
@@ -294,11 +294,19 @@ def test_a_second_marketing_email_within_16_hours_is_capped(server, sender):
     first, second = server.outbox(triggerId="e2e-newsletter", leadId=lead)
     assert (first["channel"], first["status"], first["category"]) == ("email", "sent", "marketing")
     assert first["sesMessageId"]
-    assert (second["channel"], second["status"]) == ("email", "capped")
+    assert (second["channel"], second["status"]) == ("email", "deferred_cap")
     assert second["deliveryId"] != first["deliveryId"]
     assert "sesMessageId" not in second
-    # at most 1 marketing email per 16 hours: the next is allowed 16 hours after the first
-    assert parse(second["nextAllowedAt"]) == parse(first["at"]) + timedelta(hours=16)
+    # at most 1 marketing email per 16 hours: it waits for the slot 16 hours after the first ...
+    slot = parse(first["at"]) + timedelta(hours=16)
+    assert parse(second["until"]) == slot
+    # ... which opens at 02:00 UTC, inside quiet hours (21:00-08:00): it goes out at 08:00, once
+    server.advance("PT22H")
+    statuses = {m["deliveryId"]: m for m in server.outbox(triggerId="e2e-newsletter", leadId=lead)}
+    sent = statuses[second["deliveryId"]]
+    assert (len(statuses), sent["status"]) == (2, "sent")
+    assert parse(sent["at"]) == slot.replace(hour=8)
+    assert sent["sesMessageId"]
 
 
 # -- 4. quiet hours -----------------------------------------------------------------------------

@@ -2,24 +2,34 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from leadwire_infra.application import cdk_json_context
+from leadwire_infra.lambda_factory import FUNCTIONS_DIR
 from tests.infrastructure.infra_template import (
     ADMIN_HANDLER,
     INGESTION_HANDLER,
     Resources,
+    asset_dir,
     function_id,
     of_type,
 )
 
-INGESTION_ROUTE_KEYS = ["POST /v1/{proxy+}", "OPTIONS /v1/{proxy+}", "GET /v1/unsubscribe"]
+INGESTION_ROUTE_KEYS = [
+    "POST /v1/{proxy+}",
+    "OPTIONS /v1/{proxy+}",
+    "GET /v1/unsubscribe",
+    "GET /v1/messages",
+    "GET /v1/leadwire.js",
+]
 ADMIN_ROUTE_KEYS = [
     "ANY /segments",
     "ANY /segments/{proxy+}",
     "ANY /leads/{proxy+}",
+    "GET /accounts/{proxy+}",
     "POST /jobs",
     "GET /jobs/{proxy+}",
     "ANY /triggers",
@@ -156,3 +166,12 @@ def test_every_operation_of_the_admin_openapi_document_has_a_route(routes: dict[
     assert ("post", "/jobs") in operations
     unrouted = [f"{m.upper()} {p}" for m, p in operations if not _routed(list(routes), m, p)]
     assert unrouted == []
+
+
+def test_the_ingestion_asset_carries_leadwire_js(outdir: Path, resources: Resources) -> None:
+    # Given GET /v1/leadwire.js reads the script from the ingestion package
+    # When the code asset is staged
+    # Then the script ships beside the handler, as written
+    script = Path("leadwire") / "ingestion" / "leadwire.js"
+    staged = asset_dir(outdir, resources, INGESTION_HANDLER) / script
+    assert staged.read_bytes() == (FUNCTIONS_DIR / script).read_bytes()

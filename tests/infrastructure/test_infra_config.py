@@ -182,8 +182,19 @@ def test_a_webhook_url_given_as_a_reference_is_granted_like_its_secret(tmp_path:
             {"a.json": {"scoring": {}}, "b.json": {"scoring": {}}},
             r"b\.json: scoring is already defined in a\.json",
         ),
+        (
+            {"a.json": {"segments": [VALID_SEGMENT]}, "v.json": {"visits": {"gap": "PT5S"}}},
+            r"visits\.gap: the visit gap must be between PT1M and P1D",
+        ),
     ],
-    ids=["bad-operand", "unknown-reference", "duplicate-across-files", "bad-scoring", "two-scorings"],
+    ids=[
+        "bad-operand",
+        "unknown-reference",
+        "duplicate-across-files",
+        "bad-scoring",
+        "two-scorings",
+        "bad-visit-gap",
+    ],
 )
 def test_invalid_config_stops_the_build_naming_file_and_path(
     tmp_path: Path, files: dict[str, dict[str, Any]], expected: str

@@ -85,11 +85,12 @@ def _index(table_id: str, index_name: str) -> dict[str, Any]:
     return {"Fn::Join": ["", [_table(table_id), f"/index/{index_name}"]]}
 
 
-def test_ingestion_may_only_put_items_and_read_the_suppression_list(
+def test_ingestion_may_put_items_read_the_suppression_list_and_onsite_messages(
     resources: Resources, table_id: str
 ) -> None:
-    # Given ingestion writes one item per event (PutItem, or BatchWriteItem for batches), and its
-    # suppression hook reads erased ids (BatchGetItem) and counts what it drops (UpdateItem)
+    # Given ingestion writes one item per event (PutItem, or BatchWriteItem for batches), its
+    # suppression hook reads erased ids (BatchGetItem) and counts what it drops (UpdateItem), and
+    # GET /v1/messages reads one lead state (GetItem) and the lead's ONSITE# items (Query)
     # When its role is synthesised
     # Then its only DynamoDB permission is those actions on the table itself (no index, no *)
     (statement,) = dynamodb_statements(resources, INGESTION_HANDLER)
@@ -97,7 +98,9 @@ def test_ingestion_may_only_put_items_and_read_the_suppression_list(
     assert sorted(as_list(statement["Action"])) == [
         "dynamodb:BatchGetItem",
         "dynamodb:BatchWriteItem",
+        "dynamodb:GetItem",
         "dynamodb:PutItem",
+        "dynamodb:Query",
         "dynamodb:UpdateItem",
     ]
     assert as_list(statement["Resource"]) == [_table(table_id)]

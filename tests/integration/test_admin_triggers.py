@@ -98,13 +98,14 @@ def test_an_invalid_trigger_is_422_with_the_path_inside_it(api, change, path):
 
 
 def test_a_segment_used_by_a_trigger_cannot_be_deleted_until_the_trigger_is(api):
-    api.post("/triggers", {**DEMO_PING, "id": "trial-welcome", "on": {"enter": "trial-users"}})
-    status, body, _ = api.delete("/segments/trial-users")
+    # webinar-registrants: a default segment no other segment reads (trial-users is read by smb-trial-users)
+    api.post("/triggers", {**DEMO_PING, "id": "webinar-welcome", "on": {"enter": "webinar-registrants"}})
+    status, body, _ = api.delete("/segments/webinar-registrants")
     assert (status, body["error"]["code"]) == (409, "segment_in_use")
-    assert body["error"]["details"]["triggers"] == ["trial-welcome"]
-    assert "trial-welcome" in body["error"]["message"]
-    assert api.delete("/triggers/trial-welcome")[0] == 204
-    assert api.delete("/segments/trial-users")[0] == 204
+    assert body["error"]["details"]["triggers"] == ["webinar-welcome"]
+    assert "webinar-welcome" in body["error"]["message"]
+    assert api.delete("/triggers/webinar-welcome")[0] == 204
+    assert api.delete("/segments/webinar-registrants")[0] == 204
 
 
 def test_errors_are_json_with_the_right_status(api):

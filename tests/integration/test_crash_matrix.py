@@ -49,10 +49,10 @@ class Crash(RuntimeError):
 
 
 class Injector:
-    """Crashes one step of one channel's send, once, for the matrix's trigger only."""
+    """Crashes one step of one channel's send, once, for one trigger only (the matrix's)."""
 
-    def __init__(self, step: str, channel: str) -> None:
-        self.step, self.channel = step, channel
+    def __init__(self, step: str, channel: str, trigger: str = TRIGGER) -> None:
+        self.step, self.channel, self.trigger = step, channel, trigger
         self.crashed = 0
 
     def crash_if(self, step: str, channel: str) -> None:
@@ -62,18 +62,18 @@ class Injector:
 
     def install(self, monkeypatch: pytest.MonkeyPatch, runtime: LocalRuntime) -> None:
         claim, record, put_events = FireStore.claim_delivery, FireStore.record_delivery, EventStore.put_events
-        injector = self
+        injector, trigger = self, self.trigger
 
         def claim_delivery(store, fire, delivery_id, channel, *args, **kwargs):
-            if fire.trigger_id == TRIGGER:
+            if fire.trigger_id == trigger:
                 injector.crash_if("before_claim", channel)
             claimed = claim(store, fire, delivery_id, channel, *args, **kwargs)
-            if fire.trigger_id == TRIGGER:
+            if fire.trigger_id == trigger:
                 injector.crash_if("after_claim", channel)
             return claimed
 
         def record_delivery(store, fire, delivery_id, channel, status, *args, **kwargs):
-            mine = fire.trigger_id == TRIGGER and status == "sent"
+            mine = fire.trigger_id == trigger and status == "sent"
             if mine and channel == "event":  # the derived event is stored: the log is next
                 injector.crash_if("after_provider_accepted", channel)
             record(store, fire, delivery_id, channel, status, *args, **kwargs)
@@ -81,7 +81,7 @@ class Injector:
                 injector.crash_if("after_log_write", channel)
 
         def store_events(store, events):
-            derived = any(e.event == DERIVED and e.properties.get("trigger_id") == TRIGGER for e in events)
+            derived = any(e.event == DERIVED and e.properties.get("trigger_id") == trigger for e in events)
             if derived:
                 injector.crash_if("before_claim", "event")
             put_events(store, events)
@@ -104,7 +104,7 @@ class Injector:
 
         def sendable(action, context, *args, **kwargs):
             made = make(action, context, *args, **kwargs)
-            if context.fire.trigger_id != TRIGGER:
+            if context.fire.trigger_id != injector.trigger:
                 return made
 
             def send():

@@ -55,6 +55,26 @@ SCENARIOS = {
         "cold-leads",
     ),
     "new-leads": ([page("/")], "dormant-leads"),
+    "webinar-registrants": ([track("webinar_registered")], "trial-users"),
+    "multi-touch-leads": (
+        [
+            track("touch", 3, channel="email"),
+            track("touch", 2, channel="web"),
+            track("touch", 1, channel="event"),
+        ],
+        "returning-visitors",  # three touches in one visit
+    ),
+    "returning-visitors": ([page("/", 90), page("/pricing")], "multi-touch-leads"),
+    "high-fit-low-engagement": ([identify(company_size=800), page("/")], "warm-leads"),
+    "hot-enterprise": (
+        [identify(company_size=5000), track("trial_signup"), track("demo_requested")],
+        "hot-smb",
+    ),
+    "hot-smb": (
+        [identify(company_size=80), track("trial_signup"), track("demo_requested")],
+        "hot-enterprise",
+    ),
+    "smb-trial-users": ([identify(company_size=80), track("trial_signup")], "hot-smb"),
 }
 
 
@@ -68,3 +88,23 @@ def test_default_segment_scenario(api, segment):
     assert status == 200
     assert segment in view["segments"]
     assert excluded not in view["segments"]
+
+
+@pytest.mark.parametrize(
+    "messages",
+    [
+        # score 55, whitepaper and webinar, but never viewed pricing
+        [track("trial_signup"), track("whitepaper_downloaded"), track("webinar_registered")],
+        # viewed pricing with a score of 46, but neither a whitepaper nor a webinar
+        [page("/pricing"), track("trial_signup"), track("newsletter_subscribed")],
+    ],
+    ids=["no-pricing", "no-content"],
+)
+def test_demo_ready_needs_pricing_and_whitepaper_or_webinar_and_score(api, messages, request):
+    lead = f"lead-not-demo-ready-{request.node.callspec.id}"
+    api.send(*[{**message, "userId": lead} for message in messages])
+    api.drain()
+    status, view = api.get(f"/leads/{lead}")
+    assert status == 200
+    assert view["score"] >= 40
+    assert "demo-ready-leads" not in view["segments"]

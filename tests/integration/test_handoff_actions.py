@@ -70,8 +70,8 @@ def test_a_demo_request_reaches_slack_and_hubspot_once_with_why(api, slack, hubs
 
     assert [r.status for r in slack.requests] == [429, 200]
     assert slack.messages == [
-        "ann@example.com requested a demo: score 65.0 (Hot), in Enterprise Prospects, Hot Leads, "
-        "Identified Leads, New Leads, Active in the last 7 days, Trial Users"
+        "ann@example.com requested a demo: score 65.0 (Hot), in Enterprise Prospects, Hot + Enterprise, "
+        "Hot Leads, Identified Leads, New Leads, Active in the last 7 days, Trial Users"
     ]
     assert [r.status for r in hubspot.requests] == [429, 429, 200]
     contact = hubspot.contacts["ann@example.com"]

@@ -17,6 +17,7 @@ from leadwire.actions.ports import (
     EmailPort,
     EventBusPort,
     HttpPort,
+    OnsitePort,
     PhoneBookPort,
     SmsPort,
     WebhookPort,
@@ -38,6 +39,7 @@ from leadwire.core.triggers.definitions import (
     EmailAction,
     EventBridgeAction,
     HubspotAction,
+    OnsiteAction,
     SlackAction,
     SmsAction,
     Trigger,
@@ -195,6 +197,25 @@ def hubspot_sendable(
         return _http_result(result, f"hubspot {context.delivery_id}")
 
     return Sendable("hubspot", None, {**base, "email": address}, send)
+
+
+def onsite_sendable(action: OnsiteAction, context: FireContext, store: OnsitePort) -> Sendable:
+    """A pop-up stored for the lead's next page views, from the moment it is delivered (after
+    quiet hours) for ``ttl``; its id is the delivery id, so a retried delivery rewrites one item."""
+    expires_at = context.now + action.ttl
+    fire = context.fire
+
+    def send() -> SendResult:
+        try:
+            store.put_message(
+                fire.lead_id, context.delivery_id, action.message, context.now, expires_at, fire.trigger_id
+            )
+        except Exception as exc:  # throttling, a network error: retry the fire
+            return SendResult(FAILED, {"error": str(exc)}, f"onsite {context.delivery_id}: {exc}")
+        return SendResult(SENT, {"messageId": context.delivery_id})
+
+    details = {"title": action.message.title, "until": expires_at.isoformat(), "variant": context.variant}
+    return Sendable("onsite", None, details, send)
 
 
 def eventbridge_sendable(

@@ -2,8 +2,9 @@
 
 For one action of one fire (its delivery id):
 
-1. read the delivery log: a final status (sent, capped, suppressed, ...) is left alone, and a
-   deferral that is not due yet waits for its own fire;
+1. read the delivery log: a final status (sent, capped, expired, suppressed, ...) is left alone,
+   and a deferral that is not due yet waits for its own fire (re-armed: idempotent, in case a
+   crash came between the record and the timer);
 2. a ``sending`` mark means a previous attempt crashed between the send and its record:
    - email waits for SES's word. The feedback consumer writes SES's ``Send`` event onto the
      delivery; with it the delivery is recorded sent and nothing is resent. Without it, the
@@ -12,9 +13,11 @@ For one action of one fire (its delivery id):
    - webhooks and bus events are sent again with the same id (``webhook-id``, ``deliveryId``
      in the detail), which is what their receivers dedupe on;
 3. the policy decides: refuse (recorded), defer (recorded, and the fire is scheduled again for
-   when quiet hours end), or send;
-4. a send reserves its slot under the frequency caps, marks the delivery ``sending`` (a
-   conditional write: two workers cannot both send), sends, and records the outcome.
+   when quiet hours end or, over a cap, for its next open slot: ``deferred_cap``), or send;
+4. a send reserves its slot under the frequency caps (leaving the line of waiting messages),
+   marks the delivery ``sending`` (a conditional write: two workers cannot both send), sends,
+   and records the outcome. A deferral over a cap joins the line in the same version-checked
+   write, so a message deferred any number of times keeps its delivery id and is sent once.
 """
 
 from __future__ import annotations
@@ -25,9 +28,19 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from leadwire.actions.ports import DeferPort, DeliveryLogPort, SendLogPort
-from leadwire.core.delivery.decisions import Defer, Recipient, Refuse, Send, SentRecord, decide
+from leadwire.core.delivery.decisions import (
+    Decision,
+    Defer,
+    Recipient,
+    Refuse,
+    Send,
+    SendLine,
+    SentRecord,
+    decide,
+)
+from leadwire.core.delivery.line import Ticket, Waiting, queued, without
 from leadwire.core.delivery.policy import DeliveryPolicy
-from leadwire.core.delivery.statuses import DEFERRED, FINAL, SENDING, SENT
+from leadwire.core.delivery.statuses import DEFERRED, DEFERRED_CAP, FINAL, SENDING, SENT
 from leadwire.core.fires import Fire
 
 CAP_RESERVE_ATTEMPTS = 3
@@ -74,30 +87,40 @@ class DeliveryGate:
         self._send_log = send_log
 
     def deliver(
-        self, fire: Fire, delivery_id: str, sendable: Sendable, recipient: Recipient | None, now: datetime
+        self,
+        fire: Fire,
+        delivery_id: str,
+        sendable: Sendable,
+        recipient: Recipient | None,
+        now: datetime,
+        ticket: Ticket | None = None,
     ) -> Outcome:
+        """``ticket`` (priority, expiry) lets a message over a cap wait for a slot; without one
+        it is ``capped``."""
         channel = sendable.channel
         prior = self._log.get_delivery(fire.lead_id, delivery_id)
         if prior is not None:
             status = prior["status"]
             if status in FINAL:
                 return Outcome(channel, status, repeat=True)
-            if status == DEFERRED and now < datetime.fromisoformat(prior["until"]):
-                return Outcome(channel, DEFERRED, repeat=True)
+            if status in (DEFERRED, DEFERRED_CAP) and now < (until := datetime.fromisoformat(prior["until"])):
+                self._defer.defer(fire, until)
+                return Outcome(channel, status, repeat=True)
             if status == SENDING:
                 settled = self._settle_sending(fire, delivery_id, sendable, prior, now)
                 if settled is not None:
                     return settled
-        decision = self._decide(fire, delivery_id, sendable, recipient or NOBODY, now)
+        decision = self._decide(fire, delivery_id, sendable, recipient or NOBODY, now, ticket)
         if isinstance(decision, Refuse):
             details = {**sendable.details, "reason": decision.reason, **decision.details}
             self._log.record_delivery(fire, delivery_id, channel, decision.status, now, details)
             return Outcome(channel, decision.status)
         if isinstance(decision, Defer):
-            details = {**sendable.details, "reason": decision.reason, "until": decision.until.isoformat()}
-            self._log.record_delivery(fire, delivery_id, channel, DEFERRED, now, details)
+            wake = decision.until.isoformat()
+            details = {**sendable.details, "reason": decision.reason, "until": wake, **decision.details}
+            self._log.record_delivery(fire, delivery_id, channel, decision.status, now, details)
             self._defer.defer(fire, decision.until)
-            return Outcome(channel, DEFERRED)
+            return Outcome(channel, decision.status)
         tries = int((prior or {}).get("tries", 0)) + 1  # invocations that claimed it to send
         claim = {**sendable.details, "tries": tries, "claimedAt": now.isoformat()}
         if not self._log.claim_delivery(fire, delivery_id, channel, now, claim, prior):
@@ -124,24 +147,52 @@ class DeliveryGate:
         return None  # SES never reported it: it was not sent
 
     def _decide(
-        self, fire: Fire, delivery_id: str, sendable: Sendable, recipient: Recipient, now: datetime
-    ) -> Send | Defer | Refuse:
+        self,
+        fire: Fire,
+        delivery_id: str,
+        sendable: Sendable,
+        recipient: Recipient,
+        now: datetime,
+        ticket: Ticket | None,
+    ) -> Decision:
         policy, channel, category = self._policy, sendable.channel, sendable.category
         capped = self._send_log is not None and any(
             c.counts(channel, category) for c in policy.frequency_caps
         )
         if not capped or self._send_log is None:
-            return decide(policy, channel, category, recipient, [], delivery_id, now)
-        recent, version = self._send_log.recent(fire.lead_id)
+            return decide(policy, channel, category, recipient, [], delivery_id, now, ticket)
+        line = self._send_log.line(fire.lead_id)
         for _ in range(CAP_RESERVE_ATTEMPTS):
-            decision = decide(policy, channel, category, recipient, recent, delivery_id, now)
-            if not isinstance(decision, Send):
+            # A retry that already holds its slot (a crash after the reservation) keeps it: no line.
+            held = any(sent.delivery_id == delivery_id for sent in line.sends)
+            queue = (None, ()) if held else (ticket, line.waiting)
+            decision = decide(policy, channel, category, recipient, line.sends, delivery_id, now, *queue)
+            after = _line_after(decision, line, SentRecord(delivery_id, channel, category, now), ticket, now)
+            if after is None or self._send_log.save(fire.lead_id, after, policy.longest_cap, now):
                 return decision
-            send = SentRecord(delivery_id, channel, category, now)
-            if self._send_log.reserve(fire.lead_id, send, recent, version, policy.longest_cap):
-                return decision
-            recent, version = self._send_log.recent(fire.lead_id)
+            line = self._send_log.line(fire.lead_id)
         raise CapContention(f"delivery {delivery_id}: the send log kept changing")
+
+
+def _line_after(
+    decision: Decision, line: SendLine, send: SentRecord, ticket: Ticket | None, now: datetime
+) -> SendLine | None:
+    """The send log once ``decision`` is taken (None: unchanged). A send takes its slot and leaves
+    the line; a deferral over a cap joins it (a quiet-hours deferral of a message in line moves its
+    wake-up); a refusal leaves it."""
+    mine = send.delivery_id
+    in_line = any(w.ticket.delivery_id == mine for w in line.waiting)
+    if isinstance(decision, Send):
+        if any(s.delivery_id == mine for s in line.sends) and not in_line:
+            return None  # a retry keeps its own reservation
+        sends = [s for s in line.sends if s.delivery_id != mine]
+        return SendLine([*sends, send], without(line.waiting, mine, now), line.version)
+    if isinstance(decision, Defer) and ticket is not None and (decision.status == DEFERRED_CAP or in_line):
+        entry = Waiting(ticket, send.channel, send.category, decision.until)
+        return SendLine(line.sends, queued(line.waiting, entry, now), line.version)
+    if isinstance(decision, Refuse) and in_line:
+        return SendLine(line.sends, without(line.waiting, mine, now), line.version)
+    return None
 
 
 class CapContention(RuntimeError):

@@ -3,14 +3,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from leadwire.core.delivery.decisions import SentRecord
+from leadwire.core.delivery.decisions import SendLine
 from leadwire.core.email.message import EmailMessage
 from leadwire.core.fires import Fire
 from leadwire.core.leads import LeadRecord
+from leadwire.core.onsite import OnsiteMessage
 from leadwire.core.sms.message import SmsMessage
 from leadwire.core.tracking import StoredEvent
 
@@ -52,11 +53,9 @@ class DeliveryLogPort(Protocol):
 
 
 class SendLogPort(Protocol):
-    def recent(self, lead_id: str) -> tuple[list[SentRecord], int]: ...
+    def line(self, lead_id: str) -> SendLine: ...
 
-    def reserve(
-        self, lead_id: str, send: SentRecord, recent: Sequence[SentRecord], version: int, keep: timedelta
-    ) -> bool: ...
+    def save(self, lead_id: str, line: SendLine, keep: timedelta, now: datetime) -> bool: ...
 
 
 class DeferPort(Protocol):
@@ -92,6 +91,18 @@ class EventBusPort(Protocol):
 
 class EmailPort(Protocol):
     def send(self, message: EmailMessage) -> str: ...
+
+
+class OnsitePort(Protocol):
+    def put_message(
+        self,
+        lead_id: str,
+        message_id: str,
+        message: OnsiteMessage,
+        created_at: datetime,
+        expires_at: datetime,
+        trigger_id: str,
+    ) -> None: ...
 
 
 class SmsPort(Protocol):

@@ -5,8 +5,9 @@ nothing, and a deferred fire (quiet hours, a send waiting for SES's confirmation
 root fire's ids. ``only_if`` is checked again at fire time; a held-out lead (A/B holdout) is
 logged and sent nothing. An anniversary fire arms next year's.
 
-``emit_event`` writes a derived event (deduped by its message id). Email, webhook and EventBridge
-actions go through the ``DeliveryGate``: the delivery policy and exactly-once sends. A transient
+``emit_event`` writes a derived event (deduped by its message id). Email, webhook, EventBridge,
+Slack, HubSpot and on-site actions go through the ``DeliveryGate``: the delivery policy and
+exactly-once sends. A transient
 failure is logged ``failed`` and, once the other actions ran, raised as ``ActionsFailed``, so the
 consumer reports the record and Lambda retries it (then its on-failure destination gets it).
 """
@@ -25,6 +26,7 @@ from leadwire.actions.channels import (
     email_sendable,
     eventbridge_sendable,
     hubspot_sendable,
+    onsite_sendable,
     slack_sendable,
     sms_sendable,
     webhook_sendable,
@@ -39,12 +41,14 @@ from leadwire.actions.ports import (
     EventSourcePort,
     HttpPort,
     LeadsPort,
+    OnsitePort,
     PhoneBookPort,
     SendLogPort,
     SmsPort,
     WebhookPort,
 )
 from leadwire.core.delivery.decisions import Recipient
+from leadwire.core.delivery.line import Ticket
 from leadwire.core.delivery.policy import DeliveryPolicy
 from leadwire.core.delivery.statuses import FAILED, FINAL, HELD_OUT, SENT, SKIPPED
 from leadwire.core.email.templates import CompiledTemplate
@@ -63,6 +67,7 @@ from leadwire.core.triggers.definitions import (
     EmailAction,
     EventBridgeAction,
     HubspotAction,
+    OnsiteAction,
     SlackAction,
     SmsAction,
     WebhookAction,
@@ -110,6 +115,7 @@ class Channels:
     http: HttpPort | None = None  # Slack and HubSpot handoffs
     resolve_secret: Callable[[str], str] | None = None  # their references (Slack URL, HubSpot token)
     hubspot_api_url: str = HUBSPOT_API_URL
+    onsite: OnsitePort | None = None  # where pending on-site messages are stored
     sms: SmsPort | None = None  # End User Messaging SMS
     sms_templates: Mapping[str, SmsTemplate] = field(default_factory=dict)
     phones: PhoneBookPort | None = None  # numbers texted, for inbound STOP replies
@@ -211,7 +217,8 @@ class ActionsService:
             state = record.state
             recipient = Recipient(traits=state.traits, consent=state.consent, suppressed=state.suppressed)
         try:
-            return self._gate.deliver(fire, context.delivery_id, sendable, recipient, context.now)
+            ticket = Ticket(context.delivery_id, trigger.priority, fire.at, fire.at + trigger.expires)
+            return self._gate.deliver(fire, context.delivery_id, sendable, recipient, context.now, ticket)
         except CapContention as exc:
             return Outcome(sendable.channel, FAILED, retry_error=str(exc))
 
@@ -232,6 +239,8 @@ class ActionsService:
                 self._policy.email.recipient_trait,
                 channels.hubspot_api_url,
             )
+        if isinstance(action, OnsiteAction) and channels.onsite is not None:
+            return onsite_sendable(action, context, channels.onsite)
         if isinstance(action, SmsAction) and channels.sms is not None:
             return sms_sendable(
                 action, context, channels.sms_templates, self._policy.sms, channels.sms, channels.phones

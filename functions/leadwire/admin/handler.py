@@ -18,6 +18,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from leadwire import clock
 from leadwire.admin import insight_routes
+from leadwire.admin.accounts import AccountAdmin, AccountView
 from leadwire.admin.deliveries import DeliveryAdmin, parse_instant
 from leadwire.admin.insight_models import SegmentSummaryList
 from leadwire.admin.lead_events import EventsPage
@@ -56,6 +57,7 @@ from leadwire.settings import admin_settings, engine_settings
 SegmentId = Annotated[str, Path(min_length=1, max_length=128)]
 TriggerId = Annotated[str, Path(min_length=1, max_length=128)]
 LeadId = Annotated[str, Path(min_length=1, max_length=256)]
+AccountId = Annotated[str, Path(min_length=1, max_length=256)]
 Limit = Annotated[int, Query(ge=1, le=1000)]
 Cursor = Annotated[str | None, Query(max_length=1024)]
 JOB_HEADER = "X-Leadwire-Job"
@@ -83,6 +85,10 @@ def trigger_admin() -> TriggerAdmin:
     return TriggerAdmin(
         wiring.definitions_source(), wiring.definition_store(), admin_settings().granted_references
     )
+
+
+def account_admin() -> AccountAdmin:
+    return AccountAdmin(wiring.account_store(), lambda: wiring.definitions_source().current(), clock.now)
 
 
 def delivery_admin() -> DeliveryAdmin:
@@ -157,6 +163,25 @@ def list_members(
     if as_of is not None:
         return insight_routes.segment_insight().members_as_of(segment_id, parse_instant(as_of, "asOf"))
     return lead_admin().members(segment_id, limit=limit, cursor=cursor)
+
+
+# -- accounts ----------------------------------------------------------------------------------
+@app.get(
+    "/accounts/<account_id>",
+    tags=["accounts"],
+    responses=responses(200, "The account and a page of its leads; pass leadsCursor as cursor", 400, 404),
+)
+def get_account(account_id: AccountId, limit: Limit = 100, cursor: Cursor = None) -> AccountView:
+    return account_admin().account(account_id, limit, cursor)
+
+
+@app.get(
+    "/accounts/<account_id>/history",
+    tags=["accounts"],
+    responses=responses(200, "The account's account-segment membership intervals", 400, 404),
+)
+def account_history(account_id: AccountId) -> HistoryPage:
+    return account_admin().history(account_id)
 
 
 # -- triggers ----------------------------------------------------------------------------------

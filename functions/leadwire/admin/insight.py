@@ -17,6 +17,8 @@ from leadwire.admin.insight_models import (
     ConversionView,
     ExplainView,
     LastChange,
+    LeadScorePoint,
+    LeadScoresView,
     SegmentSummary,
     SeriesPointView,
     TopEventView,
@@ -224,13 +226,7 @@ class SegmentInsight:
 
     # -- explain -----------------------------------------------------------------------------------
     def explain(self, segment_id: str, lead_id: str) -> ExplainView:
-        record = self._leads.load(lead_id)
-        hops = 0
-        while record is not None and record.merged_into is not None and hops < 3:
-            record = self._leads.load(record.merged_into)
-            hops += 1
-        if record is None or record.merged_into is not None:
-            raise NotFound(f"no lead {lead_id!r}", {"leadId": lead_id})
+        record = self._known_lead(lead_id)
         definitions = self._definitions()
         result = explain(record.state, definitions, segment_id, self._now())
         return ExplainView(
@@ -241,6 +237,40 @@ class SegmentInsight:
             tree=result.tree,
             exit_when=result.exit_when,
             last_change=self._last_change(record, segment_id),
+        )
+
+    def _known_lead(self, lead_id: str) -> LeadRecord:
+        """The lead, or the known lead an anonymous id was merged into."""
+        record = self._leads.load(lead_id)
+        hops = 0
+        while record is not None and record.merged_into is not None and hops < 3:
+            record = self._leads.load(record.merged_into)
+            hops += 1
+        if record is None or record.merged_into is not None:
+            raise NotFound(f"no lead {lead_id!r}", {"leadId": lead_id})
+        return record
+
+    # -- a lead's score over time ------------------------------------------------------------------
+    def lead_scores(
+        self, lead_id: str, *, start: str | None, end: str | None, interval: str | None
+    ) -> LeadScoresView:
+        """The lead's score, decayed, at the end of each interval of [from, to] (default the last
+        30 days, a day at a time): its events (and its merged ids') replayed through the rules."""
+        record = self._known_lead(lead_id)
+        at = self._now()
+        to = parse_instant(end, "to") if end else at
+        since = parse_instant(start, "from") if start else to - DEFAULT_WINDOW
+        step = parse_window(interval, "interval", timedelta(days=1))
+        instants = [cut.end for cut in analytics.intervals(since, to, step)]
+        events = self._lead_events(record.lead_id, record)
+        scores = analytics.scores_at(events, self._definitions(), instants, record.lead_id)
+        return LeadScoresView(
+            lead_id=record.lead_id,
+            at=iso(at),
+            series=[
+                LeadScorePoint(at=iso(instant), score=round(value, 2))
+                for instant, value in zip(instants, scores, strict=True)
+            ],
         )
 
     def _last_change(self, record: LeadRecord, segment_id: str) -> LastChange | None:

@@ -133,3 +133,14 @@ class SnapshotRequest(BaseModel):
     id: str = Field(min_length=1, max_length=128)
     name: str = Field(min_length=1, max_length=200)
     asOf: str | None = Field(default=None, description="ISO 8601; default now")  # noqa: N815
+
+
+class LeadScorePoint(BaseModel):
+    at: str = Field(description="The end of the interval: the score, decayed, at that instant")
+    score: float
+
+
+class LeadScoresView(ApiModel):
+    lead_id: str
+    at: str
+    series: list[LeadScorePoint]

@@ -14,6 +14,7 @@ from leadwire.admin.insight import SegmentInsight
 from leadwire.admin.insight_models import (
     AnalyticsView,
     ExplainView,
+    LeadScoresView,
     PreviewRequest,
     PreviewView,
     SnapshotRequest,
@@ -121,6 +122,25 @@ def segment_analytics(
 def explain_lead(segment_id: SegmentId, lead_id: LeadId) -> ExplainView:
     _segment_admin().get(segment_id)
     return segment_insight().explain(segment_id, lead_id)
+
+
+@router.get(
+    "/leads/<lead_id>/scores",
+    tags=["segment insight"],
+    responses=responses(
+        200,
+        "The lead's score, decayed, at the end of each interval of [from, to] (default 30 days)",
+        400,
+        404,
+    ),
+)
+def lead_scores(
+    lead_id: LeadId,
+    start: Annotated[str | None, Query(alias="from", max_length=64)] = None,
+    end: Annotated[str | None, Query(alias="to", max_length=64)] = None,
+    interval: DurationText = None,
+) -> LeadScoresView:
+    return segment_insight().lead_scores(lead_id, start=start, end=end, interval=interval)
 
 
 @router.post(

@@ -62,8 +62,8 @@ class SegmentDefinition(DefinitionBody):
     type: str | None = Field(default=None, description='"dynamic" (the default) or "static"')
     condition: dict[str, Any] | None = Field(
         default=None,
-        description="A condition node: all, any, not, score, max_score, trait, performed, sequence, "
-        "last_activity, first_seen, in_segment, subscribed",
+        description="A condition node: all, any, not, score, max_score, trait, performed (with "
+        "optional distinct), sequence, visits, last_activity, first_seen, in_segment, subscribed",
     )
     exit_when: dict[str, Any] | None = Field(
         default=None, description="Hysteresis: leave only when this holds"
@@ -287,8 +287,8 @@ class DeliveryView(BaseModel):
     fireId: str  # noqa: N815
     channel: str
     status: str = Field(
-        description="sent, sending, failed, deferred, capped, suppressed, no_consent, skipped, "
-        "held_out, rejected or unconfirmed"
+        description="sent, sending, failed, deferred, deferred_cap, capped, expired, suppressed, "
+        "no_consent, skipped, held_out, rejected or unconfirmed"
     )
     at: str = Field(description="When the status was recorded")
     firedAt: str = Field(description="When the trigger fired")  # noqa: N815

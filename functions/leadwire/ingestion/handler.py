@@ -13,9 +13,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from leadwire import clock
 from leadwire.api_errors import json_response, register_error_handlers
-from leadwire.core.errors import LeadwireError, NotConfigured
+from leadwire.core.errors import InvalidRequest, LeadwireError, NotConfigured
+from leadwire.core.onsite import VisitorIdError, visitor_id
 from leadwire.dal.event_store import EventStore
+from leadwire.dal.onsite_store import OnsiteStore
 from leadwire.dal.suppression_store import SuppressionStore
+from leadwire.ingestion.onsite import ClosingSink, OnsiteMessages, script
 from leadwire.ingestion.request import basic_auth_user, decode_body, endpoint_kind, parse_json_object
 from leadwire.ingestion.service import IngestionService
 from leadwire.observability import logger, metrics
@@ -40,12 +43,17 @@ def event_store() -> EventStore:
 
 
 @cache
+def onsite_store() -> OnsiteStore:
+    return OnsiteStore(dynamodb(), ingestion_settings().table_name)
+
+
+@cache
 def stored_events() -> SuppressingSink:
     """The event store behind the suppression hook: events of erased leads are acknowledged,
     dropped and counted (``EventsSuppressed``)."""
     suppressions = SuppressionStore(dynamodb(), ingestion_settings().table_name)
     return SuppressingSink(
-        event_store(),
+        ClosingSink(event_store(), onsite_store()),  # clicks and dismissals close their message
         suppressions,
         lambda n: metrics.add_metric(name="EventsSuppressed", unit=MetricUnit.Count, value=n),
     )
@@ -125,6 +133,36 @@ def unsubscribe() -> Response:
     if is_one_click(event.body or "", is_base64=bool(event.is_base64_encoded)):
         return Response(status_code=200, content_type="text/plain", body="")
     return _html(done_page())
+
+
+@app.get("/v1/messages")
+def onsite_messages() -> Response:
+    """The visitor's on-site messages now. The write key may come as ``writeKey`` in the query: a
+    script on a page sends a simple GET (no preflight) without an Authorization header."""
+    event = app.current_event
+    query = event.get_query_string_value
+    key = basic_auth_user(event.headers or {})
+    source = ingestion_service().authenticate(key, {"writeKey": query("writeKey")})
+    try:
+        visitor = visitor_id(query("userId"), query("anonymousId"))
+    except VisitorIdError as exc:
+        raise InvalidRequest(str(exc), {"field": exc.field}) from None
+    logger.append_keys(source=source, endpoint="messages")
+    body = OnsiteMessages(onsite_store()).for_visitor(visitor, clock.now())
+    metrics.add_metric(name="OnsiteMessagesServed", unit=MetricUnit.Count, value=len(body["messages"]))
+    response = json_response(200, body)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@app.get("/v1/leadwire.js")
+def onsite_script() -> Response:
+    return Response(
+        status_code=200,
+        content_type="application/javascript; charset=utf-8",
+        body=script(),
+        headers={"Cache-Control": "public, max-age=300"},
+    )
 
 
 @app.post("/v1/<endpoint>")

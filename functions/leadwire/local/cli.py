@@ -1,5 +1,5 @@
 """The ``leadwire`` command: local, hash-key, bench, demo, replay, load, doctor, segments,
-preview-bench, jobs."""
+preview-bench, jobs, console."""
 
 from __future__ import annotations
 
@@ -78,6 +78,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     demo = commands.add_parser("demo", help="replay the bundled demo data through leadwire local")
     demo.add_argument("--data", type=Path, help="a JSON-lines file of Segment messages")
+    demo.add_argument(
+        "--serve", action="store_true", help="afterwards, keep leadwire local running with the web console"
+    )
+    demo.add_argument("--port", type=int, default=0, help="with --serve: the port (default: any free one)")
+    console = commands.add_parser(
+        "console",
+        help="serve the web console on 127.0.0.1 against a deployed stack (admin calls signed with SigV4)",
+    )
+    console.add_argument("--stack", required=True, help="the deployed stack's name")
+    console.add_argument("--port", type=int, default=8788)
+    console.add_argument("--region", help="AWS region (default: the AWS configuration's)")
     load = commands.add_parser(
         "load", help="concurrent clients against leadwire local; checks every accepted event is stored once"
     )
@@ -234,6 +245,38 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _console(args: argparse.Namespace) -> int:
+    """AWS mode: boto3 and botocore only (no moto)."""
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from leadwire.console.proxy import ConsoleProxy, upstream_of_stack
+
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s %(message)s")
+    session = boto3.Session(region_name=args.region)
+    credentials = session.get_credentials()
+    if credentials is None:
+        print(
+            "leadwire console: no AWS credentials found (configure a profile or SSO login)", file=sys.stderr
+        )
+        return 2
+    try:
+        upstream = upstream_of_stack(session.client("cloudformation"), args.stack, session.region_name)
+    except (LookupError, BotoCoreError, ClientError) as error:
+        print(f"leadwire console: {error}", file=sys.stderr)
+        return 2
+    proxy = ConsoleProxy(upstream, credentials.get_frozen_credentials, args.port)
+    signal.signal(signal.SIGTERM, _interrupt)
+    print(f"leadwire console for {args.stack} ({upstream.url}) on {proxy.url}/console/", flush=True)
+    try:
+        proxy.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        proxy.server_close()
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "local":
@@ -256,7 +299,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "demo":
         from leadwire.local.demo import run_demo
 
-        return run_demo(args.data)
+        return run_demo(args.data, serve=args.serve, port=args.port)
+    if args.command == "console":
+        return _console(args)
     if args.command == "replay":
         return _replay(args)
     if args.command == "doctor":

@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import signal
 import threading
 import time
 import urllib.request
@@ -27,6 +28,7 @@ from leadwire.dal.lead_items import history_intervals
 from leadwire.dal.metering import PROCESS_METER
 from leadwire.local.demo_data import DEMO_START
 from leadwire.local.demo_insight import report_insight
+from leadwire.local.demo_onsite import add_come_back, report_onsite
 from leadwire.local.demo_sms import text_scene
 from leadwire.local.webhook_receiver import WebhookReceiver
 
@@ -219,7 +221,8 @@ def _engage(client: _Client, recipients: int = ENGAGED_RECIPIENTS) -> None:
         )
 
 
-def run_demo(data: Path | None = None) -> int:
+def run_demo(data: Path | None = None, *, serve: bool = False, port: int = 0) -> int:
+    """Replay and report; with ``serve``, leave ``leadwire local`` running with the console."""
     from leadwire.local.runtime import LocalRuntime
     from leadwire.local.server import LocalServer
 
@@ -229,12 +232,13 @@ def run_demo(data: Path | None = None) -> int:
     days = _by_day(messages)
     first_day = min(days, default=DEMO_START)
     runtime = LocalRuntime({WRITE_KEY: "demo"}, clock_start=first_day)
-    server = LocalServer(runtime, port=0)
+    server = LocalServer(runtime, port=port)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     client = _Client(f"http://127.0.0.1:{server.server_address[1]}")
     crm = WebhookReceiver(CRM_SECRET, fail_first=1)  # its first answer is a 500: the retry keeps the id
     try:
         _wire_crm(crm)
+        add_come_back(client.call)  # the seed's come-back pop-up, as a marketer adds it
         tap = BusTap()
         trail = DeliveryTrail()
         runtime.pump.observe(trail.observe)
@@ -286,18 +290,41 @@ def run_demo(data: Path | None = None) -> int:
         print()
         print("\n".join(trigger_costs(writes_by_kind, derived_units, fires, invocations)))
         _report_story(client, messages)
+        print("\n".join(report_onsite(client.call)))
         print("\n".join(report_insight(client.call, first_day, end)))
         checks = nothing_twice(_ses_accepted(), outbox, [r.webhook_id for r in crm.accepted], bus_events)
         print("\n" + "\n".join(format_checks(checks)))
         # After the checks: the scene moves the clock on, and what else that sends is not counted there.
         print("\n".join(text_scene(client.call, _story_lead(client, messages))))
         _try_it()
+        if serve:
+            _serve_console(runtime, client.url)
         return 0 if all(check.ok for check in checks) else 1
     finally:
         crm.close()
         server.shutdown()
         server.server_close()
         runtime.close()
+
+
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _serve_console(runtime: Any, url: str) -> None:
+    """Keep serving the replayed state (simulated clock where the replay left it) until stopped."""
+    from leadwire.local.server import start_background_pump
+
+    stop = start_background_pump(runtime)
+    signal.signal(signal.SIGTERM, _interrupt)
+    print(f"\nConsole: {url}/console/  (leadwire local keeps running with the demo's data; Ctrl-C stops it)")
+    print(f"Admin API: {url}/segments, {url}/triggers, {url}/leads/ID", flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop.set()
 
 
 def _consumer(runtime: Any, name: str) -> Any:
@@ -358,7 +385,17 @@ def _report_time(runtime: Any) -> None:
 
 
 # -- triggers and actions -----------------------------------------------------------------------
-STATUS_ORDER = ("sent", "deferred then sent", "capped", "suppressed", "no_consent", "held_out", "skipped")
+STATUS_ORDER = (
+    "sent",
+    "deferred then sent",
+    "deferred_cap then sent",
+    "capped",
+    "expired",
+    "suppressed",
+    "no_consent",
+    "held_out",
+    "skipped",
+)
 
 
 def status_label(final: str, trail: Iterable[str]) -> str:
@@ -618,6 +655,7 @@ def _report_story(client: _Client, messages: list[dict[str, Any]]) -> None:
     for interval in client.call("GET", f"/leads/{lead['leadId']}/history")["history"][:12]:
         left = interval["exitedAt"] or "still a member"
         print(f"  {interval['segmentId']:26s} {interval['enteredAt'][:16]} -> {left[:16]}")
+    print(f"  {returning_line(client.call, lead['leadId'])}")
     deliveries = client.call("GET", "/_local/outbox")["messages"]
     for message in [m for m in deliveries if m["leadId"] == lead["leadId"]][:6]:
         what = message.get("subject") or message.get("detailType") or message.get("event") or ""
@@ -627,6 +665,24 @@ def _report_story(client: _Client, messages: list[dict[str, Any]]) -> None:
             f"  {message['at'][:16]} {message['triggerId']:20s} {message['channel']:11s} "
             f"{message['status']:9s} {what}"
         )
+
+
+def returning_line(call: Callable[..., Any], lead_id: str) -> str:
+    """The lead's visits, from the explain trace of Returning Visitors (a second visit)."""
+    why = call("GET", f"/segments/returning-visitors/explain/{lead_id}")
+    visits = why["tree"]["value"]
+    if not why["member"]:
+        return f"visits: {visits} so far (runs of activity with gaps under 30 minutes), not yet returning"
+    entered = next(
+        (
+            h
+            for h in call("GET", f"/leads/{lead_id}/history")["history"]
+            if h["segmentId"] == "returning-visitors"
+        ),
+        None,
+    )
+    when = "" if entered is None else f", returning since {entered['enteredAt'][:16]}"
+    return f"visits: {visits} (runs of activity with gaps under 30 minutes){when}"
 
 
 def _try_it() -> None:

@@ -209,6 +209,7 @@ class LocalRuntime:
         for service in (
             ingestion.dynamodb,
             ingestion.event_store,
+            ingestion.onsite_store,
             ingestion.stored_events,
             ingestion.ingestion_service,
             ingestion.unsubscribe_service,

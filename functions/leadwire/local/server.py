@@ -7,6 +7,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from leadwire.console.static_files import console_response, is_console_path
 from leadwire.local.runtime import LocalRuntime
 
 log = logging.getLogger("leadwire.local")
@@ -39,6 +40,10 @@ class _RequestHandler(BaseHTTPRequestHandler):
             return
         body = self.rfile.read(length) if length else b""
         path, _, query = self.path.partition("?")
+        if is_console_path(path):  # the web console's static files, beside the admin API
+            page = console_response(self.command, path)
+            self._reply(page.status, page.headers, page.body)
+            return
         try:
             response = self.server.runtime.handle(
                 self.command, path, query, self.headers.items(), body, self.client_address[0]

@@ -70,6 +70,12 @@ class SuppressPort(Protocol):
     def suppress(self, lead_id: str, merged_ids: Iterable[str], at: datetime, job_id: str) -> None: ...
 
 
+class AccountsPort(Protocol):
+    def unlink(self, account_id: str, lead_id: str) -> None:
+        """Take the lead out of its account (its link item, and its part of the aggregate)."""
+        ...
+
+
 class JobsPort(Protocol):
     def save(self, job: Job) -> Job: ...
 
@@ -157,7 +163,10 @@ class LeadEraser:
         segment_ids: Callable[[], Iterable[str]],
         trigger_ids: Callable[[], Iterable[str]],
         now: Callable[[], datetime],
+        *,
+        accounts: AccountsPort | None = None,
     ) -> None:
+        self._accounts = accounts
         self._leads = leads
         self._partition = partition
         self._suppressions = suppressions
@@ -187,6 +196,7 @@ class LeadEraser:
         counts: Counter[str] = Counter()
         for i in ids:
             counts["timers"] += self._erase_timers(i, counts)
+        self._erase_account_links(ids, counts)
         segments = set(self._segment_ids()) | segments_of(
             item for items in first_pass.values() for item in items
         )
@@ -215,6 +225,16 @@ class LeadEraser:
             )
         )
         return Erasure(lead_id=ids[0], job=job, ids=len(ids), counts=dict(sorted(counts.items())))
+
+    def _erase_account_links(self, ids: list[str], counts: Counter[str]) -> None:
+        """Before the state goes (it names the account): the lead's link item on its account."""
+        if self._accounts is None:
+            return
+        for i in ids:
+            record = self._leads.load(i)
+            if record is not None and record.state.account is not None:
+                self._accounts.unlink(record.state.account, i)
+                counts["accountLinks"] += 1
 
     def _erase_members(self, ids: list[str], segments: set[str], counts: Counter[str]) -> None:
         for i in ids:

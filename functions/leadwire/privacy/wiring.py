@@ -13,6 +13,8 @@ from leadwire.dal.lead_partition import LeadPartition
 from leadwire.privacy.erase import LeadEraser, lead_ids
 from leadwire.privacy.export import LeadExporter
 from leadwire.segmentation import wiring
+from leadwire.segmentation.accounts import AccountUnlinker
+from leadwire.segmentation.engine import definition_versions
 from leadwire.settings import engine_settings
 from leadwire.timers.stopper import StepFunctionsTimerStopper, TimerStopper
 
@@ -50,6 +52,12 @@ def lead_eraser() -> LeadEraser:
         _segment_ids,
         _trigger_ids,
         clock.now,
+        accounts=AccountUnlinker(
+            wiring.account_store(),
+            lambda: wiring.definitions_source().current(),
+            definition_versions,
+            clock.now,
+        ),
     )
 
 

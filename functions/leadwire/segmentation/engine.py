@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from leadwire.core.account_segments import counted_segments
+from leadwire.core.accounts import Contribution, contribution
 from leadwire.core.leads import LeadRecord, Transition, VersionConflict, next_due
 from leadwire.core.rules import (
     Definitions,
@@ -28,7 +30,9 @@ from leadwire.core.rules import (
     merge_states,
     untracked_aggregates,
 )
+from leadwire.core.rules.account_view import AccountView, reads_account
 from leadwire.core.rules.canonical import short_id
+from leadwire.core.rules.clock import epoch_millis
 from leadwire.core.tracking import StoredEvent
 
 TIME_CAUSE = "time"
@@ -55,6 +59,24 @@ class ErasedCheck(Protocol):
     def erased(self, lead_id: str) -> bool: ...
 
 
+class AccountPort(Protocol):
+    def view(self, account_id: str, definitions: Definitions) -> AccountView | None: ...
+
+    def merge_traits(self, account_id: str, traits: dict[str, object], at_ms: int) -> None: ...
+
+    def link(
+        self, account_id: str, lead_id: str, part: Contribution | None, definitions: Definitions
+    ) -> bool:
+        """Make the lead's part of the account ``part`` (``None``: take it out); True if written."""
+        ...
+
+    def settle(
+        self, account_id: str, definitions: Definitions, now: datetime, cause: str, versions: dict[str, str]
+    ) -> list[Transition]:
+        """Re-evaluate the account's segments after one of its leads moved it."""
+        ...
+
+
 class LeadUnresolvable(Exception):
     """A merge chain longer than identity allows (a loop written by hand, say)."""
 
@@ -67,6 +89,7 @@ def to_lead_event(event: StoredEvent) -> LeadEvent:
         timestamp=event.timestamp,
         properties=event.properties,
         traits=event.traits,
+        group_id=event.group_id if event.type == "group" else None,
     )
 
 
@@ -125,6 +148,9 @@ class _Work:
     evaluated_at: datetime | None
     pending: list[Transition] = field(default_factory=list)
     outcome: Outcome = field(default_factory=lambda: Outcome(lead_id=""))
+    accounts: dict[str, AccountView | None] = field(default_factory=dict)  # read once per attempt
+    linked_account: str | None = None  # the account the lead belonged to when loaded
+    synced_segments: frozenset[str] = frozenset()  # counted segments last written to the account
 
 
 class SegmentationEngine:
@@ -137,8 +163,14 @@ class SegmentationEngine:
         *,
         max_attempts: int = 5,
         guard: ErasedCheck | None = None,
+        accounts: AccountPort | None = None,
     ) -> None:
         self._leads = leads
+        self._accounts = accounts
+        self._reads_account = reads_account(
+            [c for segment in definitions.segment_order for c in (segment.condition, segment.exit_when)]
+        )
+        self._counted = counted_segments(definitions)
         self._guard = guard
         self._history = history
         self._definitions = definitions
@@ -173,7 +205,12 @@ class SegmentationEngine:
             # An erased lead has no state: only a new lead can be one. Its late events (in flight
             # at the erasure, or replayed) must not create it again.
             return Outcome(lead_id=lead_id, erased=True)
-        work = _Work(record=record, state=record.state, evaluated_at=record.evaluated_at)
+        work = _Work(
+            record=record,
+            state=record.state,
+            evaluated_at=record.evaluated_at,
+            linked_account=record.state.account,
+        )
         work.outcome.lead_id = record.lead_id
         for source_id, said_at in identity_sources(events):
             self._merge(work, source_id, min(said_at, now))
@@ -190,11 +227,14 @@ class SegmentationEngine:
             work.outcome.applied += 1
             if len(work.pending) >= MAX_TRANSITIONS_PER_SAVE:
                 self._save(work, next_flip_at=None)
+        moved = self._sync_account(work, events)
         self._flips_until(work, now)
         final = self._evaluate_at(
             work, now if work.evaluated_at is None else max(now, work.evaluated_at), cause
         )
+        moved |= self._sync_counted(work)
         self._save(work, next_flip_at=final.next_flip_at)
+        self._settle_accounts(moved, now, work.record.lead_id)
         return work.outcome
 
     def _resolve(self, lead_id: str) -> LeadRecord:
@@ -209,7 +249,7 @@ class SegmentationEngine:
         return record or LeadRecord.new(seen[-1])
 
     def _evaluate_at(self, work: _Work, at: datetime, cause: str) -> Evaluation:
-        evaluation = evaluate(work.state, self._definitions, at)
+        evaluation = evaluate(work.state, self._definitions, at, self._account_of(work))
         before = work.state.memberships
         for change in diff(before, evaluation):
             # The lead state keeps membership instants in whole seconds; so do history keys.
@@ -232,7 +272,9 @@ class SegmentationEngine:
         if work.evaluated_at is None:
             return
         for _ in range(MAX_FLIPS_PER_ADVANCE):
-            upcoming = evaluate(work.state, self._definitions, work.evaluated_at).next_flip_at
+            upcoming = evaluate(
+                work.state, self._definitions, work.evaluated_at, self._account_of(work)
+            ).next_flip_at
             if upcoming is None or upcoming > until:
                 return
             self._evaluate_at(work, upcoming, TIME_CAUSE)
@@ -251,6 +293,61 @@ class SegmentationEngine:
         work.record = self._leads.save(record, work.pending)
         work.outcome.transitions.extend(work.pending)
         work.pending = []
+
+    # -- accounts ------------------------------------------------------------------------------
+    def _account_of(self, work: _Work) -> AccountView | None:
+        """The lead's account as its conditions read it (read once per attempt, when needed)."""
+        account_id = work.state.account
+        if account_id is None or self._accounts is None or not self._reads_account:
+            return None
+        if account_id not in work.accounts:
+            work.accounts[account_id] = self._accounts.view(account_id, self._definitions)
+        return work.accounts[account_id]
+
+    def _sync_account(self, work: _Work, events: list[StoredEvent]) -> set[str]:
+        """Before the final evaluation: ``group`` traits onto their accounts, the lead's part of
+        its account (score, counted segments) brought up to date (idempotent: a retry finds it
+        done), the lead taken out of the account it left. The final evaluation then reads the
+        account with this lead's batch in it. Returns the accounts whose aggregate moved."""
+        moved: set[str] = set()
+        if self._accounts is None:
+            return moved
+        for event in events:
+            if event.type == "group" and event.group_id and event.traits:
+                self._accounts.merge_traits(event.group_id, event.traits, epoch_millis(event.timestamp))
+                moved.add(event.group_id)
+        lead_id, account_id = work.record.lead_id, work.state.account
+        previous = work.linked_account
+        left = previous is not None and previous != account_id
+        if left and previous is not None and self._accounts.link(previous, lead_id, None, self._definitions):
+            moved.add(previous)
+        if account_id is not None:
+            part = contribution(work.state, self._definitions.scoring, self._counted)
+            work.synced_segments = part.segments
+            if self._accounts.link(account_id, lead_id, part, self._definitions):
+                moved.add(account_id)
+        work.accounts.clear()
+        return moved
+
+    def _sync_counted(self, work: _Work) -> set[str]:
+        """After the final evaluation: the lead's counted segments again, if it just flipped one."""
+        account_id = work.state.account
+        if self._accounts is None or account_id is None:
+            return set()
+        part = contribution(work.state, self._definitions.scoring, self._counted)
+        if part.segments == work.synced_segments:
+            return set()
+        return (
+            {account_id}
+            if self._accounts.link(account_id, work.record.lead_id, part, self._definitions)
+            else set()
+        )
+
+    def _settle_accounts(self, moved: set[str], now: datetime, lead_id: str) -> None:
+        if self._accounts is None or not self._definitions.account_segments:
+            return
+        for account_id in sorted(moved):
+            self._accounts.settle(account_id, self._definitions, now, lead_id, self._versions)
 
     # -- identity ------------------------------------------------------------------------------
     def _merge(self, work: _Work, source_id: str, at: datetime) -> None:
@@ -291,6 +388,8 @@ class SegmentationEngine:
             }
         )
         self._leads.save(closed, exits)
+        if source.state.account is not None and self._accounts is not None:
+            self._accounts.link(source.state.account, source_id, None, self._definitions)
 
     def _rebuild(self, record: LeadRecord, state: LeadState) -> LeadState:
         """Definitions gained aggregates this lead lacks: replay its stored events into new ones."""

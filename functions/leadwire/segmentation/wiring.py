@@ -13,12 +13,14 @@ import boto3
 from leadwire import clock
 from leadwire.config_loader import load_json_config
 from leadwire.core.jobs import Job
+from leadwire.dal.account_store import AccountStore
 from leadwire.dal.definition_store import DefinitionStore
 from leadwire.dal.due_index import DueIndex
 from leadwire.dal.event_store import EventStore
 from leadwire.dal.fire_store import FireStore
 from leadwire.dal.job_store import JobStore
 from leadwire.dal.lead_store import LeadStore
+from leadwire.dal.onsite_store import OnsiteStore
 from leadwire.dal.segment_stats import SegmentStats
 from leadwire.dal.send_log_store import SendLogStore
 from leadwire.dal.suppression_store import SuppressionStore
@@ -26,6 +28,7 @@ from leadwire.dal.timer_store import TimerStore
 from leadwire.dal.trigger_pauses import TriggerPauses
 from leadwire.observability import logger
 from leadwire.privacy.guard import LeadGuard
+from leadwire.segmentation.accounts import Accounts
 from leadwire.segmentation.definitions_source import DefinitionsSource
 from leadwire.segmentation.engine import SegmentationEngine
 from leadwire.segmentation.jobs import JobStarter, LambdaJobStarter, LocalJobQueue
@@ -69,6 +72,11 @@ def stream_lead_store() -> LeadStore:
 
 
 @cache
+def account_store() -> AccountStore:
+    return AccountStore(dynamodb(), engine_settings().table_name)
+
+
+@cache
 def event_store() -> EventStore:
     return EventStore(dynamodb(), engine_settings().table_name)
 
@@ -104,7 +112,12 @@ def engine(leads: LeadStore | None = None) -> SegmentationEngine:
     """An engine on the current definitions (cheap: the adapters and the definitions are cached)."""
     history = UsableHistory(event_store())
     return SegmentationEngine(
-        leads or lead_store(), history, definitions_source().current(), clock.now, guard=lead_guard()
+        leads or lead_store(),
+        history,
+        definitions_source().current(),
+        clock.now,
+        guard=lead_guard(),
+        accounts=Accounts(account_store()),
     )
 
 
@@ -342,6 +355,7 @@ def actions_service() -> ActionsService:
         http=webhook_sender().poster,
         resolve_secret=secret_resolver().resolve,
         hubspot_api_url=engine_settings().hubspot_api_url,
+        onsite=OnsiteStore(dynamodb(), engine_settings().table_name),
         sms=sms_sender(),
         sms_templates=sms_templates(),
         phones=phone_book(),
@@ -369,6 +383,7 @@ def reset() -> None:
         lead_store,
         stream_lead_store,
         event_store,
+        account_store,
         definition_store,
         due_index,
         timer_store,

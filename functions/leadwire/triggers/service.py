@@ -80,7 +80,8 @@ class TriggerService:
     ) -> None:
         self._guard = guard
         self._spikes = spikes
-        self._triggers = triggers
+        # Highest priority first: the fires of one cause are written, and so acted on, in that order.
+        self._triggers = sorted(triggers, key=lambda trigger: -trigger.priority)
         self._timers = timers
         self._scheduler = scheduler
         self._fires = fires

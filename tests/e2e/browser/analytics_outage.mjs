@@ -7,17 +7,11 @@
 //                                    "event": "outage_test", "settleMs": 3000, "timeoutMs": 90000}'
 import { createServer } from "node:http";
 import { readFile } from "node:fs/promises";
-import { createRequire } from "node:module";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { emit, launchChromium, tools } from "./chromium.mjs";
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const tools = path.resolve(here, "../../../tools/node_modules");
-const require = createRequire(path.join(tools, "noop.js"));
-const puppeteer = require("puppeteer-core");
 const umd = path.join(tools, "@segment/analytics-next/dist/umd");
 const options = JSON.parse(process.argv[2]);
-const emit = (kind, data = {}) => process.stdout.write(JSON.stringify({ kind, ...data }) + "\n");
 
 const page_html = `<!doctype html><html lang="en"><head><title>analytics.js outage</title>
 <script src="/umd/index.js"></script></head><body><p>analytics.js outage test</p></body></html>`;
@@ -44,11 +38,7 @@ const site = createServer(async (request, response) => {
 await new Promise((resolve) => site.listen(0, "127.0.0.1", resolve));
 const siteUrl = `http://127.0.0.1:${site.address().port}/`;
 
-const browser = await puppeteer.launch({
-  executablePath: "/usr/bin/chromium",
-  headless: true,
-  args: ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"],
-});
+const browser = await launchChromium();
 let outcome = 1;
 try {
   const page = await browser.newPage();

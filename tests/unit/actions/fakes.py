@@ -3,6 +3,8 @@ conditional-write semantics as the DynamoDB adapters."""
 
 from datetime import datetime
 
+from leadwire.core.delivery.decisions import SendLine, prune
+
 
 class Crash(BaseException):
     """The process dies here (a Lambda timeout or OOM): nothing after it runs, nothing catches it."""
@@ -61,19 +63,23 @@ class MemoryLog:
 
 class MemorySendLog:
     def __init__(self):
-        self.records = []
-        self.version = 0
+        self.line_now = SendLine()
 
-    def recent(self, lead_id):
-        return list(self.records), self.version
+    @property
+    def records(self):
+        return self.line_now.sends
 
-    def reserve(self, lead_id, send, recent, version, keep):
-        if any(r.delivery_id == send.delivery_id for r in recent):
-            return True
-        if version != self.version:
+    @property
+    def waiting(self):
+        return self.line_now.waiting
+
+    def line(self, lead_id):
+        return self.line_now
+
+    def save(self, lead_id, line, keep, now):
+        if line.version != self.line_now.version:
             return False
-        self.records = [*recent, send]
-        self.version += 1
+        self.line_now = SendLine(prune(line.sends, keep, now), list(line.waiting), line.version + 1)
         return True
 
 

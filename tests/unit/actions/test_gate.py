@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from leadwire.actions.gate import DeliveryGate, Sendable, SendResult
-from leadwire.core.delivery.decisions import Recipient
+from leadwire.core.delivery.decisions import Recipient, SendLine
+from leadwire.core.delivery.line import Ticket, Waiting
 from leadwire.core.delivery.policy import parse_delivery_policy
 from leadwire.core.fires import Fire
 
@@ -173,3 +174,121 @@ def test_a_deferred_fire_acts_for_its_root_fire_at_the_root_fires_time():
     assert (later.root_id, later.at, later.origin_cause) == (FIRE.fire_id, FIRE.at, "m1")
     again = later.deferred_until(NOW + timedelta(hours=10))  # deferred twice: still the root's
     assert (again.root_id, again.at, again.origin_cause) == (FIRE.fire_id, FIRE.at, "m1")
+
+
+# -- caps that defer by priority --------------------------------------------------------------
+
+ONE_A_DAY = parse_delivery_policy({"frequency_caps": [{"channel": "email", "max": 1, "per": "P1D"}]})
+LOW = Fire.of("newsletter", "ann", "m2", NOW)
+LOW_DELIVERY = f"{LOW.fire_id}-0"
+
+
+def tickets(expires=timedelta(days=3)):
+    high = Ticket(DELIVERY, 90, NOW, NOW + timedelta(days=3))
+    low = Ticket(LOW_DELIVERY, 10, NOW, NOW + expires)
+    return high, low
+
+
+def test_a_message_over_a_cap_waits_in_line_and_is_sent_once_with_its_delivery_id_when_its_slot_opens():
+    log, send_log, provider, deferrals = MemoryLog(), MemorySendLog(), Provider(), Deferrals()
+    high, low = tickets()
+    assert (
+        gate(log, ONE_A_DAY, send_log)
+        .deliver(FIRE, DELIVERY, provider.sendable(), CONSENTED, NOW, high)
+        .status
+        == "sent"
+    )
+    waits = gate(log, ONE_A_DAY, send_log, deferrals).deliver(
+        LOW, LOW_DELIVERY, provider.sendable(), CONSENTED, NOW, low
+    )
+    slot = NOW + timedelta(days=1)
+    assert waits.status == "deferred_cap"
+    assert log.items[LOW_DELIVERY]["until"] == slot.isoformat()
+    assert [w.ticket for w in send_log.waiting] == [low]
+    assert deferrals.calls == [(LOW.fire_id, slot)]
+
+    early = gate(log, ONE_A_DAY, send_log, deferrals).deliver(
+        LOW, LOW_DELIVERY, provider.sendable(), CONSENTED, NOW, low
+    )
+    assert (early.status, early.repeat) == ("deferred_cap", True)
+    woken = LOW.deferred_until(slot)
+    for _ in range(2):  # the wake-up, then its redelivery
+        gate(log, ONE_A_DAY, send_log).deliver(woken, LOW_DELIVERY, provider.sendable(), CONSENTED, slot, low)
+    assert log.items[LOW_DELIVERY]["status"] == "sent"
+    assert len(provider.accepted) == 2  # the high one at once, the low one once, a day later
+    assert [r.delivery_id for r in send_log.records] == [LOW_DELIVERY]  # the first left the window
+    assert send_log.waiting == []
+
+
+def test_a_crash_between_the_deferral_and_its_wake_up_is_rearmed_by_the_retry():
+    log, send_log, provider = MemoryLog(), MemorySendLog(), Provider()
+    high, low = tickets()
+    gate(log, ONE_A_DAY, send_log).deliver(FIRE, DELIVERY, provider.sendable(), CONSENTED, NOW, high)
+
+    class CrashingDeferrals(Deferrals):
+        def defer(self, fire, until):
+            if not self.calls:
+                self.calls.append("crashed")
+                raise Crash
+            return super().defer(fire, until)
+
+    deferrals = CrashingDeferrals()
+    with pytest.raises(Crash):
+        gate(log, ONE_A_DAY, send_log, deferrals).deliver(
+            LOW, LOW_DELIVERY, provider.sendable(), CONSENTED, NOW, low
+        )
+    retry = gate(log, ONE_A_DAY, send_log, deferrals).deliver(
+        LOW, LOW_DELIVERY, provider.sendable(), CONSENTED, NOW + timedelta(seconds=5), low
+    )
+    assert (retry.status, retry.repeat) == ("deferred_cap", True)
+    assert deferrals.calls == ["crashed", (LOW.fire_id, NOW + timedelta(days=1))]
+
+
+def test_a_message_pushed_past_its_expiry_is_expired_leaves_the_line_and_stays_expired():
+    log, send_log, provider = MemoryLog(), MemorySendLog(), Provider()
+    _, low = tickets(expires=timedelta(hours=30))
+    earlier = Fire.of("other", "ann", "m0", NOW - timedelta(hours=1))
+    gate(log, ONE_A_DAY, send_log).deliver(earlier, "earlier-0", provider.sendable(), CONSENTED, NOW, None)
+    gate(log, ONE_A_DAY, send_log).deliver(LOW, LOW_DELIVERY, provider.sendable(), CONSENTED, NOW, low)
+    urgent = Ticket("urgent-0", 90, NOW + timedelta(hours=1), NOW + timedelta(days=3))
+    urgent_fire = Fire.of("urgent", "ann", "m3", NOW + timedelta(hours=1))
+    queued = gate(log, ONE_A_DAY, send_log).deliver(
+        urgent_fire, "urgent-0", provider.sendable(), CONSENTED, NOW + timedelta(hours=1), urgent
+    )
+    assert queued.status == "deferred_cap"  # goes ahead of the low one: both wake at the slot
+    slot = NOW + timedelta(days=1)
+    woken = LOW.deferred_until(slot)
+    expired = gate(log, ONE_A_DAY, send_log).deliver(
+        woken, LOW_DELIVERY, provider.sendable(), CONSENTED, slot, low
+    )
+    assert expired.status == "expired"
+    assert log.items[LOW_DELIVERY]["nextPossibleAt"] == (slot + timedelta(days=1)).isoformat()
+    assert [w.ticket.delivery_id for w in send_log.waiting] == ["urgent-0"]
+    again = gate(log, ONE_A_DAY, send_log).deliver(
+        woken, LOW_DELIVERY, provider.sendable(), CONSENTED, slot, low
+    )
+    assert (again.status, again.repeat) == ("expired", True)
+    assert len(provider.accepted) == 1
+
+
+def test_a_retry_that_holds_its_slot_keeps_it_even_with_a_higher_message_due_in_line():
+    log, send_log = MemoryLog(), MemorySendLog()
+    high, low = tickets()
+    crashing = Provider(crash_after=1)
+    policy = parse_delivery_policy({"frequency_caps": [{"channel": "webhook", "max": 1, "per": "P1D"}]})
+    with pytest.raises(Crash):  # the webhook went out, the process died before the record
+        gate(log, policy, send_log).deliver(
+            LOW, LOW_DELIVERY, crashing.sendable("webhook", None, window=None), CONSENTED, NOW, low
+        )
+    line = send_log.line_now
+    send_log.line_now = SendLine(line.sends, [Waiting(high, "webhook", None, NOW)], line.version)
+    retry = gate(log, policy, send_log).deliver(
+        LOW,
+        LOW_DELIVERY,
+        crashing.sendable("webhook", None, window=None),
+        CONSENTED,
+        NOW + timedelta(seconds=5),
+        low,
+    )
+    assert retry.status == "sent"  # sent again with the same id: the receiver dedupes
+    assert [r.delivery_id for r in send_log.records] == [LOW_DELIVERY]

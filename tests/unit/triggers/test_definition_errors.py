@@ -42,6 +42,13 @@ def _third(**fields: Any) -> list[Any]:
         ({"wait": {**WAIT, "timeout": 3600}}, "triggers[2].wait.timeout", "a duration is ISO 8601 text"),
         ({"delay": "soon"}, "triggers[2].delay", "'soon' is not an ISO 8601 duration"),
         ({"horizon": "P0D"}, "triggers[2].horizon", "'P0D' must be longer than zero"),
+        ({"expires": "P0D"}, "triggers[2].expires", "'P0D' must be longer than zero"),
+        # priority: a whole number 0-100
+        ({"priority": 101}, "triggers[2].priority", "less than or equal to 100"),
+        ({"priority": -1}, "triggers[2].priority", "greater than or equal to 0"),
+        ({"priority": "high"}, "triggers[2].priority", "a valid integer"),
+        ({"priority": True}, "triggers[2].priority", "a valid integer"),
+        ({"priority": 7.5}, "triggers[2].priority", "a valid integer"),
         ({"reentry": {"once_per": "P1Y"}}, "triggers[2].reentry.once_per", "'P1Y' uses months or years"),
         # times
         (
@@ -73,7 +80,8 @@ def _third(**fields: Any) -> list[Any]:
         (
             {"actions": [EMAIL, {"type": "fax", "to": "x"}]},
             "triggers[2].actions[1].type",
-            "unknown action type 'fax'; action types are email, webhook, eventbridge, emit_event",
+            "unknown action type 'fax'; action types are "
+            "email, webhook, eventbridge, emit_event, slack, hubspot, onsite, sms",
         ),
         ({"actions": [{"template": "x"}]}, "triggers[2].actions[0].type", "required"),
         ({"actions": ["email"]}, "triggers[2].actions[0]", "an action is an object with a 'type'"),

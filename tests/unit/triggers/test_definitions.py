@@ -98,6 +98,14 @@ def test_each_action_type_parses_to_its_model(action: dict[str, Any], model: typ
     assert isinstance((parsed.actions or [])[0], model)
 
 
+def test_priority_and_expiry_default_to_50_and_three_days() -> None:
+    (default, urgent) = parse_triggers(
+        [raw_trigger("plain"), raw_trigger("urgent", priority=90, expires="PT12H")], SEGMENTS
+    )
+    assert (default.priority, default.expires) == (50, timedelta(days=3))
+    assert (urgent.priority, urgent.expires) == (90, timedelta(hours=12))
+
+
 def test_email_channel_defaults_to_marketing() -> None:
     action = (trigger(actions=[EMAIL]).actions or [])[0]
     assert isinstance(action, EmailAction)

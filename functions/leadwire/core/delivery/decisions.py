@@ -6,10 +6,18 @@ Checked in this order, so that each outcome says the most useful thing:
 2. consent (marketing email): the lead never opted in, or opted out: ``no_consent``.
    Transactional email needs no marketing consent, but is never sent to a suppressed address.
    SMS needs ``subscribed: sms``, and a number that replied STOP is ``suppressed``;
-3. quiet hours in the lead's time zone: ``deferred`` until the window ends (never dropped);
-4. frequency caps: a send that would exceed a cap is ``capped`` (not sent; the cap says when the
-   next one would be allowed). Caps are checked after quiet hours, so a deferred message is
-   counted against the caps of the moment it is really sent.
+3. quiet hours in the lead's time zone: ``deferred`` until the window ends (dropped only when the
+   window ends after the message's expiry);
+4. frequency caps: a send that would exceed a cap waits for the next open slot (``deferred_cap``,
+   served by priority: ``line.py``), or is ``expired`` when that slot comes after its expiry.
+   Caps are checked after quiet hours, so a deferred message is counted against the caps of the
+   moment it is really sent. Without a ticket (previews) a send over a cap is ``capped``.
+
+A message past its expiry (``Ticket.expires_at``) is ``expired`` before quiet hours or caps are
+looked at, and one whose quiet hours end after its expiry is ``expired`` at once.
+
+On-site messages are shown on the customer's own site to a visitor who is there: they need no
+opt-in, but a lead who opted out (``subscriptions: {"onsite": false}``) gets none (``no_consent``).
 
 Webhooks and bus events go to systems, not to the lead: only quiet hours and caps apply to them
 when configured for their channel.
@@ -23,10 +31,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from leadwire.core.delivery.line import MAX_WAITING, Ticket, Waiting, place
 from leadwire.core.delivery.policy import DeliveryPolicy, FrequencyCap, QuietHours
+from leadwire.core.delivery.statuses import CAPPED, DEFERRED, DEFERRED_CAP, EXPIRED
 from leadwire.core.rules.consent import DEFAULT_CHANNEL, SMS_CHANNEL, is_subscribed
 from leadwire.core.rules.lookup import lookup
 from leadwire.core.triggers.anniversary import first_valid_instant
+
+ONSITE_CHANNEL = "onsite"
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +52,16 @@ class SentRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class SendLine:
+    """A lead's send log as read: the sends the caps count, the messages waiting for a slot, and
+    the version a write must find to replace it."""
+
+    sends: list[SentRecord] = field(default_factory=list)
+    waiting: list[Waiting] = field(default_factory=list)
+    version: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class Send:
     pass
 
@@ -48,11 +70,13 @@ class Send:
 class Defer:
     until: datetime
     reason: str
+    status: str = DEFERRED  # deferred (quiet hours) | deferred_cap (waiting for a cap slot)
+    details: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
 class Refuse:
-    status: str  # suppressed | no_consent | capped
+    status: str  # suppressed | no_consent | capped | expired
     reason: str
     details: dict[str, Any] = field(default_factory=dict)
 
@@ -77,6 +101,8 @@ def decide(
     recent: Sequence[SentRecord],
     delivery_id: str,
     now: datetime,
+    ticket: Ticket | None = None,
+    waiting: Sequence[Waiting] = (),
 ) -> Decision:
     if channel == "email":
         if DEFAULT_CHANNEL in recipient.suppressed:
@@ -89,17 +115,63 @@ def decide(
             return Refuse("suppressed", "the number replied STOP")
         if not is_subscribed(recipient.consent, list(recipient.suppressed), SMS_CHANNEL):
             return Refuse("no_consent", "the lead has not consented to SMS (subscriptions.sms)")
+    if channel == ONSITE_CHANNEL and not recipient.consent.get(ONSITE_CHANNEL, (True, 0))[0]:
+        return Refuse("no_consent", "the lead opted out of on-site messages")
+    if ticket is not None and now > ticket.expires_at:
+        return _expired(ticket, "now", now)
     quiet = policy.quiet_hours
     if quiet is not None and quiet.applies(channel, category):
         until = quiet_until(quiet, recipient.traits, now)
         if until is not None:
+            if ticket is not None and until > ticket.expires_at:
+                return _expired(ticket, "the end of quiet hours", until)
             return Defer(until, f"quiet hours {quiet.start:%H:%M}-{quiet.end:%H:%M} in the lead's time zone")
+    if ticket is not None:
+        return _in_line(policy, channel, category, recent, waiting, ticket, now)
     for cap in policy.frequency_caps:
         if cap.counts(channel, category):
             refused = _cap_refusal(cap, channel, category, recent, delivery_id, now)
             if refused is not None:
                 return refused
     return Send()
+
+
+def _in_line(
+    policy: DeliveryPolicy,
+    channel: str,
+    category: str | None,
+    recent: Sequence[SentRecord],
+    waiting: Sequence[Waiting],
+    ticket: Ticket,
+    now: datetime,
+) -> Decision:
+    placement = place(policy, channel, category, recent, waiting, ticket, now)
+    if placement.until is None or placement.cap is None:
+        return Send()
+    if placement.until > ticket.expires_at:
+        return _expired(ticket, f"the next open slot ({_cap_text(placement.cap, channel)})", placement.until)
+    if sum(w.live(now) and w.ticket.delivery_id != ticket.delivery_id for w in waiting) >= MAX_WAITING:
+        return Refuse(CAPPED, f"{_cap_text(placement.cap, channel)}, and {MAX_WAITING} messages already wait")
+    details = {
+        "priority": ticket.priority,
+        "ahead": placement.ahead,
+        "expiresAt": ticket.expires_at.isoformat(),
+    }
+    return Defer(
+        placement.until, f"waiting for a slot: {_cap_text(placement.cap, channel)}", DEFERRED_CAP, details
+    )
+
+
+def _expired(ticket: Ticket, what: str, at: datetime) -> Refuse:
+    """Refused for good: ``what`` (now, the end of quiet hours, the next open slot) is too late."""
+    expires = ticket.expires_at.isoformat()
+    details = {"expiresAt": expires, "priority": ticket.priority, "nextPossibleAt": at.isoformat()}
+    return Refuse(EXPIRED, f"{what} ({at.isoformat()}) is after its expiry ({expires})", details)
+
+
+def _cap_text(cap: FrequencyCap, channel: str) -> str:
+    what = f"{cap.category} {channel}" if cap.category else channel
+    return f"at most {cap.max} {what} per {_duration_text(cap.per)}"
 
 
 def _cap_refusal(
@@ -120,10 +192,9 @@ def _cap_refusal(
     )
     if len(inside) < cap.max:
         return None
-    what = f"{cap.category} {channel}" if cap.category else channel
     return Refuse(
-        "capped",
-        f"at most {cap.max} {what} per {_duration_text(cap.per)}",
+        CAPPED,
+        _cap_text(cap, channel),
         {"nextAllowedAt": (inside[-cap.max] + cap.per).isoformat(), "sentInWindow": len(inside)},
     )
 

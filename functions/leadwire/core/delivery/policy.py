@@ -42,9 +42,9 @@ from leadwire.core.rules.durations import Duration
 from leadwire.core.rules.errors import ROOT_PATH, Problem, problems_from
 from leadwire.core.triggers.definitions import ClockTime
 
-Channel = Literal["email", "webhook", "eventbridge", "sms"]
+Channel = Literal["email", "webhook", "eventbridge", "onsite", "sms"]
 Category = Literal["marketing", "transactional"]
-CHANNELS: tuple[Channel, ...] = ("email", "webhook", "eventbridge", "sms")
+CHANNELS: tuple[Channel, ...] = ("email", "webhook", "eventbridge", "onsite", "sms")
 DEFAULT_FROM = "Leadwire <hello@leadwire.example>"
 _ADDRESS = r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$|^[^<>]*<[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+>$"
 

@@ -134,7 +134,7 @@ def _replay_lead(
 
 def closure(definitions: Definitions, segment_ids: Iterable[str]) -> Definitions:
     """Only the segments ``segment_ids`` need (themselves and their ``in_segment`` targets), with
-    the scoring: a replay evaluates nothing else."""
+    the scoring and the visit gap: a replay evaluates nothing else."""
     by_id = {segment.id: segment for segment in definitions.segments}
     wanted: set[str] = set()
     pending = [segment_id for segment_id in segment_ids if segment_id in by_id]
@@ -147,4 +147,6 @@ def closure(definitions: Definitions, segment_ids: Iterable[str]) -> Definitions
     return Definitions(
         segments=[segment for segment in definitions.segments if segment.id in wanted],
         scoring=definitions.scoring,
+        visits=definitions.visits,
+        accounts=definitions.accounts,
     )

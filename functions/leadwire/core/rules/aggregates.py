@@ -18,8 +18,10 @@ A counter's state also records which of these parts, with which cap and windows,
 since it was created (its coverage, see ``counters``): a reload that widens them for the same
 filter is then reported by ``untracked_aggregates`` and the lead rebuilt from its events.
 
-Each ``sequence`` node keeps candidate step timestamps (see ``sequences``); scoring keeps its
-own small state (see ``scoring``).
+A ``performed`` node with ``distinct`` reads a distinct-value set instead of a counter (see
+``distinct``); ``visits`` nodes read one visit state (see ``visits``). Each ``sequence`` node
+keeps candidate step timestamps (see ``sequences``); scoring keeps its own small state (see
+``scoring``).
 """
 
 from __future__ import annotations
@@ -36,8 +38,11 @@ from leadwire.core.rules.conditions import (
     PerformedNode,
     Sequence,
     SequenceNode,
+    VisitsNode,
     walk,
 )
+from leadwire.core.rules.distinct import DistinctPlan
+from leadwire.core.rules.visits import VisitPlan, use_of
 
 if TYPE_CHECKING:
     from leadwire.core.rules.definitions import Definitions, ScoringRule
@@ -95,6 +100,9 @@ class AggregatePlan:
     counters_by_event: dict[str, list[CounterPlan]]
     sequences_by_event: dict[str, list[Sequence]]
     rules_by_event: dict[str, list[ScoringRule]]
+    distinct: dict[str, DistinctPlan] = field(default_factory=dict)
+    distinct_by_event: dict[str, list[DistinctPlan]] = field(default_factory=dict)
+    visits: VisitPlan | None = None  # None: no ``visits`` node, no visit state kept
 
 
 def _conditions(definitions: Definitions) -> list[Node]:
@@ -105,13 +113,23 @@ def _conditions(definitions: Definitions) -> list[Node]:
 def build_plan(definitions: Definitions) -> AggregatePlan:
     counters: dict[str, CounterPlan] = {}
     sequences: dict[str, Sequence] = {}
+    distinct: dict[str, DistinctPlan] = {}
+    visits: VisitPlan | None = None
     for node in _conditions(definitions):
-        if isinstance(node, PerformedNode):
+        if isinstance(node, PerformedNode) and node.performed.distinct is not None:
+            performed = node.performed
+            distinct.setdefault(performed.distinct_id, DistinctPlan(performed.distinct_id, performed)).serve(
+                performed
+            )
+        elif isinstance(node, PerformedNode):
             performed = node.performed
             counter = counters.setdefault(performed.filter_id, CounterPlan(performed.filter_id, performed))
             counter.serve(reading(performed))
         elif isinstance(node, SequenceNode):
             sequences[node.sequence.sequence_id] = node.sequence
+        elif isinstance(node, VisitsNode):
+            visits = visits or VisitPlan(gap=int(definitions.visits.gap.total_seconds()))
+            visits.uses.add(use_of(node.visits))
     counters_by_event: dict[str, list[CounterPlan]] = defaultdict(list)
     for counter in counters.values():
         counters_by_event[counter.filter.event].append(counter)
@@ -119,6 +137,9 @@ def build_plan(definitions: Definitions) -> AggregatePlan:
     for sequence in sequences.values():
         for event in dict.fromkeys(step.event for step in sequence.steps):
             sequences_by_event[event].append(sequence)
+    distinct_by_event: dict[str, list[DistinctPlan]] = defaultdict(list)
+    for distinct_plan in distinct.values():
+        distinct_by_event[distinct_plan.performed.event].append(distinct_plan)
     rules_by_event: dict[str, list[ScoringRule]] = defaultdict(list)
     for rule in definitions.scoring.rules:
         rules_by_event[rule.event].append(rule)
@@ -129,4 +150,7 @@ def build_plan(definitions: Definitions) -> AggregatePlan:
         counters_by_event=dict(counters_by_event),
         sequences_by_event=dict(sequences_by_event),
         rules_by_event=dict(rules_by_event),
+        distinct=distinct,
+        distinct_by_event=dict(distinct_by_event),
+        visits=visits,
     )

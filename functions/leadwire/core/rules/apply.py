@@ -11,7 +11,7 @@ import bisect
 from collections.abc import Iterable
 from datetime import datetime
 
-from leadwire.core.rules import counters, sequences
+from leadwire.core.rules import counters, distinct, sequences, visits
 from leadwire.core.rules.aggregates import AggregatePlan
 from leadwire.core.rules.clock import epoch_millis, epoch_seconds, utc_day
 from leadwire.core.rules.consent import consent_signals, event_consent, record_consent, suppressed_channel
@@ -21,7 +21,9 @@ from leadwire.core.rules.events import LeadEvent
 from leadwire.core.rules.lead_state import LeadState
 from leadwire.core.rules.scoring import CAP_RETENTION_DAYS, add_points, granted_points, trait_points
 from leadwire.core.rules.sequences import SequenceState
-from leadwire.core.rules.traits import merge_group_traits, merge_traits
+from leadwire.core.rules.traits import link_account, merge_group_traits, merge_traits
+
+VISITS_AGGREGATE = "visits"  # how ``untracked_aggregates`` names the visit state
 
 
 def apply_events(
@@ -74,12 +76,13 @@ class IncrementalApply:
 
 
 def untracked_aggregates(state: LeadState, definitions: Definitions) -> frozenset[str]:
-    """Counters and sequences the definitions need that this (non-new) state has not fully kept.
+    """Aggregates the definitions need that this (non-new) state has not fully kept.
 
-    Non-empty after a reload that added ``performed`` or ``sequence`` nodes, or that widened what
-    an existing counter must keep (a longer ``within``, a higher count threshold, an "ever" use,
-    another bucket window: its recorded coverage is less than the plan, see ``counters``), and for
-    a counter stored before coverage was recorded. Such aggregates only see events from now on;
+    Non-empty after a reload that added ``performed``, ``sequence`` or ``visits`` nodes (or changed
+    the visit gap), or that widened what an existing counter, distinct-value set or visit state
+    must keep (a longer ``within``, a higher count threshold, an "ever" use, another bucket window
+    or ``min_duration``: its recorded coverage is less than the plan, see ``counters``), and for a
+    counter stored before coverage was recorded. Such aggregates only see events from now on;
     an adapter can rebuild exactly by replaying the lead's stored events into ``LeadState.new``.
     Call it before ``apply_events``, which starts tracking new aggregates (a widened counter stays
     listed until rebuilt). A sequence's kept candidates cannot grow under the same id: its window
@@ -93,7 +96,19 @@ def untracked_aggregates(state: LeadState, definitions: Definitions) -> frozense
         for key, counter in plan.counters.items()
         if key not in state.counters or not counters.covers(state.counters[key], counter)
     }
-    return frozenset(counters_missing | (set(plan.sequences) - set(state.sequences)))
+    distinct_missing = {
+        key
+        for key, values in plan.distinct.items()
+        if key not in state.distinct or not distinct.covers(state.distinct[key], values)
+    }
+    visits_missing = (
+        {VISITS_AGGREGATE}
+        if plan.visits is not None and (state.visits is None or not visits.covers(state.visits, plan.visits))
+        else set()
+    )
+    return frozenset(
+        counters_missing | distinct_missing | visits_missing | (set(plan.sequences) - set(state.sequences))
+    )
 
 
 def _fit_to_plan(draft: LeadState, plan: AggregatePlan) -> None:
@@ -101,6 +116,10 @@ def _fit_to_plan(draft: LeadState, plan: AggregatePlan) -> None:
         key: counters.fitted(draft.counters.get(key), counter) for key, counter in plan.counters.items()
     }
     draft.sequences = {key: draft.sequences.get(key, SequenceState()) for key in plan.sequences}
+    draft.distinct = {
+        key: distinct.fitted(draft.distinct.get(key), values) for key, values in plan.distinct.items()
+    }
+    draft.visits = None if plan.visits is None else visits.fitted(draft.visits, plan.visits)
     capped = {rule.rule_id for rule in plan.rules if rule.max_per_day is not None}
     draft.score.used = {key: days for key, days in draft.score.used.items() if key in capped}
 
@@ -113,17 +132,23 @@ def _apply(
     draft.last_seen_at = newest = at if draft.last_seen_at is None else max(draft.last_seen_at, at)
     if event.is_activity:
         draft.last_activity_at = at if draft.last_activity_at is None else max(draft.last_activity_at, at)
+        if draft.visits is not None and plan.visits is not None:
+            visits.record(draft.visits, plan.visits, at)
     if event.type == "identify":
         merge_traits(draft.traits, draft.trait_stamps, event.traits, at_ms)
         record_consent(draft.consent, consent_signals(event.traits), at_ms)
     elif event.type == "group":
         merge_group_traits(draft.traits, draft.trait_stamps, event.traits, at_ms)
+        link_account(draft, event.group_id, at_ms)
     points = 0.0
     name = event.name
     if name is not None:
         for counter in plan.counters_by_event.get(name, ()):
             if counter.filter.matches(event):
                 counters.record(draft.counters[counter.counter_id], counter, at)
+        for values in plan.distinct_by_event.get(name, ()):
+            if values.performed.matches(event):
+                distinct.record(draft.distinct[values.distinct_id], values, event, at)
         for sequence in plan.sequences_by_event.get(name, ()):
             sequences.record(draft.sequences[sequence.sequence_id], sequence, event, at_ms)
         for rule in plan.rules_by_event.get(name, ()):
@@ -141,6 +166,10 @@ def _prune(draft: LeadState, plan: AggregatePlan, horizon: int) -> None:
         counters.prune(draft.counters[key], counter, horizon)
     for key, sequence in plan.sequences.items():
         sequences.prune(draft.sequences[key], sequence, horizon * 1000)
+    for key, values in plan.distinct.items():
+        distinct.prune(draft.distinct[key], values, horizon)
+    if draft.visits is not None and plan.visits is not None:
+        visits.prune(draft.visits, plan.visits, horizon)
     oldest_day = utc_day(horizon) - CAP_RETENTION_DAYS
     draft.score.used = {
         key: kept

@@ -5,11 +5,11 @@ from __future__ import annotations
 from functools import cached_property
 from typing import Annotated, Any, ClassVar
 
-from pydantic import Discriminator, Field, Tag, model_validator
+from pydantic import Discriminator, Field, Tag, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from leadwire.core.rules.canonical import short_id
-from leadwire.core.rules.comparisons import Comparison, NumberComparison, StrictModel, holds
+from leadwire.core.rules.comparisons import Comparison, NumberComparison, StrictModel, count_cap, holds
 from leadwire.core.rules.durations import Duration
 from leadwire.core.rules.events import LeadEvent
 from leadwire.core.rules.lookup import lookup
@@ -20,6 +20,10 @@ SegmentId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$")
 Channel = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,31}$")]
 
 MAX_SEQUENCE_STEPS = 8
+# A distinct count keeps one hashed value per counted value, so its threshold is bounded (see
+# ``distinct``); a visit count keeps the newest visits (see ``visits``).
+MAX_DISTINCT_COUNT = 32
+MAX_VISIT_COUNT = 16
 # Loc elements that pydantic adds for the tagged union; error paths drop them.
 NODE_TAG_PREFIX = "node:"
 
@@ -44,7 +48,43 @@ class EventFilter(StrictModel):
 
 class Performed(EventFilter):
     within: Duration | None = None
+    distinct: PropertyPath | None = None  # count distinct values of this property, not events
     count: NumberComparison = NumberComparison(gte=1)
+
+    @field_validator("count")
+    @classmethod
+    def _distinct_count_bounded(cls, count: NumberComparison, info: ValidationInfo) -> NumberComparison:
+        if info.data.get("distinct") is not None and count_cap(count) > MAX_DISTINCT_COUNT:
+            raise PydanticCustomError(
+                "distinct_count",
+                "with 'distinct', count can test at most {limit} distinct values",
+                {"limit": MAX_DISTINCT_COUNT - 1},
+            )
+        return count
+
+    @cached_property
+    def distinct_id(self) -> str:
+        """The distinct-value set this node reads: shared by every node with the same filter and
+        property (a distinct use never shares a counter with a plain count of the same filter)."""
+        return short_id({"filter": self.filter_id, "distinct": self.distinct})
+
+
+class Visits(StrictModel):
+    """Visits (runs of activity with gaps under the configured ``visits.gap``) that lasted at least
+    ``min_duration`` (first to last activity), counted while their last activity is ``within``."""
+
+    within: Duration | None = None
+    min_duration: Duration | None = None
+    count: NumberComparison = NumberComparison(gte=1)
+
+    @field_validator("count")
+    @classmethod
+    def _count_bounded(cls, count: NumberComparison) -> NumberComparison:
+        if count_cap(count) > MAX_VISIT_COUNT:
+            raise PydanticCustomError(
+                "visit_count", "count can test at most {limit} visits", {"limit": MAX_VISIT_COUNT - 1}
+            )
+        return count
 
 
 class Sequence(StrictModel):
@@ -117,6 +157,11 @@ class SequenceNode(Node):
     sequence: Sequence
 
 
+class VisitsNode(Node):
+    KIND: ClassVar[str] = "visits"
+    visits: Visits
+
+
 class LastActivityNode(Node):
     KIND: ClassVar[str] = "last_activity"
     last_activity: Recency
@@ -137,6 +182,36 @@ class SubscribedNode(Node):
     subscribed: Channel
 
 
+class AccountTest(StrictModel):
+    score: NumberComparison
+
+
+class AccountNode(Node):
+    """The lead's account (from ``group`` calls): its score, as ``accounts.score`` aggregates it."""
+
+    KIND: ClassVar[str] = "account"
+    account: AccountTest
+
+
+class AccountTraitNode(Node):
+    """A trait of the lead's account (``group`` call traits); false for a lead without an account."""
+
+    KIND: ClassVar[str] = "account_trait"
+    account_trait: TraitTest
+
+
+class LeadsTest(StrictModel):
+    in_segment: SegmentId
+    count: NumberComparison = NumberComparison(gte=1)
+
+
+class LeadsNode(Node):
+    """Account segments only: how many of the account's leads are in a lead segment."""
+
+    KIND: ClassVar[str] = "leads"
+    leads: LeadsTest
+
+
 NODE_TYPES: tuple[type[Node], ...] = (
     AllNode,
     AnyNode,
@@ -146,10 +221,14 @@ NODE_TYPES: tuple[type[Node], ...] = (
     TraitNode,
     PerformedNode,
     SequenceNode,
+    VisitsNode,
     LastActivityNode,
     FirstSeenNode,
     InSegmentNode,
     SubscribedNode,
+    AccountNode,
+    AccountTraitNode,
+    LeadsNode,
 )
 NODE_KINDS: tuple[str, ...] = tuple(node.KIND for node in NODE_TYPES)
 
@@ -171,10 +250,14 @@ Condition = Annotated[
     | Annotated[TraitNode, Tag(NODE_TAG_PREFIX + "trait")]
     | Annotated[PerformedNode, Tag(NODE_TAG_PREFIX + "performed")]
     | Annotated[SequenceNode, Tag(NODE_TAG_PREFIX + "sequence")]
+    | Annotated[VisitsNode, Tag(NODE_TAG_PREFIX + "visits")]
     | Annotated[LastActivityNode, Tag(NODE_TAG_PREFIX + "last_activity")]
     | Annotated[FirstSeenNode, Tag(NODE_TAG_PREFIX + "first_seen")]
     | Annotated[InSegmentNode, Tag(NODE_TAG_PREFIX + "in_segment")]
-    | Annotated[SubscribedNode, Tag(NODE_TAG_PREFIX + "subscribed")],
+    | Annotated[SubscribedNode, Tag(NODE_TAG_PREFIX + "subscribed")]
+    | Annotated[AccountNode, Tag(NODE_TAG_PREFIX + "account")]
+    | Annotated[AccountTraitNode, Tag(NODE_TAG_PREFIX + "account_trait")]
+    | Annotated[LeadsNode, Tag(NODE_TAG_PREFIX + "leads")],
     Discriminator(_node_tag, custom_error_type="condition_node", custom_error_message="not a condition node"),
 ]
 

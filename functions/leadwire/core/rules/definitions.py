@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from leadwire.core.rules.canonical import short_id
@@ -14,12 +15,16 @@ from leadwire.core.rules.comparisons import Number, StrictModel
 from leadwire.core.rules.conditions import Condition, EventFilter, SegmentId, TraitTest
 from leadwire.core.rules.durations import Duration
 from leadwire.core.rules.errors import DefinitionError, problems_from
+from leadwire.core.rules.levels import level_problems
 from leadwire.core.rules.references import dependency_order, reference_problems
+from leadwire.core.rules.visits import DEFAULT_GAP
 
 if TYPE_CHECKING:
     from leadwire.core.rules.aggregates import AggregatePlan
 
 PositiveNumber = Annotated[Number, Field(gt=0)]
+MIN_VISIT_GAP = timedelta(minutes=1)
+MAX_VISIT_GAP = timedelta(days=1)
 
 
 class SegmentAlerts(StrictModel):
@@ -41,6 +46,7 @@ class Segment(StrictModel):
     exit_when: Condition | None = None
     members: list[str] | None = None
     alerts: SegmentAlerts | None = None
+    level: Literal["lead", "account"] = "lead"  # an account segment's members are account ids
 
     @model_validator(mode="after")
     def _shape_matches_type(self) -> Segment:
@@ -82,23 +88,48 @@ class Scoring(StrictModel):
     decay: Decay | None = None
 
 
+class VisitSettings(StrictModel):
+    """What the ``visits`` condition calls a visit: activity with gaps under ``gap``."""
+
+    gap: Duration = timedelta(seconds=DEFAULT_GAP)
+
+    @field_validator("gap")
+    @classmethod
+    def _gap_bounded(cls, gap: timedelta) -> timedelta:
+        if not MIN_VISIT_GAP <= gap <= MAX_VISIT_GAP:
+            raise PydanticCustomError("visit_gap", "the visit gap must be between PT1M and P1D")
+        return gap
+
+
+class AccountSettings(StrictModel):
+    """How an account's score aggregates its leads' (decayed) scores."""
+
+    score: Literal["sum", "max", "avg"] = "sum"
+
+
 class Definitions(StrictModel):
     """A loaded bundle. Construction checks references too, so every instance is evaluable."""
 
     segments: list[Segment] = Field(default_factory=list)
     scoring: Scoring = Field(default_factory=Scoring)
+    visits: VisitSettings = Field(default_factory=VisitSettings)
+    accounts: AccountSettings = Field(default_factory=AccountSettings)
 
     @model_validator(mode="after")
     def _references(self) -> Definitions:
-        problems = reference_problems(self.segments)
+        problems = reference_problems(self.segments) + level_problems(self.segments)
         if problems:
             raise DefinitionError(problems)
         return self
 
     @cached_property
     def segment_order(self) -> list[Segment]:
-        """Every segment after the segments its ``in_segment`` nodes depend on."""
-        return dependency_order(self.segments)
+        """Every lead segment after the segments its ``in_segment`` nodes depend on."""
+        return dependency_order([segment for segment in self.segments if segment.level == "lead"])
+
+    @cached_property
+    def account_segments(self) -> list[Segment]:
+        return [segment for segment in self.segments if segment.level == "account"]
 
     @cached_property
     def plan(self) -> AggregatePlan:
@@ -109,7 +140,8 @@ class Definitions(StrictModel):
 
 
 def parse_definitions(raw: Mapping[str, Any]) -> Definitions:
-    """Validate ``{"segments": [...], "scoring": {...}}``; raise ``DefinitionError`` with every problem."""
+    """Validate ``{"segments": [...], "scoring": {...}, "visits": {...}, "accounts": {...}}``; raise
+    ``DefinitionError`` with every problem."""
     try:
         return Definitions.model_validate(raw)
     except ValidationError as error:

@@ -5,13 +5,13 @@ holding); a non-member enters when ``condition`` holds; a static segment holds i
 Segments are evaluated in dependency order, so ``in_segment`` reads the membership just decided.
 
 ``next_flip_at`` is the earliest instant after ``now`` at which a time-based leaf that can matter
-changes value: a counted event leaving a ``within``, an ``older_than`` threshold passing, a
-``last_activity``/``first_seen``/``sequence`` window ending, decay taking the score across a
-threshold. ``all``/``any`` prune leaves that cannot change their result (an ``all`` with a false
-leaf that time cannot turn true never flips by time). It may be early (re-evaluating then changes
-nothing and yields a later instant) but never late. A sweep that finds ``next_flip_at <= wall
-clock`` should evaluate with ``now=next_flip_at`` and repeat, so each change is recorded at the
-instant it happened.
+changes value: a counted event (a distinct value, a visit) leaving a ``within``, an
+``older_than`` threshold passing, a ``last_activity``/``first_seen``/``sequence`` window ending,
+decay taking the score across a threshold. ``all``/``any`` prune leaves that cannot change
+their result (an ``all`` with a false leaf that time cannot turn true never flips by time). It
+may be early (re-evaluating then changes nothing and yields a later instant) but never late. A
+sweep that finds ``next_flip_at <= wall clock`` should evaluate with ``now=next_flip_at`` and
+repeat, so each change is recorded at the instant it happened.
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
-from leadwire.core.rules import counters, sequences
+from leadwire.core.rules import counters, distinct, sequences, visits
+from leadwire.core.rules.account_view import AccountView
 from leadwire.core.rules.aggregates import reading
 from leadwire.core.rules.clock import (
     epoch_millis,
@@ -32,13 +33,16 @@ from leadwire.core.rules.clock import (
     from_epoch_seconds,
     require_aware,
 )
-from leadwire.core.rules.comparisons import holds
+from leadwire.core.rules.comparisons import NumberComparison, holds
 from leadwire.core.rules.conditions import (
+    AccountNode,
+    AccountTraitNode,
     AllNode,
     AnyNode,
     FirstSeenNode,
     InSegmentNode,
     LastActivityNode,
+    LeadsNode,
     MaxScoreNode,
     Node,
     NotNode,
@@ -48,15 +52,18 @@ from leadwire.core.rules.conditions import (
     SequenceNode,
     SubscribedNode,
     TraitNode,
+    VisitsNode,
     children,
 )
 from leadwire.core.rules.consent import is_subscribed
 from leadwire.core.rules.counters import CounterState
 from leadwire.core.rules.definitions import Definitions, Segment
+from leadwire.core.rules.distinct import DistinctState
 from leadwire.core.rules.lead_state import LeadState
 from leadwire.core.rules.lookup import lookup
 from leadwire.core.rules.scoring import next_crossing, score_at, trait_points
 from leadwire.core.rules.sequences import SequenceState
+from leadwire.core.rules.visits import VisitState
 
 
 class Evaluation(BaseModel):
@@ -105,13 +112,16 @@ class _Context:
     score: float
     segments: dict[str, Verdict] = field(default_factory=dict)
     trace: list[Trace] | None = None  # tracing mode: every node judged is appended here
+    account: AccountView | None = None
 
 
-def evaluate(state: LeadState, definitions: Definitions, now: datetime) -> Evaluation:
+def evaluate(
+    state: LeadState, definitions: Definitions, now: datetime, account: AccountView | None = None
+) -> Evaluation:
     require_aware(now)
     traits_total = trait_points(state.traits, definitions.scoring)
     score = score_at(state.score, definitions.scoring, traits_total, now.timestamp())
-    context = _Context(state, definitions, now, traits_total, score)
+    context = _Context(state, definitions, now, traits_total, score, account=account)
     memberships: dict[str, datetime] = {}
     flips: list[datetime] = []
     for segment in definitions.segment_order:
@@ -125,13 +135,19 @@ def evaluate(state: LeadState, definitions: Definitions, now: datetime) -> Evalu
     return Evaluation(at=now, memberships=memberships, next_flip_at=min(flips, default=None), score=score)
 
 
-def holds_condition(state: LeadState, definitions: Definitions, condition: Node, now: datetime) -> bool:
+def holds_condition(
+    state: LeadState,
+    definitions: Definitions,
+    condition: Node,
+    now: datetime,
+    account: AccountView | None = None,
+) -> bool:
     """Whether ``condition`` (a trigger's ``only_if``, say) holds for the lead at ``now``; its
     ``in_segment`` nodes read the segments as they evaluate at ``now``."""
     require_aware(now)
     traits_total = trait_points(state.traits, definitions.scoring)
     score = score_at(state.score, definitions.scoring, traits_total, now.timestamp())
-    context = _Context(state, definitions, now, traits_total, score)
+    context = _Context(state, definitions, now, traits_total, score, account=account)
     for segment in definitions.segment_order:
         context.segments[segment.id] = _segment(segment, context)
     return _judge(condition, context).value
@@ -144,13 +160,19 @@ class SegmentTrace:
     exit_when: Trace | None
 
 
-def trace_segment(state: LeadState, definitions: Definitions, segment_id: str, now: datetime) -> SegmentTrace:
+def trace_segment(
+    state: LeadState,
+    definitions: Definitions,
+    segment_id: str,
+    now: datetime,
+    account: AccountView | None = None,
+) -> SegmentTrace:
     """The membership ``evaluate`` decides for one segment at ``now``, with every node's verdict:
     the same judging code runs, in tracing mode, so an explanation cannot disagree with the engine."""
     require_aware(now)
     traits_total = trait_points(state.traits, definitions.scoring)
     score = score_at(state.score, definitions.scoring, traits_total, now.timestamp())
-    context = _Context(state, definitions, now, traits_total, score)
+    context = _Context(state, definitions, now, traits_total, score, account=account)
     for segment in definitions.segment_order:
         if segment.id == segment_id:
             context.trace = []
@@ -251,8 +273,12 @@ def _leaf(node: Node, context: _Context) -> Verdict:
         return _recency(node.last_activity, state.last_activity_at, now)
     if isinstance(node, FirstSeenNode):
         return _recency(node.first_seen, state.first_seen_at, now)
+    if isinstance(node, PerformedNode) and node.performed.distinct is not None:
+        return _distinct(node, state.distinct.get(node.performed.distinct_id, DistinctState()), now)
     if isinstance(node, PerformedNode):
         return _performed(node, state.counters.get(node.performed.filter_id, CounterState()), now)
+    if isinstance(node, VisitsNode):
+        return _visits(node, state.visits or VisitState(), now)
     if isinstance(node, SequenceNode):
         progress = state.sequences.get(node.sequence.sequence_id, SequenceState())
         now_ms = epoch_millis(now)
@@ -262,7 +288,23 @@ def _leaf(node: Node, context: _Context) -> Verdict:
             None if ends is None else from_epoch_millis(ends),
             progress,
         )
+    if isinstance(node, AccountNode | AccountTraitNode):
+        return _account(node, context.account, now)
+    if isinstance(node, LeadsNode):  # account segments only (validated); a lead is no account
+        return Verdict(False, None)
     raise TypeError(f"no evaluation for {type(node).__name__}")
+
+
+def _account(node: AccountNode | AccountTraitNode, account: AccountView | None, now: datetime) -> Verdict:
+    """Other leads move the account, so time alone is not tracked here: the lead's own next
+    evaluation (an event, a flip, a sweep) reads the account again."""
+    if account is None:
+        return Verdict(False, None)
+    if isinstance(node, AccountNode):
+        value = account.score(now)
+        return Verdict(holds(node.account.score, value), None, value)
+    trait = lookup(account.traits, node.account_trait.name)
+    return Verdict(holds(node.account_trait, trait), None, trait)
 
 
 def _recency(test: Recency, at: int | None, now: datetime) -> Verdict:
@@ -279,14 +321,35 @@ def _recency(test: Recency, at: int | None, now: datetime) -> Verdict:
 
 def _performed(node: PerformedNode, counter: CounterState, now: datetime) -> Verdict:
     use = reading(node.performed)
-    now_s = epoch_seconds(now)
     if use.part == "total":
         return Verdict(holds(node.performed.count, counter.total), None, counter.total)
-    leaving = counters.expiries(counter, use, now_s)
+    return _windowed_count(node.performed.count, counters.expiries(counter, use, epoch_seconds(now)))
+
+
+def _distinct(node: PerformedNode, values: DistinctState, now: datetime) -> Verdict:
+    """How many distinct values (of those kept, see ``distinct``) were seen, ever or in the window."""
+    performed = node.performed
+    if performed.within is None:
+        return Verdict(holds(performed.count, len(values.seen)), None, len(values.seen))
+    window = int(performed.within.total_seconds())
+    return _windowed_count(performed.count, distinct.expiries(values, window, epoch_seconds(now)))
+
+
+def _visits(node: VisitsNode, state: VisitState, now: datetime) -> Verdict:
+    use = visits.use_of(node.visits)
+    if not use.window:
+        count = visits.ever(state, use)
+        return Verdict(holds(node.visits.count, count), None, count)
+    return _windowed_count(node.visits.count, visits.expiries(state, use, epoch_seconds(now)))
+
+
+def _windowed_count(test: NumberComparison, leaving: list[tuple[int, int]]) -> Verdict:
+    """A count inside a window, given ``(instant, how many)`` leaving it in order: its verdict, and
+    the first instant the count's leaving changes it."""
     remaining = counted = sum(how_many for _instant, how_many in leaving)
-    value = holds(node.performed.count, remaining)
-    for instant, how_many in leaving:
+    value = holds(test, remaining)
+    for instant, how_many in sorted(leaving):
         remaining -= how_many
-        if holds(node.performed.count, remaining) != value:
+        if holds(test, remaining) != value:
             return Verdict(value, from_epoch_seconds(instant), counted)
     return Verdict(value, None, counted)

@@ -22,6 +22,7 @@ class LeadEvent(BaseModel):
     timestamp: AwareDatetime
     properties: dict[str, Any] = Field(default_factory=dict)
     traits: dict[str, Any] = Field(default_factory=dict)
+    group_id: str | None = None  # a ``group`` call's account
 
     @model_validator(mode="after")
     def _track_has_a_name(self) -> LeadEvent:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from leadwire.core.errors import NotFound
+from leadwire.core.errors import InvalidRequest, NotFound
 from leadwire.core.rules.clock import from_epoch_millis
 from leadwire.core.rules.conditions import (
     PerformedNode,
@@ -35,6 +35,11 @@ def explain(state: LeadState, definitions: Definitions, segment_id: str, now: da
     segment = next((s for s in definitions.segments if s.id == segment_id), None)
     if segment is None:
         raise NotFound(f"no segment {segment_id!r}", {"segmentId": segment_id})
+    if segment.level == "account":
+        raise InvalidRequest(
+            f"{segment_id!r} is an account segment: its members are accounts, not leads",
+            {"field": "segmentId"},
+        )
     traced = trace_segment(state, definitions, segment_id, now)
     if traced.condition is None:  # static: the frozen list decides
         tree = {"node": "static", "holds": traced.member, "value": traced.member, "expected": "listed"}

@@ -14,9 +14,11 @@ from pydantic import Field
 
 from leadwire.core.rules.clock import epoch_seconds, from_epoch_seconds
 from leadwire.core.rules.counters import CounterState
+from leadwire.core.rules.distinct import DistinctState
 from leadwire.core.rules.scoring import ScoreState
 from leadwire.core.rules.sequences import SequenceState
 from leadwire.core.rules.state_model import CompactModel
+from leadwire.core.rules.visits import VisitState
 
 
 class LeadState(CompactModel):
@@ -30,9 +32,14 @@ class LeadState(CompactModel):
     suppressed: list[str] = Field(default_factory=list, alias="sp")
     counters: dict[str, CounterState] = Field(default_factory=dict, alias="c")
     sequences: dict[str, SequenceState] = Field(default_factory=dict, alias="q")
+    # Added within item format 2: absent in older states, which load with these empty.
+    distinct: dict[str, DistinctState] = Field(default_factory=dict, alias="d")
+    visits: VisitState | None = Field(default=None, alias="v")
     score: ScoreState = Field(default_factory=ScoreState, alias="s")
     members: dict[str, int] = Field(default_factory=dict, alias="m")  # segment id -> entered at
     recent: str = Field(default="", alias="r")
+    account: str | None = Field(default=None, alias="ac")  # the newest ``group`` call's groupId
+    account_at: int | None = Field(default=None, alias="aa")  # its instant (epoch ms)
 
     @classmethod
     def new(cls, lead_id: str) -> LeadState:

@@ -20,6 +20,10 @@ Exact:
   anything the merged one keeps, since its horizon is the later of the two). The merged counter
   covers what both counters covered (the minimum, see ``counters``), and nothing when either
   lead had not tracked it (``untracked_aggregates``), so the lead is rebuilt;
+* distinct-value sets: both leads' values with the newest instant each, bounded as one lead's
+  are (exact, see ``distinct``); visits: both leads' kept visits as one timeline, visits less
+  than the gap apart joined, retired counts summed (exact while neither lead retired visits;
+  otherwise see ``visits.merged``). Either covers what both covered, as counters do;
 * sequences: per step both leads' candidates together (newest ``CANDIDATES_PER_STEP`` kept),
   and ``completed_start`` the max of both leads' and of the latest start of a run through all
   those candidates, so a run that starts on the anonymous lead and ends on the known one
@@ -88,9 +92,9 @@ import math
 from collections import Counter
 from collections.abc import Callable
 
-from leadwire.core.rules import dedupe
+from leadwire.core.rules import dedupe, distinct, visits
 from leadwire.core.rules.aggregates import CounterPlan
-from leadwire.core.rules.apply import apply_events
+from leadwire.core.rules.apply import VISITS_AGGREGATE, apply_events
 from leadwire.core.rules.clock import SECONDS_PER_DAY
 from leadwire.core.rules.conditions import Sequence
 from leadwire.core.rules.consent import record_consent
@@ -99,7 +103,7 @@ from leadwire.core.rules.definitions import Definitions, Scoring
 from leadwire.core.rules.lead_state import LeadState
 from leadwire.core.rules.scoring import ScoreState, decay_factor, trait_points
 from leadwire.core.rules.sequences import CANDIDATES_PER_STEP, SequenceState, latest_start
-from leadwire.core.rules.traits import GROUP_TRAIT, merge_group_traits, merge_traits
+from leadwire.core.rules.traits import GROUP_TRAIT, link_account, merge_group_traits, merge_traits
 
 MERGE_MARKER_PREFIX = "leadwire:merged:"
 
@@ -124,6 +128,8 @@ def merge_states(target: LeadState, source: LeadState, definitions: Definitions)
     merged.last_seen_at = _pick(max, merged.last_seen_at, other.last_seen_at)
     merged.last_activity_at = _pick(max, merged.last_activity_at, other.last_activity_at)
     _merge_traits(merged, other)
+    if other.account is not None and other.account_at is not None:
+        link_account(merged, other.account, other.account_at)
     for channel, (given, at_ms) in other.consent.items():
         record_consent(merged.consent, {channel: given}, at_ms)
     merged.suppressed = sorted(set(merged.suppressed) | set(other.suppressed))
@@ -135,6 +141,14 @@ def merge_states(target: LeadState, source: LeadState, definitions: Definitions)
         key: _merge_sequence(merged.sequences[key], other.sequences[key], sequence, shared)
         for key, sequence in plan.sequences.items()
     }
+    merged.distinct = {
+        key: _blinded(distinct.merged(merged.distinct[key], other.distinct[key], values), key in blind)
+        for key, values in plan.distinct.items()
+    }
+    if plan.visits is not None and merged.visits is not None and other.visits is not None:
+        merged.visits = visits.merged(merged.visits, other.visits, plan.visits)
+        if VISITS_AGGREGATE in blind:
+            merged.visits = merged.visits.model_copy(update={"gap": 0})
     scoring = definitions.scoring
     merged.score = _merge_score(merged.score, other.score, scoring, trait_points(merged.traits, scoring))
     recent = dedupe.RecentMessages(dedupe.union(merged.recent, other.recent))
@@ -144,10 +158,20 @@ def merge_states(target: LeadState, source: LeadState, definitions: Definitions)
 
 
 def _never_kept(state: LeadState, definitions: Definitions) -> set[str]:
-    """The counters the definitions need that this non-new state has never kept at all."""
+    """The counters, distinct-value sets and visit state the definitions need that this non-new
+    state has never kept at all."""
     if state.first_seen_at is None:
         return set()
-    return set(definitions.plan.counters) - set(state.counters)
+    plan = definitions.plan
+    never = (set(plan.counters) - set(state.counters)) | (set(plan.distinct) - set(state.distinct))
+    if plan.visits is not None and state.visits is None:
+        never.add(VISITS_AGGREGATE)
+    return never
+
+
+def _blinded(values: distinct.DistinctState, blind: bool) -> distinct.DistinctState:
+    """Covering nothing when either lead never kept the set, so the merged lead is rebuilt."""
+    return distinct.narrowed(values, 0, 0) if blind else values
 
 
 def _pick(choose: Callable[[list[int]], int], first: int | None, second: int | None) -> int | None:

@@ -6,9 +6,12 @@ the result never depends on arrival order. ``group`` traits merge under the ``gr
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from leadwire.core.rules.canonical import canonical_json
+
+if TYPE_CHECKING:
+    from leadwire.core.rules.lead_state import LeadState
 
 GROUP_TRAIT = "group"
 
@@ -42,3 +45,11 @@ def merge_group_traits(
     if changed:
         traits[GROUP_TRAIT] = target
     return changed
+
+
+def link_account(state: LeadState, group_id: str | None, at_ms: int) -> None:
+    """The lead belongs to the account of its newest ``group`` call (event time; ties: greater id)."""
+    if not group_id:
+        return
+    if state.account_at is None or (at_ms, group_id) > (state.account_at, state.account or ""):
+        state.account, state.account_at = group_id, at_ms

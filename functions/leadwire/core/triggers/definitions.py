@@ -22,13 +22,16 @@ from pydantic import (
     Field,
     PlainSerializer,
     StrictBool,
+    StrictInt,
     Tag,
     ValidationError,
     WithJsonSchema,
+    field_validator,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
 
+from leadwire.core.onsite import DEFAULT_TTL, MAX_TTL, OnsiteMessage
 from leadwire.core.rules.comparisons import Number, StrictModel, holds
 from leadwire.core.rules.conditions import (
     NODE_TAG_PREFIX,
@@ -45,6 +48,8 @@ from leadwire.core.triggers.errors import SHAPE_ERROR, TriggerDefinitionError, t
 from leadwire.core.triggers.references import list_problems
 
 DEFAULT_HORIZON = timedelta(days=2)
+DEFAULT_PRIORITY = 50
+DEFAULT_EXPIRES = timedelta(days=3)
 DEFAULT_ANNIVERSARY_AT = time(9, 0)
 DEFAULT_TIME_ZONE_TRAIT = "timezone"
 
@@ -315,6 +320,22 @@ class HubspotAction(StrictModel):
     token: SecretReference
 
 
+class OnsiteAction(StrictModel):
+    """A pop-up for the lead's next page views (``GET /v1/messages``), valid for ``ttl`` from
+    the moment it is delivered (after quiet hours, under the caps and the lead's consent)."""
+
+    type: Literal["onsite"]
+    message: OnsiteMessage
+    ttl: Duration = DEFAULT_TTL
+
+    @field_validator("ttl")
+    @classmethod
+    def _ttl(cls, ttl: timedelta) -> timedelta:
+        if not timedelta(0) < ttl <= MAX_TTL:
+            raise PydanticCustomError("onsite_ttl", "ttl is a duration from PT1S to P90D")
+        return ttl
+
+
 class SmsAction(StrictModel):
     """A text through AWS End User Messaging SMS: ``template`` is an ``sms_templates`` id. Needs
     ``subscribed: sms``; an inbound STOP suppresses the lead's number (``delivery.sms``)."""
@@ -331,7 +352,16 @@ class EmitEventAction(StrictModel):
     properties: dict[str, Any] = Field(default_factory=dict)
 
 
-ACTION_TYPES: tuple[str, ...] = ("email", "webhook", "eventbridge", "emit_event", "slack", "hubspot", "sms")
+ACTION_TYPES: tuple[str, ...] = (
+    "email",
+    "webhook",
+    "eventbridge",
+    "emit_event",
+    "slack",
+    "hubspot",
+    "onsite",
+    "sms",
+)
 HANDOFF_TYPES: frozenset[str] = frozenset({"webhook", "slack", "hubspot"})
 """Actions that hand the lead to another system: their payload says why (``core.handoff``)."""
 REFERENCE_FIELDS: dict[str, tuple[str, ...]] = {
@@ -351,6 +381,7 @@ def _action_tag(raw: Any) -> str | None:
         | EmitEventAction
         | SlackAction
         | HubspotAction
+        | OnsiteAction
         | SmsAction,
     ):
         return NODE_TAG_PREFIX + raw.type
@@ -366,6 +397,7 @@ Action = Annotated[
     | Annotated[EmitEventAction, Tag(NODE_TAG_PREFIX + "emit_event")]
     | Annotated[SlackAction, Tag(NODE_TAG_PREFIX + "slack")]
     | Annotated[HubspotAction, Tag(NODE_TAG_PREFIX + "hubspot")]
+    | Annotated[OnsiteAction, Tag(NODE_TAG_PREFIX + "onsite")]
     | Annotated[SmsAction, Tag(NODE_TAG_PREFIX + "sms")],
     Discriminator(_action_tag, custom_error_type="action_type", custom_error_message="not an action"),
 ]
@@ -395,6 +427,10 @@ class Trigger(StrictModel):
     variants: list[Variant] | None = Field(default=None, min_length=1)
     holdout: Percent = 0
     horizon: Duration = DEFAULT_HORIZON
+    priority: Annotated[StrictInt, Field(ge=0, le=100)] = DEFAULT_PRIORITY
+    """Who goes first under a frequency cap: 0 (lowest) to 100 (highest)."""
+    expires: Duration = DEFAULT_EXPIRES
+    """How long after the fire a message may still go out (waiting for a cap slot, quiet hours)."""
     actions: list[Action] | None = Field(default=None, min_length=1)
 
     @model_validator(mode="after")

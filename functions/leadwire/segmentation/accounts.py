@@ -1,0 +1,108 @@
+"""Accounts in the segmentation consumer: the engine's account port over the account store.
+
+Besides reading and linking (the store's), ``settle`` re-evaluates the account's segments after
+one of its leads moved it, and records entries and exits as history items on the account's
+partition. Those items carry ``account:<accountId>`` where lead history carries the lead id, so
+the reactions consumer turns them into ``enter``/``exit`` triggers like a lead's (the fire is
+keyed by that id, which no lead id collides with as long as none starts with ``account:``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
+from typing import Any, Protocol
+
+from leadwire.core.account_segments import AccountFacts, account_memberships, account_transitions
+from leadwire.core.accounts import Contribution, account_score
+from leadwire.core.leads import Transition
+from leadwire.core.rules import Definitions
+from leadwire.core.rules.account_view import AccountView
+from leadwire.dal.account_store import AccountConflict, AccountRecord
+
+MAX_ATTEMPTS = 5
+ERASURE_CAUSE = "erasure"
+
+
+class AccountStorePort(Protocol):
+    def get(self, account_id: str) -> AccountRecord | None: ...
+
+    def view(self, account_id: str, definitions: Definitions) -> AccountView | None: ...
+
+    def parts(self, account_id: str) -> Iterable[Contribution]: ...
+
+    def merge_traits(self, account_id: str, traits: Mapping[str, Any], at_ms: int) -> None: ...
+
+    def link(
+        self, account_id: str, lead_id: str, part: Contribution | None, definitions: Definitions
+    ) -> bool: ...
+
+    def save_memberships(
+        self, record: AccountRecord, members: dict[str, int], transitions: list[Transition]
+    ) -> bool: ...
+
+
+class Accounts:
+    def __init__(self, store: AccountStorePort) -> None:
+        self._store = store
+
+    def view(self, account_id: str, definitions: Definitions) -> AccountView | None:
+        return self._store.view(account_id, definitions)
+
+    def merge_traits(self, account_id: str, traits: Mapping[str, Any], at_ms: int) -> None:
+        self._store.merge_traits(account_id, traits, at_ms)
+
+    def link(
+        self, account_id: str, lead_id: str, part: Contribution | None, definitions: Definitions
+    ) -> bool:
+        return self._store.link(account_id, lead_id, part, definitions)
+
+    def settle(
+        self,
+        account_id: str,
+        definitions: Definitions,
+        now: datetime,
+        cause: str,
+        versions: Mapping[str, str],
+    ) -> list[Transition]:
+        """Evaluate the account's segments at ``now`` and record what changed (``cause``: the
+        lead that moved it; ``versions``: each segment's definition version, for history)."""
+        if not definitions.account_segments:
+            return []
+        for _ in range(MAX_ATTEMPTS):
+            record = self._store.get(account_id)
+            if record is None:
+                return []
+            score = account_score(record.totals, definitions, lambda: self._store.parts(account_id), now)
+            facts = AccountFacts(account_id, score, record.traits, record.totals.counts, record.members)
+            after = account_memberships(facts, definitions, now)
+            if after == record.members:
+                return []
+            transitions = account_transitions(record.members, after, now, cause, versions)
+            if self._store.save_memberships(record, after, transitions):
+                return transitions
+        raise AccountConflict(account_id)
+
+
+class AccountUnlinker:
+    """Erasure's port: take a lead out of its account as the engine does when a lead leaves one,
+    then settle the account's segments (cause ``erasure``)."""
+
+    def __init__(
+        self,
+        store: AccountStorePort,
+        definitions: Callable[[], Definitions],
+        versions: Callable[[Definitions], Mapping[str, str]],
+        now: Callable[[], datetime],
+    ) -> None:
+        self._store = store
+        self._definitions = definitions
+        self._versions = versions
+        self._now = now
+
+    def unlink(self, account_id: str, lead_id: str) -> None:
+        definitions = self._definitions()
+        if self._store.link(account_id, lead_id, None, definitions):
+            Accounts(self._store).settle(
+                account_id, definitions, self._now(), ERASURE_CAUSE, self._versions(definitions)
+            )
