@@ -17,7 +17,7 @@ from leadwire.core.rules.errors import ROOT_PATH, DefinitionError, Problem, form
 
 SHAPE_ERROR = "trigger_shape"
 _ON_KINDS = "enter, exit, event, anniversary"
-_ACTION_TYPES = "email, webhook, eventbridge, emit_event, slack, hubspot, onsite"
+_ACTION_TYPES = "email, webhook, eventbridge, emit_event, slack, hubspot, onsite, sms"
 
 
 class TriggerDefinitionError(DefinitionError):
