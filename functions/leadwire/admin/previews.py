@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
@@ -55,6 +56,24 @@ class DefinitionsPort(Protocol):
     def current(self) -> Definitions: ...
 
 
+@dataclass(frozen=True)
+class MembershipChange:
+    """A segment's members under the live definitions and under a proposed one, from one replay each."""
+
+    segment_id: str
+    before: set[str]
+    after: set[str]
+    leads: int  # every lead replayed
+
+    @property
+    def entering(self) -> list[str]:
+        return sorted(self.after - self.before)
+
+    @property
+    def exiting(self) -> list[str]:
+        return sorted(self.before - self.after)
+
+
 def days(start: datetime, end: datetime) -> list[datetime]:
     """The UTC days that ``[start, end]`` touches, as their midnights."""
     day = start.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -90,8 +109,8 @@ class Previews:
         return now - window, now
 
     # -- segments ----------------------------------------------------------------------------------
-    def segment(self, definition: dict[str, Any], since: str) -> PreviewView:
-        start, now = self._window(since)
+    def _proposed(self, definition: dict[str, Any]) -> tuple[str, Definitions]:
+        """The definitions with ``definition`` in place of (or beside) the live segment of its id."""
         segment_id = str(definition.get("id") or PREVIEW_SEGMENT_ID)
         document = {**definition, "id": segment_id}
         candidate = effective_document(
@@ -99,13 +118,17 @@ class Previews:
             [SegmentOverride(segment_id=segment_id, document=document, version=0)],
         )
         try:
-            definitions = definitions_of(candidate)
+            return segment_id, definitions_of(candidate)
         except DefinitionError as error:
             problems = relative_problems(error, candidate["segments"])
             summary = "; ".join(f"{p['path']}: {p['message']}" for p in problems)
             raise InvalidDefinition(
                 f"invalid segment definition: {summary}", {"problems": problems}
             ) from None
+
+    def segment(self, definition: dict[str, Any], since: str) -> PreviewView:
+        start, now = self._window(since)
+        segment_id, definitions = self._proposed(definition)
         result = replay(group(self._events.events()), closure(definitions, [segment_id]), now)
         members = result.members(segment_id)
         counts = _changes_per_day(result, segment_id, start)
@@ -120,6 +143,21 @@ class Previews:
             ],
             events=result.events,
             leads=result.leads,
+        )
+
+    def membership_change(self, definition: dict[str, Any]) -> MembershipChange:
+        """Members now (the live definitions replayed) against members under ``definition``."""
+        now = self._now()
+        segment_id, proposed = self._proposed(definition)
+        grouped = group(self._events.events())
+        after = replay(grouped, closure(proposed, [segment_id]), now)
+        live = self._definitions.current()
+        exists = any(segment.id == segment_id for segment in live.segments)
+        before = (
+            set(replay(grouped, closure(live, [segment_id]), now).members(segment_id)) if exists else set()
+        )
+        return MembershipChange(
+            segment_id=segment_id, before=before, after=set(after.members(segment_id)), leads=after.leads
         )
 
     # -- triggers ----------------------------------------------------------------------------------

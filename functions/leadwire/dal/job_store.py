@@ -21,7 +21,14 @@ JOB_PREFIX = "JOB#"
 JOB_SK = "JOB"
 RETENTION = timedelta(days=30)
 
-_COUNTS = (("leadsDone", "leads_done"), ("leadsSkipped", "leads_skipped"), ("changes", "changes"))
+_COUNTS = (
+    ("leadsDone", "leads_done"),
+    ("leadsSkipped", "leads_skipped"),
+    ("changes", "changes"),
+    ("entered", "entered"),
+    ("exited", "exited"),
+)
+_UNITS = (("readUnits", "read_units"), ("writeUnits", "write_units"))
 _INSTANTS = (("startedAt", "started_at"), ("finishedAt", "finished_at"))
 
 
@@ -44,6 +51,8 @@ def job_to_item(job: Job) -> dict[str, dict[str, Any]]:
     }
     for attribute, name in _COUNTS:
         item[attribute] = {"N": str(getattr(job, name))}
+    for attribute, name in _UNITS:
+        item[attribute] = {"N": repr(float(getattr(job, name)))}
     for attribute, name in _INSTANTS:
         moment = getattr(job, name)
         if moment is not None:
@@ -78,7 +87,9 @@ def job_from_item(item: dict[str, dict[str, Any]]) -> Job:
         created_at=datetime.fromisoformat(item["createdAt"]["S"]),
         updated_at=datetime.fromisoformat(item["updatedAt"]["S"]),
         version=int(item["v"]["N"]),
-        **{name: int(item[attribute]["N"]) for attribute, name in _COUNTS},
+        # Items written before a count existed read it as 0.
+        **{name: int(item.get(attribute, {"N": "0"})["N"]) for attribute, name in _COUNTS},
+        **{name: float(item.get(attribute, {"N": "0"})["N"]) for attribute, name in _UNITS},
         **{name: when(attribute) for attribute, name in _INSTANTS},
     )
 

@@ -46,6 +46,9 @@ def add_commands(commands: Any) -> None:
     preview = verbs.add_parser("preview", help="replay stored events through a definition (a JSON file)")
     preview.add_argument("definition", help="a JSON file holding one segment definition")
     preview.add_argument("--since", default="P30D")
+    apply = verbs.add_parser("apply", help="store each segment of a YAML or JSON file (PUT, or POST if new)")
+    apply.add_argument("file", help="one segment, a list of segments or {segments: [...]}")
+    apply.add_argument("--confirm", action="store_true", help="apply changes that flip many leads")
     snapshot = verbs.add_parser("snapshot", help="freeze the members into a new static segment")
     snapshot.add_argument("segment")
     snapshot.add_argument("--id", required=True)
@@ -58,7 +61,7 @@ def add_commands(commands: Any) -> None:
     bench.add_argument("--json", action="store_true")
 
 
-def _call(
+def call(
     url: str, method: str, path: str, query: dict[str, str | None] | None = None, body: Any = None
 ) -> Any:
     params = {key: value for key, value in (query or {}).items() if value is not None}
@@ -151,11 +154,11 @@ def _request(args: argparse.Namespace) -> Any:
     segment = getattr(args, "segment", "")
     path = f"/segments/{urllib.parse.quote(segment, safe='')}"
     if args.verb == "list":
-        return _call(args.url, "GET", "/segments")
+        return call(args.url, "GET", "/segments")
     if args.verb == "show":
-        return _call(args.url, "GET", path)
+        return call(args.url, "GET", path)
     if args.verb == "members":
-        return _call(
+        return call(
             args.url, "GET", path + "/members", {"asOf": args.as_of, "limit": None if args.as_of else "1000"}
         )
     if args.verb == "analytics":
@@ -166,14 +169,14 @@ def _request(args: argparse.Namespace) -> Any:
             "conversion_event": args.conversion_event,
             "conversion_within": args.conversion_within,
         }
-        return _call(args.url, "GET", path + "/analytics", query)
+        return call(args.url, "GET", path + "/analytics", query)
     if args.verb == "explain":
-        return _call(args.url, "GET", f"{path}/explain/{urllib.parse.quote(args.lead, safe='')}")
+        return call(args.url, "GET", f"{path}/explain/{urllib.parse.quote(args.lead, safe='')}")
     if args.verb == "preview":
         with open(args.definition, encoding="utf-8") as handle:
             definition = json.load(handle)
-        return _call(args.url, "POST", "/segments/preview", body={"segment": definition, "since": args.since})
-    return _call(
+        return call(args.url, "POST", "/segments/preview", body={"segment": definition, "since": args.since})
+    return call(
         args.url, "POST", path + "/snapshot", body={"id": args.id, "name": args.name, "asOf": args.as_of}
     )
 
@@ -183,6 +186,8 @@ def run(args: argparse.Namespace) -> int:
         from leadwire.local.preview_bench import main as bench_main
 
         return bench_main(args.events, args.leads, args.json)
+    if args.verb == "apply":
+        return _apply(args)
     try:
         body = _request(args)
     except ApiError as error:
@@ -196,3 +201,21 @@ def run(args: argparse.Namespace) -> int:
         return 2
     print(json.dumps(body, indent=2) if args.json else render(args.verb, body))
     return 0
+
+
+def _apply(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from leadwire.config_loader import ConfigError
+    from leadwire.local.segments_apply import apply_file
+
+    try:
+        code, lines = apply_file(args.url, Path(args.file), args.confirm)
+    except (ConfigError, OSError) as error:
+        if isinstance(error, urllib.error.URLError):
+            print(f"leadwire segments: cannot reach {args.url}: {error}", file=sys.stderr)
+            return 2
+        print(f"leadwire segments apply: {error}", file=sys.stderr)
+        return 1
+    print("\n".join(lines))
+    return code
