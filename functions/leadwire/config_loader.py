@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from leadwire.core.email.templates import CompiledTemplate, parse_templates
 from leadwire.core.rules import DefinitionError, Definitions, parse_definitions
 from leadwire.core.triggers import Trigger, parse_triggers
+
+if TYPE_CHECKING:  # jinja2 loads only where templates are compiled (the actions), not on every cold start
+    from leadwire.core.email.templates import CompiledTemplate
 
 CONFIG_SUFFIXES = (".yaml", ".yml", ".json")
 SECTIONS = ("segments", "scoring", "triggers", "templates", "delivery")
@@ -175,6 +177,8 @@ def templates_of(document: dict[str, Any]) -> dict[str, CompiledTemplate]:
 
     Raises ``TemplateDefinitionError`` (a ``ValueError``) with each problem's path
     (``templates.welcome.html``)."""
+    from leadwire.core.email.templates import parse_templates
+
     return parse_templates(document.get("templates") or {})
 
 

@@ -13,6 +13,7 @@ membership hist.   LEAD#<leadId>                 HIST#<segmentId>#<enteredAt>
 delivery           LEAD#<leadId>                 DLV#<deliveryId>
 segment override   DEF#SEGMENT                   <segmentId>
 trigger override   DEF#TRIGGER                   <triggerId>
+definitions ver.   DEF#VERSION                   VERSION
 alias              ALIAS#<anonymousId>           ALIAS
 segment member     SEG#<segmentId>               MEM#<leadId>
 timer              TIMER#<triggerId>             <leadId>#<matchKey>

@@ -1,8 +1,9 @@
-"""Actions: the stream consumer that carries out fired triggers.
+"""Actions: what carrying out fired triggers needs, given to the reactions function.
 
-It reads INSERTs of FIRE items only (``leadwire.schema.FIRE_INSERT_FILTER``): written by the
-trigger consumer for an immediate trigger, or by the timer state machine when a delay ends. Every
-send is idempotent on the fire's id, so a redelivered record sends nothing twice.
+The reactions function (``TriggersConstruct``) reads INSERTs of FIRE items
+(``leadwire.schema.FIRE_INSERT_FILTER``) besides the triggers' records: written by the trigger
+code for an immediate trigger, or by the timer state machine when a delay ends. Every send is
+idempotent on the fire's id, so a redelivered record sends nothing twice.
 """
 
 from __future__ import annotations
@@ -14,15 +15,13 @@ from aws_cdk import Duration, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
-from leadwire import schema
+from leadwire.stream_consumers import REACTIONS
 from leadwire_infra.data_construct import grant_table_access
-from leadwire_infra.lambda_factory import LambdaFactory
-from leadwire_infra.stream_consumer import LIST_STREAMS_REASON, StreamConsumer
 
-ACTIONS_HANDLER: Final = "leadwire.actions.handler.lambda_handler"
+ACTIONS_HANDLER: Final = REACTIONS.handler
 # Delivery records (idempotency, frequency caps), lead traits and consent, derived events (the
 # event store writes them with BatchWriteItem, as ingestion does); the fire of an erased lead is
 # deleted, not acted on (DeleteItem).
@@ -37,7 +36,7 @@ ACTIONS_TABLE_ACTIONS: Final = (
 
 
 class ActionsConstruct(Construct):
-    """The actions consumer, its failure queue and alarms."""
+    """The bus and the grants the actions need, on ``function`` (the reactions function)."""
 
     def __init__(
         self,
@@ -45,8 +44,7 @@ class ActionsConstruct(Construct):
         construct_id: str,
         *,
         table: dynamodb.ITable,
-        functions: LambdaFactory,
-        timer: sfn.IStateMachine,
+        function: lambda_.Function,
         webhook_secrets: Sequence[str] = (),
     ) -> None:
         super().__init__(scope, construct_id)
@@ -62,21 +60,11 @@ class ActionsConstruct(Construct):
             description="Leadwire bus events, for replay",
         )
 
-        self.function = functions.function(
-            self,
-            "Actions",
-            handler=ACTIONS_HANDLER,
-            description="Leadwire actions: carries out fired triggers, once per fire",
-            timeout=Duration.seconds(60),
-            # An anniversary fire arms the next year's timer.
-            environment={
-                "STATE_MACHINE_ARN": timer.state_machine_arn,
-                "EVENT_BUS_NAME": self.event_bus.event_bus_name,
-            },
-            unscoped_actions_reason=LIST_STREAMS_REASON,
-        )
+        self.function = function
+        # STATE_MACHINE_ARN and StartExecution on the timer are the trigger code's already (an
+        # anniversary fire arms next year's timer).
+        function.add_environment("EVENT_BUS_NAME", self.event_bus.event_bus_name)
         grant_table_access(self.function, table, ACTIONS_TABLE_ACTIONS)
-        timer.grant_start_execution(self.function)
         stack = Stack.of(self)
         self.event_bus.grant_put_events_to(self.function)
         # Exactly the secrets the bundled webhook actions name, nothing else.
@@ -94,14 +82,3 @@ class ActionsConstruct(Construct):
             iam.Grant.add_to_principal(
                 grantee=self.function, actions=["secretsmanager:GetSecretValue"], resource_arns=secrets
             )
-
-        self.stream = StreamConsumer(
-            self,
-            "Stream",
-            function=self.function,
-            table=table,
-            filters=[schema.FIRE_INSERT_FILTER],
-            name="The actions consumer",
-            lost="its fired triggers are never carried out",
-        )
-        self.dead_letter_queue = self.stream.dead_letter_queue

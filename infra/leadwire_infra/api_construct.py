@@ -36,6 +36,7 @@ from aws_cdk.aws_apigatewayv2_integrations import HttpLambdaIntegration
 from constructs import Construct
 
 from leadwire import schema
+from leadwire.deployment import MEMORY_MB
 from leadwire_infra.data_construct import grant_table_access
 from leadwire_infra.lambda_factory import LambdaFactory
 
@@ -136,7 +137,7 @@ class ApiConstruct(Construct):
             "Ingestion",
             handler=INGESTION_HANDLER,
             description="Leadwire ingestion: Segment HTTP Tracking API, one write per event",
-            memory_size=512,  # more memory is more CPU: shortens the cold start on the hot path
+            memory_size=MEMORY_MB["ingestion"],
             timeout=Duration.seconds(10),
             environment={
                 "WRITE_KEY_HASHES": json.dumps(dict(write_key_hashes), sort_keys=True, separators=(",", ":"))
@@ -150,6 +151,7 @@ class ApiConstruct(Construct):
             self,
             "Admin",
             handler=ADMIN_HANDLER,
+            memory_size=MEMORY_MB["admin"],
             description="Leadwire admin API: segments, triggers, leads",
             timeout=Duration.seconds(15),
             environment={"REEVALUATE_FUNCTION_NAME": reevaluate_function.function_name},

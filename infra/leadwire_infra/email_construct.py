@@ -29,6 +29,7 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from leadwire.deployment import MEMORY_MB
 from leadwire_infra.alarms import alarm_above
 from leadwire_infra.data_construct import grant_table_access
 from leadwire_infra.lambda_factory import LambdaFactory
@@ -148,6 +149,7 @@ class EmailConstruct(Construct):
             self,
             "FeedbackFunction",
             handler=FEEDBACK_HANDLER,
+            memory_size=MEMORY_MB["feedback"],
             description="Leadwire SES feedback: engagement events into leads, deliveries confirmed",
             timeout=FEEDBACK_TIMEOUT,
         )

@@ -20,11 +20,13 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from leadwire import schema
+from leadwire.deployment import MEMORY_MB
+from leadwire.stream_consumers import SEGMENTATION
 from leadwire_infra.data_construct import grant_table_access
 from leadwire_infra.lambda_factory import LambdaFactory
 from leadwire_infra.stream_consumer import LIST_STREAMS_REASON, StreamConsumer
 
-SEGMENTATION_HANDLER: Final = "leadwire.segmentation.handler.lambda_handler"
+SEGMENTATION_HANDLER: Final = SEGMENTATION.handler
 REEVALUATE_HANDLER: Final = "leadwire.segmentation.reevaluate_handler.lambda_handler"
 
 # Lead state, memberships and history: read once, written once (a conditional put, then the
@@ -57,7 +59,7 @@ class SegmentationConstruct(Construct):
             "Segmentation",
             handler=SEGMENTATION_HANDLER,
             description="Leadwire segmentation: scores events and moves leads between segments",
-            memory_size=1024,  # more memory is more CPU: evaluation is CPU-bound
+            memory_size=MEMORY_MB["segmentation"],
             timeout=Duration.seconds(60),
             unscoped_actions_reason=LIST_STREAMS_REASON,
         )
@@ -68,7 +70,7 @@ class SegmentationConstruct(Construct):
             "Stream",
             function=self.function,
             table=table,
-            filters=[schema.EVENT_INSERT_FILTER],
+            spec=SEGMENTATION,
             name="Segmentation",
             lost="its events are never segmented",
         )
@@ -79,7 +81,7 @@ class SegmentationConstruct(Construct):
             "Reevaluate",
             handler=REEVALUATE_HANDLER,
             description="Leadwire re-evaluation: applies changed definitions to every lead, shard by shard",
-            memory_size=1024,
+            memory_size=MEMORY_MB["reevaluate"],
             timeout=Duration.minutes(15),
         )
         grant_table_access(

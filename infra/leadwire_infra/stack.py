@@ -64,8 +64,7 @@ class LeadwireStack(Stack):
             self,
             "Actions",
             table=data.table,
-            functions=functions,
-            timer=timers.timer,
+            function=triggers.function,
             webhook_secrets=granted_references,
         )
         # Spike alerts: the trigger consumer pauses triggers and announces it on the same bus.
@@ -170,21 +169,14 @@ class LeadwireStack(Stack):
         )
         CfnOutput(
             self,
-            "TriggerStreamFailuresQueueUrl",
+            "ReactionStreamFailuresQueueUrl",
             value=triggers.dead_letter_queue.queue_url,
-            description="Stream batches the trigger consumer gave up on (shard and sequence range)",
-        )
-        CfnOutput(
-            self,
-            "ActionStreamFailuresQueueUrl",
-            value=actions.dead_letter_queue.queue_url,
-            description="Stream batches the actions consumer gave up on (shard and sequence range)",
+            description="Stream batches the reactions consumer (triggers and actions) gave up on",
         )
         # leadwire replay finds each consumer's failure queue (above) and function here.
         for output_id, construct, who in (
             ("SegmentationFunctionName", segmentation, "segmentation"),
-            ("TriggerFunctionName", triggers, "trigger"),
-            ("ActionFunctionName", actions, "actions"),
+            ("ReactionFunctionName", triggers, "reactions (triggers and actions)"),
         ):
             CfnOutput(
                 self,

@@ -2,8 +2,9 @@
 
 Segmentation, triggers and actions each read the one table stream, filtered to the item types
 they own (``leadwire.schema``), so the engine's own writes never re-trigger the consumer that made
-them. Each event source mapping states every setting that matters, because the defaults are wrong
-for this workload:
+them. Their settings are declared once (``leadwire.stream_consumers``, which ``leadwire local``
+and ``leadwire replay`` read too); each event source mapping states every setting that matters,
+because the defaults are wrong for this workload:
 
 - parallelization factor 1: one batch per shard at a time, so a lead's records apply in order;
 - bounded retries (the default is infinite, which blocks the shard until the record expires),
@@ -18,8 +19,7 @@ one reader, so the iterator-age alarm is the first sign that they are falling be
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any, Final
+from typing import Final
 
 from aws_cdk import Acknowledgment, Duration, Validations
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -29,15 +29,9 @@ from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from leadwire.stream_consumers import ConsumerSpec
 from leadwire_infra.alarms import alarm_above
 
-# A lead gets at most one batch's worth of records applied per invocation, with one state write:
-# the batch size bounds per-lead work, and must not exceed the engine's dedupe window so that a
-# redelivered batch is recognised whole.
-STREAM_BATCH_SIZE: Final = 100
-STREAM_BATCHING_WINDOW: Final = Duration.seconds(1)
-STREAM_RETRY_ATTEMPTS: Final = 5
-STREAM_MAX_RECORD_AGE: Final = Duration.days(1)
 # Lag past which a consumer is not "real time" any more: throttled reads, slow batches or a
 # poisoned shard. Records expire from the stream after 24 hours.
 ITERATOR_AGE_ALARM: Final = Duration.minutes(5)
@@ -50,7 +44,7 @@ LIST_STREAMS_REASON: Final = (
 
 
 class StreamConsumer(Construct):
-    """Attaches ``function`` to ``table``'s stream with ``filters``; adds its failure queue and alarms.
+    """Attaches ``function`` to ``table``'s stream as ``spec`` declares; adds its failure queue and alarms.
 
     ``name`` says who the consumer is in alarm descriptions ("Segmentation"); ``lost`` says what is
     lost when a batch is given up on and never replayed ("its events are never segmented").
@@ -63,7 +57,7 @@ class StreamConsumer(Construct):
         *,
         function: lambda_.Function,
         table: dynamodb.ITable,
-        filters: Sequence[Mapping[str, Any]],
+        spec: ConsumerSpec,
         name: str,
         lost: str,
     ) -> None:
@@ -95,15 +89,15 @@ class StreamConsumer(Construct):
             event_sources.DynamoEventSource(
                 table,
                 starting_position=lambda_.StartingPosition.TRIM_HORIZON,
-                batch_size=STREAM_BATCH_SIZE,
-                max_batching_window=STREAM_BATCHING_WINDOW,
-                parallelization_factor=1,
+                batch_size=spec.batch_size,
+                max_batching_window=Duration.seconds(spec.batching_window_seconds),
+                parallelization_factor=spec.parallelization_factor,
                 report_batch_item_failures=True,
-                bisect_batch_on_error=True,
-                retry_attempts=STREAM_RETRY_ATTEMPTS,
-                max_record_age=STREAM_MAX_RECORD_AGE,
+                bisect_batch_on_error=spec.bisect_on_error,
+                retry_attempts=spec.retry_attempts,
+                max_record_age=Duration.seconds(spec.max_record_age_seconds),
                 on_failure=event_sources.SqsDlq(self.dead_letter_queue),
-                filters=[lambda_.FilterCriteria.filter(dict(pattern)) for pattern in filters],
+                filters=[lambda_.FilterCriteria.filter(dict(pattern)) for pattern in spec.filters],
             )
         )
 

@@ -26,6 +26,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from leadwire import schema
+from leadwire.deployment import MEMORY_MB
 from leadwire.timers.asl import DEFINITION_PATH, TABLE_NAME_PLACEHOLDER
 from leadwire_infra.alarms import alarm_above
 from leadwire_infra.data_construct import grant_table_access
@@ -60,7 +61,7 @@ class TimersConstruct(Construct):
             "Sweep",
             handler=SWEEP_HANDLER,
             description="Leadwire sweep: re-evaluates the leads whose time-based conditions are due",
-            memory_size=1024,  # evaluation is CPU-bound, as in segmentation
+            memory_size=MEMORY_MB["sweep"],
             timeout=Duration.minutes(5),  # catching up after an outage is bounded per run
         )
         self.sweep_function.configure_async_invoke(retry_attempts=0, max_event_age=SWEEP_MAX_EVENT_AGE)

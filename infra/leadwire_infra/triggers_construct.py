@@ -1,4 +1,7 @@
-"""Triggers: the stream consumer that turns new events and membership changes into fires and timers.
+"""Triggers: the reactions function, the stream consumer that turns new events and membership
+changes into fires and timers, and carries out the fires (``ActionsConstruct`` adds what the
+actions need to this same function: DynamoDB Streams serves two readers per shard, segmentation
+and this one).
 
 It reads INSERTs of event items (event triggers, and the awaited events that satisfy a waiting
 timer) and INSERTs and MODIFYs of membership history (an interval opened: enter; closed: exit),
@@ -16,12 +19,13 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from leadwire import schema
+from leadwire.deployment import MEMORY_MB
+from leadwire.stream_consumers import REACTIONS
 from leadwire_infra.data_construct import grant_table_access
 from leadwire_infra.lambda_factory import LambdaFactory
 from leadwire_infra.stream_consumer import LIST_STREAMS_REASON, StreamConsumer
 
-TRIGGER_HANDLER: Final = "leadwire.triggers.handler.lambda_handler"
+TRIGGER_HANDLER: Final = REACTIONS.handler
 # Trigger definitions, TIMER items (guarded puts and updates), FIRE items, re-entry state.
 TRIGGER_TABLE_ACTIONS: Final = (
     "dynamodb:BatchGetItem",
@@ -50,8 +54,8 @@ class TriggersConstruct(Construct):
             self,
             "Trigger",
             handler=TRIGGER_HANDLER,
-            description="Leadwire triggers: fires on events and segment moves, starts delay timers",
-            memory_size=512,
+            description="Leadwire reactions: triggers on events and segment moves, timers, fired actions",
+            memory_size=MEMORY_MB["reactions"],
             timeout=Duration.seconds(60),
             environment={"STATE_MACHINE_ARN": timer.state_machine_arn},
             unscoped_actions_reason=LIST_STREAMS_REASON,
@@ -64,7 +68,7 @@ class TriggersConstruct(Construct):
             "Stream",
             function=self.function,
             table=table,
-            filters=[schema.EVENT_INSERT_FILTER, schema.HISTORY_CHANGE_FILTER],
+            spec=REACTIONS,
             name="The trigger consumer",
             lost="its events and segment moves start no triggers",
         )

@@ -11,8 +11,10 @@ ADMIN_HANDLER = "leadwire.admin.handler.lambda_handler"
 SEGMENTATION_HANDLER = "leadwire.segmentation.handler.lambda_handler"
 REEVALUATE_HANDLER = "leadwire.segmentation.reevaluate_handler.lambda_handler"
 SWEEP_HANDLER = "leadwire.segmentation.sweep_handler.lambda_handler"
-TRIGGER_HANDLER = "leadwire.triggers.handler.lambda_handler"
-ACTIONS_HANDLER = "leadwire.actions.handler.lambda_handler"
+# Triggers and actions run in one function, the stream's second reader.
+REACTIONS_HANDLER = "leadwire.reactions.handler.lambda_handler"
+TRIGGER_HANDLER = REACTIONS_HANDLER
+ACTIONS_HANDLER = REACTIONS_HANDLER
 FEEDBACK_HANDLER = "leadwire.feedback.handler.lambda_handler"
 HANDLERS = [
     INGESTION_HANDLER,
@@ -20,11 +22,10 @@ HANDLERS = [
     SEGMENTATION_HANDLER,
     REEVALUATE_HANDLER,
     SWEEP_HANDLER,
-    TRIGGER_HANDLER,
-    ACTIONS_HANDLER,
+    REACTIONS_HANDLER,
     FEEDBACK_HANDLER,
 ]
-STREAM_CONSUMERS = [SEGMENTATION_HANDLER, TRIGGER_HANDLER, ACTIONS_HANDLER]
+STREAM_CONSUMERS = [SEGMENTATION_HANDLER, REACTIONS_HANDLER]
 
 Resources = dict[str, dict[str, Any]]
 

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.infrastructure.infra_template import as_list, function_props, of_type, role_statements
+from tests.infrastructure.infra_template import (
+    TRIGGER_HANDLER,
+    as_list,
+    function_props,
+    of_type,
+    role_statements,
+)
 
-ACTIONS = "leadwire.actions.handler.lambda_handler"
+ACTIONS = "leadwire.reactions.handler.lambda_handler"  # the actions run in the reactions function
 
 
 def _bus_id(resources: dict[str, dict[str, Any]]) -> str:
@@ -40,7 +46,7 @@ def test_the_trigger_function_may_announce_spikes_on_the_same_bus(resources: dic
     # Given spike alerts pause triggers and put leadwire.segment.spike on the bus
     # When the trigger function is synthesised
     # Then it knows the bus and may put events on it, and on nothing else
-    trigger = "leadwire.triggers.handler.lambda_handler"
+    trigger = TRIGGER_HANDLER
     bus_id = _bus_id(resources)
     assert function_props(resources, trigger)["Environment"]["Variables"]["EVENT_BUS_NAME"] == {"Ref": bus_id}
     put = [s for s in role_statements(resources, trigger) if "events:PutEvents" in as_list(s["Action"])]

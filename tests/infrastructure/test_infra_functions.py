@@ -10,7 +10,6 @@ import pytest
 
 from leadwire.settings import IngestionSettings
 from tests.infrastructure.infra_template import (
-    ACTIONS_HANDLER,
     ADMIN_HANDLER,
     HANDLERS,
     INGESTION_HANDLER,
@@ -89,8 +88,7 @@ def test_environment_names_table_and_powertools(resources: Resources, table_id: 
         (SEGMENTATION_HANDLER, 1024, 60),
         (REEVALUATE_HANDLER, 1024, 900),
         (SWEEP_HANDLER, 1024, 300),
-        (TRIGGER_HANDLER, 512, 60),
-        (ACTIONS_HANDLER, 256, 60),
+        (TRIGGER_HANDLER, 512, 60),  # the reactions function: triggers and actions
     ],
 )
 def test_memory_and_timeout(resources: Resources, handler: str, memory_mb: int, timeout_s: int) -> None:

@@ -108,8 +108,7 @@ def test_ingestion_may_only_put_items_and_read_the_suppression_list(
         (SEGMENTATION_HANDLER, ENGINE_ACTIONS),
         (REEVALUATE_HANDLER, ENGINE_ACTIONS),
         (SWEEP_HANDLER, ENGINE_ACTIONS),
-        (TRIGGER_HANDLER, TRIGGER_ACTIONS),
-        (ACTIONS_HANDLER, ACTIONS_ACTIONS),
+        (TRIGGER_HANDLER, TRIGGER_ACTIONS | ACTIONS_ACTIONS),  # one function: the reactions
     ],
 )
 def test_item_actions_on_the_table(resources: Resources, table_id: str, handler: str, expected: set) -> None:
@@ -129,7 +128,6 @@ def test_item_actions_on_the_table(resources: Resources, table_id: str, handler:
         (REEVALUATE_HANDLER, [schema.LEADS_INDEX]),
         (SWEEP_HANDLER, [schema.DUE_INDEX]),
         (TRIGGER_HANDLER, []),
-        (ACTIONS_HANDLER, []),
     ],
 )
 def test_index_access_is_query_on_named_indexes(
@@ -189,7 +187,6 @@ def test_only_unscopable_actions_use_resource_star(resources: Resources, handler
         (REEVALUATE_HANDLER, [REEVALUATE_HANDLER]),  # resumes a long run in a new invocation
         (SWEEP_HANDLER, []),
         (TRIGGER_HANDLER, []),
-        (ACTIONS_HANDLER, []),
     ],
 )
 def test_only_the_reevaluation_function_may_be_invoked(

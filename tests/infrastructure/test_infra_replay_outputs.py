@@ -8,9 +8,8 @@ import pytest
 
 from leadwire.ops.aws import STACK_OUTPUTS
 from tests.infrastructure.infra_template import (
-    ACTIONS_HANDLER,
+    REACTIONS_HANDLER,
     SEGMENTATION_HANDLER,
-    TRIGGER_HANDLER,
     Resources,
     event_source_mapping,
     function_id,
@@ -19,7 +18,7 @@ from tests.infrastructure.infra_template import (
 
 @pytest.mark.parametrize(
     ("consumer", "handler"),
-    [("segmentation", SEGMENTATION_HANDLER), ("triggers", TRIGGER_HANDLER), ("actions", ACTIONS_HANDLER)],
+    [("segmentation", SEGMENTATION_HANDLER), ("reactions", REACTIONS_HANDLER)],
 )
 def test_each_consumer_has_its_failure_queue_and_function_as_outputs(
     template: Any, resources: Resources, consumer: str, handler: str

@@ -9,7 +9,6 @@ import pytest
 
 from leadwire import schema
 from tests.infrastructure.infra_template import (
-    ACTIONS_HANDLER,
     SEGMENTATION_HANDLER,
     STREAM_CONSUMERS,
     TRIGGER_HANDLER,
@@ -34,9 +33,10 @@ def _queue_id(resources: Resources, handler: str) -> str:
 def test_every_event_source_mapping_is_a_consumer_of_the_table_stream(
     resources: Resources, table_id: str
 ) -> None:
-    # Given segmentation, triggers and actions each read the table stream
+    # Given segmentation and the reactions (triggers and actions) read the table stream
     # When the stack is synthesised
-    # Then each has one mapping on this table's stream, and no other mapping reads the stream
+    # Then each has one mapping on this table's stream, no other mapping reads the stream, and
+    # there are at most two readers (what DynamoDB Streams serves per shard without throttling)
     # (the SES feedback function reads its SQS queue: test_infra_email)
     mappings = [
         m
@@ -45,6 +45,7 @@ def test_every_event_source_mapping_is_a_consumer_of_the_table_stream(
     ]
     consumers = sorted(m["Properties"]["FunctionName"]["Ref"] for m in mappings)
     assert consumers == sorted(function_id(resources, handler) for handler in STREAM_CONSUMERS)
+    assert len(mappings) <= 2
     assert {json.dumps(m["Properties"]["EventSourceArn"]) for m in mappings} == {
         json.dumps({"Fn::GetAtt": [table_id, "StreamArn"]})
     }
@@ -54,10 +55,12 @@ def test_every_event_source_mapping_is_a_consumer_of_the_table_stream(
     ("handler", "filters"),
     [
         (SEGMENTATION_HANDLER, [schema.EVENT_INSERT_FILTER]),
-        (TRIGGER_HANDLER, [schema.EVENT_INSERT_FILTER, schema.HISTORY_CHANGE_FILTER]),
-        (ACTIONS_HANDLER, [schema.FIRE_INSERT_FILTER]),
+        (
+            TRIGGER_HANDLER,
+            [schema.EVENT_INSERT_FILTER, schema.HISTORY_CHANGE_FILTER, schema.FIRE_INSERT_FILTER],
+        ),
     ],
-    ids=["segmentation", "trigger", "actions"],
+    ids=["segmentation", "reactions"],
 )
 def test_filters_are_exactly_the_schema_constants(
     resources: Resources, handler: str, filters: list[dict[str, Any]]
@@ -184,6 +187,31 @@ def test_stream_batch_fits_in_the_engines_dedupe_window() -> None:
     # When a whole batch of one lead is redelivered
     # Then every event of it is still in the window
     from leadwire.core.rules import DEDUPE_WINDOW
-    from leadwire_infra.stream_consumer import STREAM_BATCH_SIZE
+    from leadwire.stream_consumers import STREAM_CONSUMERS as DECLARED
 
-    assert STREAM_BATCH_SIZE <= DEDUPE_WINDOW
+    assert all(spec.batch_size <= DEDUPE_WINDOW for spec in DECLARED)
+
+
+def test_the_stack_and_leadwire_local_read_one_declaration_of_the_consumers(resources: Resources) -> None:
+    # Given the consumers are declared once (leadwire.stream_consumers)
+    # When the stack is synthesised and leadwire local builds its pump
+    # Then both have exactly the declared consumers, handlers, filters and batch settings
+    from leadwire.local.runtime import LocalRuntime
+    from leadwire.stream_consumers import STREAM_CONSUMERS as DECLARED
+
+    assert sorted(STREAM_CONSUMERS) == sorted(spec.handler for spec in DECLARED)
+    for spec in DECLARED:
+        mapping = event_source_mapping(resources, spec.handler)
+        assert [json.loads(p["Pattern"]) for p in mapping["FilterCriteria"]["Filters"]] == list(spec.filters)
+        assert (mapping["BatchSize"], mapping["MaximumRetryAttempts"]) == (
+            spec.batch_size,
+            spec.retry_attempts,
+        )
+    runtime = LocalRuntime({"k": "s"})
+    try:
+        pumped = [(c.name, c.filters, c.batch_size, c.max_retries) for c in runtime.pump.consumers]
+    finally:
+        runtime.close()
+    assert pumped == [
+        (spec.function_name, list(spec.filters), spec.batch_size, spec.retry_attempts) for spec in DECLARED
+    ]

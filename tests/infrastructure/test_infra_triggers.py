@@ -6,7 +6,6 @@ from collections.abc import Iterator
 from typing import Any
 
 from tests.infrastructure.infra_template import (
-    ACTIONS_HANDLER,
     ADMIN_HANDLER,
     HANDLERS,
     TRIGGER_HANDLER,
@@ -53,8 +52,8 @@ def test_trigger_consumer_knows_the_timer(resources: Resources) -> None:
 
 
 def test_only_the_timer_starters_and_the_eraser_are_told_the_timer(resources: Resources) -> None:
-    # Given the trigger consumer starts timers, the actions consumer re-arms anniversaries, and the
-    # admin API stops an erased lead's timers
+    # Given the trigger code starts timers and the actions re-arm anniversaries (one function:
+    # the reactions), and the admin API stops an erased lead's timers
     # When the functions are synthesised
     # Then no other gets STATE_MACHINE_ARN
     told = [
@@ -62,7 +61,7 @@ def test_only_the_timer_starters_and_the_eraser_are_told_the_timer(resources: Re
         for handler in HANDLERS
         if "STATE_MACHINE_ARN" in function_props(resources, handler)["Environment"]["Variables"]
     ]
-    assert sorted(told) == sorted([TRIGGER_HANDLER, ACTIONS_HANDLER, ADMIN_HANDLER])
+    assert sorted(told) == sorted([TRIGGER_HANDLER, ADMIN_HANDLER])
 
 
 def test_only_the_timer_starters_start_and_only_the_eraser_stops_executions_of_the_timer(
@@ -70,11 +69,9 @@ def test_only_the_timer_starters_start_and_only_the_eraser_stops_executions_of_t
 ) -> None:
     # Given every states: permission in the stack, on any role
     # When they are collected
-    # Then there are three: StartExecution on the timer only, for the trigger and actions
-    # consumers, and StopExecution for the admin API on the timer's executions only
-    roles = [
-        function_props(resources, h)["Role"]["Fn::GetAtt"][0] for h in (TRIGGER_HANDLER, ACTIONS_HANDLER)
-    ]
+    # Then there are two: StartExecution on the timer only, for the reactions function (triggers
+    # and actions), and StopExecution for the admin API on the timer's executions only
+    roles = [function_props(resources, TRIGGER_HANDLER)["Role"]["Fn::GetAtt"][0]]
     timer = [{"Ref": _timer_id(resources)}]
     admin_role = function_props(resources, ADMIN_HANDLER)["Role"]["Fn::GetAtt"][0]
     grants = _states_grants(resources)

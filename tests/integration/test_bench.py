@@ -23,7 +23,19 @@ def test_the_report_counts_every_event_and_prices_the_units():
         report["write_units_per_event"] * USD_PER_MILLION_WRITE_UNITS
         + report["read_units_per_event"] * USD_PER_MILLION_READ_UNITS
     )
-    assert report["usd_per_million_events"] == pytest.approx(expected, abs=0.01)
+    parts = report["usd_per_million_events_by_part"]
+    assert parts["dynamodb"] == pytest.approx(expected, abs=0.01)
+    assert report["usd_per_million_events"] == pytest.approx(sum(parts.values()), abs=0.001)
+    # Lambda is priced from measured invocations of the stack's functions, API Gateway per request
+    assert report["lambda"]["ingestion"]["invocations"] == report["api_requests"] == 2
+    assert report["lambda"]["segmentation"]["memory_mb"] == 1024
+    assert parts["lambda_gb_seconds"] > 0
+    assert parts["api_gateway"] == pytest.approx(2 * 1.0 / 200, abs=1e-4)
+    # The floor is measured in the same process; the ratio is throughput over it
+    assert report["moto_put_items_per_second"] > 0
+    assert report["floor_ratio"] == pytest.approx(
+        report["events_per_second"] / report["moto_put_items_per_second"], abs=0.01
+    )
     assert sum(report["breakdown_write_units_per_event"].values()) == pytest.approx(
         report["write_units_per_event"], abs=0.01
     )

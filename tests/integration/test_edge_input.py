@@ -151,8 +151,8 @@ def test_an_old_year_1_item_fails_neither_the_events_page_nor_the_lead_s_batches
         (p["requestContext"]["functionArn"].rsplit(":", 1)[1], p["poisonRecord"]["keys"]["sk"]["S"])
         for p in poison
     ) == [
+        ("leadwire-reactions", "EVT#legacy-1"),
         ("leadwire-segmentation", "EVT#legacy-1"),
-        ("leadwire-triggers", "EVT#legacy-1"),
     ]
     assert all("outside the accepted range" in p["poisonRecord"]["reason"] for p in poison)
     assert len(poison) == len(messages)  # no batch was given up on

@@ -1,6 +1,7 @@
-"""``leadwire replay`` on the local runtime: the actions consumer fails a fire until its retries are
-spent, the failure lands in the stream failure queue in Lambda's shape, and a replay delivers the
-fire's effect exactly once and empties the queue. Also: a dry run, --max, and the CLI over HTTP."""
+"""``leadwire replay`` on the local runtime: the reactions consumer (its actions) fails a fire
+until its retries are spent, the failure lands in the stream failure queue in Lambda's shape, and
+a replay delivers the fire's effect exactly once and empties the queue. Also: a dry run, --max,
+and the CLI over HTTP."""
 
 import json
 import threading
@@ -27,18 +28,20 @@ triggers:
 
 
 class Outage:
-    """Wraps the actions consumer's handler: it crashes while ``down`` (a failing dependency)."""
+    """Wraps the reactions consumer's handler: a batch holding a fire crashes while ``down`` (the
+    actions' dependency is failing); bisecting isolates the fire, the trigger records pass."""
 
     def __init__(self, runtime: LocalRuntime) -> None:
-        (self.consumer,) = [c for c in runtime.pump.consumers if c.name == "leadwire-actions"]
+        (self.consumer,) = [c for c in runtime.pump.consumers if c.name == "leadwire-reactions"]
         self.handler = self.consumer.handler
         self.down = True
         self.calls = 0
         self.consumer.handler = self
 
     def __call__(self, event, context):
-        self.calls += 1
-        if self.down:
+        fires = [r for r in event["Records"] if r["dynamodb"]["Keys"]["sk"]["S"].startswith("FIRE#")]
+        self.calls += bool(fires)  # invocations that reach the actions
+        if self.down and fires:
             raise RuntimeError("actions dependency is down")
         return self.handler(event, context)
 
@@ -86,16 +89,16 @@ def test_a_fire_given_up_on_is_replayed_once_and_leaves_the_queue(api):
     ]
     failure = json.loads(message["Body"])
     DynamoDBStreamLambdaOnFailureDestinationModel.model_validate(failure)  # Lambda's shape, field by field
-    assert failure["requestContext"]["functionArn"].endswith(":function:leadwire-actions")
+    assert failure["requestContext"]["functionArn"].endswith(":function:leadwire-reactions")
     assert failure["responseContext"]["functionError"] == "Unhandled"
     assert failure["DDBStreamBatchInfo"]["batchSize"] == 1
 
-    status, summary = api.post("/_local/replay", {"consumer": "actions"})
+    status, summary = api.post("/_local/replay", {"consumer": "reactions"})
     assert status == 200, summary
     assert summary["ok"] is True
     assert summary["counts"]["replayed"] == 1
     (outcome,) = summary["outcomes"]
-    assert (outcome["consumer"], outcome["status"], outcome["records"]) == ("actions", "replayed", 1)
+    assert (outcome["consumer"], outcome["status"], outcome["records"]) == ("reactions", "replayed", 1)
     assert outcome["withinRetention"] is True
 
     (delivery,) = welcomes(api)
@@ -116,7 +119,7 @@ def test_dry_run_lists_without_replaying(api):
     assert status == 200, summary
     (outcome,) = summary["outcomes"]
     assert (outcome["consumer"], outcome["status"], outcome["withinRetention"]) == (
-        "actions",
+        "reactions",
         "pending",
         True,
     )
@@ -173,11 +176,11 @@ def test_the_cli_replays_through_a_running_leadwire_local(api, capsys):
         assert cli.main(["replay", "--local", url, "--dry-run"]) == 0
         listing = capsys.readouterr().out
         assert "CONSUMER" in listing
-        assert "actions" in listing
+        assert "reactions" in listing
         assert "pending" in listing
         assert "would replay 1" in listing
 
-        assert cli.main(["replay", "--local", url, "--consumer", "actions"]) == 0
+        assert cli.main(["replay", "--local", url, "--consumer", "reactions"]) == 0
         assert "replayed 1, failed 0, expired 0" in capsys.readouterr().out
         assert queued(api.runtime) == 0
         assert len(welcomes(api)) == 1

@@ -71,5 +71,6 @@ def test_a_fired_cart_abandonment_costs_a_bounded_number_of_writes_and_invocatio
     # lead like any event (state and membership writes).
     assert writes["event"] == 2
     assert writes["lead"] + writes.get("membership", 0) <= 6
-    # One actions invocation for the fire; segmentation and triggers see the two derived events.
-    assert calls == {"leadwire-segmentation": 2, "leadwire-triggers": 3, "leadwire-actions": 1}
+    # One reactions invocation for the fire (its actions); segmentation and the reactions (its
+    # triggers) see the two derived events.
+    assert calls == {"leadwire-segmentation": 2, "leadwire-reactions": 4}

@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from leadwire.actions.service import ActionsFailed, FireOutcome
+from leadwire.actions.service import ActionsFailed, ActionsService, FireOutcome
 from leadwire.dal.fire_items import fire_from_item
 from leadwire.observability import count_delivery, count_fire, logger, metrics
 from leadwire.segmentation import wiring
@@ -28,30 +28,34 @@ def _count(trigger_id: str, outcome: FireOutcome, *, completed: bool = True) -> 
             count_delivery(trigger_id, delivery.channel, delivery.status)
 
 
+def handle_fire(service: ActionsService, record: DynamoDBRecord) -> None:
+    """What the consumer does with one record: a FIRE item's actions, once."""
+    fire = fire_from_item(record.raw_event["dynamodb"]["NewImage"])
+    try:
+        outcome = service.handle(fire)
+    except ActionsFailed as failed:
+        _count(fire.trigger_id, failed.outcome, completed=False)
+        raise
+    _count(fire.trigger_id, outcome)
+    logger.info(
+        "fire handled",
+        extra={
+            "trigger_id": fire.trigger_id,
+            "fire_id": fire.fire_id,
+            "outcome": outcome.summary,
+            "deliveries": [f"{d.channel}:{d.status}" for d in outcome.deliveries],
+        },
+    )
+    metrics.add_metric(name="FiresHandled", unit=MetricUnit.Count, value=1)
+
+
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     service = wiring.actions_service()
-
-    def record_handler(record: DynamoDBRecord) -> None:
-        fire = fire_from_item(record.raw_event["dynamodb"]["NewImage"])
-        try:
-            outcome = service.handle(fire)
-        except ActionsFailed as failed:
-            _count(fire.trigger_id, failed.outcome, completed=False)
-            raise
-        _count(fire.trigger_id, outcome)
-        logger.info(
-            "fire handled",
-            extra={
-                "trigger_id": fire.trigger_id,
-                "fire_id": fire.fire_id,
-                "outcome": outcome.summary,
-                "deliveries": [f"{d.channel}:{d.status}" for d in outcome.deliveries],
-            },
-        )
-        metrics.add_metric(name="FiresHandled", unit=MetricUnit.Count, value=1)
-
     return process_partial_response(
-        event=event, record_handler=record_handler, processor=processor, context=context
+        event=event,
+        record_handler=lambda record: handle_fire(service, record),
+        processor=processor,
+        context=context,
     )

@@ -3,6 +3,10 @@
 Segments live under ``DEF#SEGMENT``, triggers under ``DEF#TRIGGER`` (sort key: the id); an item
 without ``doc`` is a tombstone (a config definition deleted). Every write is conditional on the
 version read, so two admins cannot overwrite each other's change unseen.
+
+Every write also bumps one counter item (``DEF#VERSION``) in the same transaction, so a function
+learns whether its cached definitions are still current with one small ``GetItem`` instead of
+querying both partitions on every invocation.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from leadwire.dal.metering import PROCESS_METER
 
 DEFINITIONS_PK = "DEF#SEGMENT"
 TRIGGER_DEFINITIONS_PK = "DEF#TRIGGER"
+VERSION_KEY = {schema.PK: {"S": "DEF#VERSION"}, schema.SK: {"S": "VERSION"}}
 Kind = Literal["segment", "trigger"]
 _PARTITIONS: dict[Kind, str] = {"segment": DEFINITIONS_PK, "trigger": TRIGGER_DEFINITIONS_PK}
 
@@ -34,6 +39,12 @@ class DefinitionStore:
         self._client = client
         self._table = table_name
         self._meter = meter or PROCESS_METER
+
+    def version(self) -> int:
+        """The definitions' version: bumped by every segment or trigger write (0 before the first)."""
+        item = self._client.get_item(TableName=self._table, Key=VERSION_KEY, ConsistentRead=True).get("Item")
+        self._meter.record_read(item_size(item) if item else 1)
+        return int(item["v"]["N"]) if item else 0
 
     def overrides(self) -> list[SegmentOverride]:
         return [
@@ -91,7 +102,7 @@ class DefinitionStore:
         }
         if document is not None:
             item["doc"] = {"S": json.dumps(document, separators=(",", ":"), sort_keys=True)}
-        condition = (
+        condition: dict[str, Any] = (
             {
                 "ConditionExpression": "attribute_not_exists(#pk)",
                 "ExpressionAttributeNames": {"#pk": schema.PK},
@@ -103,15 +114,34 @@ class DefinitionStore:
                 "ExpressionAttributeValues": {":v": {"N": str(expected_version)}},
             }
         )
+        bump = {
+            "TableName": self._table,
+            "Key": VERSION_KEY,
+            "UpdateExpression": "ADD #v :one",
+            "ExpressionAttributeNames": {"#v": "v"},
+            "ExpressionAttributeValues": {":one": {"N": "1"}},
+        }
         try:
-            self._client.put_item(TableName=self._table, Item=item, **condition)
+            put = {"TableName": self._table, "Item": item, **condition}
+            self._client.transact_write_items(TransactItems=[{"Put": put}, {"Update": bump}])
         except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            if _condition_failed(exc):
                 raise DefinitionConflict(
                     f"{kind} {item_id!r} was changed concurrently (version {expected_version} is not "
                     "the current one); read it again and retry",
                     {f"{kind}Id": item_id, "expectedVersion": expected_version},
                 ) from None
             raise
-        self._meter.record_write(item, kind="definition")
+        for _ in range(2):  # a transactional write costs twice the units of a plain one
+            self._meter.record_write(item, kind="definition")
+            self._meter.record_write({**VERSION_KEY, "v": {"N": "1"}}, kind="definition")
         return version
+
+
+def _condition_failed(exc: ClientError) -> bool:
+    """The definition's own condition failed (not the version bump, which has none)."""
+    error = exc.response.get("Error", {})
+    if error.get("Code") == "ConditionalCheckFailedException":
+        return True
+    reasons = exc.response.get("CancellationReasons") or []
+    return bool(reasons) and reasons[0].get("Code") == "ConditionalCheckFailed"

@@ -14,11 +14,13 @@ import base64
 import json
 import random
 import time
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from leadwire.core.capacity import USD_PER_MILLION_READ_UNITS, USD_PER_MILLION_WRITE_UNITS
+from leadwire.core.pricing import FunctionRun, Usage, cost_parts, email_usd
 from leadwire.dal.metering import PROCESS_METER
 
 BENCH_START = datetime(2026, 9, 1, tzinfo=UTC)
@@ -51,19 +53,36 @@ class BenchResult:
     lead_writes: float
     membership_writes: float
     stream_batches: int
+    moto_put_items_per_second: float
+    usage: Usage
 
     def to_json(self) -> dict[str, Any]:
-        usd = (
-            self.write_units * USD_PER_MILLION_WRITE_UNITS + self.read_units * USD_PER_MILLION_READ_UNITS
-        ) / 1e6
+        parts = cost_parts(self.usage)
+        per_million = 1e6 / self.events
+        events_per_second = self.events / self.seconds
         return {
             "events": self.events,
             "leads": self.leads,
             "seconds": round(self.seconds, 2),
-            "events_per_second": round(self.events / self.seconds, 1),
+            "events_per_second": round(events_per_second, 1),
+            "moto_put_items_per_second": round(self.moto_put_items_per_second, 1),
+            "floor_ratio": round(events_per_second / self.moto_put_items_per_second, 3),
             "write_units_per_event": round(self.write_units / self.events, 3),
             "read_units_per_event": round(self.read_units / self.events, 3),
-            "usd_per_million_events": round(usd / self.events * 1e6, 4),
+            "usd_per_million_events": round(sum(parts.values()) * per_million, 4),
+            "usd_per_million_events_by_part": {k: round(v * per_million, 4) for k, v in parts.items()},
+            "email_usd_per_million_events_not_included": round(email_usd(self.usage) * per_million, 4),
+            "lambda": {
+                name: {
+                    "invocations": run.invocations,
+                    "ms_per_invocation": round(1000 * run.seconds / max(1, run.invocations), 1),
+                    "memory_mb": run.memory_mb,
+                }
+                for name, run in sorted(self.usage.functions.items())
+            },
+            "api_requests": len(self.usage.api_request_bytes),
+            "state_transitions": self.usage.state_transitions,
+            "bus_events": self.usage.bus_events,
             "breakdown_write_units_per_event": {
                 "events_and_triggers": round(
                     (self.write_units - self.lead_writes - self.membership_writes) / self.events, 3
@@ -150,14 +169,50 @@ def _instant(text: Any) -> datetime:
     return datetime.fromisoformat(str(text).replace("Z", "+00:00"))
 
 
+def measure_moto_put_items(client: Any, items: int = 500) -> float:
+    """``put_item`` calls per second on this process's moto: the floor a local replay can approach.
+
+    A table of its own (same key schema, no stream, so the pipeline never sees it), small items
+    like an event's, one call each, timed after a warm-up.
+    """
+    table = "leadwire-floor-probe"
+    client.create_table(
+        TableName=table,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    payload = {"S": json.dumps({"path": "/pricing", "title": "Pricing", "plan": "pro"})}
+
+    def put(n: int) -> None:
+        item = {"pk": {"S": f"LEAD#probe-{n % 97}"}, "sk": {"S": f"EVT#probe-{n}"}, "p": payload}
+        client.put_item(TableName=table, Item=item)
+
+    for n in range(50):
+        put(-n - 1)
+    started = time.perf_counter()
+    for n in range(items):
+        put(n)
+    rate = items / (time.perf_counter() - started)
+    client.delete_table(TableName=table)
+    return rate
+
+
 def run_bench(events: int, leads: int) -> BenchResult:
+    from leadwire.deployment import MEMORY_MB
     from leadwire.local.runtime import LocalRuntime
 
     workload = generate_workload(events, leads)
     runtime = LocalRuntime({WRITE_KEY: "bench"}, clock_start=BENCH_START)
     auth = [("authorization", "Basic " + base64.b64encode(f"{WRITE_KEY}:".encode()).decode())]
-    PROCESS_METER.__init__()  # type: ignore[misc]
     try:
+        floor = measure_moto_put_items(runtime.dynamodb)
+        PROCESS_METER.__init__()  # type: ignore[misc]
+        runtime.usage.reset()
+        request_bytes: list[int] = []
         started = time.perf_counter()
         for start in range(0, len(workload), REQUEST_SIZE):
             request = workload[start : start + REQUEST_SIZE]
@@ -165,11 +220,25 @@ def run_bench(events: int, leads: int) -> BenchResult:
             # Live traffic: the clock is where the newest event of the request is.
             runtime.clock.move_to(_instant(request[-1]["timestamp"]) + timedelta(seconds=1))
             body = json.dumps({"batch": request}).encode()
+            request_bytes.append(len(body))
             response = runtime.handle("POST", "/v1/batch", "", auth, body, "127.0.0.1")
             if response.status != 200:
                 raise RuntimeError(f"ingestion answered {response.status}: {response.body[:200]!r}")
             runtime.drain()
         seconds = time.perf_counter() - started
+        channels = Counter(message["channel"] for message in runtime.outbox())
+        usage = Usage(
+            write_units=PROCESS_METER.write_units,
+            read_units=PROCESS_METER.read_units,
+            functions={
+                name: FunctionRun(run.invocations, run.seconds, MEMORY_MB[name])
+                for name, run in runtime.usage.functions.items()
+            },
+            api_request_bytes=request_bytes,
+            state_transitions=runtime.timers.transitions,
+            bus_events=channels["eventbridge"],
+            emails=channels["email"],
+        )
         consumer = runtime.pump.consumers[0]
         return BenchResult(
             events=len(workload),
@@ -180,6 +249,8 @@ def run_bench(events: int, leads: int) -> BenchResult:
             lead_writes=PROCESS_METER.writes_by_kind.get("lead", 0.0),
             membership_writes=PROCESS_METER.writes_by_kind.get("membership", 0.0),
             stream_batches=consumer.invocations,
+            moto_put_items_per_second=floor,
+            usage=usage,
         )
     finally:
         runtime.close()
@@ -195,5 +266,8 @@ def main(events: int, leads: int, as_json: bool) -> int:
     print(f"  write units per event: {result['write_units_per_event']}")
     print(f"    of which {result['breakdown_write_units_per_event']}")
     print(f"  read units per event:  {result['read_units_per_event']}")
-    print(f"  DynamoDB cost: ${result['usd_per_million_events']} per million events")
+    floor, ratio = result["moto_put_items_per_second"], result["floor_ratio"]
+    print(f"  moto put_item floor: {floor}/s, floor ratio {ratio}")
+    print(f"  all-in cost: ${result['usd_per_million_events']} per million events (email not included)")
+    print(f"    of which {result['usd_per_million_events_by_part']}")
     return 0

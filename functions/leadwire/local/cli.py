@@ -12,6 +12,7 @@ from pathlib import Path
 
 from leadwire.local import segments_cli
 from leadwire.settings import hash_write_key
+from leadwire.stream_consumers import STREAM_CONSUMERS
 
 
 def _write_key(text: str) -> tuple[str, str]:
@@ -65,6 +66,15 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--events", type=int, default=5_000)
     bench.add_argument("--leads", type=int, default=125)
     bench.add_argument("--json", action="store_true", help="print one JSON object")
+    bench.add_argument(
+        "--replay-months",
+        type=_positive,
+        metavar="N",
+        help="instead: N months of a 100-visitors-a-month shop, a day at a time on the simulated clock",
+    )
+    bench.add_argument(
+        "--imports", action="store_true", help="instead: each function's import time against import boto3"
+    )
     demo = commands.add_parser("demo", help="replay the bundled demo data through leadwire local")
     demo.add_argument("--data", type=Path, help="a JSON-lines file of Segment messages")
     load = commands.add_parser(
@@ -86,7 +96,8 @@ def _parser() -> argparse.ArgumentParser:
         "replayed message is deleted, a failed or expired one is kept. Exits 1 unless every message "
         "was replayed (or, with --dry-run, could be).",
     )
-    replay.add_argument("--consumer", choices=["segmentation", "triggers", "actions", "all"], default="all")
+    consumers = [spec.name for spec in STREAM_CONSUMERS]
+    replay.add_argument("--consumer", choices=[*consumers, "all"], default="all")
     replay.add_argument("--dry-run", action="store_true", help="list what would be replayed; change nothing")
     replay.add_argument("--max", type=_positive, metavar="N", help="handle at most N failure messages")
     replay.add_argument(
@@ -230,6 +241,14 @@ def main(argv: list[str] | None = None) -> int:
         print(hash_write_key(args.write_key))
         return 0
     if args.command == "bench":
+        if args.imports:
+            from leadwire.local.imports import main as imports_main
+
+            return imports_main(args.json)
+        if args.replay_months:
+            from leadwire.local.replay_bench import main as replay_main
+
+            return replay_main(args.replay_months)
         from leadwire.local.bench import main as bench_main
 
         return bench_main(args.events, args.leads, args.json)

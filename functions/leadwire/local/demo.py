@@ -166,6 +166,22 @@ class FeedbackInvocations:
         ses.drain = counted
 
 
+class FireBatches:
+    """Counts the reactions consumer's invocations that held a fire (what the actions cost in
+    Lambda invocations; its other batches are the triggers' and run on every event batch anyway)."""
+
+    def __init__(self, consumer: Any) -> None:
+        self.count = 0
+        handler = consumer.handler
+
+        def counted(event: dict[str, Any], context: Any) -> Any:
+            keys = (r["dynamodb"]["Keys"][schema.SK]["S"] for r in event["Records"])
+            self.count += any(key.startswith(schema.FIRE_PREFIX) for key in keys)
+            return handler(event, context)
+
+        consumer.handler = counted
+
+
 def _engage(client: _Client, recipients: int = ENGAGED_RECIPIENTS) -> None:
     """A few recipients open their latest email and all but one click in it: SES publishes an Open
     and a Click, which come back as ``email_opened``/``email_clicked`` (scores, email-engaged)."""
@@ -221,6 +237,7 @@ def run_demo(data: Path | None = None) -> int:
         trail = DeliveryTrail()
         runtime.pump.observe(trail.observe)
         feedback = FeedbackInvocations(runtime.ses)
+        fire_batches = FireBatches(_consumer(runtime, "leadwire-reactions"))
         print(f"leadwire local on {client.url} (moto, in-process), simulated clock from {first_day:%Y-%m-%d}")
         print(
             f"CRM stand-in on {crm.url('/crm/leads')} (ssm:{SALES_WEBHOOK_URL}), answers 500 once; "
@@ -258,9 +275,9 @@ def run_demo(data: Path | None = None) -> int:
         bus_events = tap.collect()
         _report_actions(runtime, outbox, trail, crm, bus_events, events)
         invocations = {
-            "actions": _consumer(runtime, "leadwire-actions").invocations,
+            "actions": fire_batches.count,
             "feedback": feedback.count,
-            "triggers": _consumer(runtime, "leadwire-triggers").invocations,
+            "triggers": _consumer(runtime, "leadwire-reactions").invocations - fire_batches.count,
         }
         fires = [item["cause"]["S"] for item in _items(runtime, schema.FIRE_PREFIX)]
         derived_units = sum(write_units(item_size(item)) for item in events if item["src"]["S"] != "demo")

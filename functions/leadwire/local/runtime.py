@@ -22,20 +22,26 @@ from typing import Any
 import boto3
 from botocore.config import Config
 from moto import mock_aws
+from moto.core import DEFAULT_ACCOUNT_ID
 
 from leadwire import clock, schema
 from leadwire.actions.secret_check import unusable_webhook_secrets
 from leadwire.config_loader import ConfigError, definitions_of, load_config_dir
 from leadwire.core.errors import InvalidRequest, LeadwireError
+from leadwire.dal.due_index import DueIndex
 from leadwire.dal.fire_store import delivery_view
+from leadwire.local import moto_query, moto_stream
 from leadwire.local import ses_simulator as ses_simulator_module
 from leadwire.local.apigw import HttpResponse, from_http_api_response, to_http_api_event
+from leadwire.local.due_view import StreamDueView
 from leadwire.local.lambda_context import LocalLambdaContext
 from leadwire.local.ses_simulator import SimulatedSes
 from leadwire.local.sim_clock import SimulatedClock
 from leadwire.local.stream_pump import StreamConsumer, StreamPump
+from leadwire.local.usage import UsageMeter
 from leadwire.observability import logger, metrics
 from leadwire.settings import hash_write_key
+from leadwire.stream_consumers import STREAM_CONSUMERS
 from leadwire.timers import load_definition
 from leadwire.timers import local_timers as local_timers_module
 from leadwire.timers.local_timers import LocalTimers
@@ -90,6 +96,8 @@ class LocalRuntime:
         self._environment(write_keys, config_path, public_url)
         self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
         self._mock.start()
+        if not moto_query.install():  # see local/moto_query.py: same answers, without walking the table
+            logger.warning("moto's query fast path is off: another moto version", extra={"pinned": "5.2.5"})
         self.clock = SimulatedClock(clock_start) if clock_start else None
         clock.use(self.clock.now if self.clock else None)
         self.lock = threading.RLock()
@@ -103,9 +111,11 @@ class LocalRuntime:
         self.stream_dlq_url = self.sqs.create_queue(QueueName=STREAM_DLQ_NAME)["QueueUrl"]
         os.environ["STREAM_FAILURE_QUEUE_URL"] = self.stream_dlq_url  # where consumers send poison records
         boto3.client("events", region_name=REGION).create_event_bus(Name=EVENT_BUS_NAME)
-        self.pump = StreamPump(streams, stream_arn)
-        self._due: dict[str, datetime] = {}
-        self.pump.observe(self._watch_due)
+        # moto's stream read in-process (see local/moto_stream.py), else through the API
+        reader = moto_stream.reader_for(TABLE_NAME, account_id=DEFAULT_ACCOUNT_ID, region=REGION)
+        self.pump = StreamPump(streams, stream_arn, reader=reader)
+        self.due = StreamDueView(DueIndex(self.dynamodb, TABLE_NAME))
+        self.pump.observe(self.due.observe)
         stepfunctions = boto3.client("stepfunctions", region_name=REGION)
         state_machine_arn = stepfunctions.create_state_machine(
             name=TIMER_STATE_MACHINE_NAME, definition=load_definition(TABLE_NAME), roleArn=TIMER_ROLE_ARN
@@ -114,25 +124,20 @@ class LocalRuntime:
         self.timers = LocalTimers(stepfunctions, state_machine_arn, clock.now)
         local_timers_module.activate(self.timers)
         self.ses = self._start_email()
-        self._ingestion, self._admin, segmentation = self._load_handlers()
-        # The same settings as the event source mapping in the stack (infra/).
-        for name, handler, filters in (
-            ("leadwire-segmentation", segmentation, [schema.EVENT_INSERT_FILTER]),
-            (
-                "leadwire-triggers",
-                self._load("leadwire.triggers.handler"),
-                [schema.EVENT_INSERT_FILTER, schema.HISTORY_CHANGE_FILTER],
-            ),
-            ("leadwire-actions", self._load("leadwire.actions.handler"), [schema.FIRE_INSERT_FILTER]),
-        ):
+        self.usage = UsageMeter()
+        ingestion, admin = self._load_handlers()
+        self._ingestion = self.usage.timed("ingestion", ingestion)
+        self._admin = self.usage.timed("admin", admin)
+        # The stack's event source mappings, from the same declaration (leadwire/stream_consumers.py).
+        for spec in STREAM_CONSUMERS:
             self.pump.add_consumer(
                 StreamConsumer(
-                    name=name,
-                    handler=handler,
-                    batch_size=100,
-                    filters=filters,
-                    max_retries=5,
-                    bisect_on_error=True,
+                    name=spec.function_name,
+                    handler=self.usage.timed(spec.name, self._load(spec.handler_module)),
+                    batch_size=spec.batch_size,
+                    filters=list(spec.filters),
+                    max_retries=spec.retry_attempts,
+                    bisect_on_error=spec.bisect_on_error,
                     on_failure=self.send_to_stream_dlq,
                 )
             )
@@ -187,12 +192,11 @@ class LocalRuntime:
         return handler
 
     @staticmethod
-    def _load_handlers() -> tuple[LambdaHandler, LambdaHandler, LambdaHandler]:
+    def _load_handlers() -> tuple[LambdaHandler, LambdaHandler]:
         """Import the handlers after the environment is set, and drop any state from a previous runtime."""
         from leadwire import settings
         from leadwire.admin import handler as admin
         from leadwire.ingestion import handler as ingestion
-        from leadwire.segmentation import handler as segmentation
         from leadwire.segmentation import wiring
 
         for cached in (settings.ingestion_settings, settings.admin_settings, settings.engine_settings):
@@ -206,7 +210,7 @@ class LocalRuntime:
         ):
             service.cache_clear()
         wiring.reset()
-        return ingestion.lambda_handler, admin.lambda_handler, segmentation.lambda_handler
+        return ingestion.lambda_handler, admin.lambda_handler
 
     def _start_email(self) -> SimulatedSes:
         """SESv2 on moto with the sender verified, wrapped in the simulator that plays SES's
@@ -293,12 +297,14 @@ class LocalRuntime:
 
     def outbox(self) -> list[dict[str, Any]]:
         """Every delivery the actions made (emails, webhooks, bus events, derived events), in time order."""
-        items = [
-            item
-            for page in self.dynamodb.get_paginator("scan").paginate(TableName=TABLE_NAME)
-            for item in page["Items"]
-            if item[schema.SK]["S"].startswith(schema.DELIVERY_PREFIX)
-        ]
+        pages = self.dynamodb.get_paginator("scan").paginate(
+            TableName=TABLE_NAME,
+            # Filtered in moto: only deliveries cross its (slow) response serialiser.
+            FilterExpression="begins_with(#sk, :delivery)",
+            ExpressionAttributeNames={"#sk": schema.SK},
+            ExpressionAttributeValues={":delivery": {"S": schema.DELIVERY_PREFIX}},
+        )
+        items = [item for page in pages for item in page["Items"]]
         return sorted((delivery_view(item) for item in items), key=lambda m: (m["at"], m["fireId"]))
 
     def send_to_stream_dlq(self, failure: dict[str, Any]) -> None:
@@ -328,45 +334,30 @@ class LocalRuntime:
                     return {"drained": True, **totals, "now": clock.now().isoformat()}
 
     def _sweep(self) -> int:
-        """What the scheduled sweep Lambda does, run until it has caught up with now."""
-        from leadwire.segmentation import sweep_handler, wiring
+        """What the scheduled sweep Lambda does, run until it has caught up with now; it reads the
+        due leads from the stream-fed view, not by querying the index (see ``local/due_view.py``)."""
+        from leadwire.segmentation import sweep_handler
 
         target = clock.now()  # the wall clock moves on while the sweep runs: catch up to when it began
-        if not any(due <= target for due in self._due.values()):
-            # Nothing is due: what the sweep would do is move its checkpoint. Doing just that
-            # keeps moto from scanning the due index (its queries read the whole table).
-            wiring.due_index().advance_checkpoint(target)
+        if not self.due.any_due(target):
+            # Nothing is due: what the sweep would do is move its checkpoint.
+            self.due.advance_checkpoint(target)
             return 0
         swept = 0
         while True:
-            result = sweep_handler.lambda_handler(
-                {"source": "aws.events"}, LocalLambdaContext("leadwire-sweep")
+            result = self.usage.timed("sweep", sweep_handler.lambda_handler)(
+                {"source": "aws.events"}, LocalLambdaContext("leadwire-sweep"), due=self.due
             )
             metrics.clear_metrics()
             swept += int(result["leads"])
             if datetime.fromisoformat(result["through"]) >= target:
                 return swept
 
-    def _watch_due(self, record: dict[str, Any]) -> None:
-        """Keeps the due instant of every lead in memory, from the stream (local only)."""
-        keys = record["dynamodb"]["Keys"]
-        if keys[schema.SK]["S"] != schema.STATE_SK:
-            return
-        lead_id = schema.lead_id_from_pk(keys[schema.PK]["S"])
-        due = (record["dynamodb"].get("NewImage") or {}).get(schema.DUE_SK)
-        if due is None:
-            self._due.pop(lead_id, None)
-        else:
-            self._due[lead_id] = datetime.fromisoformat(due["S"].split("#", 1)[0])
-
     def _next_due(self, until: datetime) -> datetime | None:
-        """The earliest instant after now and up to ``until`` at which a lead or a timer is due.
-
-        A local shortcut, so the simulated clock can jump from one due instant to the next: the
-        due instants come from the stream (the sweep itself reads the due index by range query).
-        """
+        """The earliest instant after now and up to ``until`` at which a lead or a timer is due, so
+        the simulated clock can jump from one due instant to the next."""
         now = clock.now()
-        candidates = [due for due in self._due.values() if now < due <= until]
+        candidates = [due] if (due := self.due.next_due(now, until)) is not None else []
         timer = self.timers.next_deadline(until)
         if timer is not None and timer > now:
             candidates.append(timer)

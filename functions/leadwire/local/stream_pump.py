@@ -13,15 +13,14 @@ per shard, so ``leadwire replay`` reads local failures exactly as it reads AWS's
 
 from __future__ import annotations
 
-import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
-from leadwire.local.filter_pattern import matches_any
 from leadwire.local.lambda_context import LocalLambdaContext
+from leadwire.stream_records import matches_any, to_lambda_record
 
 StreamHandler = Callable[[dict[str, Any], Any], Any]
 
@@ -40,26 +39,54 @@ class StreamConsumer:
     failures_sent: int = 0
 
 
-def to_lambda_record(record: dict[str, Any], stream_arn: str) -> dict[str, Any]:
-    """A record as boto3 returns it, reshaped to what Lambda hands the function (JSON-safe)."""
-    body = dict(record)
-    dynamodb = dict(body["dynamodb"])
-    created = dynamodb.get("ApproximateCreationDateTime")
-    if isinstance(created, datetime):
-        dynamodb["ApproximateCreationDateTime"] = int(created.timestamp())
-    body["dynamodb"] = dynamodb
-    body["eventSourceARN"] = stream_arn
-    body.setdefault("eventSource", "aws:dynamodb")
-    return json.loads(json.dumps(body, default=str))
+class StreamReader(Protocol):
+    def shards(self) -> list[str]: ...
+
+    def records(self, shard_id: str, after: str | None) -> Iterator[dict[str, Any]]:
+        """The shard's records after sequence number ``after`` (from the trim horizon if None),
+        as ``GetRecords`` returns them."""
+        ...
 
 
-class StreamPump:
+class ApiStreamReader:
+    """Reads a stream through the DynamoDB Streams API (any endpoint: moto, AWS)."""
+
     def __init__(self, streams_client: Any, stream_arn: str) -> None:
         self._client = streams_client
         self._stream_arn = stream_arn
+        self._shard_ids: list[str] | None = None
+
+    def shards(self) -> list[str]:
+        if self._shard_ids is None:
+            description = self._client.describe_stream(StreamArn=self._stream_arn)["StreamDescription"]
+            self._shard_ids = [shard["ShardId"] for shard in description.get("Shards", [])]
+        return self._shard_ids
+
+    def records(self, shard_id: str, after: str | None) -> Iterator[dict[str, Any]]:
+        position: dict[str, Any] = (
+            {"ShardIteratorType": "TRIM_HORIZON"}
+            if after is None
+            else {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": after}
+        )
+        iterator = self._client.get_shard_iterator(StreamArn=self._stream_arn, ShardId=shard_id, **position)[
+            "ShardIterator"
+        ]
+        while iterator:
+            response = self._client.get_records(ShardIterator=iterator, Limit=1000)
+            records = response.get("Records", [])
+            if not records:
+                return
+            yield from records
+            iterator = response.get("NextShardIterator")
+
+
+class StreamPump:
+    def __init__(self, streams_client: Any, stream_arn: str, *, reader: StreamReader | None = None) -> None:
+        """``reader`` replaces the Streams API (``leadwire local`` reads moto's stream in-process)."""
+        self._reader = reader or ApiStreamReader(streams_client, stream_arn)
+        self._stream_arn = stream_arn
         self.consumers: list[StreamConsumer] = []
         self._positions: dict[str, str] = {}  # shard id -> last sequence number read
-        self._shard_ids: list[str] | None = None
         self._shard_of: dict[str, str] = {}  # sequence number -> shard id, for records pending delivery
         self._observers: list[Callable[[dict[str, Any]], None]] = []
 
@@ -90,43 +117,19 @@ class StreamPump:
                 return total
         raise RuntimeError("stream pump did not settle: a consumer keeps producing records for itself")
 
-    def _shards(self) -> list[str]:
-        if self._shard_ids is None:
-            description = self._client.describe_stream(StreamArn=self._stream_arn)["StreamDescription"]
-            self._shard_ids = [shard["ShardId"] for shard in description.get("Shards", [])]
-        return self._shard_ids
-
     def _fetch(self) -> None:
         """Read each shard once, from one shared position, and hand every record to each
         consumer whose filters pass it (each keeps its own pending records and retries)."""
-        for shard_id in self._shards():
-            position = self._positions.get(shard_id)
-            if position is None:
-                iterator = self._client.get_shard_iterator(
-                    StreamArn=self._stream_arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
-                )["ShardIterator"]
-            else:
-                iterator = self._client.get_shard_iterator(
-                    StreamArn=self._stream_arn,
-                    ShardId=shard_id,
-                    ShardIteratorType="AFTER_SEQUENCE_NUMBER",
-                    SequenceNumber=position,
-                )["ShardIterator"]
-            while iterator:
-                response = self._client.get_records(ShardIterator=iterator, Limit=1000)
-                records = response.get("Records", [])
-                if not records:
-                    break
-                for record in records:
-                    self._positions[shard_id] = record["dynamodb"]["SequenceNumber"]
-                    self._shard_of[record["dynamodb"]["SequenceNumber"]] = shard_id
-                    shaped = to_lambda_record(record, self._stream_arn)
-                    for observer in self._observers:
-                        observer(shaped)
-                    for consumer in self.consumers:
-                        if matches_any(consumer.filters, shaped):
-                            consumer.pending.append(shaped)
-                iterator = response.get("NextShardIterator")
+        for shard_id in self._reader.shards():
+            for record in self._reader.records(shard_id, self._positions.get(shard_id)):
+                self._positions[shard_id] = record["dynamodb"]["SequenceNumber"]
+                self._shard_of[record["dynamodb"]["SequenceNumber"]] = shard_id
+                shaped = to_lambda_record(record, self._stream_arn)
+                for observer in self._observers:
+                    observer(shaped)
+                for consumer in self.consumers:
+                    if matches_any(consumer.filters, shaped):
+                        consumer.pending.append(shaped)
 
     def _invoke(self, consumer: StreamConsumer, batch: list[dict[str, Any]]) -> tuple[int | None, bool]:
         """Returns (index of the first failed record or None, whether the function itself failed)."""

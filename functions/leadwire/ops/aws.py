@@ -31,8 +31,7 @@ DEFAULT_STACK_NAME: Final = "Leadwire"  # leadwire_infra.application.STACK_NAME
 # Stack output keys per consumer: (failure queue URL, function name).
 STACK_OUTPUTS: Final[Mapping[str, tuple[str, str]]] = {
     "segmentation": ("StreamFailuresQueueUrl", "SegmentationFunctionName"),
-    "triggers": ("TriggerStreamFailuresQueueUrl", "TriggerFunctionName"),
-    "actions": ("ActionStreamFailuresQueueUrl", "ActionFunctionName"),
+    "reactions": ("ReactionStreamFailuresQueueUrl", "ReactionFunctionName"),
 }
 # Past what the stream no longer holds, or a shard that was deleted after its records expired.
 _EXPIRED_CODES: Final = frozenset({"TrimmedDataAccessException", "ResourceNotFoundException"})

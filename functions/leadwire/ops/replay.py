@@ -31,18 +31,15 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final, Literal, Protocol
 
-from leadwire import schema
-from leadwire.local.filter_pattern import matches_any
-from leadwire.local.stream_pump import to_lambda_record
+from leadwire.stream_consumers import STREAM_CONSUMERS
+from leadwire.stream_records import matches_any, to_lambda_record
 
 log = logging.getLogger("leadwire.replay")
 
-CONSUMERS: Final = ("segmentation", "triggers", "actions")
-# The filter patterns of each consumer's event source mapping (the stack and `leadwire local` use these).
+CONSUMERS: Final = tuple(spec.name for spec in STREAM_CONSUMERS)
+# The filter patterns of each consumer's event source mapping (leadwire/stream_consumers.py).
 CONSUMER_FILTERS: Final[Mapping[str, list[dict[str, Any]]]] = {
-    "segmentation": [schema.EVENT_INSERT_FILTER],
-    "triggers": [schema.EVENT_INSERT_FILTER, schema.HISTORY_CHANGE_FILTER],
-    "actions": [schema.FIRE_INSERT_FILTER],
+    spec.name: list(spec.filters) for spec in STREAM_CONSUMERS
 }
 STREAM_RETENTION: Final = timedelta(hours=24)
 # Re-delivered events stay within what the event source mapping would send: its batch size, and
@@ -485,7 +482,7 @@ def selected(name: str) -> list[str]:
 
 
 def consumer_of_function(function_name: str, names: Iterable[str] = CONSUMERS) -> str | None:
-    """``leadwire-actions`` (local) -> ``actions``."""
+    """``leadwire-reactions`` (local) -> ``reactions``."""
     for name in names:
         if function_name.endswith(name):
             return name

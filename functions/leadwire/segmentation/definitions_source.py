@@ -1,6 +1,10 @@
 """Where a function gets its definitions: the bundled document plus the admin API's overrides
-(segments and triggers), validated, cached for a few seconds per container (a segment change
-also starts a re-evaluation job, so a stale cache cannot leave a lead wrong for long)."""
+(segments and triggers), validated, cached per container by the definitions' version.
+
+Every admin write bumps one version item; once the cache period has passed, a function reads
+that item (one ``GetItem``) and reloads the overrides only when the version moved. A query of
+both partitions per invocation would cost reads in AWS and, on moto, walk the whole table. A
+segment change also starts a re-evaluation job, so a stale cache cannot leave a lead wrong for long."""
 
 from __future__ import annotations
 
@@ -15,6 +19,8 @@ from leadwire.core.triggers import Trigger
 
 
 class OverridePort(Protocol):
+    def version(self) -> int: ...
+
     def overrides(self) -> list[SegmentOverride]: ...
 
     def trigger_overrides(self) -> list[TriggerOverride]: ...
@@ -33,7 +39,7 @@ class DefinitionsSource:
         self._store = store
         self._cache_seconds = cache_seconds
         self._monotonic = monotonic
-        self._cached: tuple[float, Definitions, dict[str, Any]] | None = None
+        self._cached: tuple[float, int, Definitions, dict[str, Any]] | None = None
         self._triggers: tuple[dict[str, Any], list[Trigger]] | None = None
 
     def current(self) -> Definitions:
@@ -55,9 +61,14 @@ class DefinitionsSource:
 
     def _load(self) -> tuple[Definitions, dict[str, Any]]:
         now = self._monotonic()
-        if self._cached is not None and now - self._cached[0] < self._cache_seconds:
-            return self._cached[1], self._cached[2]
+        cached = self._cached
+        if cached is not None and now - cached[0] < self._cache_seconds:
+            return cached[2], cached[3]
+        version = self._store.version()  # read before the overrides: a write in between reloads later
+        if cached is not None and cached[1] == version:
+            self._cached = (now, version, cached[2], cached[3])
+            return cached[2], cached[3]
         document = effective_document(self._bundled, self._store.overrides(), self._store.trigger_overrides())
         definitions = definitions_of(document)
-        self._cached = (now, definitions, document)
+        self._cached = (now, version, definitions, document)
         return definitions, document

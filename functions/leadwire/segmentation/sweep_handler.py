@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from leadwire import clock
 from leadwire.observability import logger, metrics
 from leadwire.segmentation import wiring
-from leadwire.segmentation.sweep import run_sweep
+from leadwire.segmentation.sweep import DuePort, run_sweep
 
 
 def _log_failure(lead_id: str, error: Exception) -> None:
@@ -21,8 +21,11 @@ def _log_failure(lead_id: str, error: Exception) -> None:
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    report = run_sweep(wiring.due_index(), wiring.engine(), clock.now(), on_error=_log_failure)
+def lambda_handler(
+    event: dict[str, Any], context: LambdaContext, due: DuePort | None = None
+) -> dict[str, Any]:
+    """``due`` is the test seam (``leadwire local`` passes its stream-fed view); else the index."""
+    report = run_sweep(due or wiring.due_index(), wiring.engine(), clock.now(), on_error=_log_failure)
     metrics.add_metric(name="LeadsSwept", unit=MetricUnit.Count, value=report.leads)
     metrics.add_metric(name="SweepChanges", unit=MetricUnit.Count, value=report.changes)
     metrics.add_metric(name="SweepFailures", unit=MetricUnit.Count, value=len(report.failed))

@@ -6,21 +6,12 @@ import os
 import sys
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 
 from leadwire import clock
-from leadwire.actions.email import SesEmailSender
-from leadwire.actions.eventbridge import EventBridgeSender
-from leadwire.actions.ports import EmailPort
-from leadwire.actions.secrets import SecretError, SecretResolver
-from leadwire.actions.service import ActionsService, Channels
-from leadwire.actions.webhooks import WebhookSender
-from leadwire.config_loader import load_json_config, templates_of
-from leadwire.core.delivery.policy import DeliveryPolicy, parse_delivery_policy
-from leadwire.core.email.templates import CompiledTemplate
-from leadwire.core.email.unsubscribe import UnsubscribeLinks
+from leadwire.config_loader import load_json_config
 from leadwire.core.jobs import Job
 from leadwire.dal.definition_store import DefinitionStore
 from leadwire.dal.due_index import DueIndex
@@ -42,10 +33,19 @@ from leadwire.segmentation.jobs import JobStarter, LambdaJobStarter, LocalJobQue
 from leadwire.segmentation.poison import PoisonQueue, UsableHistory
 from leadwire.segmentation.reevaluate import run_job
 from leadwire.settings import SettingsError, admin_settings, engine_settings
-from leadwire.timers.starter import StepFunctionsTimerStarter, TimerStarter
-from leadwire.triggers.scheduling import StateMachineScheduler
-from leadwire.triggers.service import TriggerService
-from leadwire.triggers.spike_guard import SpikeGuard
+
+if TYPE_CHECKING:  # the actions' and triggers' adapters load only in the functions that use them
+    from leadwire.actions.eventbridge import EventBridgeSender
+    from leadwire.actions.ports import EmailPort
+    from leadwire.actions.secrets import SecretResolver
+    from leadwire.actions.service import ActionsService
+    from leadwire.actions.webhooks import WebhookSender
+    from leadwire.core.delivery.policy import DeliveryPolicy
+    from leadwire.core.email.templates import CompiledTemplate
+    from leadwire.core.email.unsubscribe import UnsubscribeLinks
+    from leadwire.timers.starter import TimerStarter
+    from leadwire.triggers.service import TriggerService
+    from leadwire.triggers.spike_guard import SpikeGuard
 
 
 @cache
@@ -151,6 +151,7 @@ def fire_store() -> FireStore:
 def timer_starter() -> TimerStarter:
     """The local stand-in when leadwire local registered one, else Step Functions."""
     from leadwire.timers import local_timers
+    from leadwire.timers.starter import StepFunctionsTimerStarter
 
     if local_timers.ACTIVE is not None:
         return local_timers.ACTIVE
@@ -161,6 +162,9 @@ def timer_starter() -> TimerStarter:
 
 
 def trigger_service() -> TriggerService:
+    from leadwire.triggers.scheduling import StateMachineScheduler
+    from leadwire.triggers.service import TriggerService
+
     return TriggerService(
         definitions_source().triggers(),
         timer_store(),
@@ -173,6 +177,8 @@ def trigger_service() -> TriggerService:
 
 
 def spike_guard() -> SpikeGuard:
+    from leadwire.triggers.spike_guard import SpikeGuard
+
     table = engine_settings().table_name
     return SpikeGuard(
         definitions_source().current().segments,
@@ -185,18 +191,24 @@ def spike_guard() -> SpikeGuard:
 
 @cache
 def secret_resolver() -> SecretResolver:
+    from leadwire.actions.secrets import SecretResolver
+
     return SecretResolver(lambda: boto3.client("ssm"), lambda: boto3.client("secretsmanager"))
 
 
 @cache
 def webhook_sender() -> WebhookSender:
     """Loopback targets (and plain http) only where ALLOW_LOOPBACK_WEBHOOKS=true (leadwire local)."""
+    from leadwire.actions.webhooks import WebhookSender
+
     allow_loopback = os.environ.get("ALLOW_LOOPBACK_WEBHOOKS", "").lower() == "true"
     return WebhookSender(secret_resolver().resolve, allow_loopback=allow_loopback)
 
 
 @cache
 def event_bridge_sender() -> EventBridgeSender:
+    from leadwire.actions.eventbridge import EventBridgeSender
+
     return EventBridgeSender(lambda: boto3.client("events"), os.environ.get("EVENT_BUS_NAME") or "default")
 
 
@@ -204,6 +216,8 @@ def event_bridge_sender() -> EventBridgeSender:
 def email_sender() -> EmailPort:
     """The local SES simulator when leadwire local registered one (it also plays SES's feedback),
     else SESv2."""
+    from leadwire.actions.email import SesEmailSender
+
     simulator = sys.modules.get("leadwire.local.ses_simulator")  # loaded only by leadwire local
     local: EmailPort | None = getattr(simulator, "ACTIVE", None)
     if local is not None:
@@ -223,6 +237,9 @@ def unsubscribe_links() -> UnsubscribeLinks | None:
     goes out without the headers and templates fall back to their default link: a deployment
     error must not stop every email. A transient error (Secrets Manager unavailable) is raised,
     so the batch is retried rather than mail sent without a working link."""
+    from leadwire.actions.secrets import SecretError
+    from leadwire.core.email.unsubscribe import UnsubscribeLinks
+
     base_url = os.environ.get("PUBLIC_API_URL")
     ref = os.environ.get("UNSUBSCRIBE_SECRET_REF")
     if not base_url or not ref:
@@ -241,6 +258,9 @@ _delivery_config: tuple[dict[str, Any], DeliveryPolicy, dict[str, CompiledTempla
 def delivery_config() -> tuple[DeliveryPolicy, dict[str, CompiledTemplate]]:
     """The delivery policy and the compiled templates of the current document (compiled once per
     document, not per fire). ``EMAIL_FROM`` (the stack's verified sender) overrides the config's."""
+    from leadwire.config_loader import templates_of
+    from leadwire.core.delivery.policy import parse_delivery_policy
+
     global _delivery_config
     document = definitions_source().document()
     if _delivery_config is None or _delivery_config[0] is not document:
@@ -255,6 +275,8 @@ def delivery_config() -> tuple[DeliveryPolicy, dict[str, CompiledTemplate]]:
 
 
 def actions_service() -> ActionsService:
+    from leadwire.actions.service import ActionsService, Channels
+
     source = definitions_source()
     policy, templates = delivery_config()
     channels = Channels(

@@ -56,6 +56,8 @@ class LocalTimers:
         self._held: dict[str, _Held] = {}
         self._started: set[str] = set()  # every name ever started: Step Functions keeps them 90 days
         self._sequence = 0
+        self.executions = 0
+        self.transitions = 0  # states entered, as Step Functions Standard bills them
 
     def start(self, request: TimerRequest) -> None:
         """Hold ``request`` until its deadline; a name already held or run is a no-op, as in AWS."""
@@ -118,6 +120,7 @@ class LocalTimers:
             execution = self._client.describe_execution(executionArn=execution_arn)
             status = execution["status"]
             if status == "SUCCEEDED":
+                self._count_transitions(execution_arn)
                 return
             if status != "RUNNING":
                 raise TimerExecutionFailed(
@@ -127,7 +130,12 @@ class LocalTimers:
             if time.monotonic() > give_up:
                 raise TimerExecutionFailed(f"timer execution {name} still running after {self._timeout}s")
             time.sleep(pause)
-            pause = min(pause * 2, 0.05)
+            pause = min(pause * 2, 0.005)  # moto runs the execution on a thread: poll it closely
+
+    def _count_transitions(self, execution_arn: str) -> None:
+        history = self._client.get_execution_history(executionArn=execution_arn, maxResults=1000)
+        self.executions += 1
+        self.transitions += sum(1 for e in history["events"] if e["type"].endswith("StateEntered"))
 
 
 ACTIVE: LocalTimers | None = None

@@ -1,8 +1,10 @@
 """Trigger Lambda on the table stream: new events (event triggers, awaited events, anniversaries)
-and membership history (enter and exit triggers)."""
+and membership history (enter and exit triggers). Deployed inside the reactions function
+(``leadwire.reactions.handler``), which reads these records with the FIRE items."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -16,7 +18,7 @@ from leadwire.observability import logger, metrics
 from leadwire.segmentation import wiring
 from leadwire.segmentation.poison import usable_event
 from leadwire.triggers.changes import membership_changes
-from leadwire.triggers.service import TriggerReport
+from leadwire.triggers.service import TriggerReport, TriggerService
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
@@ -25,11 +27,10 @@ class PoisonNotSent(Exception):
     """A poison record the failure queue did not take: Lambda retries it."""
 
 
-@logger.inject_lambda_context(clear_state=True)
-@metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    service = wiring.trigger_service()
-    report = TriggerReport()
+def record_handler_for(
+    service: TriggerService, report: TriggerReport, function_arn: str
+) -> Callable[[DynamoDBRecord], None]:
+    """What the consumer does with one record (an event, or a membership history change)."""
 
     def record_handler(record: DynamoDBRecord) -> None:
         raw = record.raw_event["dynamodb"]
@@ -38,7 +39,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItem
             stored, reason = usable_event(raw["NewImage"])
             if stored is not None:
                 service.on_event(stored, report)
-            elif wiring.poison_queue().send([(record.raw_event, reason)], context.invoked_function_arn):
+            elif wiring.poison_queue().send([(record.raw_event, reason)], function_arn):
                 raise PoisonNotSent(raw["SequenceNumber"])
             return
         for change in membership_changes(record.raw_event["eventName"], raw.get("OldImage"), raw["NewImage"]):
@@ -46,12 +47,26 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItem
                 change.lead_id, change.segment_id, change.kind, change.at, change.change_id, report
             )
 
-    response = process_partial_response(
-        event=event, record_handler=record_handler, processor=processor, context=context
-    )
+    return record_handler
+
+
+def add_metrics(report: TriggerReport) -> None:
     metrics.add_metric(name="TriggersFired", unit=MetricUnit.Count, value=report.fired)
     metrics.add_metric(name="TimersScheduled", unit=MetricUnit.Count, value=report.scheduled)
     metrics.add_metric(name="TimersSatisfied", unit=MetricUnit.Count, value=report.satisfied)
     metrics.add_metric(name="TriggersBeyondHorizon", unit=MetricUnit.Count, value=report.beyond_horizon)
     metrics.add_metric(name="TriggerWorkOfErasedLeads", unit=MetricUnit.Count, value=report.erased)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    report = TriggerReport()
+    response = process_partial_response(
+        event=event,
+        record_handler=record_handler_for(wiring.trigger_service(), report, context.invoked_function_arn),
+        processor=processor,
+        context=context,
+    )
+    add_metrics(report)
     return response

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from leadwire import schema
 from leadwire.ops.replay import (
     CONSUMER_FILTERS,
     Consumer,
@@ -145,8 +146,16 @@ class Recorder:
         return [[r["dynamodb"]["Keys"]["sk"]["S"] for r in e["Records"]] for e in self.events]
 
 
+# The replay core is generic over consumers: these tests give it one that sees FIRE inserts only
+# (as the actions' filter), or events and history (as the triggers'), to check it filters a range.
+FILTERS = {
+    "actions": [schema.FIRE_INSERT_FILTER],
+    "triggers": [schema.EVENT_INSERT_FILTER, schema.HISTORY_CHANGE_FILTER],
+}
+
+
 def actions(queue, deliver, name="actions", function="Leadwire-ActionsFunction", exclusive=True):
-    return Consumer(name, function, queue, deliver, list(CONSUMER_FILTERS[name]), exclusive)
+    return Consumer(name, function, queue, deliver, list(FILTERS[name]), exclusive)
 
 
 # -- parsing -------------------------------------------------------------------------------------
@@ -336,8 +345,13 @@ def test_delivery_of_response():
 
 
 def test_selected():
-    assert selected("all") == ["segmentation", "triggers", "actions"]
-    assert selected("actions") == ["actions"]
+    assert selected("all") == ["segmentation", "reactions"]
+    assert selected("reactions") == ["reactions"]
+    assert CONSUMER_FILTERS["reactions"] == [
+        schema.EVENT_INSERT_FILTER,
+        schema.HISTORY_CHANGE_FILTER,
+        schema.FIRE_INSERT_FILTER,
+    ]
     with pytest.raises(ValueError, match="unknown consumer"):
         selected("sweep")
 

@@ -57,26 +57,24 @@ class FakeSession:
 OUTPUTS = {
     "StreamFailuresQueueUrl": "https://sqs/seg",
     "SegmentationFunctionName": "Leadwire-Seg",
-    "TriggerStreamFailuresQueueUrl": "https://sqs/trg",
-    "TriggerFunctionName": "Leadwire-Trg",
-    "ActionStreamFailuresQueueUrl": "https://sqs/act",
-    "ActionFunctionName": "Leadwire-Act",
+    "ReactionStreamFailuresQueueUrl": "https://sqs/act",
+    "ReactionFunctionName": "Leadwire-Act",
 }
 
 
 def test_consumers_come_from_the_stack_outputs():
-    consumers = aws.stack_consumers(FakeSession(OUTPUTS), "Leadwire", ["segmentation", "actions"])
+    consumers = aws.stack_consumers(FakeSession(OUTPUTS), "Leadwire", ["segmentation", "reactions"])
     assert [(c.name, c.function_name, c.queue.url) for c in consumers] == [  # type: ignore[attr-defined]
         ("segmentation", "Leadwire-Seg", "https://sqs/seg"),
-        ("actions", "Leadwire-Act", "https://sqs/act"),
+        ("reactions", "Leadwire-Act", "https://sqs/act"),
     ]
     assert all(c.exclusive_queue for c in consumers)
 
 
 def test_a_stack_without_the_outputs_says_which():
-    outputs = {k: v for k, v in OUTPUTS.items() if k != "ActionFunctionName"}
-    with pytest.raises(LookupError, match="ActionFunctionName"):
-        aws.stack_consumers(FakeSession(outputs), "Leadwire", ["actions"])
+    outputs = {k: v for k, v in OUTPUTS.items() if k != "ReactionFunctionName"}
+    with pytest.raises(LookupError, match="ReactionFunctionName"):
+        aws.stack_consumers(FakeSession(outputs), "Leadwire", ["reactions"])
 
 
 def client_error(code):

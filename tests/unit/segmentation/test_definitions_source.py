@@ -17,10 +17,27 @@ BUNDLED = {
 
 
 class Store:
+    """Overrides with the version item the admin writes bump."""
+
     def __init__(self):
         self.segments: list[SegmentOverride] = []
-        self.triggers: list[TriggerOverride] = []
+        self._triggers: list[TriggerOverride] = []
         self.reads = 0
+        self.versions_read = 0
+        self.current_version = 0
+
+    @property
+    def triggers(self):
+        return self._triggers
+
+    @triggers.setter
+    def triggers(self, value):
+        self._triggers = value
+        self.current_version += 1
+
+    def version(self):
+        self.versions_read += 1
+        return self.current_version
 
     def overrides(self):
         self.reads += 1
@@ -76,3 +93,18 @@ def test_a_trigger_change_is_seen_after_the_cache_period_or_an_invalidation():
     store.triggers = []
     ticks.now = 50
     assert [t.id for t in source.triggers()] == ["hot-ping", "bye"]
+
+
+def test_after_the_cache_period_an_unchanged_version_keeps_the_cache_without_reading_overrides():
+    store, ticks = Store(), Ticks()
+    source = DefinitionsSource(BUNDLED, store, cache_seconds=0, monotonic=ticks)
+    assert [t.id for t in source.triggers()] == ["hot-ping", "bye"]
+    for step in range(1, 4):
+        ticks.now = step
+        source.triggers()
+    # Given no write, each call after the period reads the version item only
+    assert (store.reads, store.versions_read) == (1, 4)
+    # When a write bumps the version, the next call reloads
+    store.triggers = [TriggerOverride(trigger_id="bye", document=None, version=1)]
+    assert [t.id for t in source.triggers()] == ["hot-ping"]
+    assert store.reads == 2

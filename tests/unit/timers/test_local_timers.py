@@ -25,6 +25,10 @@ class _FakeStepFunctions:
     def describe_execution(self, executionArn: str) -> dict[str, Any]:
         return {"status": self._status, "error": "States.Runtime", "cause": "boom"}
 
+    def get_execution_history(self, executionArn: str, maxResults: int) -> dict[str, Any]:
+        entered = [{"type": "WaitStateEntered"}, {"type": "TaskStateEntered"}]
+        return {"events": [{"type": "ExecutionStarted"}, *entered, {"type": "TaskStateExited"}]}
+
 
 def _request(name: str, deadline: datetime) -> Any:
     return build_timer_request(
@@ -97,3 +101,12 @@ def test_a_failed_execution_raises_and_is_not_retried() -> None:
     with pytest.raises(TimerExecutionFailed, match=r"broken ended FAILED: States\.Runtime: boom"):
         timers.run_due(T0)
     assert timers.run_due(T0) == 0
+
+
+def test_state_transitions_are_counted_per_execution_as_billed():
+    client = _FakeStepFunctions()
+    timers = LocalTimers(client, "arn", lambda: T0, wall_clock=lambda: WALL)
+    timers.start(_request("a", T0))
+    timers.start(_request("b", T0))
+    timers.run_due(T0)
+    assert (timers.executions, timers.transitions) == (2, 4)

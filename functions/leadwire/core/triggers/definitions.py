@@ -29,7 +29,6 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from leadwire.core.email.templates import text_template_problem
 from leadwire.core.rules.comparisons import Number, StrictModel, holds
 from leadwire.core.rules.conditions import (
     NODE_TAG_PREFIX,
@@ -286,6 +285,8 @@ def _text_template(value: Any) -> str:
             "a text template is non-empty text of at most {limit} characters",
             {"limit": _MAX_TEXT_TEMPLATE},
         )
+    from leadwire.core.email.templates import text_template_problem  # jinja2: only when a text is checked
+
     problem = text_template_problem(value)
     if problem is not None:
         raise PydanticCustomError("text_template", "{problem}", {"problem": problem})

@@ -1,4 +1,6 @@
-"""Lambda event-source-mapping filter patterns, evaluated the way Lambda does for stream records.
+"""Stream records as Lambda hands them to a function: their shape, and the event source mapping's
+filter patterns evaluated the way Lambda evaluates them. Shared by ``leadwire local``'s pump and
+``leadwire replay`` (which ships to Lambda without ``local/``).
 
 Supports what Leadwire's mappings use and a little more: literal values (a list is an OR),
 ``prefix``, ``exists``, ``anything-but`` and ``equals-ignore-case``, nested objects ANDed.
@@ -6,6 +8,8 @@ Supports what Leadwire's mappings use and a little more: literal values (a list 
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
 from typing import Any
 
 _MISSING = object()
@@ -47,3 +51,17 @@ def matches(pattern: dict[str, Any], record: Any) -> bool:
 def matches_any(patterns: list[dict[str, Any]], record: dict[str, Any]) -> bool:
     """Lambda passes a record when any of the mapping's filters matches (no filters: all pass)."""
     return not patterns or any(matches(pattern, record) for pattern in patterns)
+
+
+def to_lambda_record(record: dict[str, Any], stream_arn: str) -> dict[str, Any]:
+    """A record as boto3 returns it, reshaped to what Lambda hands the function (JSON-safe)."""
+    body = dict(record)
+    dynamodb = dict(body["dynamodb"])
+    created = dynamodb.get("ApproximateCreationDateTime")
+    if isinstance(created, datetime):
+        aware = created if created.tzinfo else created.replace(tzinfo=UTC)  # moto's own records: naive UTC
+        dynamodb["ApproximateCreationDateTime"] = int(aware.timestamp())
+    body["dynamodb"] = dynamodb
+    body["eventSourceARN"] = stream_arn
+    body.setdefault("eventSource", "aws:dynamodb")
+    return json.loads(json.dumps(body, default=str))

@@ -3,7 +3,7 @@
 import pytest
 
 from leadwire import schema
-from leadwire.local.filter_pattern import matches, matches_any
+from leadwire.stream_records import matches, matches_any
 
 
 def record(event_name, sk):

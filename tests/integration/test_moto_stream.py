@@ -1,0 +1,41 @@
+"""leadwire local reads moto's stream in-process: the same records as through the Streams API."""
+
+from leadwire.local.moto_stream import reader_for
+from leadwire.local.stream_pump import ApiStreamReader
+from leadwire.stream_records import to_lambda_record
+
+from .conftest import TABLE
+
+
+def write_some(dynamodb):
+    for n in range(7):
+        item = {"pk": {"S": f"LEAD#u{n % 3}"}, "sk": {"S": f"EVT#m{n}"}, "n": {"N": str(n)}}
+        dynamodb.put_item(TableName=TABLE, Item=item)
+    dynamodb.update_item(
+        TableName=TABLE,
+        Key={"pk": {"S": "LEAD#u0"}, "sk": {"S": "EVT#m0"}},
+        UpdateExpression="SET #n = :n",
+        ExpressionAttributeNames={"#n": "n"},
+        ExpressionAttributeValues={":n": {"N": "42"}},
+    )
+    dynamodb.delete_item(TableName=TABLE, Key={"pk": {"S": "LEAD#u1"}, "sk": {"S": "EVT#m1"}})
+
+
+def shaped(records, stream_arn):
+    return [to_lambda_record(r, stream_arn) for r in records]
+
+
+def test_in_process_and_api_readers_deliver_the_same_records(dynamodb, streams, stream_arn):
+    write_some(dynamodb)
+    api = ApiStreamReader(streams, stream_arn)
+    local = reader_for(TABLE, account_id="123456789012", region="us-east-1")
+    assert local is not None
+    assert local.shards() == api.shards()
+    (shard,) = api.shards()
+    from_api = shaped(api.records(shard, None), stream_arn)
+    in_process = shaped(local.records(shard, None), stream_arn)
+    assert [r["eventName"] for r in in_process] == ["INSERT"] * 7 + ["MODIFY", "REMOVE"]
+    assert in_process == from_api
+    # Reading on from a position gives what follows it, as AFTER_SEQUENCE_NUMBER does
+    middle = from_api[3]["dynamodb"]["SequenceNumber"]
+    assert shaped(local.records(shard, middle), stream_arn) == shaped(api.records(shard, middle), stream_arn)
