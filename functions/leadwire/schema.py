@@ -9,7 +9,8 @@ item               pk                            sk
 =================  ============================  ===================================
 event              LEAD#<leadId>                 EVT#<messageId>
 lead state         LEAD#<leadId>                 STATE
-membership hist.   LEAD#<leadId>                 HIST#<segmentId>#<enteredAt>
+membership hist.   LEAD#<leadId>                 HIST#@<version> (one page per save)
+  (before pages)   LEAD#<leadId>                 HIST#<segmentId>#<enteredAt>
 delivery           LEAD#<leadId>                 DLV#<deliveryId>
 segment override   DEF#SEGMENT                   <segmentId>
 trigger override   DEF#TRIGGER                   <triggerId>
@@ -90,8 +91,9 @@ EVENT_INSERT_FILTER: Final[dict[str, Any]] = {
     "dynamodb": {"Keys": {SK: {"S": [{"prefix": EVENT_PREFIX}]}}},
 }
 
-# The trigger consumer: new events (event triggers, awaited events) and membership history
-# (an INSERT opens an interval: enter triggers; a MODIFY that sets ``out`` closes it: exit).
+# The trigger consumer: new events (event triggers, awaited events) and membership history (a
+# page's INSERT is a save's enters and exits; MODIFY is for interval items written before pages,
+# where an INSERT opened an interval and a MODIFY that set ``out`` closed it).
 HISTORY_CHANGE_FILTER: Final[dict[str, Any]] = {
     "eventName": ["INSERT", "MODIFY"],
     "dynamodb": {"Keys": {SK: {"S": [{"prefix": HISTORY_PREFIX}]}}},

@@ -53,11 +53,17 @@ def matches_any(patterns: list[dict[str, Any]], record: dict[str, Any]) -> bool:
     return not patterns or any(matches(pattern, record) for pattern in patterns)
 
 
-def to_lambda_record(record: dict[str, Any], stream_arn: str) -> dict[str, Any]:
-    """A record as boto3 returns it, reshaped to what Lambda hands the function (JSON-safe)."""
+def to_lambda_record(
+    record: dict[str, Any], stream_arn: str, arrived: datetime | None = None
+) -> dict[str, Any]:
+    """A record as boto3 returns it, reshaped to what Lambda hands the function (JSON-safe).
+
+    ``arrived`` replaces moto's ``ApproximateCreationDateTime``, which moto takes from the wall
+    clock: ``leadwire local``'s pump stamps records with the runtime's clock, so a simulated clock
+    holds for the stream too (failure messages and ``leadwire replay`` measure ages on it)."""
     body = dict(record)
     dynamodb = dict(body["dynamodb"])
-    created = dynamodb.get("ApproximateCreationDateTime")
+    created = arrived or dynamodb.get("ApproximateCreationDateTime")
     if isinstance(created, datetime):
         aware = created if created.tzinfo else created.replace(tzinfo=UTC)  # moto's own records: naive UTC
         dynamodb["ApproximateCreationDateTime"] = int(aware.timestamp())

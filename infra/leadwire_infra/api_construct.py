@@ -73,6 +73,7 @@ ADMIN_ROUTES: Final = [
     ("/segments", [apigwv2.HttpMethod.ANY]),
     ("/segments/{proxy+}", [apigwv2.HttpMethod.ANY]),
     ("/leads/{proxy+}", [apigwv2.HttpMethod.ANY]),
+    ("/jobs", [apigwv2.HttpMethod.POST]),
     ("/jobs/{proxy+}", [apigwv2.HttpMethod.GET]),
     ("/triggers", [apigwv2.HttpMethod.ANY]),
     ("/triggers/{proxy+}", [apigwv2.HttpMethod.ANY]),

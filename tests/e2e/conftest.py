@@ -14,6 +14,9 @@ from pathlib import Path
 import pytest
 
 WRITE_KEY = "e2e-write-key"
+CLOCK_START = "2026-11-20T12:00:00Z"
+"""The simulated clock every ``leadwire local`` here starts at (unless a test gives its own
+``--clock``): results never depend on the day the suite runs."""
 LEADWIRE = Path(sys.executable).with_name("leadwire")
 
 
@@ -48,10 +51,12 @@ class Local:
 
 @contextlib.contextmanager
 def run_local(*args, env=None, log_path=None, local_class=Local, port=None):
-    """Start ``leadwire local`` with ``args`` (port, free unless given, and write key added), wait
-    for /health, and stop it with SIGTERM (as a process manager would) when the block ends."""
+    """Start ``leadwire local`` with ``args`` (port, free unless given, write key and, unless given,
+    ``--clock CLOCK_START`` added), wait for /health, and stop it with SIGTERM (as a process
+    manager would) when the block ends."""
     port = port or free_port()
-    command = [str(LEADWIRE), "local", "--port", str(port), "--write-key", WRITE_KEY, *args]
+    clock = () if "--clock" in args else ("--clock", CLOCK_START)
+    command = [str(LEADWIRE), "local", "--port", str(port), "--write-key", WRITE_KEY, *clock, *args]
     environment = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
     with contextlib.ExitStack() as stack:
         output = stack.enter_context(log_path.open("w")) if log_path else subprocess.PIPE

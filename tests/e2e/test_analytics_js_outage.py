@@ -15,7 +15,7 @@ import pytest
 
 from .conftest import WRITE_KEY, free_port, run_local
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
 SCRIPT = Path(__file__).parent / "browser" / "analytics_outage.mjs"
 CHROMIUM = Path("/usr/bin/chromium")

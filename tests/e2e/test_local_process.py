@@ -4,13 +4,13 @@ import signal
 import subprocess
 import time
 
-from .conftest import LEADWIRE, WRITE_KEY, Local, free_port
+from .conftest import CLOCK_START, LEADWIRE, WRITE_KEY, Local, free_port
 
 
 def test_sigterm_stops_leadwire_local_within_seconds():
     port = free_port()
     process = subprocess.Popen(
-        [str(LEADWIRE), "local", "--port", str(port), "--write-key", WRITE_KEY],
+        [str(LEADWIRE), "local", "--port", str(port), "--write-key", WRITE_KEY, "--clock", CLOCK_START],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -20,6 +20,8 @@ ADMIN_ROUTE_KEYS = [
     "ANY /segments",
     "ANY /segments/{proxy+}",
     "ANY /leads/{proxy+}",
+    "POST /jobs",
+    "GET /jobs/{proxy+}",
     "ANY /triggers",
     "ANY /triggers/{proxy+}",
     "GET /openapi.json",
@@ -124,3 +126,33 @@ def test_access_logs_leave_out_caller_ip_and_user_agent(stage: dict[str, Any]) -
     log_format = stage["AccessLogSettings"]["Format"]
     assert "sourceIp" not in log_format
     assert "userAgent" not in log_format
+
+
+def _routed(route_keys: list[str], method: str, path: str) -> bool:
+    """Whether an HTTP API route of ``route_keys`` takes ``method path`` ({proxy+} greedy)."""
+    for key in route_keys:
+        route_method, route_path = key.split(" ", 1)
+        if route_method not in ("ANY", method.upper()):
+            continue
+        if route_path.endswith("/{proxy+}"):
+            prefix = route_path.removesuffix("{proxy+}")
+            if path.startswith(prefix) and len(path) > len(prefix):
+                return True
+        elif route_path == path:
+            return True
+    return False
+
+
+def test_every_operation_of_the_admin_openapi_document_has_a_route(routes: dict[str, dict[str, Any]]) -> None:
+    from leadwire.admin.handler import app
+
+    document = app.get_openapi_schema()
+    operations = [
+        (method, path)
+        for path, item in (document.paths or {}).items()
+        for method in item.model_dump(exclude_none=True)
+        if method in ("get", "post", "put", "delete", "patch")
+    ]
+    assert ("post", "/jobs") in operations
+    unrouted = [f"{m.upper()} {p}" for m, p in operations if not _routed(list(routes), m, p)]
+    assert unrouted == []

@@ -1,5 +1,7 @@
 """Integration fixtures: moto, with the table created from the same constants the stack uses."""
 
+from datetime import UTC, datetime
+
 import boto3
 import pytest
 from botocore.config import Config
@@ -10,6 +12,9 @@ from leadwire.local.runtime import LocalRuntime
 
 TABLE = "leadwire-test"
 WRITE_KEY = "sample-write-key"
+RUNTIME_START = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+"""Where the ``runtime`` fixture's simulated clock starts: every test runs at a known instant,
+never on the wall clock (the suite also runs a year ahead under faketime)."""
 
 
 @pytest.fixture
@@ -39,7 +44,7 @@ def streams(aws):
 
 @pytest.fixture
 def runtime():
-    """The whole local runtime in-process (moto started and stopped by it)."""
-    rt = LocalRuntime({WRITE_KEY: "website"})
+    """The whole local runtime in-process (moto started and stopped by it), its clock at RUNTIME_START."""
+    rt = LocalRuntime({WRITE_KEY: "website"}, clock_start=RUNTIME_START)
     yield rt
     rt.close()

@@ -39,3 +39,7 @@ def test_the_report_counts_every_event_and_prices_the_units():
     assert sum(report["breakdown_write_units_per_event"].values()) == pytest.approx(
         report["write_units_per_event"], abs=0.01
     )
+    assert sum(report["breakdown_read_units_per_event"].values()) == pytest.approx(
+        report["read_units_per_event"], abs=0.01
+    )
+    assert {"event", "lead"} <= report["breakdown_write_units_per_event"].keys()

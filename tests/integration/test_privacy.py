@@ -66,7 +66,9 @@ def test_export_holds_profile_events_history_deliveries_and_timers(api):
     assert document["profile"]["traits"]["email"] == "ann@example.com"
     assert {e["event"] for e in document["events"]} >= {"page_viewed", "pricing_viewed", "cart_added"}
     assert document["history"]
-    assert document["segments"]
+    segments_in_history = {h["segmentId"] for h in document["history"]}
+    assert set(document["segments"]) <= segments_in_history
+    assert all(h["enteredAt"] for h in document["history"])
     assert {d["triggerId"] for d in document["deliveries"]} >= {"pricing-ping"}
     assert [t["triggerId"] for t in document["timers"] if t["status"] == "waiting"] == ["cart-abandonment"]
     assert document["state"]["traits"]["email"] == "ann@example.com"

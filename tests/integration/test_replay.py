@@ -133,6 +133,26 @@ def test_dry_run_lists_without_replaying(api):
     assert queued(api.runtime) == 1
 
 
+def test_failures_and_their_age_are_on_the_runtimes_clock(api):
+    # Given a fire given up on at the simulated NOW + 1 min (months away from the wall clock)
+    fail_fires(api, "cid")
+    failed_at = NOW + timedelta(minutes=1)
+    (message,) = api.runtime.sqs.receive_message(QueueUrl=api.runtime.stream_dlq_url, VisibilityTimeout=0)[
+        "Messages"
+    ]
+    failure = json.loads(message["Body"])
+    assert failure["timestamp"] == "2026-11-02T09:01:00.000Z"
+    assert failure["DDBStreamBatchInfo"]["approximateArrivalOfFirstRecord"] == "2026-11-02T09:01:00.000Z"
+    # When the clock moves on two hours and a dry run lists it
+    status, _ = api.post("/_local/clock", {"advance": "PT2H"})
+    assert status == 200
+    status, summary = api.post("/_local/replay", {"dryRun": True})
+    # Then its age is measured on that clock, not the wall clock
+    (outcome,) = summary["outcomes"]
+    assert outcome["firstRecordAt"] == failed_at.isoformat().replace("+00:00", "Z")
+    assert outcome["ageSeconds"] == 7200
+
+
 def test_other_consumers_and_max_leave_messages_alone(api):
     fail_fires(api, "cat")
     fail_fires(api, "dan")

@@ -317,11 +317,24 @@ def test_the_local_runtime_runs_timers_at_their_instant_on_the_simulated_clock()
     assert registry.active() is None
 
 
-def test_the_local_runtime_on_the_wall_clock_runs_a_timer_once_it_is_due(runtime: Any) -> None:
+@pytest.fixture
+def wall_clock_runtime() -> Iterator[Any]:
+    """``leadwire local`` without ``--clock``: the one runtime here on the wall clock, which is what
+    this test is about (it holds on any date: only the seconds between now and the deadline count)."""
+    from leadwire.local.runtime import LocalRuntime
+
+    runtime = LocalRuntime({"key": "website"})
+    yield runtime
+    runtime.close()
+
+
+def test_the_local_runtime_on_the_wall_clock_runs_a_timer_once_it_is_due(wall_clock_runtime: Any) -> None:
     from leadwire import clock
     from leadwire.local.runtime import TABLE_NAME
 
-    deadline = clock.now() + timedelta(milliseconds=300)
+    runtime = wall_clock_runtime
+
+    deadline = clock.now() + timedelta(seconds=2)  # far enough that a loaded machine drains before it
     key = {"pk": {"S": schema.timer_pk("no-such-trigger")}, "sk": {"S": "lead-1#wall"}}
     runtime.dynamodb.put_item(TableName=TABLE_NAME, Item={**key, "status": {"S": "waiting"}})
     runtime.timers.start(

@@ -7,6 +7,7 @@ Each route parses into a model, makes one call into ``segments``, ``triggers``, 
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
@@ -28,6 +29,9 @@ from leadwire.admin.models import (
     JobView,
     LeadView,
     MembersPage,
+    NewJob,
+    NewSegment,
+    NewTrigger,
     SegmentChange,
     SegmentDefinition,
     SegmentView,
@@ -35,7 +39,7 @@ from leadwire.admin.models import (
     TriggerList,
     TriggerView,
 )
-from leadwire.admin.openapi import UNPROCESSABLE, invalid_request_body, responses, without_422
+from leadwire.admin.openapi import UNPROCESSABLE, as_served, invalid_request_body, responses
 from leadwire.admin.resolver import DecodingHttpResolver
 from leadwire.admin.segments import SegmentAdmin
 from leadwire.admin.triggers import TriggerAdmin
@@ -59,6 +63,10 @@ Confirm = Annotated[
     bool, Query(description="Apply even if the change flips more than the configured share of leads")
 ]
 JOB_HEADER = "X-Leadwire-Job"
+DEFAULT_JOB_REASONS = {
+    "migrate": "items migrated to the current shapes",
+    "reevaluate": "started by an operator",
+}
 
 
 def _launch_job(reason: str) -> Job:
@@ -114,7 +122,7 @@ def list_segments() -> SegmentSummaryList:
     status_code=201,
     responses=responses(201, "Created; the job re-evaluates every lead", 400, 409),
 )
-def create_segment(segment: Annotated[SegmentDefinition, Body()], confirm: Confirm = False) -> SegmentChange:
+def create_segment(segment: Annotated[NewSegment, Body()], confirm: Confirm = False) -> SegmentChange:
     return segment_admin().create(segment.document(), confirm=confirm)
 
 
@@ -176,7 +184,7 @@ def list_triggers() -> TriggerList:
     responses=responses(201, "Created", 400, 409, 422),
     openapi_extensions=UNPROCESSABLE,
 )
-def create_trigger(trigger: Annotated[TriggerDefinition, Body()]) -> TriggerView:
+def create_trigger(trigger: Annotated[NewTrigger, Body()]) -> TriggerView:
     return trigger_admin().create(trigger.document())
 
 
@@ -308,6 +316,17 @@ def unsuppress_lead(lead_id: LeadId) -> UnsuppressView:
 
 
 # -- jobs --------------------------------------------------------------------------------------
+@app.post(
+    "/jobs",
+    tags=["jobs"],
+    responses=responses(202, "Started; follow it at GET /jobs/{jobId}", 400),
+)
+def create_job(job: Annotated[NewJob, Body()]) -> Response[JobView]:
+    reason = job.reason or DEFAULT_JOB_REASONS[job.kind]
+    started = start_job(wiring.job_store(), wiring.job_starter(), reason, clock.now(), kind=job.kind)
+    return Response(status_code=202, body=JobView.of(started), content_type="application/json")
+
+
 @app.get("/jobs/<job_id>", tags=["jobs"], responses=responses(200, "The job's progress", 404))
 def get_job(job_id: Annotated[str, Path(min_length=1, max_length=128)]) -> JobView:
     job = wiring.job_store().get(job_id)
@@ -321,7 +340,7 @@ def openapi_document() -> Response[str]:
     return Response(
         status_code=200,
         content_type="application/json",
-        body=without_422(
+        body=as_served(
             app.get_openapi_json_schema(
                 title="Leadwire admin API",
                 version="0.1.0",
@@ -336,4 +355,33 @@ def openapi_document() -> Response[str]:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     metrics.add_metric(name="AdminRequests", unit=MetricUnit.Count, value=1)
+    if _form_body(event):
+        return _FORM_REFUSED
     return app.resolve(event, context)
+
+
+def _form_body(event: dict[str, Any]) -> bool:
+    """Bodies are JSON. Powertools parses a form body as a form before any route runs (and a
+    multipart type without a boundary made that a 500), so a form is refused first."""
+    headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
+    return (
+        headers.get("content-type", "")
+        .lower()
+        .startswith(("multipart/", "application/x-www-form-urlencoded"))
+    )
+
+
+_FORM_REFUSED: dict[str, Any] = {
+    "statusCode": 400,
+    "headers": {"Content-Type": "application/json"},
+    "body": json.dumps(
+        {
+            "error": {
+                "code": "invalid_request",
+                "message": "content-type: send the body as application/json",
+                "details": {"field": "content-type"},
+            }
+        }
+    ),
+    "isBase64Encoded": False,
+}

@@ -9,7 +9,7 @@ from pydantic.alias_generators import to_camel
 from pydantic.json_schema import JsonDict
 
 from leadwire import schema
-from leadwire.core.jobs import Job, JobStatus
+from leadwire.core.jobs import Job, JobKind, JobStatus, StartableJobKind
 from leadwire.dal.event_items import iso
 
 SEGMENT_EXAMPLE: JsonDict = {
@@ -69,6 +69,12 @@ class SegmentDefinition(DefinitionBody):
         default=None, description="Hysteresis: leave only when this holds"
     )
     members: list[str] | None = Field(default=None, description="A static segment's lead ids")
+
+
+class NewSegment(SegmentDefinition):
+    """``POST /segments``: the id is required (a body without one is refused before the engine)."""
+
+    id: str = Field(min_length=1, max_length=128, description="The new segment's id")
 
 
 class SegmentView(BaseModel):
@@ -148,9 +154,20 @@ class HistoryPage(BaseModel):
     history: list[HistoryEntry]
 
 
+class NewJob(BaseModel):
+    """A job an operator starts: ``migrate`` rewrites items an older release wrote in the current
+    shapes (run it once after an upgrade whose notes say so); ``reevaluate`` evaluates every
+    lead against the current definitions."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: StartableJobKind
+    reason: str = Field(default="", max_length=500)
+
+
 class JobView(ApiModel):
     job_id: str
     status: JobStatus
+    kind: JobKind
     reason: str
     shards: int = Field(description="Shards of the leads index the job pages through")
     shards_done: int
@@ -162,6 +179,7 @@ class JobView(ApiModel):
     progress: float = Field(description="Share of the leads index paged so far, 0 to 1 (1 when done)")
     read_units: float = Field(description="DynamoDB read units the job consumed (as metered)")
     write_units: float = Field(description="DynamoDB write units the job consumed (as metered)")
+    items_migrated: int = Field(description="Items rewritten in the current shape (migrate jobs)")
     failures: int
     failed_leads: list[str]
     error: str | None
@@ -175,6 +193,7 @@ class JobView(ApiModel):
         return cls(
             job_id=job.job_id,
             status=job.status,
+            kind=job.kind,
             reason=job.reason,
             shards=schema.LEAD_SHARDS,
             shards_done=min(job.shard, schema.LEAD_SHARDS),
@@ -186,6 +205,7 @@ class JobView(ApiModel):
             progress=1.0 if job.status == "done" else min(job.shard, schema.LEAD_SHARDS) / schema.LEAD_SHARDS,
             read_units=job.read_units,
             write_units=job.write_units,
+            items_migrated=job.items_migrated,
             failures=job.failures,
             failed_leads=job.failed_leads,
             error=job.error,
@@ -235,8 +255,8 @@ class TriggerDefinition(DefinitionBody):
     name: str | None = None
     description: str | None = None
     on: Any = Field(
-        default=None,
-        description='{"enter": SEGMENT}, {"exit": SEGMENT}, {"event": NAME, "where": ...} or '
+        description="Required. "
+        '{"enter": SEGMENT}, {"exit": SEGMENT}, {"event": NAME, "where": ...} or '
         '{"anniversary": {"trait", "at"}}',
     )
     wait: Any = Field(default=None, description='{"until": {"event", "match", "where"}, "timeout": DURATION}')
@@ -245,6 +265,12 @@ class TriggerDefinition(DefinitionBody):
     reentry: Any = Field(default=None, description='"once", "every_time" or {"once_per": DURATION}')
     actions: Any = Field(default=None, description="email, webhook, eventbridge or emit_event actions")
     variants: Any = Field(default=None, description="A/B variants, each with a name, weight and actions")
+
+
+class NewTrigger(TriggerDefinition):
+    """``POST /triggers``: the id is required (a body without one is refused before the engine)."""
+
+    id: str = Field(min_length=1, max_length=128, description="The new trigger's id")
 
 
 class TriggerView(BaseModel):

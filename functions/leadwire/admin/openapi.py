@@ -35,7 +35,7 @@ def responses(status: int, description: str, *errors: int) -> dict[int, OpenAPIR
     documented: dict[int, OpenAPIResponse] = {status: {"description": description}}
     for code in errors:
         if code == 422:
-            continue  # Powertools overwrites it; ``without_422`` documents it for UNPROCESSABLE routes
+            continue  # Powertools overwrites it; ``as_served`` documents it for UNPROCESSABLE routes
         documented[code] = {
             "description": _ERRORS[code],
             "content": {"application/json": {"model": ErrorBody}},
@@ -56,15 +56,25 @@ def invalid_request_body(error: RequestValidationError) -> dict[str, Any]:
     return {"error": {"code": "invalid_request", "message": message, "details": problems}}
 
 
-def without_422(openapi_json: str) -> str:
-    """Powertools documents request validation as 422; this API answers 400, documented per route."""
+def as_served(openapi_json: str) -> str:
+    """The document Powertools generates, corrected to what the API answers:
+
+    - request validation is documented as 422 by Powertools; this API answers 400 (422 only on
+      the UNPROCESSABLE routes, for a definition the engine refuses);
+    - every operation that takes a parameter or a body documents that 400 (a path id too long, a
+      limit out of range), also on GET and DELETE;
+    - a 204 has no body, so it documents no content (Powertools gives it the JSON of ``None``).
+    """
     document = json.loads(openapi_json)
+    error_content = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
     for operations in document.get("paths", {}).values():
         for operation in operations.values():
-            operation.get("responses", {}).pop("422", None)
+            documented = operation.setdefault("responses", {})
+            documented.pop("422", None)
             if operation.pop(_OWN_422, False):
-                operation["responses"]["422"] = {
-                    "description": _ERRORS[422],
-                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
-                }
+                documented["422"] = {"description": _ERRORS[422], "content": error_content}
+            if (operation.get("parameters") or operation.get("requestBody")) and "400" not in documented:
+                documented["400"] = {"description": _ERRORS[400], "content": error_content}
+            if "204" in documented:
+                documented["204"].pop("content", None)
     return json.dumps(document)

@@ -68,14 +68,17 @@ class CapacityMeter:
     write_units: float = 0.0
     read_units: float = 0.0
     writes_by_kind: dict[str, float] = field(default_factory=dict)
+    reads_by_kind: dict[str, float] = field(default_factory=dict)
 
     def record_write(self, item: dict[str, dict[str, Any]], kind: str = "item") -> None:
         units = write_units(item_size(item))
         self.write_units += units
         self.writes_by_kind[kind] = self.writes_by_kind.get(kind, 0.0) + units
 
-    def record_read(self, total_bytes: int, *, consistent: bool = True) -> None:
-        self.read_units += read_units(total_bytes, consistent=consistent)
+    def record_read(self, total_bytes: int, *, consistent: bool = True, kind: str = "item") -> None:
+        units = read_units(total_bytes, consistent=consistent)
+        self.read_units += units
+        self.reads_by_kind[kind] = self.reads_by_kind.get(kind, 0.0) + units
 
     def usd(self) -> float:
         return (

@@ -1,4 +1,5 @@
-"""A re-evaluation job: every lead evaluated again after the definitions changed.
+"""A job over every lead: re-evaluation after the definitions changed (``reevaluate``), or the
+migration of items an older release wrote to the current item shapes (``migrate``).
 
 The job item is the whole truth about a run: where it is (shard and cursor), what it did, and a
 ``version`` that every progress write checks, so a second runner of the same job (an async
@@ -15,12 +16,15 @@ from pydantic import BaseModel, Field
 from leadwire.core.errors import LeadwireError
 
 JobStatus = Literal["pending", "running", "done", "failed"]
+JobKind = Literal["reevaluate", "migrate", "erase"]
+StartableJobKind = Literal["reevaluate", "migrate"]  # what an operator starts; erasure has its route
 MAX_FAILED_LEADS_KEPT = 20
 
 
 class Job(BaseModel):
     job_id: str
     status: JobStatus = "pending"
+    kind: JobKind = "reevaluate"
     reason: str = ""  # what changed, e.g. "segment hot-leads replaced"
     shard: int = 0  # the leads-index shard being paged (0 .. LEAD_SHARDS - 1)
     cursor: str | None = None  # the last lead id done within ``shard``
@@ -31,6 +35,7 @@ class Job(BaseModel):
     exited: int = 0  # of ``changes``: exits
     read_units: float = 0.0  # capacity the job consumed, as the adapters metered it
     write_units: float = 0.0
+    items_migrated: int = 0  # migrate: items rewritten in the current shape
     failures: int = 0
     failed_leads: list[str] = Field(default_factory=list)  # the first few, for the operator
     error: str | None = None

@@ -80,7 +80,7 @@ class DefinitionStore:
                 **extra,
             )
             items = response.get("Items", [])
-            self._meter.record_read(sum(item_size(i) for i in items) or 1)
+            self._meter.record_read(sum(item_size(i) for i in items) or 1, kind="definition")
             found.extend(
                 (
                     i[schema.SK]["S"],

@@ -94,7 +94,7 @@ class DeliveryLog:
                 **({"ExclusiveStartKey": start} if start else {}),
             )
             items = response.get("Items", [])
-            self._meter.record_read(sum(item_size(i) for i in items) or 1, consistent=False)
+            self._meter.record_read(sum(item_size(i) for i in items) or 1, consistent=False, kind="delivery")
             found.extend(delivery_view(item) for item in items)
             start = response.get("LastEvaluatedKey")
             if not start:
@@ -162,7 +162,7 @@ class DeliveryLog:
             **({"ExclusiveStartKey": start_key} if start_key else {}),
         )
         keys = response.get("Items", [])
-        self._meter.record_read(sum(item_size(k) for k in keys) or 1, consistent=False)
+        self._meter.record_read(sum(item_size(k) for k in keys) or 1, consistent=False, kind="delivery")
         return keys, response.get("LastEvaluatedKey")
 
     def _fetch(self, keys: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
@@ -176,7 +176,7 @@ class DeliveryLog:
                 time.sleep(min(0.05 * 2**attempt, 1.0))  # throttled: back off before the rest
             response = self._client.batch_get_item(RequestItems={self._table: {"Keys": pending}})
             for item in response.get("Responses", {}).get(self._table, []):
-                self._meter.record_read(item_size(item), consistent=False)
+                self._meter.record_read(item_size(item), consistent=False, kind="delivery")
                 found[(item[schema.PK]["S"], item[schema.SK]["S"])] = item
             pending = response.get("UnprocessedKeys", {}).get(self._table, {}).get("Keys", [])
         if pending:

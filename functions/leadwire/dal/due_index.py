@@ -53,7 +53,7 @@ class DueIndex:
                     **extra,
                 )
                 items = response.get("Items", [])
-                self._meter.record_read(sum(item_size(i) for i in items), consistent=False)
+                self._meter.record_read(sum(item_size(i) for i in items), consistent=False, kind="sweep")
                 for item in items:
                     instant, lead_id = item[schema.DUE_SK]["S"].split("#", 1)
                     yield datetime.fromisoformat(instant), lead_id
@@ -65,7 +65,7 @@ class DueIndex:
         item = self._client.get_item(TableName=self._table, Key=_CHECKPOINT_KEY, ConsistentRead=True).get(
             "Item"
         )
-        self._meter.record_read(item_size(item) if item else 1)
+        self._meter.record_read(item_size(item) if item else 1, kind="sweep")
         return datetime.fromisoformat(item["through"]["S"]) if item else None
 
     def advance_checkpoint(self, through: datetime) -> bool:

@@ -96,7 +96,7 @@ class EventStore:
         )
         for page in pages:
             items = page.get("Items", [])
-            self._meter.record_read(sum(item_size(item) for item in items))
+            self._meter.record_read(sum(item_size(item) for item in items), kind="event")
             for item in items:
                 yield from_item(item)
 
@@ -107,5 +107,5 @@ class EventStore:
             Key={schema.PK: {"S": schema.lead_pk(lead_id)}, schema.SK: {"S": schema.event_sk(message_id)}},
         )
         item = response.get("Item")
-        self._meter.record_read(item_size(item) if item else 1)
+        self._meter.record_read(item_size(item) if item else 1, kind="event")
         return from_item(item) if item else None

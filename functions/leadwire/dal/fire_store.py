@@ -129,7 +129,7 @@ class FireStore:
             ConsistentRead=True,
         )
         item = response.get("Item")
-        self._meter.record_read(item_size(item) if item else 1, consistent=True)
+        self._meter.record_read(item_size(item) if item else 1, consistent=True, kind="delivery")
         return delivery_view(item) if item else None
 
 

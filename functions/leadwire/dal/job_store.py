@@ -1,4 +1,4 @@
-"""DynamoDB adapter for re-evaluation job items (pk ``JOB#<jobId>``, sk ``JOB``).
+"""DynamoDB adapter for job items (re-evaluation and migration) (pk ``JOB#<jobId>``, sk ``JOB``).
 
 Plain attributes, readable in the console; every write is conditional on the version read, and
 the item expires ``RETENTION`` after it was created.
@@ -27,6 +27,7 @@ _COUNTS = (
     ("changes", "changes"),
     ("entered", "entered"),
     ("exited", "exited"),
+    ("itemsMigrated", "items_migrated"),
 )
 _UNITS = (("readUnits", "read_units"), ("writeUnits", "write_units"))
 _INSTANTS = (("startedAt", "started_at"), ("finishedAt", "finished_at"))
@@ -41,6 +42,7 @@ def job_to_item(job: Job) -> dict[str, dict[str, Any]]:
         **job_key(job.job_id),
         "jobId": {"S": job.job_id},
         "status": {"S": job.status},
+        "kind": {"S": job.kind},
         "reason": {"S": job.reason},
         "shard": {"N": str(job.shard)},
         "failures": {"N": str(job.failures)},
@@ -78,6 +80,7 @@ def job_from_item(item: dict[str, dict[str, Any]]) -> Job:
     return Job(
         job_id=item["jobId"]["S"],
         status=item["status"]["S"],
+        kind=text("kind") or "reevaluate",  # job items written before migrations existed
         reason=text("reason") or "",
         shard=int(item["shard"]["N"]),
         cursor=text("cursor"),
@@ -87,9 +90,9 @@ def job_from_item(item: dict[str, dict[str, Any]]) -> Job:
         created_at=datetime.fromisoformat(item["createdAt"]["S"]),
         updated_at=datetime.fromisoformat(item["updatedAt"]["S"]),
         version=int(item["v"]["N"]),
-        # Items written before a count existed read it as 0.
-        **{name: int(item.get(attribute, {"N": "0"})["N"]) for attribute, name in _COUNTS},
-        **{name: float(item.get(attribute, {"N": "0"})["N"]) for attribute, name in _UNITS},
+        # Items written before a count existed read it as 0 (the model's default).
+        **{name: int(item[attribute]["N"]) for attribute, name in _COUNTS if attribute in item},
+        **{name: float(item[attribute]["N"]) for attribute, name in _UNITS if attribute in item},
         **{name: when(attribute) for attribute, name in _INSTANTS},
     )
 
@@ -103,7 +106,7 @@ class JobStore:
     def get(self, job_id: str) -> Job | None:
         response = self._client.get_item(TableName=self._table, Key=job_key(job_id), ConsistentRead=True)
         item = response.get("Item")
-        self._meter.record_read(item_size(item) if item else 1)
+        self._meter.record_read(item_size(item) if item else 1, kind="job")
         return job_from_item(item) if item else None
 
     def save(self, job: Job) -> Job:

@@ -1,17 +1,28 @@
 """DynamoDB adapter for lead state, segment membership and membership history.
 
 A lead is read once and written once per stream batch: one conditional PutItem (version check).
-Membership changes ride in that same item as an outbox, then the member and history items are
-written (each write idempotent), the last history write doubling as the delivery marker. The next
+Membership changes ride in that same item as an outbox, then the member items and one history
+page are written (each write idempotent), the page doubling as the delivery marker. The next
 load checks that marker (one small read) and, if a crash stopped the writes, writes them again
 before anything else happens to the lead, so state, members and history never disagree for
 longer than one retry. The outbox stays in the item until the next save replaces it. (A
 transaction would do the same at twice the write units per item, and moto copies the whole
 table for each one.)
+
+A store built with ``remember=N`` (the segmentation consumer's) keeps the last record it saved of
+up to N leads and loads them from memory: a stream shard's batches reach one container in turn,
+so the next batch of a lead usually finds the record this process wrote, delivered outbox
+included. That saves the consistent read and the outbox check. A remembered record whose due
+instant has come is read again (the sweep may have advanced the lead). A record another writer
+has replaced all the same (a job, a merge in another container) only makes the save's version
+check fail, which forgets it, and the engine's retry then reads the item.
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -19,12 +30,13 @@ from botocore.exceptions import ClientError
 from leadwire import schema
 from leadwire.core.capacity import CapacityMeter, item_size
 from leadwire.core.leads import LeadRecord, Transition, VersionConflict
-from leadwire.dal.event_items import iso
 from leadwire.dal.lead_items import (
+    ITEM_FORMAT,
     change_id,
-    history_entry_item,
-    history_from_item,
+    history_intervals,
     history_key,
+    history_page_item,
+    history_page_key,
     lead_from_item,
     lead_key,
     lead_to_item,
@@ -35,39 +47,49 @@ from leadwire.dal.metering import PROCESS_METER
 from leadwire.dal.segment_stats import LEADS_COUNTER, Flip, SegmentStats, segment_counter
 
 
-def _set_expression(values: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """``SET`` every attribute of ``values`` but the key (attribute names aliased)."""
-    fields = [name for name in values if name not in (schema.PK, schema.SK)]
-    return {
-        "UpdateExpression": "SET " + ", ".join(f"#a{i} = :a{i}" for i in range(len(fields))),
-        "ExpressionAttributeNames": {f"#a{i}": name for i, name in enumerate(fields)},
-        "ExpressionAttributeValues": {f":a{i}": values[name] for i, name in enumerate(fields)},
-    }
-
-
 class LeadStore:
-    def __init__(self, client: Any, table_name: str, *, meter: CapacityMeter | None = None) -> None:
+    def __init__(
+        self,
+        client: Any,
+        table_name: str,
+        *,
+        meter: CapacityMeter | None = None,
+        remember: int = 0,
+        now: Callable[[], datetime] | None = None,
+    ) -> None:
         self._client = client
         self._table = table_name
         self._meter = meter or PROCESS_METER
+        self._remember = remember
+        self._now = now
+        self._saved: OrderedDict[str, LeadRecord] = OrderedDict()
         self._stats = SegmentStats(client, table_name, meter=self._meter)
 
     # -- lead state ---------------------------------------------------------------------------
-    def load(self, lead_id: str) -> LeadRecord | None:
+    def load(self, lead_id: str, *, fresh: bool = False) -> LeadRecord | None:
+        """The lead's record; from memory when this store saved it last, unless ``fresh``."""
+        known = None if fresh else self._saved.get(lead_id)
+        if known is not None and not self._maybe_swept(known):
+            self._saved.move_to_end(lead_id)
+            return known
         response = self._client.get_item(TableName=self._table, Key=lead_key(lead_id), ConsistentRead=True)
         item = response.get("Item")
-        self._meter.record_read(item_size(item) if item else 1)
+        self._meter.record_read(item_size(item) if item else 1, kind="lead")
         if not item:
             return None
         record = lead_from_item(item)
-        if record.outbox and not self._outbox_delivered(record):
+        if record.outbox and not self._outbox_delivered(record, legacy="ob" in item):
             self._deliver_outbox(record)  # the previous writer stopped before its membership writes
         return record.model_copy(update={"outbox": []})
+
+    def _maybe_swept(self, record: LeadRecord) -> bool:
+        return record.due_at is not None and (self._now is None or record.due_at <= self._now())
 
     def save(self, record: LeadRecord, transitions: list[Transition]) -> LeadRecord:
         """Store ``record`` if nobody stored the lead since it was loaded; returns the stored record."""
         stored = record.model_copy(update={"version": record.version + 1, "outbox": list(transitions)})
         item = lead_to_item(stored, stored.version)
+        self._saved.pop(record.lead_id, None)
         try:
             response = self._client.put_item(
                 TableName=self._table,
@@ -77,13 +99,48 @@ class LeadStore:
             )
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                self._meter.record_write(item, kind="lead")  # a failed condition is billed as a write
                 raise VersionConflict(record.lead_id) from None
             raise
         self._meter.record_write(item, kind="lead")
         self._count_lead(record, response.get("Attributes"))
         if transitions:
             self._deliver_outbox(stored)
-        return stored.model_copy(update={"outbox": []})
+        saved = stored.model_copy(update={"outbox": []})
+        if self._remember:
+            self._saved[record.lead_id] = saved
+            while len(self._saved) > self._remember:
+                self._saved.popitem(last=False)
+        return saved
+
+    def upgrade(self, lead_id: str) -> int:
+        """Rewrite the lead's state item in the current format if an older release wrote it;
+        returns the items rewritten (0 or 1). The migration job calls it for every lead.
+
+        A pending outbox is delivered first (as ``load`` would), and the rewrite keeps the
+        item's version under a version check: a writer that saved the lead meanwhile wrote the
+        current format itself, so losing that race leaves nothing to do."""
+        response = self._client.get_item(TableName=self._table, Key=lead_key(lead_id), ConsistentRead=True)
+        item = response.get("Item")
+        self._meter.record_read(item_size(item) if item else 1, kind="lead")
+        if not item or int(item.get("f", {}).get("N", "1")) >= ITEM_FORMAT:
+            return 0
+        record = lead_from_item(item)
+        if record.outbox and not self._outbox_delivered(record, legacy="ob" in item):
+            self._deliver_outbox(record)
+        upgraded = lead_to_item(record.model_copy(update={"outbox": []}), record.version)
+        self._saved.pop(lead_id, None)
+        try:
+            self._client.put_item(
+                TableName=self._table, Item=upgraded, **self._version_condition(record.version)
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            self._meter.record_write(upgraded, kind="lead")
+            return 0
+        self._meter.record_write(upgraded, kind="lead")
+        return 1
 
     @staticmethod
     def _version_condition(version: int) -> dict[str, Any]:
@@ -106,19 +163,19 @@ class LeadStore:
             self._stats.add(record.lead_id, LEADS_COUNTER, -1)
 
     def _deliver_outbox(self, record: LeadRecord) -> None:
-        """Member items (and their counters) first, then the flip log, then history; the last
-        history write is the delivery marker."""
+        """Member items (and their counters) first, then the flip log, then the history page: the
+        page is the delivery marker."""
         for segment_id, transition in self._final_member_changes(record.outbox).items():
             if transition.change.kind == "entered":
                 member = member_item(record.lead_id, transition)
                 old = self._client.put_item(TableName=self._table, Item=member, ReturnValues="ALL_OLD")
-                self._meter.record_write(member, kind="membership")
+                self._meter.record_write(member, kind="member")
                 if not old.get("Attributes"):
                     self._stats.add(record.lead_id, segment_counter(segment_id), 1)
             else:
                 key = member_key(segment_id, record.lead_id)
                 old = self._client.delete_item(TableName=self._table, Key=key, ReturnValues="ALL_OLD")
-                self._meter.record_write(key, kind="membership")
+                self._meter.record_write(key, kind="member")
                 if old.get("Attributes"):
                     self._stats.add(record.lead_id, segment_counter(segment_id), -1)
         for transition in record.outbox:
@@ -126,58 +183,40 @@ class LeadStore:
             self._stats.log_flip(
                 Flip(change.segment_id, record.lead_id, change.kind, change.at, transition.cause)
             )
-        for history, opened in self._history_writes(record.lead_id, record.outbox):
-            if opened:  # the whole interval (entry, and exit if it ended too) comes from this outbox
-                self._client.put_item(TableName=self._table, Item=history)
-                self._meter.record_write(history, kind="membership")
-            else:
-                self._update(history)
+        page = history_page_item(record.lead_id, record.version, record.outbox)
+        self._client.put_item(TableName=self._table, Item=page)
+        self._meter.record_write(page, kind="history")
 
-    def _outbox_delivered(self, record: LeadRecord) -> bool:
+    def _outbox_delivered(self, record: LeadRecord, legacy: bool) -> bool:
         """Whether the outbox's last write landed (then all did: they run in order and stop at a
         failure). One small read instead of rewriting the state item to clear the outbox."""
-        last, _ = self._history_writes(record.lead_id, record.outbox)[-1]
-        marker = "cidOut" if "cidOut" in last else "cid"
-        key = {schema.PK: last[schema.PK], schema.SK: last[schema.SK]}
-        item = self._client.get_item(TableName=self._table, Key=key, ConsistentRead=True).get("Item")
-        self._meter.record_read(item_size(item) if item else 1)
-        return item is not None and item.get(marker) == last[marker]
-
-    def _update(self, values: dict[str, dict[str, Any]]) -> None:
-        key = {schema.PK: values[schema.PK], schema.SK: values[schema.SK]}
-        self._client.update_item(TableName=self._table, Key=key, **_set_expression(values))
-        self._meter.record_write(values, kind="membership")
+        key, marker = (
+            self._legacy_marker(record)
+            if legacy
+            else (history_page_key(record.lead_id, record.version), None)
+        )
+        # Eventually consistent (half the units): a marker written a moment ago and not seen yet
+        # only makes this load write the same member items and page again, which is harmless.
+        item = self._client.get_item(TableName=self._table, Key=key).get("Item")
+        self._meter.record_read(item_size(item) if item else 1, consistent=False, kind="history")
+        if item is None or marker is None:
+            return item is not None
+        name, value = marker
+        return item.get(name, {}).get("S") == value
 
     @staticmethod
-    def _history_writes(
-        lead_id: str, transitions: list[Transition]
-    ) -> list[tuple[dict[str, dict[str, Any]], bool]]:
-        """One write per history item, and whether the outbox opened that interval.
-
-        An interval opened here is written whole with a put: the outbox is delivered before any
-        later save of the lead, so nothing newer can be in that item. An interval opened earlier
-        only gets its exit attributes set.
-        """
-        writes: dict[str, dict[str, dict[str, Any]]] = {}
-        opened: set[str] = set()
-        for transition in transitions:
-            change = transition.change
-            key = history_key(lead_id, change.segment_id, transition.entered_at)
-            sk = key[schema.SK]["S"]
-            if change.kind == "entered":
-                writes[sk] = {**history_entry_item(lead_id, transition), **writes.get(sk, {})}
-                opened.add(sk)
-            else:
-                closing = {
-                    "lead": {"S": lead_id},
-                    "seg": {"S": change.segment_id},
-                    "in": {"S": iso(transition.entered_at)},
-                    "out": {"S": iso(change.at)},
-                    "outCause": {"S": transition.cause},
-                    "cidOut": {"S": change_id(lead_id, transition)},
-                }
-                writes[sk] = {**writes.get(sk, key), **closing}
-        return [(values, sk in opened) for sk, values in writes.items()]
+    def _legacy_marker(record: LeadRecord) -> tuple[dict[str, dict[str, str]], tuple[str, str]]:
+        """A format-1 outbox was delivered as one item per interval, in order of first appearance;
+        the last one's change id (its exit's if the outbox closed it) marks the delivery."""
+        by_interval: dict[str, list[Transition]] = {}
+        for transition in record.outbox:
+            key = history_key(record.lead_id, transition.change.segment_id, transition.entered_at)
+            by_interval.setdefault(key[schema.SK]["S"], []).append(transition)
+        last = list(by_interval.values())[-1]
+        exits = [t for t in last if t.change.kind == "exited"]
+        marked = exits[-1] if exits else last[0]
+        key = history_key(record.lead_id, marked.change.segment_id, marked.entered_at)
+        return key, ("cidOut" if exits else "cid", change_id(record.lead_id, marked))
 
     @staticmethod
     def _final_member_changes(transitions: list[Transition]) -> dict[str, Transition]:
@@ -188,17 +227,19 @@ class LeadStore:
         return final
 
     # -- reads for the admin API ---------------------------------------------------------------
-    def _query(self, **kwargs: Any) -> dict[str, Any]:
+    def _query(self, kind: str, **kwargs: Any) -> dict[str, Any]:
         response: dict[str, Any] = self._client.query(TableName=self._table, **kwargs)
-        self._meter.record_read(sum(item_size(i) for i in response.get("Items", [])), consistent=False)
+        items = response.get("Items", [])
+        self._meter.record_read(sum(item_size(i) for i in items), consistent=False, kind=kind)
         return response
 
     def history(self, lead_id: str) -> list[dict[str, Any]]:
-        entries: list[dict[str, Any]] = []
+        items: list[dict[str, Any]] = []
         start: dict[str, Any] | None = None
         while True:
             extra = {"ExclusiveStartKey": start} if start else {}
             response = self._query(
+                "history",
                 KeyConditionExpression="#pk = :pk AND begins_with(#sk, :h)",
                 ExpressionAttributeNames={"#pk": schema.PK, "#sk": schema.SK},
                 ExpressionAttributeValues={
@@ -207,10 +248,10 @@ class LeadStore:
                 },
                 **extra,
             )
-            entries.extend(history_from_item(i) for i in response.get("Items", []))
+            items.extend(response.get("Items", []))
             start = response.get("LastEvaluatedKey")
             if not start:
-                return sorted(entries, key=lambda e: (e["enteredAt"], e["segmentId"]))
+                return history_intervals(items)
 
     def members(
         self, segment_id: str, limit: int, after_lead: str | None
@@ -219,6 +260,7 @@ class LeadStore:
         if after_lead is not None:
             extra["ExclusiveStartKey"] = member_key(segment_id, after_lead)
         response = self._query(
+            "member",
             KeyConditionExpression="#pk = :pk",
             ExpressionAttributeNames={"#pk": schema.PK},
             ExpressionAttributeValues={":pk": {"S": schema.segment_pk(segment_id)}},
@@ -242,6 +284,7 @@ class LeadStore:
                 schema.LEAD_SHARD_SK: {"S": after},
             }
         response = self._query(
+            "lead",
             IndexName=schema.LEADS_INDEX,
             KeyConditionExpression="#shard = :shard",
             ExpressionAttributeNames={"#shard": schema.LEAD_SHARD},

@@ -30,6 +30,7 @@ from typing import Any, Final, Literal
 from leadwire import schema
 from leadwire.core.capacity import CapacityMeter, item_size
 from leadwire.dal.event_items import iso
+from leadwire.dal.lead_items import is_history_page, page_changes
 from leadwire.dal.metering import PROCESS_METER
 
 STATS_SHARDS: Final = 8
@@ -150,6 +151,10 @@ class SegmentStats:
             if pk.startswith(schema.SEGMENT_PREFIX) and sk.startswith(schema.MEMBER_PREFIX):
                 lead_id = sk.removeprefix(schema.MEMBER_PREFIX)
                 self.add(lead_id, segment_counter(pk.removeprefix(schema.SEGMENT_PREFIX)), -1)
+            elif sk.startswith(schema.HISTORY_PREFIX) and is_history_page(item):
+                for transition in page_changes(item):
+                    change = transition.change
+                    self._delete_flip(change.segment_id, item["lead"]["S"], iso(change.at), change.kind)
             elif sk.startswith(schema.HISTORY_PREFIX) and "seg" in item and "lead" in item:
                 for at, kind in ((item.get("in"), "entered"), (item.get("out"), "exited")):
                     if at is not None:

@@ -35,7 +35,7 @@ class SendLogStore:
         """The lead's remembered sends and the log's version (0: no log yet)."""
         response = self._client.get_item(TableName=self._table, Key=self._key(lead_id), ConsistentRead=True)
         item = response.get("Item")
-        self._meter.record_read(item_size(item) if item else 1, consistent=True)
+        self._meter.record_read(item_size(item) if item else 1, consistent=True, kind="send_log")
         if item is None:
             return [], 0
         records = [

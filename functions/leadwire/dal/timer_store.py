@@ -97,7 +97,9 @@ class TimerStore:
             if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
                 return False  # fired already, or this event is older than the wait
             raise
-        self._meter.record_write({**timer_item_key(key), "status": values[":satisfied"], "at": values[":at"]})
+        self._meter.record_write(
+            {**timer_item_key(key), "status": values[":satisfied"], "at": values[":at"]}, kind="timer"
+        )
         return True
 
     def get(self, key: TimerKey) -> dict[str, str] | None:

@@ -50,10 +50,11 @@ class BenchResult:
     seconds: float
     write_units: float
     read_units: float
-    lead_writes: float
-    membership_writes: float
+    writes_by_kind: dict[str, float]
+    reads_by_kind: dict[str, float]
     stream_batches: int
     moto_put_items_per_second: float
+    moto_direct_put_items_per_second: float
     usage: Usage
 
     def to_json(self) -> dict[str, Any]:
@@ -67,6 +68,8 @@ class BenchResult:
             "events_per_second": round(events_per_second, 1),
             "moto_put_items_per_second": round(self.moto_put_items_per_second, 1),
             "floor_ratio": round(events_per_second / self.moto_put_items_per_second, 3),
+            # the same probe through local/moto_direct.py's shortcut, which the runtime uses
+            "moto_direct_put_items_per_second": round(self.moto_direct_put_items_per_second, 1),
             "write_units_per_event": round(self.write_units / self.events, 3),
             "read_units_per_event": round(self.read_units / self.events, 3),
             "usd_per_million_events": round(sum(parts.values()) * per_million, 4),
@@ -83,19 +86,19 @@ class BenchResult:
             "api_requests": len(self.usage.api_request_bytes),
             "state_transitions": self.usage.state_transitions,
             "bus_events": self.usage.bus_events,
-            "breakdown_write_units_per_event": {
-                "events_and_triggers": round(
-                    (self.write_units - self.lead_writes - self.membership_writes) / self.events, 3
-                ),
-                "lead_state": round(self.lead_writes / self.events, 3),
-                "membership_and_history": round(self.membership_writes / self.events, 3),
-            },
+            "breakdown_write_units_per_event": _per_event(self.writes_by_kind, self.events),
+            "breakdown_read_units_per_event": _per_event(self.reads_by_kind, self.events),
             "stream_batches": self.stream_batches,
             "prices": {
                 "usd_per_million_write_units": USD_PER_MILLION_WRITE_UNITS,
                 "usd_per_million_read_units": USD_PER_MILLION_READ_UNITS,
             },
         }
+
+
+def _per_event(units_by_kind: dict[str, float], events: int) -> dict[str, float]:
+    """Units per event by item kind (``event``, ``lead``, ``member``, ``history``, ``fire``, ...)."""
+    return {kind: round(units / events, 3) for kind, units in sorted(units_by_kind.items())}
 
 
 def _session(rng: random.Random, lead: int, start: datetime, size: int, known: bool) -> list[dict[str, Any]]:
@@ -203,13 +206,16 @@ def measure_moto_put_items(client: Any, items: int = 500) -> float:
 
 def run_bench(events: int, leads: int) -> BenchResult:
     from leadwire.deployment import MEMORY_MB
+    from leadwire.local import moto_direct
     from leadwire.local.runtime import LocalRuntime
 
     workload = generate_workload(events, leads)
     runtime = LocalRuntime({WRITE_KEY: "bench"}, clock_start=BENCH_START)
     auth = [("authorization", "Basic " + base64.b64encode(f"{WRITE_KEY}:".encode()).decode())]
     try:
-        floor = measure_moto_put_items(runtime.dynamodb)
+        with moto_direct.suspended():
+            floor = measure_moto_put_items(runtime.dynamodb)
+        direct_floor = measure_moto_put_items(runtime.dynamodb)
         PROCESS_METER.__init__()  # type: ignore[misc]
         runtime.usage.reset()
         request_bytes: list[int] = []
@@ -246,10 +252,11 @@ def run_bench(events: int, leads: int) -> BenchResult:
             seconds=seconds,
             write_units=PROCESS_METER.write_units,
             read_units=PROCESS_METER.read_units,
-            lead_writes=PROCESS_METER.writes_by_kind.get("lead", 0.0),
-            membership_writes=PROCESS_METER.writes_by_kind.get("membership", 0.0),
+            writes_by_kind=dict(PROCESS_METER.writes_by_kind),
+            reads_by_kind=dict(PROCESS_METER.reads_by_kind),
             stream_batches=consumer.invocations,
             moto_put_items_per_second=floor,
+            moto_direct_put_items_per_second=direct_floor,
             usage=usage,
         )
     finally:
@@ -266,6 +273,7 @@ def main(events: int, leads: int, as_json: bool) -> int:
     print(f"  write units per event: {result['write_units_per_event']}")
     print(f"    of which {result['breakdown_write_units_per_event']}")
     print(f"  read units per event:  {result['read_units_per_event']}")
+    print(f"    of which {result['breakdown_read_units_per_event']}")
     floor, ratio = result["moto_put_items_per_second"], result["floor_ratio"]
     print(f"  moto put_item floor: {floor}/s, floor ratio {ratio}")
     print(f"  all-in cost: ${result['usd_per_million_events']} per million events (email not included)")

@@ -1,5 +1,5 @@
 """The ``leadwire`` command: local, hash-key, bench, demo, replay, load, doctor, segments,
-preview-bench."""
+preview-bench, jobs."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from leadwire.local import segments_cli
+from leadwire.local import jobs_cli, segments_cli
 from leadwire.settings import hash_write_key
 from leadwire.stream_consumers import STREAM_CONSUMERS
 
@@ -51,6 +51,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="leadwire", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     segments_cli.add_commands(commands)
+    jobs_cli.add_commands(commands)
     local = commands.add_parser(
         "local", help="serve ingestion and the admin API on 127.0.0.1, backed by moto"
     )
@@ -275,6 +276,8 @@ def main(argv: list[str] | None = None) -> int:
         )
     if args.command in ("segments", "preview-bench"):
         return segments_cli.run(args)
+    if args.command == "jobs":
+        return jobs_cli.run(args)
     return 2
 
 

@@ -23,6 +23,7 @@ import boto3
 
 from leadwire import schema
 from leadwire.core.capacity import item_size, write_units
+from leadwire.dal.lead_items import history_intervals
 from leadwire.dal.metering import PROCESS_METER
 from leadwire.local.demo_data import DEMO_START
 from leadwire.local.demo_insight import report_insight
@@ -329,9 +330,9 @@ def _report_ingestion(
 
 
 def _report_segments(runtime: Any, client: _Client) -> None:
-    history = _items(runtime, "HIST#")
-    entered = Counter(item["seg"]["S"] for item in history)
-    exited = Counter(item["seg"]["S"] for item in history if "out" in item)
+    history = history_intervals(_items(runtime, "HIST#"))
+    entered = Counter(interval["segmentId"] for interval in history)
+    exited = Counter(interval["segmentId"] for interval in history if interval["exitedAt"])
     print(f"\nSegments at {client.call('POST', '/_local/drain')['now'][:10]}:")
     print(f"  {'segment':28s} {'entered':>8s} {'left':>6s} {'members':>8s}  e.g.")
     for segment in client.call("GET", "/segments")["segments"]:
@@ -345,9 +346,9 @@ def _report_segments(runtime: Any, client: _Client) -> None:
 
 def _report_time(runtime: Any) -> None:
     """What happened with no event from the lead: the sweep and the timers, at their due instants."""
-    history = _items(runtime, "HIST#")
-    entered = Counter(i["seg"]["S"] for i in history if i.get("inCause", {}).get("S") == "time")
-    exited = Counter(i["seg"]["S"] for i in history if i.get("outCause", {}).get("S") == "time")
+    history = history_intervals(_items(runtime, "HIST#"))
+    entered = Counter(i["segmentId"] for i in history if i["cause"]["entered"] == "time")
+    exited = Counter(i["segmentId"] for i in history if i["cause"]["exited"] == "time")
     print("\nWhat time alone did (the sweep, at each flip's due instant):")
     for segment in sorted(set(entered) | set(exited)):
         print(f"  {segment:28s} {entered[segment]:4d} entered {exited[segment]:4d} left")

@@ -30,7 +30,7 @@ from leadwire.config_loader import ConfigError, definitions_of, load_config_dir
 from leadwire.core.errors import InvalidRequest, LeadwireError
 from leadwire.dal.due_index import DueIndex
 from leadwire.dal.fire_store import delivery_view
-from leadwire.local import moto_query, moto_stream
+from leadwire.local import moto_direct, moto_query, moto_stream
 from leadwire.local import ses_simulator as ses_simulator_module
 from leadwire.local.apigw import HttpResponse, from_http_api_response, to_http_api_event
 from leadwire.local.due_view import StreamDueView
@@ -94,6 +94,7 @@ class LocalRuntime:
             )
         config_path.write_text(json.dumps(document))
         self._environment(write_keys, config_path, public_url)
+        moto_direct.install()  # before the mock: its sessions pick the shortcut up (local/moto_direct.py)
         self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
         self._mock.start()
         if not moto_query.install():  # see local/moto_query.py: same answers, without walking the table
@@ -231,6 +232,7 @@ class LocalRuntime:
         ses_simulator_module.activate(None)
         local_timers_module.activate(None)
         clock.use(None)
+        moto_direct.uninstall()
         self._mock.stop()
         self._workdir.cleanup()
 

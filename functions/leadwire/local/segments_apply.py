@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from leadwire.config_loader import ConfigError, _read
-from leadwire.local.segments_cli import ApiError, call
+from leadwire.local.admin_client import ApiError, call_api
 
 CONFIRMATION_REQUIRED = "confirmation_required"
 
@@ -49,12 +49,14 @@ def apply_one(url: str, segment: dict[str, Any], confirm: bool) -> tuple[bool, l
     query: dict[str, str | None] = {"confirm": "true" if confirm else None}
     try:
         try:
-            body = call(url, "PUT", f"/segments/{urllib.parse.quote(segment_id, safe='')}", query, segment)
+            body = call_api(
+                url, "PUT", f"/segments/{urllib.parse.quote(segment_id, safe='')}", query, segment
+            )
             verb = "replaced"
         except ApiError as error:
             if error.status != 404:
                 raise
-            body = call(url, "POST", "/segments", query, segment)
+            body = call_api(url, "POST", "/segments", query, segment)
             verb = "created"
     except ApiError as error:
         detail = (error.body or {}).get("error") or {}

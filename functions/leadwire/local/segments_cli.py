@@ -15,14 +15,7 @@ import urllib.parse
 import urllib.request
 from typing import Any
 
-DEFAULT_URL = "http://127.0.0.1:8787"
-
-
-class ApiError(Exception):
-    def __init__(self, status: int, body: Any) -> None:
-        self.status = status
-        self.body = body
-        super().__init__(f"{status}")
+from leadwire.local.admin_client import DEFAULT_URL, ApiError, call_api
 
 
 def add_commands(commands: Any) -> None:
@@ -59,22 +52,6 @@ def add_commands(commands: Any) -> None:
     bench.add_argument("--events", type=int, default=100_000)
     bench.add_argument("--leads", type=int, default=5_000)
     bench.add_argument("--json", action="store_true")
-
-
-def call(
-    url: str, method: str, path: str, query: dict[str, str | None] | None = None, body: Any = None
-) -> Any:
-    params = {key: value for key, value in (query or {}).items() if value is not None}
-    target = url.rstrip("/") + path + ("?" + urllib.parse.urlencode(params) if params else "")
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(
-        target, data=data, method=method, headers={"content-type": "application/json"}
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=120) as response:
-            return json.loads(response.read() or b"null")
-    except urllib.error.HTTPError as error:
-        raise ApiError(error.code, json.loads(error.read() or b"null")) from None
 
 
 def _table(rows: list[list[Any]], headers: list[str]) -> str:
@@ -154,11 +131,11 @@ def _request(args: argparse.Namespace) -> Any:
     segment = getattr(args, "segment", "")
     path = f"/segments/{urllib.parse.quote(segment, safe='')}"
     if args.verb == "list":
-        return call(args.url, "GET", "/segments")
+        return call_api(args.url, "GET", "/segments")
     if args.verb == "show":
-        return call(args.url, "GET", path)
+        return call_api(args.url, "GET", path)
     if args.verb == "members":
-        return call(
+        return call_api(
             args.url, "GET", path + "/members", {"asOf": args.as_of, "limit": None if args.as_of else "1000"}
         )
     if args.verb == "analytics":
@@ -169,14 +146,15 @@ def _request(args: argparse.Namespace) -> Any:
             "conversion_event": args.conversion_event,
             "conversion_within": args.conversion_within,
         }
-        return call(args.url, "GET", path + "/analytics", query)
+        return call_api(args.url, "GET", path + "/analytics", query)
     if args.verb == "explain":
-        return call(args.url, "GET", f"{path}/explain/{urllib.parse.quote(args.lead, safe='')}")
+        return call_api(args.url, "GET", f"{path}/explain/{urllib.parse.quote(args.lead, safe='')}")
     if args.verb == "preview":
         with open(args.definition, encoding="utf-8") as handle:
             definition = json.load(handle)
-        return call(args.url, "POST", "/segments/preview", body={"segment": definition, "since": args.since})
-    return call(
+        body = {"segment": definition, "since": args.since}
+        return call_api(args.url, "POST", "/segments/preview", body=body)
+    return call_api(
         args.url, "POST", path + "/snapshot", body={"id": args.id, "name": args.name, "asOf": args.as_of}
     )
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from leadwire import clock
 from leadwire.local.lambda_context import LocalLambdaContext
 from leadwire.stream_records import matches_any, to_lambda_record
 
@@ -81,10 +82,19 @@ class ApiStreamReader:
 
 
 class StreamPump:
-    def __init__(self, streams_client: Any, stream_arn: str, *, reader: StreamReader | None = None) -> None:
-        """``reader`` replaces the Streams API (``leadwire local`` reads moto's stream in-process)."""
+    def __init__(
+        self,
+        streams_client: Any,
+        stream_arn: str,
+        *,
+        reader: StreamReader | None = None,
+        now: Callable[[], datetime] = clock.now,
+    ) -> None:
+        """``reader`` replaces the Streams API (``leadwire local`` reads moto's stream in-process);
+        ``now`` is the runtime's clock (the project's, simulated under ``--clock``)."""
         self._reader = reader or ApiStreamReader(streams_client, stream_arn)
         self._stream_arn = stream_arn
+        self._now = now
         self.consumers: list[StreamConsumer] = []
         self._positions: dict[str, str] = {}  # shard id -> last sequence number read
         self._shard_of: dict[str, str] = {}  # sequence number -> shard id, for records pending delivery
@@ -124,7 +134,7 @@ class StreamPump:
             for record in self._reader.records(shard_id, self._positions.get(shard_id)):
                 self._positions[shard_id] = record["dynamodb"]["SequenceNumber"]
                 self._shard_of[record["dynamodb"]["SequenceNumber"]] = shard_id
-                shaped = to_lambda_record(record, self._stream_arn)
+                shaped = to_lambda_record(record, self._stream_arn, self._now())
                 for observer in self._observers:
                     observer(shaped)
                 for consumer in self.consumers:
@@ -204,25 +214,24 @@ class StreamPump:
             },
             "responseContext": response_context,
             "version": "1.0",
-            "timestamp": _iso(datetime.now(UTC)),
+            "timestamp": _iso(self._now()),
             "DDBStreamBatchInfo": {
                 "shardId": shard_id,
                 "startSequenceNumber": records[0]["dynamodb"]["SequenceNumber"],
                 "endSequenceNumber": records[-1]["dynamodb"]["SequenceNumber"],
-                "approximateArrivalOfFirstRecord": _arrival(records[0]),
-                "approximateArrivalOfLastRecord": _arrival(records[-1]),
+                "approximateArrivalOfFirstRecord": self._arrival(records[0]),
+                "approximateArrivalOfLastRecord": self._arrival(records[-1]),
                 "batchSize": len(records),
                 "streamArn": self._stream_arn,
             },
         }
 
+    def _arrival(self, record: dict[str, Any]) -> str:
+        created = record["dynamodb"].get("ApproximateCreationDateTime")
+        if isinstance(created, int | float):
+            return _iso(datetime.fromtimestamp(created, UTC))
+        return _iso(self._now())
+
 
 def _iso(instant: datetime) -> str:
     return instant.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def _arrival(record: dict[str, Any]) -> str:
-    created = record["dynamodb"].get("ApproximateCreationDateTime")
-    if isinstance(created, int | float):
-        return _iso(datetime.fromtimestamp(created, UTC))
-    return _iso(datetime.now(UTC))

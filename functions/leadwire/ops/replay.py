@@ -31,6 +31,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final, Literal, Protocol
 
+from leadwire import clock
 from leadwire.stream_consumers import STREAM_CONSUMERS
 from leadwire.stream_records import matches_any, to_lambda_record
 
@@ -376,7 +377,7 @@ def replay(
     """Works through the failure queues of ``consumers`` (a queue several consumers share is read
     once, each message going to the consumer its function ARN names; messages of other consumers
     are left alone). Replayed messages are deleted; all others are released at the end."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()  # the wall clock in AWS; leadwire local's own clock locally
     summary = Summary(dry_run=dry_run)
     by_queue: dict[int, list[Consumer]] = {}
     for each in consumers:

@@ -25,6 +25,7 @@ from leadwire.core.jobs import Job
 from leadwire.core.leads import LeadRecord
 from leadwire.core.rules import LeadState
 from leadwire.dal.event_items import iso
+from leadwire.dal.lead_items import is_history_page, page_changes
 from leadwire.timers.stopper import TimerStopper
 
 Item = dict[str, dict[str, Any]]
@@ -110,7 +111,9 @@ def segments_of(items: Iterable[Item]) -> set[str]:
     found: set[str] = set()
     for item in items:
         kind = item_kind(item)
-        if kind == "history" and "seg" in item:
+        if kind == "history" and is_history_page(item):
+            found.update(t.change.segment_id for t in page_changes(item))
+        elif kind == "history" and "seg" in item:
             found.add(item["seg"]["S"])
         elif kind == "state":
             found.update(LeadState.from_json(item["s"]["S"]).memberships)
@@ -159,6 +162,7 @@ class LeadEraser:
         started = self._now()
         job = Job(
             job_id=f"erase-{uuid.uuid4().hex}",
+            kind="erase",
             status="running",
             reason=ERASURE_REASON,
             created_at=started,

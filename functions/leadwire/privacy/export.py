@@ -16,11 +16,10 @@ from pydantic.alias_generators import to_camel
 from leadwire import schema
 from leadwire.admin.models import DeliveryView, HistoryEntry, LeadView
 from leadwire.core.errors import NotFound
-from leadwire.core.rules import LeadState
 from leadwire.dal.event_items import from_item, iso
 from leadwire.dal.fire_items import fire_from_item
 from leadwire.dal.fire_store import delivery_view
-from leadwire.dal.lead_items import history_from_item
+from leadwire.dal.lead_items import history_intervals, lead_from_item
 from leadwire.privacy.erase import Item, PartitionPort, item_kind
 from leadwire.privacy.models import ExportDocument
 
@@ -73,14 +72,14 @@ class LeadExporter:
             "other": [],
         }
         state: dict[str, Any] | None = None
+        history_items: dict[str, list[Item]] = {}
         for owner, items in by_owner.items():
             for item in items:
                 kind = item_kind(item)
                 if kind == "events":
                     sections["events"].append(_camel(from_item(item).model_dump(mode="json")))
                 elif kind == "history":
-                    entry = {**history_from_item(item), "leadId": owner}
-                    sections["history"].append(HistoryEntry.model_validate(entry))
+                    history_items.setdefault(owner, []).append(item)
                 elif kind == "deliveries":
                     sections["deliveries"].append(DeliveryView.model_validate(delivery_view(item)))
                 elif kind == "fires":
@@ -92,9 +91,14 @@ class LeadExporter:
                     )
                 elif kind == "state":
                     if owner == ids[0]:  # a merged id's own state holds nothing the lead's lacks
-                        state = LeadState.from_json(item["s"]["S"]).model_dump(mode="json", by_alias=False)
+                        state = lead_from_item(item).state.model_dump(mode="json", by_alias=False)
                 else:
                     sections["other"].append(_plain(item))
+        sections["history"] = [  # pages and interval items read back as intervals
+            HistoryEntry.model_validate({**entry, "leadId": owner})
+            for owner, items in history_items.items()
+            for entry in history_intervals(items)
+        ]
         timers = [
             {"triggerId": _suffix(t), **{f: t[f]["S"] for f in TIMER_FIELDS if f in t}}
             for owner in ids

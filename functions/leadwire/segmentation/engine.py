@@ -40,7 +40,9 @@ MAX_TRANSITIONS_PER_SAVE = 40
 
 
 class LeadPort(Protocol):
-    def load(self, lead_id: str) -> LeadRecord | None: ...
+    def load(self, lead_id: str, *, fresh: bool = False) -> LeadRecord | None:
+        """``fresh``: read the stored item even if the port remembers the lead."""
+        ...
 
     def save(self, record: LeadRecord, transitions: list[Transition]) -> LeadRecord: ...
 
@@ -255,7 +257,8 @@ class SegmentationEngine:
         """Fold an anonymous lead into the known one, close its memberships, mark it merged."""
         if source_id == work.record.lead_id:
             return
-        source = self._leads.load(source_id)
+        # Read as stored: merging a remembered but replaced record would fold in a stale state.
+        source = self._leads.load(source_id, fresh=True)
         if source is None:
             if source_id not in work.record.aliases:
                 work.record = work.record.model_copy(update={"aliases": [*work.record.aliases, source_id]})

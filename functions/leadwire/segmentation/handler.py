@@ -34,7 +34,7 @@ def _log_failure(lead_id: str, error: Exception) -> None:
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    engine = wiring.engine()
+    engine = wiring.stream_engine()
     groups = group_by_lead(event["Records"])
     flips = 0
 

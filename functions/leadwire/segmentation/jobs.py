@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol
 
-from leadwire.core.jobs import Job
+from leadwire.core.jobs import Job, JobKind
 from leadwire.observability import logger
 from leadwire.segmentation.reevaluate import JobStorePort, new_job
 
@@ -70,9 +70,14 @@ class LocalJobQueue:
 
 
 def start_job(
-    store: JobStorePort, starter: JobStarter, reason: str, now: datetime, job_id: str | None = None
+    store: JobStorePort,
+    starter: JobStarter,
+    reason: str,
+    now: datetime,
+    job_id: str | None = None,
+    kind: JobKind = "reevaluate",
 ) -> Job:
     """Store a pending job, then start it: the job exists before anything can run it."""
-    job = store.save(new_job(job_id or str(uuid.uuid4()), reason, now))
+    job = store.save(new_job(job_id or str(uuid.uuid4()), reason, now, kind))
     starter.start(job.job_id)
     return job

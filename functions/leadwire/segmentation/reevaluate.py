@@ -1,4 +1,5 @@
-"""The re-evaluation job: after a definition change, every lead is evaluated again.
+"""Jobs over every lead: after a definition change every lead is evaluated again; after an
+upgrade, items an older release wrote are rewritten in the current shape (``kind: migrate``).
 
 No boto3 here: the leads index, the engine and the job item are ports. The job pages the sparse
 ``leads`` index shard by shard (a Query per page, never a Scan) and asks the engine to advance
@@ -22,7 +23,7 @@ from typing import Protocol
 
 from leadwire import schema
 from leadwire.core.capacity import CapacityMeter
-from leadwire.core.jobs import MAX_FAILED_LEADS_KEPT, Job, JobConflict, JobNotFound
+from leadwire.core.jobs import MAX_FAILED_LEADS_KEPT, Job, JobConflict, JobKind, JobNotFound
 from leadwire.core.leads import LeadRecord
 from leadwire.observability import logger
 from leadwire.segmentation.engine import REEVALUATION_CAUSE, Outcome
@@ -35,6 +36,10 @@ class LeadIndexPort(Protocol):
 
     def load(self, lead_id: str) -> LeadRecord | None: ...
 
+    def upgrade(self, lead_id: str) -> int:
+        """Rewrites the lead's items an older release wrote; returns how many."""
+        ...
+
 
 class EnginePort(Protocol):
     def advance(self, lead_id: str, cause: str = ...) -> Outcome: ...
@@ -46,8 +51,8 @@ class JobStorePort(Protocol):
     def save(self, job: Job) -> Job: ...
 
 
-def new_job(job_id: str, reason: str, now: datetime) -> Job:
-    return Job(job_id=job_id, reason=reason, created_at=now, updated_at=now)
+def new_job(job_id: str, reason: str, now: datetime, kind: JobKind = "reevaluate") -> Job:
+    return Job(job_id=job_id, kind=kind, reason=reason, created_at=now, updated_at=now)
 
 
 def run_job(
@@ -114,12 +119,16 @@ def _run(
             return job
         before = (meter.read_units, meter.write_units)
         ids, more_after = leads_port.lead_ids(schema.lead_shard_key(job.shard), job.cursor, page_size)
-        # An engine per page: if the definitions change again while the job runs, the rest of
-        # the leads get the newest ones (the job that change started goes over them all anyway).
-        engine = engine_factory()
         progress = _Progress(job)
-        for lead_id in ids:
-            progress.advance(lead_id, leads_port, engine)
+        if job.kind == "migrate":
+            for lead_id in ids:
+                progress.upgrade(lead_id, leads_port)
+        else:
+            # An engine per page: if the definitions change again while the job runs, the rest of
+            # the leads get the newest ones (the job that change started goes over them all anyway).
+            engine = engine_factory()
+            for lead_id in ids:
+                progress.advance(lead_id, leads_port, engine)
         progress.add_units(meter, before)
         position = {"cursor": more_after} if more_after else {"shard": job.shard + 1, "cursor": None}
         job = job_store.save(job.model_copy(update={**progress.as_update(now()), **position}))
@@ -138,6 +147,7 @@ class _Progress:
         self.exited = job.exited
         self.read_units = job.read_units
         self.write_units = job.write_units
+        self.items_migrated = job.items_migrated
         self.failures = job.failures
         self.failed_leads = list(job.failed_leads)
 
@@ -150,10 +160,7 @@ class _Progress:
                 return
             outcome = engine.advance(lead_id, cause=REEVALUATION_CAUSE)
         except Exception as exc:  # one bad lead must not stop the re-evaluation of the others
-            logger.exception("lead not re-evaluated", extra={"lead_id": lead_id, "error": type(exc).__name__})
-            self.failures += 1
-            if len(self.failed_leads) < MAX_FAILED_LEADS_KEPT:
-                self.failed_leads.append(lead_id)
+            self._failed(lead_id, exc)
             return
         self.leads_done += 1
         self.changes += len(outcome.transitions)
@@ -166,6 +173,20 @@ class _Progress:
         self.read_units += meter.read_units - before[0]
         self.write_units += meter.write_units - before[1]
 
+    def upgrade(self, lead_id: str, leads_port: LeadIndexPort) -> None:
+        try:
+            self.items_migrated += leads_port.upgrade(lead_id)
+        except Exception as exc:  # one bad lead must not stop the migration of the others
+            self._failed(lead_id, exc)
+            return
+        self.leads_done += 1
+
+    def _failed(self, lead_id: str, exc: Exception) -> None:
+        logger.exception("lead not done", extra={"lead_id": lead_id, "error": type(exc).__name__})
+        self.failures += 1
+        if len(self.failed_leads) < MAX_FAILED_LEADS_KEPT:
+            self.failed_leads.append(lead_id)
+
     def as_update(self, at: datetime) -> dict[str, object]:
         return {
             "leads_done": self.leads_done,
@@ -175,6 +196,7 @@ class _Progress:
             "exited": self.exited,
             "read_units": self.read_units,
             "write_units": self.write_units,
+            "items_migrated": self.items_migrated,
             "failures": self.failures,
             "failed_leads": self.failed_leads,
             "updated_at": at,

@@ -1,5 +1,6 @@
-"""Re-evaluation Lambda: invoked asynchronously with ``{"jobId"}``; runs the job until about a
-minute before its timeout, then invokes itself again to resume from the job item."""
+"""Jobs Lambda (re-evaluation and migration): invoked asynchronously with ``{"jobId"}``; runs
+the job until about a minute before its timeout, then invokes itself again to resume from the
+job item."""
 
 from __future__ import annotations
 
@@ -50,5 +51,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         metrics.add_metric(name="JobContinuations", unit=MetricUnit.Count, value=1)
     else:
         metrics.add_metric(name="JobsFinished", unit=MetricUnit.Count, value=1)
-        metrics.add_metric(name="JobLeadsReevaluated", unit=MetricUnit.Count, value=job.leads_done)
+        if job.kind == "migrate":
+            metrics.add_metric(name="JobItemsMigrated", unit=MetricUnit.Count, value=job.items_migrated)
+        else:
+            metrics.add_metric(name="JobLeadsReevaluated", unit=MetricUnit.Count, value=job.leads_done)
     return {"jobId": job_id, "status": job.status}

@@ -47,6 +47,9 @@ if TYPE_CHECKING:  # the actions' and triggers' adapters load only in the functi
     from leadwire.triggers.service import TriggerService
     from leadwire.triggers.spike_guard import SpikeGuard
 
+# Leads the segmentation consumer remembers (a few KB each: about 20 MB at most).
+REMEMBERED_LEADS = 5000
+
 
 @cache
 def dynamodb() -> object:
@@ -56,6 +59,12 @@ def dynamodb() -> object:
 @cache
 def lead_store() -> LeadStore:
     return LeadStore(dynamodb(), engine_settings().table_name)
+
+
+@cache
+def stream_lead_store() -> LeadStore:
+    """The segmentation consumer's store: it remembers what it saved (see ``LeadStore``)."""
+    return LeadStore(dynamodb(), engine_settings().table_name, remember=REMEMBERED_LEADS, now=clock.now)
 
 
 @cache
@@ -90,17 +99,22 @@ def lead_guard() -> LeadGuard:
     return LeadGuard(suppression_store(), fire_store())
 
 
-def engine() -> SegmentationEngine:
+def engine(leads: LeadStore | None = None) -> SegmentationEngine:
     """An engine on the current definitions (cheap: the adapters and the definitions are cached)."""
     history = UsableHistory(event_store())
     return SegmentationEngine(
-        lead_store(), history, definitions_source().current(), clock.now, guard=lead_guard()
+        leads or lead_store(), history, definitions_source().current(), clock.now, guard=lead_guard()
     )
 
 
 @cache
 def poison_queue() -> PoisonQueue:
     return PoisonQueue(lambda: boto3.client("sqs"), engine_settings().stream_failure_queue_url, clock.now)
+
+
+def stream_engine() -> SegmentationEngine:
+    """The segmentation consumer's engine: its own remembering lead store."""
+    return engine(stream_lead_store())
 
 
 def fresh_engine() -> SegmentationEngine:
@@ -311,6 +325,7 @@ def reset() -> None:
     for cached in (
         dynamodb,
         lead_store,
+        stream_lead_store,
         event_store,
         definition_store,
         due_index,

@@ -1,7 +1,10 @@
 """Membership changes read back from history items on the stream.
 
-An INSERT opens an interval (and closes it too when the item already has ``out``: an interval
-that opened and closed within one save); a MODIFY that adds ``out`` closes it.
+A history page (one per save that changed memberships) lists its changes: its INSERT is every
+one of them, in order; a page is never modified (a repeated identical put, which moto reports as a
+MODIFY, is nothing new). Interval items written before pages: an INSERT opens an interval (and
+closes it too when the item already has ``out``: an interval that opened and closed within one
+save); a MODIFY that adds ``out`` closes it.
 """
 
 from __future__ import annotations
@@ -9,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+from leadwire.dal.lead_items import change_id, is_history_page, page_changes
 
 
 @dataclass(frozen=True)
@@ -27,6 +32,8 @@ def membership_changes(
         value = (item or {}).get(name)
         return value["S"] if value else None
 
+    if is_history_page(new):
+        return _page_changes(new) if event_name == "INSERT" else []
     lead, segment, entered = text(new, "lead"), text(new, "seg"), text(new, "in")
     if lead is None or segment is None or entered is None:
         return []
@@ -53,3 +60,17 @@ def membership_changes(
             )
         )
     return changes
+
+
+def _page_changes(page: dict[str, Any]) -> list[MembershipChangeRecord]:
+    lead = page["lead"]["S"]
+    return [
+        MembershipChangeRecord(
+            lead,
+            transition.change.segment_id,
+            "enter" if transition.change.kind == "entered" else "exit",
+            transition.change.at,
+            change_id(lead, transition),
+        )
+        for transition in page_changes(page)
+    ]

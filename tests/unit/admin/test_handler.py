@@ -165,3 +165,47 @@ def test_openapi_documents_confirm_and_its_409(method, path):
     (confirm,) = [p for p in operation["parameters"] if p["name"] == "confirm"]
     assert (confirm["in"], confirm["schema"]["type"], confirm["required"]) == ("query", "boolean", False)
     assert "confirmation_required" in operation["responses"]["409"]["description"]
+
+
+def test_openapi_documents_a_204_without_a_body_and_400_wherever_input_is_validated():
+    _, body, _ = call("GET", "/openapi.json")
+    for path, operations in body["paths"].items():
+        for method, operation in operations.items():
+            responses = operation["responses"]
+            if operation.get("parameters") or operation.get("requestBody"):
+                assert "400" in responses, f"{method.upper()} {path}"
+            if "204" in responses:
+                assert "content" not in responses["204"], f"{method.upper()} {path}"
+    assert "400" in body["paths"]["/segments/{segment_id}"]["get"]["responses"]
+    assert "400" in body["paths"]["/segments/{segment_id}"]["delete"]["responses"]
+
+
+@pytest.mark.parametrize(
+    ("schema", "required"),
+    [("NewSegment", "id"), ("NewTrigger", "id"), ("NewTrigger", "on"), ("TriggerDefinition", "on")],
+)
+def test_openapi_definition_schemas_require_what_the_server_requires(schema, required):
+    _, body, _ = call("GET", "/openapi.json")
+    assert required in body["components"]["schemas"][schema]["required"]
+
+
+@pytest.mark.parametrize("path", ["/segments", "/triggers"])
+def test_an_empty_definition_is_refused_naming_the_id(path):
+    status, body, _ = call("POST", path, body={})
+    assert status == 400
+    assert "id" in [d["field"] for d in body["error"]["details"]]
+
+
+@pytest.mark.parametrize("content_type", ["multipart/form-data", "application/x-www-form-urlencoded"])
+def test_a_form_body_is_400_naming_the_content_type(content_type):
+    event = to_http_api_event(
+        "POST",
+        "/segments",
+        "",
+        [("content-type", content_type)],
+        json.dumps(segment("x")).encode(),
+        "127.0.0.1",
+    )
+    response = handler.lambda_handler(event, CONTEXT)
+    assert response["statusCode"] == 400
+    assert json.loads(response["body"])["error"]["details"] == {"field": "content-type"}

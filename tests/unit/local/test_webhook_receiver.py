@@ -1,7 +1,6 @@
 """The demo's and tests' CRM stand-in accepts only correctly signed, fresh webhooks."""
 
 import json
-import time
 import urllib.error
 import urllib.request
 
@@ -11,17 +10,18 @@ from leadwire.actions.webhooks import secret_bytes, sign
 from leadwire.local.webhook_receiver import WebhookReceiver
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+NOW = 1_795_000_000  # 2026-11-18T11:06:40Z, the receiver's and the senders' clock
 
 
 @pytest.fixture
 def receiver():
-    server = WebhookReceiver(SECRET, fail_first=1)
+    server = WebhookReceiver(SECRET, fail_first=1, wall_clock=lambda: NOW)
     yield server
     server.close()
 
 
 def post(receiver, msg_id, body, *, signature=None, stamp=None):
-    stamp = int(time.time()) if stamp is None else stamp
+    stamp = NOW if stamp is None else stamp
     headers = {
         "content-type": "application/json",
         "webhook-id": msg_id,
@@ -48,6 +48,6 @@ def test_a_signed_webhook_is_refused_once_then_accepted_under_one_id(receiver):
 def test_a_forged_or_stale_signature_is_refused(receiver):
     body = b'{"type": "x"}'
     assert post(receiver, "d-2", body, signature="v1,Zm9yZ2Vk") == 401
-    assert post(receiver, "d-3", body, stamp=int(time.time()) - 3600) == 401
+    assert post(receiver, "d-3", body, stamp=NOW - 3600) == 401
     assert [r.verified for r in receiver.requests] == [False, False]
     assert receiver.accepted == []

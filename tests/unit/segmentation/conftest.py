@@ -20,7 +20,7 @@ class MemoryLeads:
         self.conflicts_to_inject = 0
         self.loads = 0
 
-    def load(self, lead_id):
+    def load(self, lead_id, *, fresh=False):
         self.loads += 1
         record = self.records.get(lead_id)
         return record.model_copy(deep=True) if record else None

@@ -58,7 +58,7 @@ def metrics_on(monkeypatch):
 def test_flips_of_every_processed_lead_are_counted(monkeypatch, capsys):
     # Given a batch of three leads: two flip segments, one fails
     engine = Engine({"ann": 2, "bob": 0, "cy": RuntimeError("x")})
-    monkeypatch.setattr(handler.wiring, "engine", lambda: engine)
+    monkeypatch.setattr(handler.wiring, "stream_engine", lambda: engine)
     monkeypatch.setattr(handler.wiring, "poison_queue", NoPoison)
     # When the handler processes it
     response = handler.lambda_handler(stream_event("ann", "bob", "cy"), LocalLambdaContext("leadwire-seg"))

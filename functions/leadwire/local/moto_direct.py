@@ -1,0 +1,119 @@
+"""A shortcut for ``leadwire local``'s DynamoDB calls: straight into moto, without the HTTP leg.
+
+With moto, every boto3 call is serialized by botocore, then *sent*: the request is created,
+its user agent built, signed with SigV4, passed through botocore's send events to moto's
+stubber, which matches the URL against every mocked service's patterns before it reaches the
+DynamoDB handler; the answer comes back through the retry checks. For DynamoDB, which a replay
+calls five times per event, that leg costs more than moto's own work (a ``put_item``: about 1,000
+a second through boto3 here, 1,650 with this shortcut; ``leadwire bench`` reports both rates).
+
+The shortcut answers botocore's ``before-call.dynamodb`` event, which comes after parameter
+validation and serialization, by handing the serialized request to moto's own DynamoDB handler
+and parsing its answer with botocore's own JSON parser, modeled error fields included: the
+client raises the same exceptions with the same ``response`` as it would over the stubber. It is
+registered with botocore's built-in handlers (so the sessions ``mock_aws`` creates pick it up),
+only by ``leadwire local``, only on the moto version it was read against
+(``moto_query.PINNED_MOTO_VERSION``), and answers nothing once uninstalled.
+``tests/integration/test_moto_direct.py`` checks that answers and errors are the same both ways.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, Final
+
+import botocore.handlers
+import moto
+from botocore import parsers
+from botocore.awsrequest import AWSPreparedRequest, AWSResponse, HTTPHeaders
+from botocore.model import OperationModel
+from moto.core.request import normalize_request
+from moto.dynamodb.responses import DynamoHandler
+
+from leadwire.local.moto_query import PINNED_MOTO_VERSION
+
+EVENT: Final = "before-call.dynamodb"
+# moto reads the account from the credential in the Authorization header; the signature itself
+# is never checked. Leadwire local runs in moto's default account with the "testing" key.
+_AUTHORIZATION: Final = "AWS4-HMAC-SHA256 Credential=testing/20260101/{region}/dynamodb/aws4_request, " + (
+    "SignedHeaders=host;x-amz-date, Signature=0"
+)
+_parser: Final = parsers.create_parser("json")
+_state = {"on": False}
+
+
+class _Body:
+    """The raw stream ``AWSResponse`` wants, over bytes already in memory."""
+
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+
+    def stream(self, **_: Any) -> Any:
+        yield self._body
+
+
+def _answer(model: OperationModel, params: dict[str, Any], context: dict[str, Any], **_: Any) -> Any:
+    if not _state["on"]:
+        return None  # uninstalled: the call takes the usual way
+    headers = dict(params["headers"])
+    headers["Authorization"] = _AUTHORIZATION.format(region=context.get("client_region") or "us-east-1")
+    body = params["body"]
+    request = AWSPreparedRequest(
+        method="POST",
+        url=params["url"],
+        headers=headers,
+        body=body.encode() if isinstance(body, str) else body,
+        stream_output=False,
+    )
+    normalized = normalize_request(request)
+    status, answer_headers, answer = DynamoHandler.dispatch(
+        normalized, normalized.raw_url, normalized.headers
+    )
+    raw = answer.encode() if isinstance(answer, str) else answer
+    response = {
+        "status_code": status,
+        "headers": HTTPHeaders.from_dict(answer_headers),
+        "body": raw,
+        "context": {"operation_name": model.name},
+    }
+    parsed = _parser.parse(response, model.output_shape)
+    if status >= 300:  # as botocore's endpoint does: the error's modeled fields (e.g. Item)
+        code = parsed.get("Error", {}).get("Code")
+        error_shape = model.service_model.shape_for_error_code(code) if code else None
+        if error_shape is not None:
+            parsed.update(_parser.parse(response, error_shape))
+    return AWSResponse(params["url"], status, HTTPHeaders.from_dict(answer_headers), _Body(raw)), parsed
+
+
+def install() -> bool:
+    """Register the shortcut for sessions created from now on (``mock_aws`` creates its own);
+    False, and nothing registered, on another moto version."""
+    if moto.__version__ != PINNED_MOTO_VERSION:
+        return False
+    if (EVENT, _answer) not in botocore.handlers.BUILTIN_HANDLERS:
+        botocore.handlers.BUILTIN_HANDLERS.append((EVENT, _answer))
+    _state["on"] = True
+    return True
+
+
+def uninstall() -> None:
+    """Clients created meanwhile keep the handler, which now answers nothing."""
+    _state["on"] = False
+    if (EVENT, _answer) in botocore.handlers.BUILTIN_HANDLERS:
+        botocore.handlers.BUILTIN_HANDLERS.remove((EVENT, _answer))
+
+
+def installed() -> bool:
+    return _state["on"]
+
+
+@contextmanager
+def suspended() -> Iterator[None]:
+    """Calls inside take the usual way (``leadwire bench`` times moto's floor through boto3)."""
+    was = _state["on"]
+    _state["on"] = False
+    try:
+        yield
+    finally:
+        _state["on"] = was

@@ -1,0 +1,206 @@
+"""The lead store against moto: what a save costs, what a remembering store saves, old items."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from leadwire.core.capacity import CapacityMeter
+from leadwire.core.leads import LeadRecord, Transition, VersionConflict
+from leadwire.core.rules import MembershipChange
+from leadwire.dal.lead_items import history_entry_item, lead_key
+from leadwire.dal.lead_store import LeadStore
+from tests.integration.conftest import TABLE
+from tests.legacy_shapes import format_1_lead_item
+
+AT = datetime(2026, 11, 20, 10, tzinfo=UTC)
+
+
+def entered(segment: str, at: datetime = AT) -> Transition:
+    change = MembershipChange(segment_id=segment, kind="entered", at=at)
+    return Transition(change=change, cause="m-1", entered_at=at, definition_version="v1")
+
+
+def member_of(record: LeadRecord, *segments: str) -> LeadRecord:
+    state = record.state.with_memberships(dict.fromkeys(segments, AT))
+    return record.model_copy(update={"state": state})
+
+
+def test_a_remembering_store_loads_what_it_saved_without_a_read(dynamodb):
+    # Given a lead saved by a store that remembers
+    meter = CapacityMeter()
+    store = LeadStore(dynamodb, TABLE, meter=meter, remember=10)
+    saved = store.save(member_of(LeadRecord.new("r-1"), "trial-users"), [entered("trial-users")])
+    # When it loads the lead again
+    meter.read_units = 0
+    loaded = store.load("r-1")
+    # Then no read was made and the record is the one stored
+    assert meter.read_units == 0
+    assert loaded == saved
+    assert LeadStore(dynamodb, TABLE).load("r-1") == saved
+
+
+def test_a_remembered_record_another_writer_replaced_costs_one_conflict_then_is_read(dynamodb):
+    # Given a lead remembered by one store and then saved by another (the sweep, say)
+    remembering = LeadStore(dynamodb, TABLE, remember=10)
+    remembering.save(LeadRecord.new("r-2"), [])
+    other = LeadStore(dynamodb, TABLE)
+    newer = other.save(other.load("r-2"), [])
+    # When the remembering store saves its stale record
+    stale = remembering.load("r-2")
+    with pytest.raises(VersionConflict):
+        remembering.save(stale, [])
+    # Then it forgot the lead: the retry reads the stored version
+    assert remembering.load("r-2").version == newer.version
+
+
+def test_a_fresh_load_reads_the_item_even_when_remembered(dynamodb):
+    remembering = LeadStore(dynamodb, TABLE, remember=10)
+    remembering.save(LeadRecord.new("r-3"), [])
+    LeadStore(dynamodb, TABLE).save(LeadStore(dynamodb, TABLE).load("r-3"), [])
+    assert remembering.load("r-3", fresh=True).version == 2
+
+
+def test_a_store_without_remember_reads_every_time(dynamodb):
+    meter = CapacityMeter()
+    store = LeadStore(dynamodb, TABLE, meter=meter)
+    store.save(LeadRecord.new("r-4"), [])
+    store.load("r-4")
+    assert meter.reads_by_kind == {"lead": 1.0}
+
+
+def put_format_1_item(dynamodb, lead_id: str) -> None:
+    """A state item written before format 2, its outbox (``ob``) entering trial-users."""
+    record = member_of(LeadRecord.new(lead_id), "trial-users").model_copy(
+        update={"version": 1, "outbox": [entered("trial-users")]}
+    )
+    dynamodb.put_item(TableName=TABLE, Item=format_1_lead_item(record))
+
+
+def test_an_item_with_the_outbox_in_its_first_format_loads_and_is_delivered(dynamodb):
+    # Given a state item written before the compact outbox, whose membership writes never happened
+    put_format_1_item(dynamodb, "old-1")
+    # When it is loaded
+    store = LeadStore(dynamodb, TABLE)
+    loaded = store.load("old-1")
+    # Then the outbox is delivered: member and history items exist
+    assert loaded is not None
+    assert set(loaded.state.memberships) == {"trial-users"}
+    assert [m["leadId"] for m in store.members("trial-users", 10, None)[0]] == ["old-1"]
+    assert [(h["segmentId"], h["cause"]["entered"]) for h in store.history("old-1")] == [
+        ("trial-users", "m-1")
+    ]
+    stored = dynamodb.get_item(TableName=TABLE, Key=lead_key("old-1"))["Item"]
+    assert "ob" in stored  # loading does not rewrite the item; the next save writes ``ox``
+
+
+def test_a_first_format_outbox_delivered_as_interval_items_is_not_written_again(dynamodb):
+    # Given a format-1 state item whose interval item (its delivery marker) was written
+    put_format_1_item(dynamodb, "old-2")
+    dynamodb.put_item(TableName=TABLE, Item=history_entry_item("old-2", entered("trial-users")))
+    # When it is loaded
+    meter = CapacityMeter()
+    LeadStore(dynamodb, TABLE, meter=meter).load("old-2")
+    # Then nothing is written
+    assert meter.write_units == 0
+
+
+def exited(segment: str, entered_at: datetime, at: datetime) -> Transition:
+    change = MembershipChange(segment_id=segment, kind="exited", at=at)
+    return Transition(change=change, cause="time", entered_at=entered_at, definition_version="v1")
+
+
+def test_one_history_write_per_save_however_many_flips(dynamodb):
+    # Given a save that moves the lead into three segments and out of one
+    meter = CapacityMeter()
+    store = LeadStore(dynamodb, TABLE, meter=meter)
+    later = datetime(2026, 11, 21, tzinfo=UTC)
+    flips = [entered("a"), entered("b"), entered("c"), exited("a", AT, later)]
+    store.save(member_of(LeadRecord.new("p-1"), "b", "c"), flips)
+    # Then history costs one write, members one per segment whose item changes
+    assert meter.writes_by_kind["history"] == 1
+    assert meter.writes_by_kind["member"] == 3
+    assert [(h["segmentId"], h["exitedAt"]) for h in store.history("p-1")] == [
+        ("a", "2026-11-21T00:00:00.000Z"),
+        ("b", None),
+        ("c", None),
+    ]
+
+
+def test_an_interval_opened_in_an_item_of_the_first_layout_is_closed_by_a_page(dynamodb):
+    # Given an interval item written before history pages
+    dynamodb.put_item(TableName=TABLE, Item=history_entry_item("p-2", entered("a")))
+    store = LeadStore(dynamodb, TABLE)
+    record = store.save(member_of(LeadRecord.new("p-2"), "a"), [])
+    # When a later save closes it
+    later = datetime(2026, 11, 22, tzinfo=UTC)
+    store.save(member_of(record), [exited("a", AT, later)])
+    # Then history shows one closed interval with both causes
+    assert store.history("p-2") == [
+        {
+            "segmentId": "a",
+            "enteredAt": "2026-11-20T10:00:00.000Z",
+            "exitedAt": "2026-11-22T00:00:00.000Z",
+            "cause": {"entered": "m-1", "exited": "time"},
+            "definitionVersion": "v1",
+        }
+    ]
+
+
+def test_a_remembered_record_whose_due_instant_has_come_is_read_again(dynamodb):
+    # Given a remembering store on a clock, and a lead saved with a due instant (the sweep's cue)
+    now = [AT]
+    meter = CapacityMeter()
+    store = LeadStore(dynamodb, TABLE, meter=meter, remember=10, now=lambda: now[0])
+    store.save(LeadRecord.new("d-1").model_copy(update={"due_at": datetime(2026, 11, 21, tzinfo=UTC)}), [])
+    # When it is loaded before the due instant, then after it
+    store.load("d-1")
+    before = meter.reads_by_kind.get("lead", 0)
+    now[0] = datetime(2026, 11, 21, 0, 0, 1, tzinfo=UTC)
+    store.load("d-1")
+    # Then only the second load reads the item (the sweep may have saved the lead meanwhile)
+    assert (before, meter.reads_by_kind["lead"]) == (0, 1)
+
+
+def test_upgrade_delivers_a_pending_first_format_outbox_then_rewrites_the_item(dynamodb):
+    # Given a format-1 state item whose membership writes never happened
+    put_format_1_item(dynamodb, "old-3")
+    store = LeadStore(dynamodb, TABLE)
+    # When the migration upgrades it
+    assert store.upgrade("old-3") == 1
+    # Then the outbox was delivered and the item is format 2, same version, outbox cleared
+    assert [m["leadId"] for m in store.members("trial-users", 10, None)[0]] == ["old-3"]
+    stored = dynamodb.get_item(TableName=TABLE, Key=lead_key("old-3"))["Item"]
+    assert (stored["f"]["N"], stored["v"]["N"], "ob" in stored, "ox" in stored) == ("2", "1", False, False)
+    assert set(store.load("old-3").state.memberships) == {"trial-users"}
+    # And a second upgrade reads the item and writes nothing
+    meter = CapacityMeter()
+    assert LeadStore(dynamodb, TABLE, meter=meter).upgrade("old-3") == 0
+    assert meter.write_units == 0
+
+
+def test_upgrade_leaves_an_item_a_writer_saved_meanwhile(dynamodb):
+    # Given a format-1 item that a consumer saves (format 2, next version) after upgrade read it
+    put_format_1_item(dynamodb, "old-4")
+    store = LeadStore(dynamodb, TABLE)
+    writer = LeadStore(dynamodb, TABLE)
+    real_get = dynamodb.get_item
+    raced = []
+
+    def get_then_race(**kwargs):
+        response = real_get(**kwargs)
+        if kwargs["Key"] == lead_key("old-4") and not raced:
+            raced.append(True)
+            record = writer.load("old-4")
+            writer.save(member_of(record, "trial-users", "hot-leads"), [entered("hot-leads")])
+        return response
+
+    dynamodb.get_item = get_then_race
+    try:
+        # When the upgrade writes, it loses the version check
+        assert store.upgrade("old-4") == 0
+    finally:
+        dynamodb.get_item = real_get
+    # Then the writer's item stands
+    stored = dynamodb.get_item(TableName=TABLE, Key=lead_key("old-4"))["Item"]
+    assert (stored["f"]["N"], stored["v"]["N"]) == ("2", "2")
+    assert set(store.load("old-4").state.memberships) == {"trial-users", "hot-leads"}

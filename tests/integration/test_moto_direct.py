@@ -1,0 +1,158 @@
+"""leadwire local's DynamoDB shortcut into moto (local/moto_direct.py): the same answers and the
+same errors as the usual way through botocore's HTTP leg, which it really skips."""
+
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError, ParamValidationError
+from moto import mock_aws
+from moto.core.botocore_stubber import BotocoreStubber
+
+from leadwire import schema
+from leadwire.local import moto_direct
+
+TABLE = "direct-test"
+
+
+def key(pk: str, sk: str) -> dict[str, Any]:
+    return {schema.PK: {"S": pk}, schema.SK: {"S": sk}}
+
+
+def error_of(call) -> dict[str, Any]:
+    with pytest.raises(ClientError) as caught:
+        call()
+    response = dict(caught.value.response)
+    response.pop("ResponseMetadata", None)
+    return {"class": type(caught.value).__name__, **response}
+
+
+def conversation(client) -> list[Any]:
+    """Calls Leadwire makes, and their answers without the (random) request metadata."""
+    answers: list[Any] = []
+
+    def keep(response: dict[str, Any]) -> None:
+        answers.append({k: v for k, v in response.items() if k != "ResponseMetadata"})
+
+    client.create_table(**schema.create_table_kwargs(TABLE))
+    item = {**key("LEAD#a", "STATE"), "v": {"N": "1"}, "rb": {"B": b"\x00\xff\x10"}, "ss": {"SS": ["x", "y"]}}
+    keep(client.put_item(TableName=TABLE, Item=item, ReturnValues="ALL_OLD"))
+    keep(client.get_item(TableName=TABLE, Key=key("LEAD#a", "STATE"), ConsistentRead=True))
+    keep(
+        client.update_item(
+            TableName=TABLE,
+            Key=key("STATS#1", "SEG#hot"),
+            UpdateExpression="ADD #n :d",
+            ExpressionAttributeNames={"#n": "n"},
+            ExpressionAttributeValues={":d": {"N": "2"}},
+            ReturnValues="ALL_NEW",
+        )
+    )
+    answers.append(
+        error_of(
+            lambda: client.put_item(
+                TableName=TABLE,
+                Item=item,
+                ConditionExpression="#v = :v",
+                ExpressionAttributeNames={"#v": "v"},
+                ExpressionAttributeValues={":v": {"N": "7"}},
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        )
+    )
+    keep(
+        client.batch_write_item(
+            RequestItems={
+                TABLE: [{"PutRequest": {"Item": key("LEAD#a", f"EVT#{n:03d}")}} for n in range(30)][:25]
+            }
+        )
+    )
+    keep(
+        client.query(
+            TableName=TABLE,
+            KeyConditionExpression="#pk = :pk AND begins_with(#sk, :e)",
+            ExpressionAttributeNames={"#pk": schema.PK, "#sk": schema.SK},
+            ExpressionAttributeValues={":pk": {"S": "LEAD#a"}, ":e": {"S": "EVT#"}},
+            Limit=10,
+            ScanIndexForward=False,
+        )
+    )
+    keep(
+        client.batch_get_item(RequestItems={TABLE: {"Keys": [key("LEAD#a", "STATE"), key("LEAD#a", "none")]}})
+    )
+    answers.append(
+        error_of(
+            lambda: client.transact_write_items(
+                TransactItems=[
+                    {
+                        "ConditionCheck": {
+                            "TableName": TABLE,
+                            "Key": key("LEAD#a", "STATE"),
+                            "ConditionExpression": "attribute_not_exists(#pk)",
+                            "ExpressionAttributeNames": {"#pk": schema.PK},
+                        }
+                    },
+                    {"Put": {"TableName": TABLE, "Item": key("DEF#x", "VERSION")}},
+                ]
+            )
+        )
+    )
+    answers.append(error_of(lambda: client.get_item(TableName="no-such-table", Key=key("a", "b"))))
+    keep(client.delete_item(TableName=TABLE, Key=key("LEAD#a", "STATE"), ReturnValues="ALL_OLD"))
+    return answers
+
+
+def run(shortcut: bool) -> tuple[list[Any], int]:
+    sent = []
+    real_call = BotocoreStubber.__call__
+
+    def counting(self, event_name, request, **kwargs):
+        if "dynamodb" in request.url:
+            sent.append(request.url)
+        return real_call(self, event_name, request, **kwargs)
+
+    BotocoreStubber.__call__ = counting
+    if shortcut:
+        assert moto_direct.install()
+    try:
+        with mock_aws():
+            answers = conversation(boto3.client("dynamodb", region_name="us-east-1"))
+    finally:
+        moto_direct.uninstall()
+        BotocoreStubber.__call__ = real_call
+    return answers, len(sent)
+
+
+def test_the_shortcut_answers_as_the_http_leg_does_and_skips_it():
+    usual, usual_sent = run(shortcut=False)
+    direct, direct_sent = run(shortcut=True)
+    assert usual_sent > 10  # the usual way goes through moto's stubber for each call
+    assert direct_sent == 0
+    assert direct == usual
+    # the answers are real: bytes decoded, modeled error fields and cancellation reasons present
+    assert usual[1]["Item"]["rb"] == {"B": b"\x00\xff\x10"}
+    assert usual[3]["class"] == "ConditionalCheckFailedException"
+    assert usual[3]["Item"]["v"] == {"N": "1"}
+    assert [r["Code"] for r in usual[7]["CancellationReasons"]] == ["ConditionalCheckFailed", "None"]
+    assert usual[8]["class"] == "ResourceNotFoundException"
+
+
+def test_client_side_validation_still_runs_first():
+    assert moto_direct.install()
+    try:
+        with mock_aws():
+            client = boto3.client("dynamodb", region_name="us-east-1")
+            with pytest.raises(ParamValidationError):
+                client.get_item(TableName=TABLE)
+    finally:
+        moto_direct.uninstall()
+
+
+def test_uninstalled_or_suspended_the_usual_way_answers():
+    assert moto_direct.install()
+    with moto_direct.suspended():
+        assert not moto_direct.installed()
+    assert moto_direct.installed()
+    moto_direct.uninstall()
+    _, sent = run(shortcut=False)
+    assert sent > 0
