@@ -18,7 +18,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from leadwire import clock
 from leadwire.admin import insight_routes
-from leadwire.admin.change_guard import FlipGuard
+from leadwire.admin.change_guard import FlipGuard, stored_members
 from leadwire.admin.deliveries import DeliveryAdmin, parse_instant
 from leadwire.admin.insight_models import SegmentSummaryList
 from leadwire.admin.lead_events import EventsPage
@@ -76,7 +76,8 @@ def _launch_job(reason: str) -> Job:
 def segment_admin() -> SegmentAdmin:
     settings = admin_settings()
     guard = FlipGuard(
-        lambda document: insight_routes.previews().membership_change(document),
+        lambda document: insight_routes.previews().proposed_members(document),
+        lambda segment_id: stored_members(wiring.lead_store(), segment_id),
         share=settings.confirm_flip_share,
         min_flips=settings.confirm_min_flips,
     )

@@ -57,21 +57,12 @@ class DefinitionsPort(Protocol):
 
 
 @dataclass(frozen=True)
-class MembershipChange:
-    """A segment's members under the live definitions and under a proposed one, from one replay each."""
+class ProposedMembers:
+    """A segment's members now under a proposed definition, as the preview's replay finds them."""
 
     segment_id: str
-    before: set[str]
-    after: set[str]
+    members: list[str]
     leads: int  # every lead replayed
-
-    @property
-    def entering(self) -> list[str]:
-        return sorted(self.after - self.before)
-
-    @property
-    def exiting(self) -> list[str]:
-        return sorted(self.before - self.after)
 
 
 def days(start: datetime, end: datetime) -> list[datetime]:
@@ -126,10 +117,13 @@ class Previews:
                 f"invalid segment definition: {summary}", {"problems": problems}
             ) from None
 
+    def _replay_segment(self, definition: dict[str, Any], now: datetime) -> tuple[str, Replay]:
+        segment_id, definitions = self._proposed(definition)
+        return segment_id, replay(group(self._events.events()), closure(definitions, [segment_id]), now)
+
     def segment(self, definition: dict[str, Any], since: str) -> PreviewView:
         start, now = self._window(since)
-        segment_id, definitions = self._proposed(definition)
-        result = replay(group(self._events.events()), closure(definitions, [segment_id]), now)
+        segment_id, result = self._replay_segment(definition, now)
         members = result.members(segment_id)
         counts = _changes_per_day(result, segment_id, start)
         return PreviewView(
@@ -145,20 +139,11 @@ class Previews:
             leads=result.leads,
         )
 
-    def membership_change(self, definition: dict[str, Any]) -> MembershipChange:
-        """Members now (the live definitions replayed) against members under ``definition``."""
-        now = self._now()
-        segment_id, proposed = self._proposed(definition)
-        grouped = group(self._events.events())
-        after = replay(grouped, closure(proposed, [segment_id]), now)
-        live = self._definitions.current()
-        exists = any(segment.id == segment_id for segment in live.segments)
-        before = (
-            set(replay(grouped, closure(live, [segment_id]), now).members(segment_id)) if exists else set()
-        )
-        return MembershipChange(
-            segment_id=segment_id, before=before, after=set(after.members(segment_id)), leads=after.leads
-        )
+    def proposed_members(self, definition: dict[str, Any]) -> ProposedMembers:
+        """The members ``definition`` would have now: the same replay as ``segment`` (one pass
+        over the stored events), without the series."""
+        segment_id, result = self._replay_segment(definition, self._now())
+        return ProposedMembers(segment_id, result.members(segment_id), result.leads)
 
     # -- triggers ----------------------------------------------------------------------------------
     def trigger(self, raw: dict[str, Any], since: str) -> TriggerPreviewView:

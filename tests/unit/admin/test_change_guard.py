@@ -2,16 +2,24 @@
 
 import pytest
 
-from leadwire.admin.change_guard import ConfirmationRequired, FlipGuard
-from leadwire.admin.previews import MembershipChange
+from leadwire.admin.change_guard import ConfirmationRequired, FlipGuard, stored_members
+from leadwire.admin.previews import ProposedMembers
 
 
 def change(before, after, leads=10):
-    return MembershipChange(segment_id="s", before=set(before), after=set(after), leads=leads)
+    """The preview's members ``after`` and the stored members ``before`` of segment "s"."""
+    return set(before), ProposedMembers(segment_id="s", members=sorted(after), leads=leads)
 
 
 def guard(found, share=0.2, min_flips=2):
-    return FlipGuard(lambda document: found, share=share, min_flips=min_flips)
+    before, proposed = found
+    stored = {"s": before}
+    return FlipGuard(
+        lambda document: proposed,
+        lambda segment_id: stored.get(segment_id, set()),
+        share=share,
+        min_flips=min_flips,
+    )
 
 
 @pytest.mark.parametrize(
@@ -54,3 +62,40 @@ def test_the_details_name_counts_and_samples():
         "sample": {"entering": ["a", "b"], "exiting": ["x"]},
     }
     assert "?confirm=true" in str(raised.value)
+
+
+class _Members:
+    """A member index of 2,500 leads, paged as the lead store pages it."""
+
+    def __init__(self, leads):
+        self.leads = sorted(leads)
+        self.calls = 0
+
+    def members(self, segment_id, limit, after_lead):
+        self.calls += 1
+        start = 0 if after_lead is None else self.leads.index(after_lead) + 1
+        page = self.leads[start : start + limit]
+        more = start + limit < len(self.leads)
+        return [{"leadId": lead, "enteredAt": "2026-11-01T00:00:00Z"} for lead in page], (
+            page[-1] if more else None
+        )
+
+
+def test_stored_members_reads_every_page():
+    store = _Members([f"lead-{n:04d}" for n in range(2500)])
+    assert stored_members(store, "s") == set(store.leads)
+    assert store.calls == 3
+
+
+def test_the_guard_compares_the_preview_with_the_stored_members_of_that_segment():
+    asked = []
+
+    def current(segment_id):
+        asked.append(segment_id)
+        return {"a", "b"}
+
+    found = FlipGuard(
+        lambda document: ProposedMembers("s", ["b", "c"], 10), current, share=0.2, min_flips=1
+    ).compare({"id": "s"})
+    assert asked == ["s"]
+    assert (found.entering, found.exiting) == (["c"], ["a"])
