@@ -66,7 +66,8 @@ def apply_one(url: str, segment: dict[str, Any], confirm: bool) -> tuple[bool, l
         return False, [head]
     job = body["job"]["jobId"]
     return True, [
-        f"{segment_id}: {verb}, version {body['version']}; re-evaluation job {job} (GET /jobs/{job})"
+        f"{segment_id}: {verb}, version {body['version']}; re-evaluation job {job} "
+        f"(leadwire jobs show {job}, GET /jobs/{job})"
     ]
 
 
