@@ -27,6 +27,7 @@ from leadwire.dal.lead_items import history_intervals
 from leadwire.dal.metering import PROCESS_METER
 from leadwire.local.demo_data import DEMO_START
 from leadwire.local.demo_insight import report_insight
+from leadwire.local.demo_safe_change import safe_change_scene, use_demo_thresholds
 from leadwire.local.webhook_receiver import WebhookReceiver
 
 DEMO_FILE = Path(__file__).resolve().parents[3] / "events_samples" / "demo" / "sessions.jsonl"
@@ -224,6 +225,7 @@ def run_demo(data: Path | None = None) -> int:
 
     # The feedback Lambda adds no metric of its own where metrics are disabled; Powertools warns.
     warnings.filterwarnings("ignore", message="No application metrics to publish")
+    use_demo_thresholds()
     messages = sorted(_load(data or DEMO_FILE), key=_instant)
     days = _by_day(messages)
     first_day = min(days, default=DEMO_START)
@@ -287,6 +289,8 @@ def run_demo(data: Path | None = None) -> int:
         _report_story(client, messages)
         print("\n".join(report_insight(client.call, first_day, end)))
         checks = nothing_twice(_ses_accepted(), outbox, [r.webhook_id for r in crm.accepted], bus_events)
+        # After the checks are taken: the change re-evaluates leads, and what that sends is not in them.
+        print("\n".join(safe_change_scene(client.url, client.call)))
         print("\n" + "\n".join(format_checks(checks)))
         _try_it()
         return 0 if all(check.ok for check in checks) else 1

@@ -43,8 +43,8 @@ def preview_lines(details: dict[str, Any]) -> list[str]:
     ]
 
 
-def apply_one(url: str, segment: dict[str, Any], confirm: bool) -> tuple[bool, list[str]]:
-    """(applied, lines to print) for one segment."""
+def apply_one(url: str, segment: dict[str, Any], confirm: bool) -> tuple[str | None, list[str]]:
+    """(the re-evaluation job's id when applied, else None; lines to print) for one segment."""
     segment_id = segment["id"]
     query: dict[str, str | None] = {"confirm": "true" if confirm else None}
     try:
@@ -62,10 +62,10 @@ def apply_one(url: str, segment: dict[str, Any], confirm: bool) -> tuple[bool, l
         detail = (error.body or {}).get("error") or {}
         head = f"{segment_id}: refused ({error.status} {detail.get('code')}): {detail.get('message')}"
         if detail.get("code") == CONFIRMATION_REQUIRED:
-            return False, [f"{segment_id}: needs confirmation", *preview_lines(detail["details"])]
-        return False, [head]
-    job = body["job"]["jobId"]
-    return True, [
+            return None, [f"{segment_id}: needs confirmation", *preview_lines(detail["details"])]
+        return None, [head]
+    job = str(body["job"]["jobId"])
+    return job, [
         f"{segment_id}: {verb}, version {body['version']}; re-evaluation job {job} "
         f"(leadwire jobs show {job}, GET /jobs/{job})"
     ]
@@ -76,7 +76,7 @@ def apply_file(url: str, path: Path, confirm: bool) -> tuple[int, list[str]]:
     lines: list[str] = []
     refused = 0
     for segment in segments_in(path):
-        applied, said = apply_one(url, segment, confirm)
-        refused += not applied
+        job, said = apply_one(url, segment, confirm)
+        refused += job is None
         lines += said
     return (1 if refused else 0), lines
