@@ -85,6 +85,10 @@ class AdminSettings(EngineSettings):
     # The secret references the actions function may read (the stack sets them from the bundled
     # config); unset in leadwire local, where any reference resolves.
     granted_references: frozenset[str] | None = None
+    # A segment change flipping more than this share of leads (and at least confirm_min_flips of
+    # them) waits for ?confirm=true (admin/change_guard.py).
+    confirm_flip_share: float = Field(default=0.2, ge=0, le=1)
+    confirm_min_flips: int = Field(default=50, ge=1)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> AdminSettings:
@@ -95,11 +99,16 @@ class AdminSettings(EngineSettings):
             references = None if granted is None else frozenset(json.loads(granted))
         except (ValueError, TypeError) as exc:
             raise SettingsError(f"GRANTED_SECRET_REFERENCES is not a JSON list: {exc}") from exc
-        return cls(
-            **base.model_dump(),
-            reevaluate_function_name=env.get("REEVALUATE_FUNCTION_NAME") or None,
-            granted_references=references,
-        )
+        try:
+            return cls(
+                **base.model_dump(),
+                reevaluate_function_name=env.get("REEVALUATE_FUNCTION_NAME") or None,
+                granted_references=references,
+                confirm_flip_share=float(env.get("CONFIRM_FLIP_SHARE", "0.2")),
+                confirm_min_flips=int(env.get("CONFIRM_MIN_FLIPS", "50")),
+            )
+        except (ValidationError, ValueError) as exc:
+            raise SettingsError(f"invalid admin settings: {exc}") from exc
 
 
 @cache

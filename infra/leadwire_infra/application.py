@@ -32,7 +32,7 @@ from typing import Any, Final
 from aws_cdk import App, Stack, Validations
 from cdk_nag import AwsSolutionsChecks
 
-from leadwire.settings import IngestionSettings, SettingsError
+from leadwire.settings import AdminSettings, IngestionSettings, SettingsError
 from leadwire_infra.config_bundle import load_bundled_config
 from leadwire_infra.operations_construct import EMAIL_PATTERN
 from leadwire_infra.stack import LeadwireStack
@@ -52,6 +52,11 @@ EMAIL_FROM_CONTEXT: Final = "leadwire:emailFrom"
 ALARM_EMAIL_CONTEXT: Final = "leadwire:alarmEmail"
 POWERTOOLS_LAYER_CONTEXT: Final = "leadwire:powertoolsLayerArn"
 DEFAULT_EMAIL_FROM: Final = "Leadwire <hello@leadwire.example>"
+# Safe definition changes (admin/change_guard.py): context key -> the admin function's variable.
+CHANGE_GUARD_CONTEXT: Final = {
+    "leadwire:confirmFlipShare": "CONFIRM_FLIP_SHARE",
+    "leadwire:confirmMinFlips": "CONFIRM_MIN_FLIPS",
+}
 
 
 class ContextError(ValueError):
@@ -87,6 +92,27 @@ def _int_context(app: App, key: str, default: int) -> int:
     if number <= 0:
         raise ContextError(f"{key} must be positive, got {number}")
     return number
+
+
+def change_guard_from_context(app: App) -> dict[str, str]:
+    """The admin function's ``CONFIRM_FLIP_SHARE`` and ``CONFIRM_MIN_FLIPS``: the context's values
+    (``-c leadwire:confirmFlipShare=0.1``), else the settings' defaults, checked by the settings."""
+    given = {
+        variable: str(app.node.try_get_context(key))
+        for key, variable in CHANGE_GUARD_CONTEXT.items()
+        if app.node.try_get_context(key) is not None
+    }
+    try:
+        settings = AdminSettings.from_env(
+            {"TABLE_NAME": "synth-check", "CONFIG_PATH": "synth-check", **given}
+        )
+    except SettingsError as exc:
+        keys = ", ".join(CHANGE_GUARD_CONTEXT)
+        raise ContextError(f"{keys}: a share from 0 to 1 and a positive whole number ({exc})") from exc
+    return {
+        "CONFIRM_FLIP_SHARE": str(settings.confirm_flip_share),
+        "CONFIRM_MIN_FLIPS": str(settings.confirm_min_flips),
+    }
 
 
 def config_dir_from_context(value: object) -> Path:
@@ -159,6 +185,7 @@ def build_app(context: Mapping[str, Any] | None = None, *, outdir: str | None = 
         email_from=email_from,
         alarm_email=alarm_email_from_context(_optional_text(app, ALARM_EMAIL_CONTEXT)),
         powertools_layer_arn=_optional_text(app, POWERTOOLS_LAYER_CONTEXT),
+        admin_environment=change_guard_from_context(app),
     )
     if raw_email_from is None:
         Validations.of(stack).add_warning(

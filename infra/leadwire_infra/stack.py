@@ -39,6 +39,7 @@ class LeadwireStack(Stack):
         email_from: str = "Leadwire <hello@leadwire.example>",
         alarm_email: str = "",
         powertools_layer_arn: str | None = None,
+        admin_environment: Mapping[str, str] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -90,6 +91,8 @@ class LeadwireStack(Stack):
             "GRANTED_SECRET_REFERENCES",
             json.dumps(granted_references, separators=(",", ":")),
         )
+        for name, value in (admin_environment or {}).items():  # e.g. the safe-change thresholds
+            api.admin_function.add_environment(name, value)
         # Erasing a lead stops its waiting timers: StopExecution on the timer's executions only.
         api.admin_function.add_environment("STATE_MACHINE_ARN", timers.timer.state_machine_arn)
         timers.timer.grant_execution(api.admin_function, "states:StopExecution")

@@ -13,10 +13,11 @@ from leadwire_infra.application import (
     ContextError,
     build_app,
     cdk_json_context,
+    change_guard_from_context,
     leadwire_stack,
     write_key_hashes_from_context,
 )
-from tests.infrastructure.infra_template import INGESTION_HANDLER, function_props
+from tests.infrastructure.infra_template import ADMIN_HANDLER, INGESTION_HANDLER, function_props
 
 DIGEST = hash_write_key("test-write-key")
 
@@ -80,3 +81,30 @@ def test_cli_write_key_hashes_reach_the_ingestion_function(tmp_path: Any) -> Non
     resources = Template.from_stack(leadwire_stack(app)).to_json()["Resources"]
     env = function_props(resources, INGESTION_HANDLER)["Environment"]["Variables"]
     assert json.loads(env["WRITE_KEY_HASHES"]) == {DIGEST: "website"}
+
+
+def test_the_admin_function_holds_the_safe_change_thresholds(resources: Any) -> None:
+    # Given no leadwire:confirm* context (cdk.json sets none)
+    # Then the admin function runs with the settings' defaults, written out in the template
+    env = function_props(resources, ADMIN_HANDLER)["Environment"]["Variables"]
+    assert (env["CONFIRM_FLIP_SHARE"], env["CONFIRM_MIN_FLIPS"]) == ("0.2", "50")
+
+
+def test_safe_change_thresholds_come_from_context() -> None:
+    app = build_app(
+        {**cdk_json_context(), "leadwire:confirmFlipShare": "0.05", "leadwire:confirmMinFlips": 500}
+    )
+    assert change_guard_from_context(app) == {"CONFIRM_FLIP_SHARE": "0.05", "CONFIRM_MIN_FLIPS": "500"}
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("leadwire:confirmFlipShare", "1.5"),
+        ("leadwire:confirmFlipShare", "half"),
+        ("leadwire:confirmMinFlips", 0),
+    ],
+)
+def test_malformed_safe_change_thresholds_stop_synth(key: str, value: Any) -> None:
+    with pytest.raises(ContextError, match="leadwire:confirmFlipShare"):
+        build_app({key: value})

@@ -19,6 +19,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from leadwire import clock
 from leadwire.admin import insight_routes
 from leadwire.admin.accounts import AccountAdmin, AccountView
+from leadwire.admin.change_guard import FlipGuard, stored_members
 from leadwire.admin.deliveries import DeliveryAdmin, parse_instant
 from leadwire.admin.insight_models import SegmentSummaryList
 from leadwire.admin.lead_events import EventsPage
@@ -60,6 +61,9 @@ LeadId = Annotated[str, Path(min_length=1, max_length=256)]
 AccountId = Annotated[str, Path(min_length=1, max_length=256)]
 Limit = Annotated[int, Query(ge=1, le=1000)]
 Cursor = Annotated[str | None, Query(max_length=1024)]
+Confirm = Annotated[
+    bool, Query(description="Apply even if the change flips more than the configured share of leads")
+]
 JOB_HEADER = "X-Leadwire-Job"
 DEFAULT_JOB_REASONS = {
     "migrate": "items migrated to the current shapes",
@@ -72,7 +76,14 @@ def _launch_job(reason: str) -> Job:
 
 
 def segment_admin() -> SegmentAdmin:
-    return SegmentAdmin(wiring.definitions_source(), wiring.definition_store(), _launch_job)
+    settings = admin_settings()
+    guard = FlipGuard(
+        lambda document: insight_routes.previews().proposed_members(document),
+        lambda segment_id: stored_members(wiring.lead_store(), segment_id),
+        share=settings.confirm_flip_share,
+        min_flips=settings.confirm_min_flips,
+    )
+    return SegmentAdmin(wiring.definitions_source(), wiring.definition_store(), _launch_job, guard.check)
 
 
 def lead_admin() -> LeadAdmin:
@@ -118,8 +129,8 @@ def list_segments() -> SegmentSummaryList:
     status_code=201,
     responses=responses(201, "Created; the job re-evaluates every lead", 400, 409),
 )
-def create_segment(segment: Annotated[NewSegment, Body()]) -> SegmentChange:
-    return segment_admin().create(segment.document())
+def create_segment(segment: Annotated[NewSegment, Body()], confirm: Confirm = False) -> SegmentChange:
+    return segment_admin().create(segment.document(), confirm=confirm)
 
 
 @app.get("/segments/<segment_id>", tags=["segments"], responses=responses(200, "The segment", 404))
@@ -132,8 +143,10 @@ def get_segment(segment_id: SegmentId) -> SegmentView:
     tags=["segments"],
     responses=responses(200, "Replaced; the job re-evaluates every lead", 400, 404, 409),
 )
-def replace_segment(segment_id: SegmentId, segment: Annotated[SegmentDefinition, Body()]) -> SegmentChange:
-    return segment_admin().replace(segment_id, segment.document(), segment.version)
+def replace_segment(
+    segment_id: SegmentId, segment: Annotated[SegmentDefinition, Body()], confirm: Confirm = False
+) -> SegmentChange:
+    return segment_admin().replace(segment_id, segment.document(), segment.version, confirm=confirm)
 
 
 @app.delete(

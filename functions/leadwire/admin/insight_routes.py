@@ -163,7 +163,7 @@ def snapshot_segment(segment_id: SegmentId, body: Annotated[SnapshotRequest, Bod
         "type": "static",
         "members": members,
     }
-    return admin.create(document)
+    return admin.create(document, confirm=True)  # freezing the members is the request itself
 
 
 @router.post(

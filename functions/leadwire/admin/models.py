@@ -174,6 +174,11 @@ class JobView(ApiModel):
     leads_done: int
     leads_skipped: int = Field(description="Anonymous leads merged into a known one")
     changes: int = Field(description="Membership changes: entries plus exits")
+    entered: int = Field(description="Of the changes: entries")
+    exited: int = Field(description="Of the changes: exits")
+    progress: float = Field(description="Share of the leads index paged so far, 0 to 1 (1 when done)")
+    read_units: float = Field(description="DynamoDB read units the job consumed (as metered)")
+    write_units: float = Field(description="DynamoDB write units the job consumed (as metered)")
     items_migrated: int = Field(description="Items rewritten in the current shape (migrate jobs)")
     failures: int
     failed_leads: list[str]
@@ -195,6 +200,11 @@ class JobView(ApiModel):
             leads_done=job.leads_done,
             leads_skipped=job.leads_skipped,
             changes=job.changes,
+            entered=job.entered,
+            exited=job.exited,
+            progress=1.0 if job.status == "done" else min(job.shard, schema.LEAD_SHARDS) / schema.LEAD_SHARDS,
+            read_units=job.read_units,
+            write_units=job.write_units,
             items_migrated=job.items_migrated,
             failures=job.failures,
             failed_leads=job.failed_leads,
@@ -210,7 +220,9 @@ class ErrorDetail(BaseModel):
     code: str = Field(description="Stable and machine-readable, e.g. invalid_definition, not_found, conflict")
     message: str
     details: Any = Field(
-        description="invalid_definition and segment_in_use: {problems: [{path, message, segmentId}]}"
+        description="invalid_definition and segment_in_use: {problems: [{path, message, segmentId}]}; "
+        "confirmation_required: {segmentId, leads, flips, share, threshold, membersBefore, membersAfter, "
+        "entering, exiting, sample: {entering, exiting}}"
     )
 
 

@@ -18,7 +18,10 @@ from leadwire.admin.models import ErrorBody
 _ERRORS = {
     400: "Invalid input; the error names the field, or each problem of a definition with its path",
     404: "Unknown id",
-    409: "Conflict: the id exists, the version is stale, or other segments or triggers use the segment",
+    409: "Conflict: the id exists, the version is stale, or other segments or triggers use the segment; "
+    "on a segment change, confirmation_required: it would flip more than the configured share of leads "
+    "(details: leads, flips, share, threshold, membersBefore, membersAfter, entering, exiting, sample); "
+    "repeat with confirm=true to apply",
     422: "Invalid definition: each problem with its path inside the definition",
 }
 _OWN_422 = "x-leadwire-422"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
@@ -55,6 +56,15 @@ class DefinitionsPort(Protocol):
     def current(self) -> Definitions: ...
 
 
+@dataclass(frozen=True)
+class ProposedMembers:
+    """A segment's members now under a proposed definition, as the preview's replay finds them."""
+
+    segment_id: str
+    members: list[str]
+    leads: int  # every lead replayed
+
+
 def days(start: datetime, end: datetime) -> list[datetime]:
     """The UTC days that ``[start, end]`` touches, as their midnights."""
     day = start.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -90,8 +100,8 @@ class Previews:
         return now - window, now
 
     # -- segments ----------------------------------------------------------------------------------
-    def segment(self, definition: dict[str, Any], since: str) -> PreviewView:
-        start, now = self._window(since)
+    def _proposed(self, definition: dict[str, Any]) -> tuple[str, Definitions]:
+        """The definitions with ``definition`` in place of (or beside) the live segment of its id."""
         segment_id = str(definition.get("id") or PREVIEW_SEGMENT_ID)
         document = {**definition, "id": segment_id}
         candidate = effective_document(
@@ -99,14 +109,21 @@ class Previews:
             [SegmentOverride(segment_id=segment_id, document=document, version=0)],
         )
         try:
-            definitions = definitions_of(candidate)
+            return segment_id, definitions_of(candidate)
         except DefinitionError as error:
             problems = relative_problems(error, candidate["segments"])
             summary = "; ".join(f"{p['path']}: {p['message']}" for p in problems)
             raise InvalidDefinition(
                 f"invalid segment definition: {summary}", {"problems": problems}
             ) from None
-        result = replay(group(self._events.events()), closure(definitions, [segment_id]), now)
+
+    def _replay_segment(self, definition: dict[str, Any], now: datetime) -> tuple[str, Replay]:
+        segment_id, definitions = self._proposed(definition)
+        return segment_id, replay(group(self._events.events()), closure(definitions, [segment_id]), now)
+
+    def segment(self, definition: dict[str, Any], since: str) -> PreviewView:
+        start, now = self._window(since)
+        segment_id, result = self._replay_segment(definition, now)
         members = result.members(segment_id)
         counts = _changes_per_day(result, segment_id, start)
         return PreviewView(
@@ -121,6 +138,12 @@ class Previews:
             events=result.events,
             leads=result.leads,
         )
+
+    def proposed_members(self, definition: dict[str, Any]) -> ProposedMembers:
+        """The members ``definition`` would have now: the same replay as ``segment`` (one pass
+        over the stored events), without the series."""
+        segment_id, result = self._replay_segment(definition, self._now())
+        return ProposedMembers(segment_id, result.members(segment_id), result.leads)
 
     # -- triggers ----------------------------------------------------------------------------------
     def trigger(self, raw: dict[str, Any], since: str) -> TriggerPreviewView:

@@ -59,6 +59,7 @@ class OverrideStorePort(Protocol):
 
 
 JobLauncher = Callable[[str], Job]  # reason -> the job started
+ChangeGuard = Callable[[dict[str, Any]], None]  # raises when the change needs confirmation
 
 
 @dataclass(frozen=True)
@@ -100,10 +101,17 @@ def relative_problems(error: DefinitionError, segments: list[Any]) -> list[dict[
 
 
 class SegmentAdmin:
-    def __init__(self, source: DocumentPort, store: OverrideStorePort, launch_job: JobLauncher) -> None:
+    def __init__(
+        self,
+        source: DocumentPort,
+        store: OverrideStorePort,
+        launch_job: JobLauncher,
+        guard: ChangeGuard | None = None,
+    ) -> None:
         self._source = source
         self._store = store
         self._launch_job = launch_job
+        self._guard = guard
 
     # -- reads -------------------------------------------------------------------------------
     def list(self) -> list[SegmentView]:
@@ -115,7 +123,7 @@ class SegmentAdmin:
         return snapshot.view(self._existing(snapshot, segment_id))
 
     # -- changes -------------------------------------------------------------------------------
-    def create(self, document: dict[str, Any]) -> SegmentChange:
+    def create(self, document: dict[str, Any], *, confirm: bool = False) -> SegmentChange:
         snapshot = self._snapshot()
         # Without a string id the definition is refused below ("id: required"); "" is no valid id.
         segment_id = document["id"] if isinstance(document.get("id"), str) else ""
@@ -125,12 +133,18 @@ class SegmentAdmin:
                 {"segmentId": segment_id},
             )
         self._validate(snapshot, segment_id, document)
+        self._unless_confirmed(document, confirm)
         # A segment deleted before leaves a tombstone: creating it again continues its versions.
         version = self._store.put(segment_id, document, expected_version=snapshot.version(segment_id))
         return self._changed(segment_id, document, version, "created")
 
     def replace(
-        self, segment_id: str, document: dict[str, Any], expected_version: int | None
+        self,
+        segment_id: str,
+        document: dict[str, Any],
+        expected_version: int | None,
+        *,
+        confirm: bool = False,
     ) -> SegmentChange:
         body_id = document.get("id", segment_id)
         if body_id != segment_id:
@@ -141,6 +155,7 @@ class SegmentAdmin:
         self._existing(snapshot, segment_id)
         document = {**document, "id": segment_id}
         self._validate(snapshot, segment_id, document)
+        self._unless_confirmed(document, confirm)
         expected = snapshot.version(segment_id) if expected_version is None else expected_version
         version = self._store.put(segment_id, document, expected_version=expected)
         return self._changed(segment_id, document, version, "replaced")
@@ -171,6 +186,10 @@ class SegmentAdmin:
         overrides = {override.segment_id: override for override in self._store.overrides()}
         self._source.invalidate()
         return _Snapshot(self._source.document(), overrides)
+
+    def _unless_confirmed(self, document: dict[str, Any], confirm: bool) -> None:
+        if self._guard is not None and not confirm:
+            self._guard(document)
 
     @staticmethod
     def _existing(snapshot: _Snapshot, segment_id: str) -> dict[str, Any]:

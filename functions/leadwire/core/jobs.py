@@ -31,6 +31,10 @@ class Job(BaseModel):
     leads_done: int = 0
     leads_skipped: int = 0  # anonymous leads merged into a known one
     changes: int = 0  # membership changes (entries plus exits)
+    entered: int = 0  # of ``changes``: entries
+    exited: int = 0  # of ``changes``: exits
+    read_units: float = 0.0  # capacity the job consumed, as the adapters metered it
+    write_units: float = 0.0
     items_migrated: int = 0  # migrate: items rewritten in the current shape
     failures: int = 0
     failed_leads: list[str] = Field(default_factory=list)  # the first few, for the operator

@@ -25,8 +25,11 @@ _COUNTS = (
     ("leadsDone", "leads_done"),
     ("leadsSkipped", "leads_skipped"),
     ("changes", "changes"),
+    ("entered", "entered"),
+    ("exited", "exited"),
     ("itemsMigrated", "items_migrated"),
 )
+_UNITS = (("readUnits", "read_units"), ("writeUnits", "write_units"))
 _INSTANTS = (("startedAt", "started_at"), ("finishedAt", "finished_at"))
 
 
@@ -50,6 +53,8 @@ def job_to_item(job: Job) -> dict[str, dict[str, Any]]:
     }
     for attribute, name in _COUNTS:
         item[attribute] = {"N": str(getattr(job, name))}
+    for attribute, name in _UNITS:
+        item[attribute] = {"N": repr(float(getattr(job, name)))}
     for attribute, name in _INSTANTS:
         moment = getattr(job, name)
         if moment is not None:
@@ -85,7 +90,9 @@ def job_from_item(item: dict[str, dict[str, Any]]) -> Job:
         created_at=datetime.fromisoformat(item["createdAt"]["S"]),
         updated_at=datetime.fromisoformat(item["updatedAt"]["S"]),
         version=int(item["v"]["N"]),
+        # Items written before a count existed read it as 0 (the model's default).
         **{name: int(item[attribute]["N"]) for attribute, name in _COUNTS if attribute in item},
+        **{name: float(item[attribute]["N"]) for attribute, name in _UNITS if attribute in item},
         **{name: when(attribute) for attribute, name in _INSTANTS},
     )
 

@@ -30,6 +30,7 @@ from leadwire.local.demo_data import DEMO_START
 from leadwire.local.demo_insight import report_insight
 from leadwire.local.demo_onsite import add_come_back, report_onsite
 from leadwire.local.demo_sms import text_scene
+from leadwire.local.demo_safe_change import safe_change_scene, use_demo_thresholds
 from leadwire.local.webhook_receiver import WebhookReceiver
 
 DEMO_FILE = Path(__file__).resolve().parents[3] / "events_samples" / "demo" / "sessions.jsonl"
@@ -228,6 +229,7 @@ def run_demo(data: Path | None = None, *, serve: bool = False, port: int = 0) ->
 
     # The feedback Lambda adds no metric of its own where metrics are disabled; Powertools warns.
     warnings.filterwarnings("ignore", message="No application metrics to publish")
+    use_demo_thresholds()
     messages = sorted(_load(data or DEMO_FILE), key=_instant)
     days = _by_day(messages)
     first_day = min(days, default=DEMO_START)
@@ -293,6 +295,8 @@ def run_demo(data: Path | None = None, *, serve: bool = False, port: int = 0) ->
         print("\n".join(report_onsite(client.call)))
         print("\n".join(report_insight(client.call, first_day, end)))
         checks = nothing_twice(_ses_accepted(), outbox, [r.webhook_id for r in crm.accepted], bus_events)
+        # After the checks are taken: the change re-evaluates leads, and what that sends is not in them.
+        print("\n".join(safe_change_scene(client.url, client.call)))
         print("\n" + "\n".join(format_checks(checks)))
         # After the checks: the scene moves the clock on, and what else that sends is not counted there.
         print("\n".join(text_scene(client.call, _story_lead(client, messages))))

@@ -38,7 +38,11 @@ def add_commands(commands: Any) -> None:
 
 def render(job: dict[str, Any]) -> str:
     progress = f"{job['shardsDone']}/{job['shards']} shards"
-    counts = f"{job['leadsDone']} leads, {job['changes']} changes, {job['itemsMigrated']} items migrated"
+    counts = (
+        f"{job['leadsDone']} leads, {job['changes']} changes, {job['itemsMigrated']} items migrated; "
+        f"entered {job['entered']}, exited {job['exited']}; "
+        f"{job['readUnits']:.1f} read and {job['writeUnits']:.1f} write units"
+    )
     failed = f", {job['failures']} failed ({', '.join(job['failedLeads'])})" if job["failures"] else ""
     error = f"\nerror: {job['error']}" if job.get("error") else ""
     return f"job {job['jobId']} ({job['kind']}): {job['status']}, {progress}, {counts}{failed}{error}"

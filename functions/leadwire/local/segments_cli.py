@@ -39,6 +39,9 @@ def add_commands(commands: Any) -> None:
     preview = verbs.add_parser("preview", help="replay stored events through a definition (a JSON file)")
     preview.add_argument("definition", help="a JSON file holding one segment definition")
     preview.add_argument("--since", default="P30D")
+    apply = verbs.add_parser("apply", help="store each segment of a YAML or JSON file (PUT, or POST if new)")
+    apply.add_argument("file", help="one segment, a list of segments or {segments: [...]}")
+    apply.add_argument("--confirm", action="store_true", help="apply changes that flip many leads")
     snapshot = verbs.add_parser("snapshot", help="freeze the members into a new static segment")
     snapshot.add_argument("segment")
     snapshot.add_argument("--id", required=True)
@@ -161,6 +164,8 @@ def run(args: argparse.Namespace) -> int:
         from leadwire.local.preview_bench import main as bench_main
 
         return bench_main(args.events, args.leads, args.json)
+    if args.verb == "apply":
+        return _apply(args)
     try:
         body = _request(args)
     except ApiError as error:
@@ -174,3 +179,21 @@ def run(args: argparse.Namespace) -> int:
         return 2
     print(json.dumps(body, indent=2) if args.json else render(args.verb, body))
     return 0
+
+
+def _apply(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from leadwire.config_loader import ConfigError
+    from leadwire.local.segments_apply import apply_file
+
+    try:
+        code, lines = apply_file(args.url, Path(args.file), args.confirm)
+    except (ConfigError, OSError) as error:
+        if isinstance(error, urllib.error.URLError):
+            print(f"leadwire segments: cannot reach {args.url}: {error}", file=sys.stderr)
+            return 2
+        print(f"leadwire segments apply: {error}", file=sys.stderr)
+        return 1
+    print("\n".join(lines))
+    return code

@@ -8,6 +8,10 @@ from the lead's stored events and records the membership changes (a new segment'
 enter, a deleted segment's members exit). Progress is saved after every page, so a run that
 runs out of time resumes where it stopped; a second runner of the same job loses at its first
 progress write (the job item's version) and stops.
+
+The job item also carries what the job cost: the read and write units its pages consumed, as
+the adapters metered them (the difference of the process meter across each page; a Lambda
+container runs one invocation at a time, so the difference is this job's).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from datetime import datetime
 from typing import Protocol
 
 from leadwire import schema
+from leadwire.core.capacity import CapacityMeter
 from leadwire.core.jobs import MAX_FAILED_LEADS_KEPT, Job, JobConflict, JobKind, JobNotFound
 from leadwire.core.leads import LeadRecord
 from leadwire.observability import logger
@@ -59,6 +64,7 @@ def run_job(
     *,
     now: Callable[[], datetime],
     page_size: int = PAGE_SIZE,
+    meter: CapacityMeter | None = None,
 ) -> Job:
     """Run (or resume) a job while ``budget()`` says there is time; returns the job as stored.
 
@@ -78,7 +84,9 @@ def run_job(
         )
     )
     try:
-        return _run(job, leads_port, engine_factory, job_store, budget, now, page_size)
+        return _run(
+            job, leads_port, engine_factory, job_store, budget, now, page_size, meter or CapacityMeter()
+        )
     except JobConflict:
         logger.info("job taken over by another runner", extra={"job_id": job_id})
         raise
@@ -104,21 +112,24 @@ def _run(
     budget: Callable[[], bool],
     now: Callable[[], datetime],
     page_size: int,
+    meter: CapacityMeter,
 ) -> Job:
     while job.shard < schema.LEAD_SHARDS:
         if not budget():
             return job
+        before = (meter.read_units, meter.write_units)
         ids, more_after = leads_port.lead_ids(schema.lead_shard_key(job.shard), job.cursor, page_size)
-        # An engine per page: if the definitions change again while the job runs, the rest of
-        # the leads get the newest ones (the job that change started goes over them all anyway).
         progress = _Progress(job)
         if job.kind == "migrate":
             for lead_id in ids:
                 progress.upgrade(lead_id, leads_port)
         else:
+            # An engine per page: if the definitions change again while the job runs, the rest of
+            # the leads get the newest ones (the job that change started goes over them all anyway).
             engine = engine_factory()
             for lead_id in ids:
                 progress.advance(lead_id, leads_port, engine)
+        progress.add_units(meter, before)
         position = {"cursor": more_after} if more_after else {"shard": job.shard + 1, "cursor": None}
         job = job_store.save(job.model_copy(update={**progress.as_update(now()), **position}))
     done = job.model_copy(update={"status": "done", "updated_at": now(), "finished_at": now()})
@@ -132,6 +143,10 @@ class _Progress:
         self.leads_done = job.leads_done
         self.leads_skipped = job.leads_skipped
         self.changes = job.changes
+        self.entered = job.entered
+        self.exited = job.exited
+        self.read_units = job.read_units
+        self.write_units = job.write_units
         self.items_migrated = job.items_migrated
         self.failures = job.failures
         self.failed_leads = list(job.failed_leads)
@@ -149,6 +164,14 @@ class _Progress:
             return
         self.leads_done += 1
         self.changes += len(outcome.transitions)
+        kinds = [transition.change.kind for transition in outcome.transitions]
+        self.entered += kinds.count("entered")
+        self.exited += kinds.count("exited")
+
+    def add_units(self, meter: CapacityMeter, before: tuple[float, float]) -> None:
+        """The units the page consumed: the meter's growth since ``before`` (reads, writes)."""
+        self.read_units += meter.read_units - before[0]
+        self.write_units += meter.write_units - before[1]
 
     def upgrade(self, lead_id: str, leads_port: LeadIndexPort) -> None:
         try:
@@ -169,6 +192,10 @@ class _Progress:
             "leads_done": self.leads_done,
             "leads_skipped": self.leads_skipped,
             "changes": self.changes,
+            "entered": self.entered,
+            "exited": self.exited,
+            "read_units": self.read_units,
+            "write_units": self.write_units,
             "items_migrated": self.items_migrated,
             "failures": self.failures,
             "failed_leads": self.failed_leads,

@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from leadwire import clock
 from leadwire.core.jobs import JobConflict
+from leadwire.dal.metering import PROCESS_METER
 from leadwire.observability import logger, metrics
 from leadwire.segmentation import wiring
 from leadwire.segmentation.jobs import LambdaJobStarter
@@ -38,6 +39,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             wiring.job_store(),
             lambda: context.get_remaining_time_in_millis() > RESERVE_MILLIS,
             now=clock.now,
+            meter=PROCESS_METER,
         )
     except JobConflict:  # a duplicate delivery: the other runner carries on, this one stops
         return {"jobId": job_id, "status": "superseded"}

@@ -21,6 +21,7 @@ from leadwire.dal.fire_store import FireStore
 from leadwire.dal.job_store import JobStore
 from leadwire.dal.lead_store import LeadStore
 from leadwire.dal.onsite_store import OnsiteStore
+from leadwire.dal.metering import PROCESS_METER
 from leadwire.dal.segment_stats import SegmentStats
 from leadwire.dal.send_log_store import SendLogStore
 from leadwire.dal.suppression_store import SuppressionStore
@@ -143,7 +144,9 @@ def job_store() -> JobStore:
 
 
 def _run_local_job(job_id: str) -> Job:
-    return run_job(job_id, lead_store(), fresh_engine, job_store(), lambda: True, now=clock.now)
+    return run_job(
+        job_id, lead_store(), fresh_engine, job_store(), lambda: True, now=clock.now, meter=PROCESS_METER
+    )
 
 
 @cache

@@ -158,6 +158,15 @@ def test_openapi_documents_every_route_with_400_not_422():
     assert body["info"]["title"] == "Leadwire admin API"
 
 
+@pytest.mark.parametrize(("method", "path"), [("post", "/segments"), ("put", "/segments/{segment_id}")])
+def test_openapi_documents_confirm_and_its_409(method, path):
+    _, body, _ = call("GET", "/openapi.json")
+    operation = body["paths"][path][method]
+    (confirm,) = [p for p in operation["parameters"] if p["name"] == "confirm"]
+    assert (confirm["in"], confirm["schema"]["type"], confirm["required"]) == ("query", "boolean", False)
+    assert "confirmation_required" in operation["responses"]["409"]["description"]
+
+
 def test_openapi_documents_a_204_without_a_body_and_400_wherever_input_is_validated():
     _, body, _ = call("GET", "/openapi.json")
     for path, operations in body["paths"].items():
