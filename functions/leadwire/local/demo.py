@@ -29,8 +29,8 @@ from leadwire.dal.metering import PROCESS_METER
 from leadwire.local.demo_data import DEMO_START
 from leadwire.local.demo_insight import report_insight
 from leadwire.local.demo_onsite import add_come_back, report_onsite
-from leadwire.local.demo_sms import text_scene
 from leadwire.local.demo_safe_change import safe_change_scene, use_demo_thresholds
+from leadwire.local.demo_sms import text_scene
 from leadwire.local.webhook_receiver import WebhookReceiver
 
 DEMO_FILE = Path(__file__).resolve().parents[3] / "events_samples" / "demo" / "sessions.jsonl"

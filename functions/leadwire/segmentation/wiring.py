@@ -20,8 +20,8 @@ from leadwire.dal.event_store import EventStore
 from leadwire.dal.fire_store import FireStore
 from leadwire.dal.job_store import JobStore
 from leadwire.dal.lead_store import LeadStore
-from leadwire.dal.onsite_store import OnsiteStore
 from leadwire.dal.metering import PROCESS_METER
+from leadwire.dal.onsite_store import OnsiteStore
 from leadwire.dal.segment_stats import SegmentStats
 from leadwire.dal.send_log_store import SendLogStore
 from leadwire.dal.suppression_store import SuppressionStore
