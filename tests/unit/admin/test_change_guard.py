@@ -99,3 +99,11 @@ def test_the_guard_compares_the_preview_with_the_stored_members_of_that_segment(
     ).compare({"id": "s"})
     assert asked == ["s"]
     assert (found.entering, found.exiting) == (["c"], ["a"])
+
+
+def test_an_account_segment_is_applied_without_the_lead_replay():
+    # The same flips would hold a lead segment; an account segment's members follow its leads.
+    held = guard(change([], ["a", "b", "c"]))
+    with pytest.raises(ConfirmationRequired):
+        held.check({"id": "s"})
+    held.check({"id": "s", "level": "account"})
