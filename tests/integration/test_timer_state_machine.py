@@ -216,6 +216,32 @@ def test_a_timer_satisfied_after_the_fire_is_not_marked_fired(sfn: Any, machine:
     assert _states_entered(sfn, arn)[-1] == "SucceedStateEntered"
 
 
+def test_a_timer_taken_over_by_a_later_start_does_not_fire_for_the_earlier_one(
+    sfn: Any, machine: str, table: Any
+) -> None:
+    # Given the item now waits for a later start of the same cart (another cause)
+    _put_timer(table, "c-1", "waiting")
+    table.update_item(
+        TableName=TABLE,
+        Key=_timer_key("c-1"),
+        UpdateExpression="SET #cause = :later",
+        ExpressionAttributeNames={"#cause": "cause"},
+        ExpressionAttributeValues={":later": {"S": "msg-later"}},
+    )
+    # When the earlier instance's execution wakes
+    _run(sfn, machine, _request("c-1"))
+    # Then it neither fires nor marks the later instance fired
+    assert _fires(table) == []
+    assert _status(table, "c-1") == "waiting"
+
+
+def test_a_timer_item_without_a_cause_does_not_fire(sfn: Any, machine: str, table: Any) -> None:
+    # A mark left by an awaited event processed before its start has a status and no cause.
+    table.put_item(TableName=TABLE, Item={**_timer_key("c-1"), "status": {"S": "waiting"}})
+    _run(sfn, machine, _request("c-1"))
+    assert _fires(table) == []
+
+
 @pytest.mark.parametrize(
     ("status", "transitions"),
     [("waiting", FIRED_TRANSITIONS), ("satisfied", NOT_FIRED_TRANSITIONS), (None, NOT_FIRED_TRANSITIONS)],
@@ -287,7 +313,9 @@ def test_the_local_runtime_runs_timers_at_their_instant_on_the_simulated_clock()
         assert registry.active() is runtime.timers
         deadline = start + timedelta(hours=1)
         key = {"pk": {"S": schema.timer_pk("no-such-trigger")}, "sk": {"S": "lead-1#k"}}
-        runtime.dynamodb.put_item(TableName=TABLE_NAME, Item={**key, "status": {"S": "waiting"}})
+        runtime.dynamodb.put_item(
+            TableName=TABLE_NAME, Item={**key, "status": {"S": "waiting"}, "cause": {"S": "msg-1"}}
+        )
         runtime.timers.start(
             build_timer_request(
                 execution_name="local-1",
@@ -336,7 +364,9 @@ def test_the_local_runtime_on_the_wall_clock_runs_a_timer_once_it_is_due(wall_cl
 
     deadline = clock.now() + timedelta(seconds=2)  # far enough that a loaded machine drains before it
     key = {"pk": {"S": schema.timer_pk("no-such-trigger")}, "sk": {"S": "lead-1#wall"}}
-    runtime.dynamodb.put_item(TableName=TABLE_NAME, Item={**key, "status": {"S": "waiting"}})
+    runtime.dynamodb.put_item(
+        TableName=TABLE_NAME, Item={**key, "status": {"S": "waiting"}, "cause": {"S": "msg-1"}}
+    )
     runtime.timers.start(
         build_timer_request(
             execution_name="wall-1",

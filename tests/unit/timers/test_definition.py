@@ -73,12 +73,13 @@ def test_the_fire_is_written_at_most_once(definition: dict[str, Any]) -> None:
     assert catch["Next"] == fire["Next"]  # already fired: still mark the timer
 
 
-def test_only_a_waiting_timer_is_marked_fired(definition: dict[str, Any]) -> None:
+def test_only_a_timer_waiting_for_this_instance_is_marked_fired(definition: dict[str, Any]) -> None:
     (mark,) = (
         task for task in _states(definition, "Task").values() if task["Resource"].endswith(":updateItem")
     )
     parameters = mark["Parameters"]
-    assert parameters["ConditionExpression"] == "#status = :waiting"
+    assert parameters["ConditionExpression"] == "#status = :waiting AND #cause = :cause"
+    assert parameters["ExpressionAttributeValues"][":cause"] == {"S.$": "$.fire.cause"}
     assert parameters["ExpressionAttributeValues"][":fired"] == {"S": "fired"}
     assert [c["ErrorEquals"] for c in mark["Catch"]] == [["DynamoDB.ConditionalCheckFailedException"]]
 
