@@ -21,7 +21,8 @@ check fail, which forgets it, and the engine's retry then reads the item.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -45,6 +46,7 @@ from leadwire.dal.lead_items import (
 )
 from leadwire.dal.metering import PROCESS_METER
 from leadwire.dal.segment_stats import LEADS_COUNTER, Flip, SegmentStats, segment_counter
+from leadwire.dal.write_batch import MARKERS, WriteBatch
 
 
 class LeadStore:
@@ -64,6 +66,22 @@ class LeadStore:
         self._now = now
         self._saved: OrderedDict[str, LeadRecord] = OrderedDict()
         self._stats = SegmentStats(client, table_name, meter=self._meter)
+
+    @contextmanager
+    def batched(self) -> Iterator[None]:
+        """Hold counter sums, flip-log items and history pages until the block ends (a stream
+        batch), then write them in that order: see ``dal.write_batch``. Member items and lead
+        state are written as they happen, as outside the block."""
+        if self._stats.batch is not None:
+            yield  # already inside one
+            return
+        batch = WriteBatch(self._client, self._table, self._meter)
+        self._stats.batch = batch
+        try:
+            yield
+        finally:
+            self._stats.batch = None
+            batch.flush()  # what was done is written, also when the block failed
 
     # -- lead state ---------------------------------------------------------------------------
     def load(self, lead_id: str, *, fresh: bool = False) -> LeadRecord | None:
@@ -184,6 +202,9 @@ class LeadStore:
                 Flip(change.segment_id, record.lead_id, change.kind, change.at, transition.cause)
             )
         page = history_page_item(record.lead_id, record.version, record.outbox)
+        if self._stats.batch is not None:
+            self._stats.batch.put(page, kind="history", phase=MARKERS)
+            return
         self._client.put_item(TableName=self._table, Item=page)
         self._meter.record_write(page, kind="history")
 

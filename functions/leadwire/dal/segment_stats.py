@@ -14,9 +14,10 @@ Two small items, written beside the member and history items the lead store alre
   per lead; the log is their by-segment view (an index on history items would cost the same
   write and could not be sharded by lead).
 
-Per flip that is one counter write and one log write (1 write unit each). A crash between the
-member write and the counter's ``ADD`` leaves the counter one off; the flip log and member items
-stay exact, and ``recount`` rebuilds the counters from member items.
+Per flip that is one counter write and one log write (1 write unit each); within a stream batch
+(``dal.write_batch``) the counter writes are summed per counter and the log items batch-written.
+A crash between the member write and the counter's ``ADD`` leaves the counter off; the flip log
+and member items stay exact, and ``recount`` rebuilds the counters from member items.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from leadwire.core.capacity import CapacityMeter, item_size
 from leadwire.dal.event_items import iso
 from leadwire.dal.lead_items import is_history_page, page_changes
 from leadwire.dal.metering import PROCESS_METER
+from leadwire.dal.write_batch import LOG, WriteBatch
 
 STATS_SHARDS: Final = 8
 FLIP_SHARDS: Final = 4
@@ -71,10 +73,14 @@ class SegmentStats:
         self._client = client
         self._table = table_name
         self._meter = meter or PROCESS_METER
+        self.batch: WriteBatch | None = None  # set while a stream batch holds its writes
 
     # -- writes (called by the lead store) ---------------------------------------------------------
     def add(self, lead_id: str, name: str, delta: int) -> None:
         key = stats_key(_shard(lead_id, STATS_SHARDS), name)
+        if self.batch is not None:
+            self.batch.add(key, delta, kind="segment_stats")
+            return
         self._client.update_item(
             TableName=self._table,
             Key=key,
@@ -94,6 +100,9 @@ class SegmentStats:
             "k": {"S": flip.kind},
             "c": {"S": flip.cause},
         }
+        if self.batch is not None:
+            self.batch.put(item, kind="segment_stats", phase=LOG)
+            return
         self._client.put_item(TableName=self._table, Item=item)
         self._meter.record_write(item, kind="segment_stats")
 
