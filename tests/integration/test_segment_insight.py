@@ -70,10 +70,12 @@ def test_segment_list_carries_size_share_and_warning(api):
     }
 
 
-def test_insight_costs_two_write_units_per_flip_and_one_per_new_lead(api):
-    # 13 flips (active: 3 in, 3 out; big: 2 in; vip: 1 in; everyone: 4 in), each a counter ADD and
-    # a flip-log item, plus the known-leads counter for each of the 4 new leads
-    assert api.stats_writes == 2 * 13 + 4
+def test_insight_costs_a_log_item_per_flip_and_one_counter_sum_per_counter_and_batch(api):
+    # 13 flips (active: 3 in, 3 out; big: 2 in; vip: 1 in; everyone: 4 in): a flip-log item each.
+    # Counters, one ADD per counter a batch moved: the 09-01 batch adds to active, vip, everyone
+    # and the known leads (4); the 09-02 batch to big (1); the sweep at 09-03 10:00 takes b and c
+    # out of active in one sum (1), the one at 09-04 10:00 takes a out (1).
+    assert api.stats_writes == 13 + 4 + 1 + 1 + 1
 
 
 def test_analytics_series_is_the_state_at_the_end_of_each_day(api):

@@ -83,6 +83,11 @@ class LeadStore:
             self._stats.batch = None
             batch.flush()  # what was done is written, also when the block failed
 
+    def flush_held(self) -> None:
+        """Write what this thread's batch holds so far (the block goes on holding)."""
+        if self._stats.batch is not None:
+            self._stats.batch.flush()
+
     # -- lead state ---------------------------------------------------------------------------
     def load(self, lead_id: str, *, fresh: bool = False) -> LeadRecord | None:
         """The lead's record; from memory when this store saved it last, unless ``fresh``."""

@@ -22,6 +22,7 @@ and member items stay exact, and ``recount`` rebuilds the counters from member i
 
 from __future__ import annotations
 
+import threading
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -73,14 +74,29 @@ class SegmentStats:
         self._client = client
         self._table = table_name
         self._meter = meter or PROCESS_METER
-        self.batch: WriteBatch | None = None  # set while a stream batch holds its writes
+        self._held = threading.local()  # a batch holds only its own thread's writes
+
+    @property
+    def batch(self) -> WriteBatch | None:
+        """The batch holding this thread's writes, if a stream batch is running (``LeadStore.batched``)."""
+        batch: WriteBatch | None = getattr(self._held, "batch", None)
+        return batch
+
+    @batch.setter
+    def batch(self, batch: WriteBatch | None) -> None:
+        self._held.batch = batch
 
     # -- writes (called by the lead store) ---------------------------------------------------------
     def add(self, lead_id: str, name: str, delta: int) -> None:
-        key = stats_key(_shard(lead_id, STATS_SHARDS), name)
-        if self.batch is not None:
-            self.batch.add(key, delta, kind="segment_stats")
+        batch = self.batch
+        if batch is not None:
+            # One shard per batch, picked by its first lead: concurrent batches still spread a
+            # spike over the shards, and each batch writes one sum per counter.
+            if batch.shard is None:
+                batch.shard = _shard(lead_id, STATS_SHARDS)
+            batch.add(stats_key(batch.shard, name), delta, kind="segment_stats")
             return
+        key = stats_key(_shard(lead_id, STATS_SHARDS), name)
         self._client.update_item(
             TableName=self._table,
             Key=key,

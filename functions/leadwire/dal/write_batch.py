@@ -22,6 +22,7 @@ from leadwire import schema
 from leadwire.core.capacity import CapacityMeter
 
 BATCH_WRITE_LIMIT: Final = 25
+MAX_HELD: Final = 1_000  # a long batch (a sweep catching up) writes as it goes, not all at its end
 UNPROCESSED_RETRIES: Final = 8
 LOG: Final = 0
 MARKERS: Final = 1
@@ -34,6 +35,7 @@ class WriteBatch:
         self._client = client
         self._table = table_name
         self._meter = meter
+        self.shard: int | None = None  # the counter shard this batch adds to (see SegmentStats)
         self._sums: dict[tuple[str, str], tuple[int, str]] = {}
         # By key, so a delivery repeated within the batch (a retried save) writes each item once:
         # BatchWriteItem refuses a request that names one key twice.
@@ -44,9 +46,15 @@ class WriteBatch:
         at = (key[schema.PK]["S"], key[schema.SK]["S"])
         total, _ = self._sums.get(at, (0, kind))
         self._sums[at] = (total + delta, kind)
+        self._flush_if_full()
 
     def put(self, item: Item, kind: str, phase: int) -> None:
         self._puts[phase][(item[schema.PK]["S"], item[schema.SK]["S"])] = (item, kind)
+        self._flush_if_full()
+
+    def _flush_if_full(self) -> None:
+        if self.held >= MAX_HELD:
+            self.flush()  # all phases, in order: a page still lands after what it marks
 
     @property
     def held(self) -> int:

@@ -84,3 +84,18 @@ def test_items_never_processed_raise_instead_of_being_lost(monkeypatch: pytest.M
     batch.put(item("F", "a"), kind="segment_stats", phase=LOG)
     with pytest.raises(RuntimeError, match="unprocessed"):
         batch.flush()
+
+
+def test_a_long_batch_writes_as_it_goes_in_phase_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("leadwire.dal.write_batch.MAX_HELD", 3)
+    client = RecordingClient()
+    batch = WriteBatch(client, TABLE, CapacityMeter())
+    batch.put(item("F", "flip-1"), kind="segment_stats", phase=LOG)
+    batch.put(item("H", "page-1"), kind="history", phase=MARKERS)
+    batch.add(key("STATS#0", "SEG#hot"), 1, kind="segment_stats")  # the third held write
+    assert client.calls == [
+        ("add", ("STATS#0", "SEG#hot", "1")),
+        ("batch", ["flip-1"]),
+        ("batch", ["page-1"]),
+    ]
+    assert batch.held == 0
