@@ -132,7 +132,7 @@ def install() -> bool:
         return False
     if (EVENT, _answer) not in botocore.handlers.BUILTIN_HANDLERS:
         botocore.handlers.BUILTIN_HANDLERS.append((EVENT, _answer))
-    moto.core.responses.method_names_from_class = _method_names  # type: ignore[assignment]
+    moto.core.responses.method_names_from_class = _method_names
     _state["on"] = True
     return True
 
@@ -140,7 +140,7 @@ def install() -> bool:
 def uninstall() -> None:
     """Clients created meanwhile keep the handler, which now answers nothing."""
     _state["on"] = False
-    moto.core.responses.method_names_from_class = _method_names.__wrapped__  # type: ignore[attr-defined]
+    moto.core.responses.method_names_from_class = _method_names.__wrapped__
     if (EVENT, _answer) in botocore.handlers.BUILTIN_HANDLERS:
         botocore.handlers.BUILTIN_HANDLERS.remove((EVENT, _answer))
 
