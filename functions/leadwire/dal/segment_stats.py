@@ -141,7 +141,9 @@ class SegmentStats:
         while request:
             response = self._client.batch_get_item(RequestItems=request)
             items = response.get("Responses", {}).get(self._table, [])
-            self._meter.record_read(sum(item_size(item) for item in items) or 1, consistent=False)
+            self._meter.record_read(
+                sum(item_size(item) for item in items) or 1, consistent=False, kind="segment_stats"
+            )
             found.extend(items)
             request = response.get("UnprocessedKeys") or {}
         return found
@@ -162,7 +164,9 @@ class SegmentStats:
             )
             for page in pages:
                 items = page.get("Items", [])
-                self._meter.record_read(sum(item_size(item) for item in items) or 1, consistent=False)
+                self._meter.record_read(
+                    sum(item_size(item) for item in items) or 1, consistent=False, kind="segment_stats"
+                )
                 flips.extend(_flip_from_item(segment_id, item) for item in items)
         flips.sort(key=lambda flip: (flip.at, flip.lead_id, flip.kind))
         return flips

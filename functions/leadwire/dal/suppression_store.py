@@ -80,7 +80,7 @@ class SuppressionStore:
             ExpressionAttributeNames={"#pk": schema.PK},
         )
         item = response.get("Item")
-        self._meter.record_read(item_size(item) if item else 1)
+        self._meter.record_read(item_size(item) if item else 1, kind="suppression")
         return item is not None
 
     def suppressed(self, lead_ids: Iterable[str]) -> set[str]:
@@ -107,7 +107,7 @@ class SuppressionStore:
                 )
                 items = response.get("Responses", {}).get(self._table, [])
                 for _ in pending:  # BatchGetItem charges each key on its own (0.5 unit at least)
-                    self._meter.record_read(1, consistent=False)
+                    self._meter.record_read(1, consistent=False, kind="suppression")
                 for item in items:
                     found.add(by_digest[item[schema.PK]["S"].removeprefix(schema.SUPPRESSED_PREFIX)])
                 pending = response.get("UnprocessedKeys", {}).get(self._table, {}).get("Keys", [])
@@ -136,7 +136,7 @@ class SuppressionStore:
         item = self._client.get_item(
             TableName=self._table, Key=suppressed_key(lead_id), ConsistentRead=True
         ).get("Item")
-        self._meter.record_read(item_size(item) if item else 1)
+        self._meter.record_read(item_size(item) if item else 1, kind="suppression")
         if item is None:
             return None
         digests = [digest(lead_id), *item.get("members", {}).get("SS", [])]
