@@ -80,8 +80,10 @@ class LeadStore:
         try:
             yield
         finally:
-            self._stats.batch = None
-            batch.flush()  # what was done is written, also when the block failed
+            try:
+                batch.flush()  # what was done is written, also when the block failed
+            finally:
+                self._stats.batch = None
 
     def flush_held(self) -> None:
         """Write what this thread's batch holds so far (the block goes on holding)."""

@@ -16,6 +16,7 @@ and its ``ADD`` always could; ``SegmentStats.recount`` rebuilds them.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any, Final
 
 from leadwire import schema
@@ -40,6 +41,8 @@ class WriteBatch:
         # By key, so a delivery repeated within the batch (a retried save) writes each item once:
         # BatchWriteItem refuses a request that names one key twice.
         self._puts: tuple[dict[tuple[str, str], tuple[Item, str]], ...] = ({}, {})
+        self._before_flush: list[Callable[[], None]] = []
+        self._flushing = False
 
     def add(self, key: Item, delta: int, kind: str) -> None:
         """Add ``delta`` to the counter item's ``n`` when the batch ends."""
@@ -52,8 +55,14 @@ class WriteBatch:
         self._puts[phase][(item[schema.PK]["S"], item[schema.SK]["S"])] = (item, kind)
         self._flush_if_full()
 
+    def before_flush(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` (once) when the batch is written: it may still ``put`` (log items
+        packed from what it held)."""
+        if callback not in self._before_flush:
+            self._before_flush.append(callback)
+
     def _flush_if_full(self) -> None:
-        if self.held >= MAX_HELD:
+        if self.held >= MAX_HELD and not self._flushing:
             self.flush()  # all phases, in order: a page still lands after what it marks
 
     @property
@@ -61,6 +70,15 @@ class WriteBatch:
         return len(self._sums) + sum(len(puts) for puts in self._puts)
 
     def flush(self) -> None:
+        self._flushing = True
+        try:
+            for callback in self._before_flush:
+                callback()
+            self._write()
+        finally:
+            self._flushing = False
+
+    def _write(self) -> None:
         sums, self._sums = self._sums, {}
         for (pk, sk), (delta, kind) in sums.items():
             if delta == 0:
