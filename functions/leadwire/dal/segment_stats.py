@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import threading
 import zlib
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from datetime import datetime
 from typing import Any, Final
 
@@ -79,14 +79,15 @@ class SegmentStats:
         self._held.batch = batch
 
     # -- writes (called by the lead store) ---------------------------------------------------------
-    def add(self, lead_id: str, name: str, delta: int) -> None:
+    def add(self, lead_id: str, name: str, delta: int, once: Hashable | None = None) -> None:
+        """``once``: within a batch, a token that counts this change at most once (see WriteBatch)."""
         batch = self.batch
         if batch is not None:
             # One shard per batch, picked by its first lead: concurrent batches still spread a
             # spike over the shards, and each batch writes one sum per counter.
             if batch.shard is None:
                 batch.shard = _shard(lead_id, STATS_SHARDS)
-            batch.add(stats_key(batch.shard, name), delta, kind="segment_stats")
+            batch.add(stats_key(batch.shard, name), delta, kind="segment_stats", once=once)
             return
         key = stats_key(_shard(lead_id, STATS_SHARDS), name)
         self._client.update_item(

@@ -1,22 +1,23 @@
-"""Writes a stream batch can hold to its end: counter sums and small puts, in order of need.
+"""Writes a stream batch can hold to its end: plain puts and deletes, and counter sums.
 
-The segmentation consumer's membership writes come in three kinds. Member items must be written
-one by one (each put returns the old item, which decides the counter). Segment counters are
-``ADD`` updates: a batch that moves 40 leads into "Hot" needs one ``ADD 40``, not forty ``ADD 1``.
-Flip-log items and history pages are plain idempotent puts: ``BatchWriteItem`` takes 25 a call.
+The segmentation consumer's membership writes are member items (one per lead and segment),
+flip-log items, history pages and segment counters. The first three are idempotent puts and
+deletes: ``BatchWriteItem`` takes 25 a call. Counters are ``ADD`` updates: a batch that moves 40
+leads into "Hot" needs one ``ADD 40``, not forty ``ADD 1``; each lead's outbox counts once per
+batch, however often it is delivered in it (its ``once`` token).
 
-Held writes go out in phases: the counter sums, then the log items, then the history pages. A
-page is the delivery marker of its lead's outbox (``LeadStore``), so it lands only after what
-it marks: a crash before the pages leaves outboxes that the next load delivers again (member
-puts that find their item count nothing twice; log items are rewritten under the same keys).
-A crash between a member put and the counter sum leaves counters off, as a crash between the put
-and its ``ADD`` always could; ``SegmentStats.recount`` rebuilds them.
+Held writes go out in phases: member and log items, then the history pages, then the counter
+sums. A page is the delivery marker of its lead's outbox (``LeadStore``), so it lands only after
+what it marks: a crash before the pages leaves outboxes that the next load delivers again (the
+same items under the same keys, and their counts, which were not written yet). A crash after the
+pages and before the sums leaves the counters short by that batch; ``SegmentStats.recount``
+rebuilds them from member items.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from typing import Any, Final
 
 from leadwire import schema
@@ -38,21 +39,33 @@ class WriteBatch:
         self._meter = meter
         self.shard: int | None = None  # the counter shard this batch adds to (see SegmentStats)
         self._sums: dict[tuple[str, str], tuple[int, str]] = {}
-        # By key, so a delivery repeated within the batch (a retried save) writes each item once:
-        # BatchWriteItem refuses a request that names one key twice.
-        self._puts: tuple[dict[tuple[str, str], tuple[Item, str]], ...] = ({}, {})
+        self._counted: set[Hashable] = set()
+        # By key, so a delivery repeated within the batch (a retried save) writes each item once
+        # (the last write of a key wins): BatchWriteItem refuses a request naming one key twice.
+        self._writes: tuple[dict[tuple[str, str], tuple[dict[str, Any], str]], ...] = ({}, {})
         self._before_flush: list[Callable[[], None]] = []
         self._flushing = False
 
-    def add(self, key: Item, delta: int, kind: str) -> None:
-        """Add ``delta`` to the counter item's ``n`` when the batch ends."""
+    def add(self, key: Item, delta: int, kind: str, once: Hashable | None = None) -> None:
+        """Add ``delta`` to the counter item's ``n`` when the batch ends; a change with a ``once``
+        token already counted in this batch (an outbox delivered twice) is not counted again."""
+        if once is not None:
+            if once in self._counted:
+                return
+            self._counted.add(once)
         at = (key[schema.PK]["S"], key[schema.SK]["S"])
         total, _ = self._sums.get(at, (0, kind))
         self._sums[at] = (total + delta, kind)
         self._flush_if_full()
 
     def put(self, item: Item, kind: str, phase: int) -> None:
-        self._puts[phase][(item[schema.PK]["S"], item[schema.SK]["S"])] = (item, kind)
+        self._hold({"PutRequest": {"Item": item}}, item, kind, phase)
+
+    def delete(self, key: Item, kind: str, phase: int) -> None:
+        self._hold({"DeleteRequest": {"Key": key}}, key, kind, phase)
+
+    def _hold(self, request: dict[str, Any], item: Item, kind: str, phase: int) -> None:
+        self._writes[phase][(item[schema.PK]["S"], item[schema.SK]["S"])] = (request, kind)
         self._flush_if_full()
 
     def before_flush(self, callback: Callable[[], None]) -> None:
@@ -67,7 +80,7 @@ class WriteBatch:
 
     @property
     def held(self) -> int:
-        return len(self._sums) + sum(len(puts) for puts in self._puts)
+        return len(self._sums) + sum(len(writes) for writes in self._writes)
 
     def flush(self) -> None:
         self._flushing = True
@@ -79,7 +92,13 @@ class WriteBatch:
             self._flushing = False
 
     def _write(self) -> None:
+        for phase in (LOG, MARKERS):
+            held = list(self._writes[phase].values())
+            self._writes[phase].clear()
+            for start in range(0, len(held), BATCH_WRITE_LIMIT):
+                self._batch_write(held[start : start + BATCH_WRITE_LIMIT])
         sums, self._sums = self._sums, {}
+        self._counted.clear()
         for (pk, sk), (delta, kind) in sums.items():
             if delta == 0:
                 continue  # entered and left within the batch: nothing to count
@@ -92,14 +111,9 @@ class WriteBatch:
                 ExpressionAttributeValues={":d": {"N": str(delta)}},
             )
             self._meter.record_write({**key, "n": {"N": "1"}}, kind=kind)
-        for phase in (LOG, MARKERS):
-            held = list(self._puts[phase].values())
-            self._puts[phase].clear()
-            for start in range(0, len(held), BATCH_WRITE_LIMIT):
-                self._batch_write(held[start : start + BATCH_WRITE_LIMIT])
 
-    def _batch_write(self, chunk: list[tuple[Item, str]]) -> None:
-        requests = [{"PutRequest": {"Item": item}} for item, _ in chunk]
+    def _batch_write(self, chunk: list[tuple[dict[str, Any], str]]) -> None:
+        requests = [request for request, _ in chunk]
         for attempt in range(UNPROCESSED_RETRIES + 1):
             response = self._client.batch_write_item(RequestItems={self._table: requests})
             requests = response.get("UnprocessedItems", {}).get(self._table, [])
@@ -108,5 +122,8 @@ class WriteBatch:
             if attempt == UNPROCESSED_RETRIES:
                 raise RuntimeError(f"{len(requests)} items still unprocessed after {attempt} retries")
             time.sleep(min(0.05 * 2**attempt, 2.0))  # throttled: back off before the rest
-        for item, kind in chunk:
-            self._meter.record_write(item, kind=kind)
+        for request, kind in chunk:
+            written = (
+                request["PutRequest"]["Item"] if "PutRequest" in request else request["DeleteRequest"]["Key"]
+            )
+            self._meter.record_write(written, kind=kind)

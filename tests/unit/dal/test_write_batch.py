@@ -27,11 +27,17 @@ class RecordingClient:
 
     def batch_write_item(self, RequestItems: dict[str, Any]) -> dict[str, Any]:
         requests = RequestItems[TABLE]
-        self.calls.append(("batch", [r["PutRequest"]["Item"]["sk"]["S"] for r in requests]))
+        self.calls.append(("batch", [_written(r) for r in requests]))
         if self._unprocessed:
             self._unprocessed -= 1
             return {"UnprocessedItems": {TABLE: requests[-1:]}}
         return {}
+
+
+def _written(request: dict[str, Any]) -> str:
+    if "PutRequest" in request:
+        return str(request["PutRequest"]["Item"]["sk"]["S"])
+    return "-" + str(request["DeleteRequest"]["Key"]["sk"]["S"])
 
 
 def item(pk: str, sk: str) -> dict[str, dict[str, Any]]:
@@ -56,6 +62,7 @@ def test_counter_changes_are_summed_per_counter_and_zero_sums_are_not_written() 
 
 
 def test_log_items_go_before_markers_25_a_call_and_a_key_once() -> None:
+    # (and counter sums after both: see the next-but-two test)
     client = RecordingClient()
     batch = WriteBatch(client, TABLE, CapacityMeter())
     batch.put(item("H", "page-1"), kind="history", phase=MARKERS)
@@ -94,8 +101,30 @@ def test_a_long_batch_writes_as_it_goes_in_phase_order(monkeypatch: pytest.Monke
     batch.put(item("H", "page-1"), kind="history", phase=MARKERS)
     batch.add(key("STATS#0", "SEG#hot"), 1, kind="segment_stats")  # the third held write
     assert client.calls == [
-        ("add", ("STATS#0", "SEG#hot", "1")),
         ("batch", ["flip-1"]),
         ("batch", ["page-1"]),
+        ("add", ("STATS#0", "SEG#hot", "1")),
     ]
     assert batch.held == 0
+
+
+def test_deletes_go_with_puts_and_the_last_write_of_a_key_wins() -> None:
+    client = RecordingClient()
+    batch = WriteBatch(client, TABLE, CapacityMeter())
+    batch.put(item("SEG#hot", "M#ann"), kind="member", phase=LOG)
+    batch.delete(key("SEG#warm", "M#ann"), kind="member", phase=LOG)
+    batch.delete(key("SEG#hot", "M#ann"), kind="member", phase=LOG)  # entered, then left
+    batch.flush()
+    assert client.calls == [("batch", ["-M#ann", "-M#ann"])]
+
+
+def test_a_change_counted_once_per_batch_by_its_token() -> None:
+    client = RecordingClient()
+    batch = WriteBatch(client, TABLE, CapacityMeter())
+    batch.add(key("STATS#0", "SEG#hot"), 1, kind="segment_stats", once=("ann", 3, "hot"))
+    batch.add(key("STATS#0", "SEG#hot"), 1, kind="segment_stats", once=("ann", 3, "hot"))  # again
+    batch.add(key("STATS#0", "SEG#hot"), 1, kind="segment_stats", once=("bo", 1, "hot"))
+    batch.flush()
+    batch.add(key("STATS#0", "SEG#hot"), 1, kind="segment_stats", once=("ann", 3, "hot"))  # next batch
+    batch.flush()
+    assert client.calls == [("add", ("STATS#0", "SEG#hot", "2")), ("add", ("STATS#0", "SEG#hot", "1"))]
