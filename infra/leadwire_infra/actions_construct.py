@@ -18,6 +18,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
+from leadwire.core.secret_reference import SecretReference
 from leadwire.stream_consumers import REACTIONS
 from leadwire_infra.data_construct import grant_table_access
 
@@ -68,12 +69,13 @@ class ActionsConstruct(Construct):
         stack = Stack.of(self)
         self.event_bus.grant_put_events_to(self.function)
         # Exactly the secrets the bundled webhook actions name, nothing else.
+        references = [r for text in webhook_secrets if (r := SecretReference.parse(text)) is not None]
         parameters = [
-            stack.format_arn(service="ssm", resource="parameter", resource_name=ref.removeprefix("ssm:/"))
-            for ref in webhook_secrets
-            if ref.startswith("ssm:/")
+            stack.format_arn(service="ssm", resource="parameter", resource_name=r.parameter_name)
+            for r in references
+            if r.store == "ssm"
         ]
-        secrets = [ref for ref in webhook_secrets if ref.startswith("arn:") and ":secretsmanager:" in ref]
+        secrets = [r.name for r in references if r.store == "secretsmanager"]
         if parameters:
             iam.Grant.add_to_principal(
                 grantee=self.function, actions=["ssm:GetParameter"], resource_arns=parameters

@@ -11,7 +11,8 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-SECRETS_MANAGER_PREFIX = "arn:aws"
+from leadwire.core.secret_reference import FORMS, SecretReference
+
 DEFAULT_CACHE_SECONDS = 300.0
 
 
@@ -39,8 +40,11 @@ class SecretResolver:
         self._cache: dict[str, tuple[float, str]] = {}
 
     def resolve(self, ref: str) -> str:
-        if ref.startswith("env:"):
-            name = ref[len("env:") :]
+        reference = SecretReference.parse(ref)
+        if reference is None:
+            raise SecretError(f"{ref!r} is not a secret reference ({FORMS})")
+        if reference.store == "env":
+            name = reference.name
             env = os.environ if self._env is None else self._env
             value = env.get(name)
             if value is None:
@@ -50,12 +54,10 @@ class SecretResolver:
         now = self._monotonic()
         if cached is not None and now - cached[0] < self._cache_seconds:
             return cached[1]
-        if ref.startswith("ssm:"):
-            value = self._from_ssm(ref[len("ssm:") :])
-        elif ref.startswith(SECRETS_MANAGER_PREFIX) and ":secretsmanager:" in ref:
-            value = self._from_secrets_manager(ref)
+        if reference.store == "ssm":
+            value = self._from_ssm(reference.name)
         else:
-            raise SecretError(f"{ref!r} is not a secret reference (env:NAME, ssm:/path or a secret ARN)")
+            value = self._from_secrets_manager(reference.name)
         self._cache[ref] = (now, value)
         return value
 

@@ -25,7 +25,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from leadwire.actions.secrets import SecretError
-from leadwire.core.triggers.definitions import is_reference
+from leadwire.core.secret_reference import is_reference
 
 SECRET_PREFIX = "whsec_"
 DEFAULT_TIMEOUT = 5.0

@@ -15,6 +15,7 @@ from typing import Any, Final
 
 from botocore.exceptions import ClientError
 
+from leadwire.core.secret_reference import SecretReference
 from leadwire.ops.doctor import Check, DeployedStack, Finding
 
 Client = Callable[[str], Any]
@@ -109,28 +110,32 @@ def check_ses_sandbox(sesv2: Any) -> list[Finding]:
 
 def check_secret_references(stack: DeployedStack, ssm: Any, secretsmanager: Any) -> list[Finding]:
     """Every SSM parameter and secret the bundled actions (webhook, Slack, HubSpot) name must exist."""
-    references = [r for r in _output(stack, "SecretReferences").split() if r != "none"]
+    references = [
+        reference
+        for text in _output(stack, "SecretReferences").split()
+        if (reference := SecretReference.parse(text)) is not None
+    ]
     findings = []
     for reference in references:
         try:
-            if reference.startswith("ssm:"):
-                ssm.get_parameter(Name=reference.removeprefix("ssm:"), WithDecryption=False)
+            if reference.store == "ssm":
+                ssm.get_parameter(Name=reference.name, WithDecryption=False)
             else:
-                secretsmanager.describe_secret(SecretId=reference)
+                secretsmanager.describe_secret(SecretId=reference.name)
         except ClientError as error:
             if _code(error) not in ("ParameterNotFound", "ResourceNotFoundException"):
                 raise
-            what = "SSM parameter" if reference.startswith("ssm:") else "secret"
+            what = "SSM parameter" if reference.store == "ssm" else "secret"
             findings.append(
                 Finding(
                     "secrets",
                     "fail",
-                    f"the {what} {reference.removeprefix('ssm:')} that a bundled action names does not exist",
+                    f"the {what} {reference.name} that a bundled action names does not exist",
                     (
-                        f"aws ssm put-parameter --type SecureString --name {reference.removeprefix('ssm:')} "
+                        f"aws ssm put-parameter --type SecureString --name {reference.name} "
                         "--value ...; until then its deliveries are logged rejected"
                     )
-                    if reference.startswith("ssm:")
+                    if reference.store == "ssm"
                     else "create the secret, or change the trigger to name one that exists",
                 )
             )

@@ -44,6 +44,7 @@ from leadwire.core.rules.conditions import (
 from leadwire.core.rules.durations import Duration
 from leadwire.core.rules.errors import Problem, format_path
 from leadwire.core.rules.lookup import lookup
+from leadwire.core.secret_reference import FORMS, is_reference
 from leadwire.core.triggers.errors import SHAPE_ERROR, TriggerDefinitionError, trigger_problems
 from leadwire.core.triggers.references import list_problems
 
@@ -61,11 +62,6 @@ Percent = Annotated[Number, Field(ge=0, lt=100)]
 OnKind = Literal["enter", "exit", "event", "anniversary"]
 
 _CLOCK_TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
-_SECRET_REFERENCE = re.compile(
-    r"^(?:env:[A-Za-z_][A-Za-z0-9_]*"
-    r"|ssm:/[A-Za-z0-9_.\-/]+"
-    r"|arn:aws(?:-[a-z]+)*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+)$"
-)
 _MAX_URL_LENGTH = 2048
 _MAX_TEXT_TEMPLATE = 3000  # Slack shows about 3,000 characters of a message's text
 
@@ -94,7 +90,7 @@ ClockTime = Annotated[
 
 
 def _url(value: Any) -> str:
-    if isinstance(value, str) and _SECRET_REFERENCE.match(value):
+    if isinstance(value, str) and is_reference(value):
         return value  # a reference (env:, ssm:, Secrets Manager): URLs with tokens are secrets too
     if not isinstance(value, str) or len(value) > _MAX_URL_LENGTH:
         raise PydanticCustomError("url", "a URL is text of at most 2048 characters")
@@ -116,22 +112,15 @@ Url = Annotated[str, BeforeValidator(_url)]
 
 
 def _secret_reference(value: Any) -> str:
-    if isinstance(value, str) and _SECRET_REFERENCE.match(value):
+    if isinstance(value, str) and is_reference(value):
         return value
     raise PydanticCustomError(
-        "secret_reference",
-        "a secret is a reference, never the secret itself: env:NAME, ssm:/parameter/path "
-        "or arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME",
+        "secret_reference", "a secret is a reference, never the secret itself: {forms}", {"forms": FORMS}
     )
 
 
-SecretReference = Annotated[str, BeforeValidator(_secret_reference)]
-
-
-def is_reference(value: str) -> bool:
-    """A secret reference (``env:NAME``, ``ssm:/path``, a Secrets Manager ARN), not a literal:
-    what a webhook's ``secret`` always is and its ``url`` may be."""
-    return _SECRET_REFERENCE.match(value) is not None
+ReferenceText = Annotated[str, BeforeValidator(_secret_reference)]
+"""A field that holds a ``SecretReference`` as its text (``core.secret_reference``)."""
 
 
 # -- on ---------------------------------------------------------------------------------------
@@ -255,7 +244,7 @@ class WebhookAction(StrictModel):
 
     type: Literal["webhook"]
     url: Url
-    secret: SecretReference
+    secret: ReferenceText
     allow_private: StrictBool = False
 
 
@@ -307,7 +296,7 @@ class SlackAction(StrictModel):
     with the email templates' variables (``lead``, ``traits``, ``event``, ``trigger``) plus ``why``."""
 
     type: Literal["slack"]
-    url: SecretReference
+    url: ReferenceText
     text: TextTemplate
 
 
@@ -317,7 +306,7 @@ class HubspotAction(StrictModel):
     access token with the ``crm.objects.contacts.write`` scope."""
 
     type: Literal["hubspot"]
-    token: SecretReference
+    token: ReferenceText
 
 
 class OnsiteAction(StrictModel):

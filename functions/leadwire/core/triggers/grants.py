@@ -8,9 +8,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from leadwire.core.rules.errors import Problem, format_path
-from leadwire.core.triggers.definitions import REFERENCE_FIELDS, Trigger, is_reference
-
-ENV_PREFIX = "env:"
+from leadwire.core.secret_reference import SecretReference
+from leadwire.core.triggers.definitions import REFERENCE_FIELDS, Trigger
 
 
 def ungranted_references(trigger: Trigger, granted: frozenset[str]) -> list[Problem]:
@@ -23,9 +22,10 @@ def _problems(trigger: Trigger, granted: frozenset[str]) -> Iterator[Problem]:
     for path, action in trigger.action_paths():
         for field in REFERENCE_FIELDS.get(action.type, ()):
             value = getattr(action, field)
-            if not is_reference(value) or value in granted:
+            reference = SecretReference.parse(value)
+            if reference is None or value in granted:
                 continue
-            if value.startswith(ENV_PREFIX):
+            if reference.store == "env":
                 message = (
                     f"{value} names an environment variable, which only leadwire local sets; "
                     "use an ssm:/ parameter or a Secrets Manager ARN"
