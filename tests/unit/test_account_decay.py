@@ -147,3 +147,32 @@ def test_an_unchanged_settle_writes_nothing_while_the_due_instant_stands():
     store.record = replace(store.record, totals=TOTALS.model_copy(update={"weighted": 120.0}))
     assert accounts.settle("acme", defs, NOW + timedelta(hours=1), "u2", {}) == []
     assert len(store.saves) == saves
+
+
+def test_explain_shows_the_decayed_score_and_when_decay_changes_it():
+    from leadwire.core.rules.explain import explain_account
+
+    defs = definitions()
+    facts = AccountFacts("acme", score_curves(TOTALS, defs, lambda: PARTS), members={"warm": 0})
+
+    result = explain_account(facts, defs, "warm", NOW + timedelta(days=HALF_LIFE_DAYS))
+
+    assert (result.member, result.holds) == (True, True)
+    assert result.tree["node"] == "score"
+    assert result.tree["value"] == pytest.approx(45.0)  # 80 / 2 + 5, one half-life on
+    assert result.tree["expected"] == {"gte": 40}
+    assert result.tree["changesAt"] == by_hand(80, 40, level=5).isoformat().replace("+00:00", "Z")
+
+
+def test_explaining_a_lead_segment_for_an_account_is_a_400_naming_the_segment():
+    from leadwire.core.errors import InvalidRequest
+    from leadwire.core.rules.explain import explain_account
+
+    defs = parse_definitions(
+        {"segments": [{"id": "hot", "name": "Hot", "condition": {"score": {"gte": 50}}}]}
+    )
+
+    with pytest.raises(InvalidRequest) as error:
+        explain_account(AccountFacts("acme", 10.0), defs, "hot", NOW)
+
+    assert error.value.details == {"field": "segmentId"}

@@ -10,6 +10,7 @@ keyed by that id, which no lead id collides with as long as none starts with ``a
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -47,6 +48,14 @@ class AccountStorePort(Protocol):
         transitions: list[Transition],
         due_at: datetime | None = None,
     ) -> bool: ...
+
+
+def account_facts(
+    record: AccountRecord, definitions: Definitions, parts: Callable[[], Iterable[Contribution]]
+) -> AccountFacts:
+    """What the account's segments read of it (``parts`` is read for a ``max`` score only)."""
+    curves = score_curves(record.totals, definitions, parts)
+    return AccountFacts(record.account_id, curves, record.traits, record.totals.counts, record.members)
 
 
 class Accounts:
@@ -100,15 +109,14 @@ class Accounts:
             record = self._store.get(account_id)
             if record is None or (swept and (record.due_at is None or record.due_at > now)):
                 return []  # gone, or another writer already moved its due instant on
-            curves = score_curves(record.totals, definitions, lambda: self._store.parts(account_id))
+            facts = account_facts(record, definitions, lambda: self._store.parts(account_id))
             # Every settle leaves the due instant after itself, so starting at it never goes back
             # before an evaluation already recorded.
             at = min(record.due_at, now) if swept and record.due_at is not None else now
             members, transitions = dict(record.members), []
             upcoming: datetime | None = None
             for _flip in range(MAX_FLIPS):
-                facts = AccountFacts(account_id, curves, record.traits, record.totals.counts, members)
-                evaluation = account_evaluation(facts, definitions, at)
+                evaluation = account_evaluation(replace(facts, members=members), definitions, at)
                 after = {key: epoch_seconds(entered) for key, entered in evaluation.memberships.items()}
                 transitions += account_transitions(members, after, at, cause, versions)
                 members, upcoming = after, evaluation.next_flip_at
