@@ -182,7 +182,10 @@ def triggers_of(document: dict[str, Any], definitions: Definitions) -> list[Trig
     sms_templates = document.get(SMS_SECTION)
     sms_template_ids = set(sms_templates) if isinstance(sms_templates, dict) else set()
     segment_ids = {segment.id for segment in definitions.segments}
-    return parse_triggers(document.get("triggers") or [], segment_ids, template_ids, sms_template_ids)
+    account_segment_ids = {segment.id for segment in definitions.account_segments}
+    return parse_triggers(
+        document.get("triggers") or [], segment_ids, template_ids, sms_template_ids, account_segment_ids
+    )
 
 
 def sms_templates_of(document: dict[str, Any]) -> dict[str, SmsTemplate]:

@@ -159,12 +159,16 @@ class AccountStore:
 
     def parts(self, account_id: str) -> Iterator[Contribution]:
         """Every lead's part, page by page (what ``max`` reads)."""
+        return (part for _lead_id, part in self.linked(account_id))
+
+    def linked(self, account_id: str) -> Iterator[tuple[str, Contribution]]:
+        """(lead id, its part) for every lead of the account, page by page, in id order."""
         request = self._partition_query(account_id, LINK_PREFIX)
         while True:
             response = self._client.query(**request)
             items = response.get("Items", [])
             self._meter.record_read(sum(item_size(i) for i in items) or 1, consistent=False, kind="account")
-            yield from (_part(item) for item in items)
+            yield from ((item[schema.SK]["S"].removeprefix(LINK_PREFIX), _part(item)) for item in items)
             if "LastEvaluatedKey" not in response:
                 return
             request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
