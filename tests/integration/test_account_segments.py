@@ -167,4 +167,11 @@ def test_previewing_an_account_segment_is_a_400_naming_the_level(api):
 
     assert status == 400
     assert body["error"]["details"] == {"field": "segment.level"}
-    assert "account segment cannot be previewed" in body["error"]["message"]
+    assert "cannot be previewed" in body["error"]["message"]
+
+
+def test_previewing_a_trigger_on_an_account_segment_is_a_400_naming_its_on(api):
+    status, body = api.post("/triggers/preview", {"trigger": ON_ENTER, "since": "P7D"})
+
+    assert status == 400
+    assert body["error"]["details"] == {"field": "trigger.on.enter"}

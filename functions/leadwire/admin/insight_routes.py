@@ -190,7 +190,10 @@ def preview_segment(body: Annotated[PreviewRequest, Body()]) -> PreviewView:
     "/triggers/preview",
     tags=["segment insight"],
     responses=responses(
-        200, "Stored events replayed: fires per day and sends per channel after the delivery policy", 400
+        200,
+        "Stored events replayed: fires per day and sends per channel after the delivery policy. Lead "
+        "triggers only: a trigger on an account segment is a 400 naming trigger.on.enter (or .exit)",
+        400,
     ),
 )
 def preview_trigger(body: Annotated[TriggerPreviewRequest, Body()]) -> TriggerPreviewView:

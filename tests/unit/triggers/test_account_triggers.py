@@ -22,7 +22,9 @@ HANDOFFS = [
 
 def parse(**fields: Any):
     raw = raw_trigger("t", on={"enter": "hot-accounts"}, **fields)
-    return parse_triggers([raw], ALL_SEGMENTS, account_segment_ids=ACCOUNT_SEGMENTS)
+    return parse_triggers(
+        [raw], ALL_SEGMENTS, account_segment_ids=ACCOUNT_SEGMENTS, counted_segment_ids={"hot-leads"}
+    )
 
 
 def problems(**fields: Any) -> list[tuple[str, str]]:
@@ -90,3 +92,13 @@ def test_a_lead_trigger_keeps_every_action() -> None:
     [trigger] = parse_triggers([raw], ALL_SEGMENTS, account_segment_ids=ACCOUNT_SEGMENTS)
 
     assert [action.type for action in trigger.actions or []] == ["email"]
+
+
+def test_only_if_counts_leads_only_in_segments_accounts_count() -> None:
+    only_if = {"leads": {"in_segment": "trial-users", "count": {"gte": 1}}}
+
+    [(path, message)] = problems(actions=[{"type": "eventbridge"}], only_if=only_if)
+
+    assert path == "triggers[0].only_if.leads.in_segment"
+    assert message.startswith("accounts keep no count of 'trial-users'")
+    assert message.endswith("(hot-leads)")

@@ -524,10 +524,12 @@ def parse_triggers(
     template_ids: Collection[str] | None = None,
     sms_template_ids: Collection[str] | None = None,
     account_segment_ids: Collection[str] = frozenset(),
+    counted_segment_ids: Collection[str] = frozenset(),
 ) -> list[Trigger]:
     """Validate a ``triggers`` list against the known segment ids and, when given, the known email
     and SMS template ids (``None`` skips that check: a caller without the templates at hand).
-    Triggers on ``account_segment_ids`` may only hand the account over (``references``).
+    Triggers on ``account_segment_ids`` may only hand the account over, and their ``only_if`` may
+    count leads in ``counted_segment_ids`` only (``references``).
 
     Raises ``TriggerDefinitionError`` listing every problem as ``{"path", "message"}``, paths
     rooted at ``triggers`` (``triggers[2].wait.timeout``).
@@ -545,7 +547,15 @@ def parse_triggers(
         except ValidationError as error:
             problems.extend(trigger_problems(error, index))
     problems.extend(
-        list_problems(raw_list, parsed, segment_ids, template_ids, sms_template_ids, account_segment_ids)
+        list_problems(
+            raw_list,
+            parsed,
+            segment_ids,
+            template_ids,
+            sms_template_ids,
+            account_segment_ids,
+            counted_segment_ids,
+        )
     )
     if problems:
         raise TriggerDefinitionError(sorted(problems, key=_problem_order))

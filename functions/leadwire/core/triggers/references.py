@@ -13,7 +13,7 @@ from collections import deque
 from collections.abc import Collection, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from leadwire.core.rules.conditions import InSegmentNode, walk
+from leadwire.core.rules.conditions import InSegmentNode, LeadsNode, walk
 from leadwire.core.rules.errors import Problem, format_path
 from leadwire.core.rules.levels import ACCOUNT_NODES
 
@@ -73,7 +73,7 @@ ACCOUNT_ACTION_TYPES: tuple[str, ...] = ("slack", "hubspot", "webhook", "eventbr
 
 
 def _account_trigger_problems(
-    index: int, trigger: Trigger, account_segments: Collection[str]
+    index: int, trigger: Trigger, account_segments: Collection[str], counted: Collection[str]
 ) -> list[Problem]:
     if trigger.segment_id is None or trigger.segment_id not in account_segments:
         return []
@@ -95,6 +95,13 @@ def _account_trigger_problems(
             if not isinstance(node, ACCOUNT_NODES):
                 message = f"an account trigger's only_if reads the account: it takes only {kinds}"
                 problems.append({"path": f"{path}.{node.KIND}", "message": message})
+            elif isinstance(node, LeadsNode) and node.leads.in_segment not in counted:
+                known = ", ".join(sorted(counted)) or "none"
+                message = (
+                    f"accounts keep no count of '{node.leads.in_segment}': only_if can count leads in "
+                    f"the lead segments account segments count ({known})"
+                )
+                problems.append({"path": f"{path}.leads.in_segment", "message": message})
     return problems
 
 
@@ -161,13 +168,15 @@ def list_problems(
     template_ids: Collection[str] | None = None,
     sms_template_ids: Collection[str] | None = None,
     account_segment_ids: Collection[str] = frozenset(),
+    counted_segment_ids: Collection[str] = frozenset(),
 ) -> list[Problem]:
     """Problems across triggers; email (SMS) templates are checked only when ``template_ids``
-    (``sms_template_ids``) is given; ``account_segment_ids``: the segments of level account."""
+    (``sms_template_ids``) is given; ``account_segment_ids``: the segments of level account,
+    ``counted_segment_ids``: the lead segments accounts keep member counts of."""
     problems = _duplicate_ids(raw_list)
     for index, trigger in sorted(parsed.items()):
         problems.extend(_unknown_segments(index, trigger, segment_ids))
-        problems.extend(_account_trigger_problems(index, trigger, account_segment_ids))
+        problems.extend(_account_trigger_problems(index, trigger, account_segment_ids, counted_segment_ids))
         if template_ids is not None:
             problems.extend(_unknown_templates(index, trigger, template_ids))
         if sms_template_ids is not None:
