@@ -125,27 +125,27 @@ def test_settling_schedules_the_crossing_and_a_late_sweep_records_the_exit_at_it
     assert store.record.due_at is None  # nothing left for decay to change
 
 
-def test_a_sweep_before_the_due_instant_changes_nothing():
-    defs = definitions()
+def settled_at_now():
+    """An account settled once at NOW (it entered 'warm'), its store, and how many saves that took."""
     store = FakeStore(AccountRecord("acme", totals=TOTALS))
     accounts = Accounts(store)
-    accounts.settle("acme", defs, NOW, "u1", {})
-    saves = len(store.saves)
+    accounts.settle("acme", definitions(), NOW, "u1", {})
+    return accounts, store, len(store.saves)
 
-    assert accounts.advance("acme", defs, NOW + timedelta(days=1), {}) == []
+
+def test_a_sweep_before_the_due_instant_changes_nothing():
+    accounts, store, saves = settled_at_now()
+
+    assert accounts.advance("acme", definitions(), NOW + timedelta(days=1), {}) == []
     assert len(store.saves) == saves
 
 
 def test_an_unchanged_settle_writes_nothing_while_the_due_instant_stands():
-    defs = definitions()
-    store = FakeStore(AccountRecord("acme", totals=TOTALS))
-    accounts = Accounts(store)
-    accounts.settle("acme", defs, NOW, "u1", {})
-    saves = len(store.saves)
+    accounts, store, saves = settled_at_now()
 
     # More points make the crossing later; the stored (earlier) due instant is kept: no write.
     store.record = replace(store.record, totals=TOTALS.model_copy(update={"weighted": 120.0}))
-    assert accounts.settle("acme", defs, NOW + timedelta(hours=1), "u2", {}) == []
+    assert accounts.settle("acme", definitions(), NOW + timedelta(hours=1), "u2", {}) == []
     assert len(store.saves) == saves
 
 

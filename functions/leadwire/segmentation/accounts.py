@@ -73,6 +73,13 @@ class Accounts:
     ) -> bool:
         return self._store.link(account_id, lead_id, part, definitions)
 
+    def advance(
+        self, account_id: str, definitions: Definitions, now: datetime, versions: Mapping[str, str]
+    ) -> list[Transition]:
+        """The sweep's call: the flips time alone brought since the account's due instant, each
+        recorded at its own instant (cause ``time``), however late the sweep runs."""
+        return self.settle(account_id, definitions, now, TIME_CAUSE, versions, swept=True)
+
     def settle(
         self,
         account_id: str,
@@ -80,29 +87,13 @@ class Accounts:
         now: datetime,
         cause: str,
         versions: Mapping[str, str],
+        *,
+        swept: bool = False,
     ) -> list[Transition]:
         """Evaluate the account's segments at ``now`` and record what changed (``cause``: the
         lead that moved it; ``versions``: each segment's definition version, for history), with
-        the instant the sweep must look again (decay taking the score across a threshold)."""
-        return self._settle(account_id, definitions, now, cause, versions, swept=False)
-
-    def advance(
-        self, account_id: str, definitions: Definitions, now: datetime, versions: Mapping[str, str]
-    ) -> list[Transition]:
-        """The sweep's call: the flips time alone brought since the account's due instant, each
-        recorded at its own instant (cause ``time``), however late the sweep runs."""
-        return self._settle(account_id, definitions, now, TIME_CAUSE, versions, swept=True)
-
-    def _settle(
-        self,
-        account_id: str,
-        definitions: Definitions,
-        now: datetime,
-        cause: str,
-        versions: Mapping[str, str],
-        *,
-        swept: bool,
-    ) -> list[Transition]:
+        the instant the sweep must look again (decay taking the score across a threshold).
+        ``swept``: start from the stored due instant instead (``advance``)."""
         if not definitions.account_segments:
             return []
         for _ in range(MAX_ATTEMPTS):
