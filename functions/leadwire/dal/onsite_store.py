@@ -85,7 +85,7 @@ class OnsiteStore:
             ExpressionAttributeNames={"#m": MERGED_INTO},
         )
         item = response.get("Item")
-        self._meter.record_read(item_size(item) if item else 1, consistent=False)
+        self._meter.record_read(item_size(item) if item else 1, consistent=False, kind="onsite")
         return item[MERGED_INTO]["S"] if item and MERGED_INTO in item else None
 
     def pending(self, lead_id: str) -> tuple[list[PendingMessage], set[str]]:
@@ -104,7 +104,9 @@ class OnsiteStore:
         while True:
             response = self._client.query(**kwargs)
             items = response.get("Items", [])
-            self._meter.record_read(sum(item_size(item) for item in items) or 1, consistent=False)
+            self._meter.record_read(
+                sum(item_size(item) for item in items) or 1, consistent=False, kind="onsite"
+            )
             for item in items:
                 key = item[schema.SK]["S"].removeprefix(schema.ONSITE_PREFIX)
                 if key.endswith(schema.ONSITE_CLOSED_SUFFIX):
