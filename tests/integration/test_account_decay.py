@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from leadwire.dal.event_items import iso
+from leadwire.core.instants import iso
 
 from .accounts_api import NOW, account, account_api, group, hot
 

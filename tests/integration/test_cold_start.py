@@ -14,7 +14,7 @@ TOLERANT_BOUND = 6.0  # times boto3's import; the target (1.3x) is tracked in th
 
 
 def test_every_function_imports_within_a_bound_of_boto3():
-    report = measure(runs=1)
+    report = measure(runs=3)  # medians: one run on a busy machine can double any figure
     print(f"\nimport boto3: {report['boto3_ms']} ms")
     for name, figures in report["functions"].items():
         print(f"  {name}: {figures['ms']} ms ({figures['ratio_to_boto3']}x)")

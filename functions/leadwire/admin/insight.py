@@ -28,6 +28,7 @@ from leadwire.core.accounts import Contribution
 from leadwire.core.errors import InvalidRequest, NotFound
 from leadwire.core.insight import analytics
 from leadwire.core.insight.size import share_of, size_warning
+from leadwire.core.instants import iso
 from leadwire.core.leads import LeadRecord
 from leadwire.core.rules import Definitions, LeadEvent, parse_duration
 from leadwire.core.rules.durations import DurationError, format_duration
@@ -35,7 +36,6 @@ from leadwire.core.rules.explain import explain, explain_account
 from leadwire.core.rules.scoring import score_at, trait_points
 from leadwire.core.tracking import StoredEvent
 from leadwire.dal.account_store import AccountRecord, account_subject
-from leadwire.dal.event_items import iso
 from leadwire.dal.segment_stats import Flip
 from leadwire.segmentation.accounts import account_facts
 from leadwire.segmentation.engine import MERGE_CAUSE, to_lead_event

@@ -22,7 +22,7 @@ from datetime import datetime
 from typing import Any, Final, Literal
 
 from leadwire import schema
-from leadwire.dal.event_items import iso
+from leadwire.core.instants import iso, parse_iso
 
 PACK_MAX: Final = 100
 PACK_MARK: Final = "#P#"
@@ -79,7 +79,7 @@ def flips_of(segment_id: str, item: Item) -> list[Flip]:
     """The flips one log item holds, of either shape."""
     if is_pack(item):
         return [
-            Flip(segment_id, lead, _kind(_NAMES[short]), _instant(at), cause)
+            Flip(segment_id, lead, _kind(_NAMES[short]), parse_iso(at), cause)
             for at, lead, short, cause in json.loads(item["f"]["S"])
         ]
     return [
@@ -87,7 +87,7 @@ def flips_of(segment_id: str, item: Item) -> list[Flip]:
             segment_id=segment_id,
             lead_id=item["lead"]["S"],
             kind=_kind(item["k"]["S"]),
-            at=_instant(item[schema.SK]["S"].split("#", 1)[0]),
+            at=parse_iso(item[schema.SK]["S"].split("#", 1)[0]),
             cause=item["c"]["S"],
         )
     ]
@@ -111,7 +111,3 @@ def distinct(flips: Iterable[Flip]) -> list[Flip]:
 
 def _kind(text: str) -> Literal["entered", "exited"]:
     return "entered" if text == "entered" else "exited"
-
-
-def _instant(text: str) -> datetime:
-    return datetime.fromisoformat(text)

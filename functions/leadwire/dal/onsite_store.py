@@ -16,8 +16,8 @@ from typing import Any
 
 from leadwire import schema
 from leadwire.core.capacity import CapacityMeter, item_size
+from leadwire.core.instants import iso, parse_iso
 from leadwire.core.onsite import CLOSURE_KEPT, Closure, OnsiteMessage, PendingMessage
-from leadwire.dal.event_items import iso, parse_iso
 from leadwire.dal.metering import PROCESS_METER
 
 MERGED_INTO = "mi"  # lead_items: the known lead an anonymous lead was merged into

@@ -10,7 +10,7 @@ from typing import Any
 
 from leadwire import schema
 from leadwire.core.capacity import CapacityMeter, item_size
-from leadwire.dal.event_items import iso
+from leadwire.core.instants import iso
 from leadwire.dal.metering import PROCESS_METER
 
 

@@ -31,7 +31,7 @@ from typing import Any, Final
 
 from leadwire import schema
 from leadwire.core.capacity import CapacityMeter, item_size
-from leadwire.dal.event_items import iso
+from leadwire.core.instants import iso
 from leadwire.dal.flip_packs import Flip, distinct, flip_item, flips_of, is_pack, pack_items, without_lead
 from leadwire.dal.lead_items import is_history_page, page_changes
 from leadwire.dal.metering import PROCESS_METER

@@ -20,7 +20,7 @@ from botocore.exceptions import ClientError
 from leadwire import schema
 from leadwire.core.capacity import CapacityMeter, item_size
 from leadwire.core.errors import StorageUnavailable
-from leadwire.dal.event_items import iso
+from leadwire.core.instants import iso
 from leadwire.dal.metering import PROCESS_METER
 
 BATCH_GET_MAX = 100

@@ -14,17 +14,13 @@ from botocore.exceptions import ClientError
 
 from leadwire import schema
 from leadwire.core.capacity import CapacityMeter
+from leadwire.core.instants import iso, parse_iso
 from leadwire.core.triggers import Claimed, Overtaken, TimerKey
-from leadwire.dal.event_items import iso
 from leadwire.dal.metering import PROCESS_METER
 
 WAITING = "waiting"
 SATISFIED = "satisfied"
 FIRED = "fired"
-
-
-def _instant(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def timer_item_key(key: TimerKey) -> dict[str, dict[str, str]]:
@@ -110,7 +106,7 @@ class TimerStore:
             raise
         self._meter.record_write(item, kind="timer")
         return Claimed(
-            Overtaken(_instant(fields["startedAt"]), _instant(fields["deadline"]), fields["cause"])
+            Overtaken(parse_iso(fields["startedAt"]), parse_iso(fields["deadline"]), fields["cause"])
         )
 
     def satisfy(self, key: TimerKey, at: datetime) -> bool:
