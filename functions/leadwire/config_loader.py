@@ -17,6 +17,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from leadwire.core.account_segments import counted_segments
 from leadwire.core.rules import DefinitionError, Definitions, parse_definitions
 from leadwire.core.triggers import Trigger, parse_triggers
 
@@ -182,7 +183,15 @@ def triggers_of(document: dict[str, Any], definitions: Definitions) -> list[Trig
     sms_templates = document.get(SMS_SECTION)
     sms_template_ids = set(sms_templates) if isinstance(sms_templates, dict) else set()
     segment_ids = {segment.id for segment in definitions.segments}
-    return parse_triggers(document.get("triggers") or [], segment_ids, template_ids, sms_template_ids)
+    account_segment_ids = {segment.id for segment in definitions.account_segments}
+    return parse_triggers(
+        document.get("triggers") or [],
+        segment_ids,
+        template_ids,
+        sms_template_ids,
+        account_segment_ids,
+        counted_segments(definitions),
+    )
 
 
 def sms_templates_of(document: dict[str, Any]) -> dict[str, SmsTemplate]:

@@ -123,3 +123,55 @@ def test_erasing_a_lead_takes_it_out_of_its_account_and_the_account_out_of_the_s
     assert acme["segments"] == []
     [interval] = api.get("/accounts/acme/history")[1]["history"]
     assert interval["cause"]["exited"] == "erasure"
+
+
+def test_explain_an_account_segment_node_by_node(api):
+    api.send(group("u1", "acme", plan="enterprise"), group("u2", "acme"))
+    api.send(*hot("u1"), track("u2", "trial_signup"))
+    api.drain()
+
+    status, body = api.get("/segments/enterprise-trial-accounts/explain/acme")
+
+    assert status == 200, body
+    assert (body["accountId"], body["leadId"], body["member"], body["holds"]) == (
+        "acme",
+        "account:acme",
+        True,
+        True,
+    )
+    plan, trial = body["tree"]["children"]
+    assert (plan["node"], plan["value"], plan["holds"]) == ("trait", "enterprise", True)
+    assert (trial["node"], trial["value"], trial["holds"]) == ("leads", 2, True)
+    assert trial["expected"] == {"in_segment": "trial-users", "count": {"gte": 1}}
+    assert body["lastChange"]["kind"] == "entered"
+    assert body["lastChange"]["cause"] in {"u1", "u2"}
+
+    status, body = api.get("/segments/accounts-3-hot/explain/acme")
+    assert status == 200, body
+    assert (body["member"], body["tree"]["node"], body["tree"]["value"]) == (False, "leads", 1)
+    assert body["lastChange"] is None
+
+
+def test_explain_an_account_segment_for_an_unknown_account_is_a_404_naming_it(api):
+    status, body = api.get("/segments/accounts-3-hot/explain/nobody")
+
+    assert status == 404
+    assert body["error"]["details"] == {"accountId": "nobody"}
+
+
+def test_previewing_an_account_segment_is_a_400_naming_the_level(api):
+    api.send(group("u1", "acme"), *hot("u1"))
+    api.drain()
+
+    status, body = api.post("/segments/preview", {"segment": {**THREE_HOT, "id": "proposed"}, "since": "P7D"})
+
+    assert status == 400
+    assert body["error"]["details"] == {"field": "segment.level"}
+    assert "cannot be previewed" in body["error"]["message"]
+
+
+def test_previewing_a_trigger_on_an_account_segment_is_a_400_naming_its_on(api):
+    status, body = api.post("/triggers/preview", {"trigger": ON_ENTER, "since": "P7D"})
+
+    assert status == 400
+    assert body["error"]["details"] == {"field": "trigger.on.enter"}

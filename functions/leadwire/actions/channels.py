@@ -30,7 +30,7 @@ from leadwire.core.email.message import EmailMessage, EmailRejected, message_tag
 from leadwire.core.email.templates import CompiledTemplate, TemplateRenderError, email_context, render_text
 from leadwire.core.email.unsubscribe import UnsubscribeLinks
 from leadwire.core.fires import Fire
-from leadwire.core.handoff import hubspot_upsert
+from leadwire.core.handoff import hubspot_company_upsert, hubspot_upsert
 from leadwire.core.rules.lookup import MISSING, lookup
 from leadwire.core.sms.message import SmsMessage, SmsRejected, message_context
 from leadwire.core.sms.phones import e164
@@ -53,6 +53,7 @@ MARKETING = "marketing"  # EmailAction.channel: the email that needs consent and
 EMAIL_CONFIRM_WINDOW = timedelta(minutes=5)
 HUBSPOT_API_URL = "https://api.hubapi.com"
 HUBSPOT_UPSERT_PATH = "/crm/v3/objects/contacts/batch/upsert"
+HUBSPOT_COMPANY_UPSERT_PATH = "/crm/v3/objects/companies/batch/upsert"
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,8 @@ class FireContext:
     event_properties: Mapping[str, Any]
     now: datetime
     why: Mapping[str, Any] | None = None  # core.handoff: segments, score, the triggering event
+    # An account trigger's fire: the account (core.handoff.account_why), not a lead.
+    account: Mapping[str, Any] | None = None
 
     def template_variables(self, extra: Mapping[str, Any]) -> dict[str, Any]:
         """What an email or a handoff's text template renders with (``email_context``)."""
@@ -98,6 +101,9 @@ class FireContext:
             data["lead"] = {"traits": dict(self.traits), "score": self.score}
         if self.why is not None:
             data["why"] = dict(self.why)
+        if self.account is not None:
+            data["accountId"] = self.account["accountId"]
+            data["account"] = dict(self.account)
         return data
 
 
@@ -161,7 +167,9 @@ def slack_sendable(
 ) -> Sendable:
     """Raises ``Refused`` when the text cannot render for this lead or the URL is not configured."""
     base = {"variant": context.variant}
-    variables = context.template_variables({"why": dict(context.why or {})})
+    variables = context.template_variables(
+        {"why": dict(context.why or {}), "account": dict(context.account or {})}
+    )
     try:
         text = render_text(f"triggers.{context.fire.trigger_id}.slack", action.text, variables)
     except TemplateRenderError as exc:
@@ -183,8 +191,11 @@ def hubspot_sendable(
     email_trait: str,
     api_url: str,
 ) -> Sendable:
-    """Raises ``Refused`` when the lead has no email (HubSpot's id) or the token is not configured."""
+    """Raises ``Refused`` when the lead has no email (HubSpot's id) or the token is not configured.
+    An account trigger upserts the account as a company instead (by ``leadwire_account_id``)."""
     base = {"variant": context.variant}
+    if context.account is not None:
+        return _hubspot_company(action, context, http, resolve, api_url)
     address = lookup(context.traits, email_trait)
     if not isinstance(address, str) or "@" not in address:
         raise Refused("skipped", f"the lead has no email address in trait '{email_trait}'", base)
@@ -197,6 +208,26 @@ def hubspot_sendable(
         return _http_result(result, f"hubspot {context.delivery_id}")
 
     return Sendable("hubspot", None, {**base, "email": address}, send)
+
+
+def _hubspot_company(
+    action: HubspotAction,
+    context: FireContext,
+    http: HttpPort,
+    resolve: Callable[[str], str] | None,
+    api_url: str,
+) -> Sendable:
+    assert context.account is not None
+    base = {"variant": context.variant}
+    token = _resolved(action.token, resolve, base)
+    body = hubspot_company_upsert(dict(context.account), context.fire.at)
+    headers = {"authorization": f"Bearer {token}"}
+
+    def send() -> SendResult:
+        result = http.post_json(api_url.rstrip("/") + HUBSPOT_COMPANY_UPSERT_PATH, body, headers)
+        return _http_result(result, f"hubspot {context.delivery_id}")
+
+    return Sendable("hubspot", None, {**base, "accountId": context.account["accountId"]}, send)
 
 
 def onsite_sendable(action: OnsiteAction, context: FireContext, store: OnsitePort) -> Sendable:

@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from leadwire.core.delivery.decisions import SendLine
 from leadwire.core.email.message import EmailMessage
@@ -14,6 +14,18 @@ from leadwire.core.leads import LeadRecord
 from leadwire.core.onsite import OnsiteMessage
 from leadwire.core.sms.message import SmsMessage
 from leadwire.core.tracking import StoredEvent
+
+if TYPE_CHECKING:
+    from leadwire.core.accounts import Contribution
+    from leadwire.dal.account_store import AccountRecord
+
+
+class AccountsPort(Protocol):
+    """Accounts as an account trigger's fire reads them (``AccountStore``)."""
+
+    def get(self, account_id: str) -> AccountRecord | None: ...
+
+    def linked(self, account_id: str) -> Iterable[tuple[str, Contribution]]: ...
 
 
 class EventSinkPort(Protocol):

@@ -15,7 +15,7 @@ consumer reports the record and Lambda retries it (then its on-failure destinati
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -33,6 +33,7 @@ from leadwire.actions.channels import (
 )
 from leadwire.actions.gate import CapContention, DeliveryGate, Outcome, Sendable
 from leadwire.actions.ports import (
+    AccountsPort,
     DeliveryLogPort,
     EmailPort,
     ErasedLeadsPort,
@@ -47,6 +48,7 @@ from leadwire.actions.ports import (
     SmsPort,
     WebhookPort,
 )
+from leadwire.core.accounts import account_score
 from leadwire.core.delivery.decisions import Recipient
 from leadwire.core.delivery.line import Ticket
 from leadwire.core.delivery.policy import DeliveryPolicy
@@ -54,9 +56,11 @@ from leadwire.core.delivery.statuses import FAILED, FINAL, HELD_OUT, SENT, SKIPP
 from leadwire.core.email.templates import CompiledTemplate
 from leadwire.core.email.unsubscribe import UnsubscribeLinks
 from leadwire.core.fires import Fire
-from leadwire.core.handoff import handoff_why
+from leadwire.core.handoff import account_why, handoff_why, qualifying_leads
 from leadwire.core.leads import LeadRecord
 from leadwire.core.rules import Definitions, holds_condition
+from leadwire.core.rules.account_facts import AccountFacts
+from leadwire.core.rules.evaluator import holds_account_condition
 from leadwire.core.rules.scoring import score_at, trait_points
 from leadwire.core.sms.templates import SmsTemplate
 from leadwire.core.tracking import StoredEvent
@@ -72,11 +76,15 @@ from leadwire.core.triggers.definitions import (
     SmsAction,
     WebhookAction,
 )
+from leadwire.core.triggers.references import ACCOUNT_ACTION_TYPES
+from leadwire.schema import ACCOUNT_SUBJECT_PREFIX
+from leadwire.segmentation.accounts import account_facts
 from leadwire.triggers.service import TriggerReport, TriggerService
 
 DERIVED_SOURCE = "leadwire"
 HOLDOUT = "holdout"
 LEAD_ERASED = "lead erased"
+NO_ACCOUNT = "account gone"
 
 
 class ActionsFailed(RuntimeError):
@@ -100,6 +108,15 @@ class FireOutcome:
     def repeat(self) -> bool:
         """Every action was done before: a redelivered fire."""
         return bool(self.deliveries) and all(delivery.repeat for delivery in self.deliveries)
+
+
+@dataclass(frozen=True)
+class AccountFire:
+    """What an account trigger's fire reads of its account: the facts its ``only_if`` judges, and
+    the payload its handoffs carry (``core.handoff.account_why``)."""
+
+    facts: AccountFacts
+    why: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -137,8 +154,10 @@ class ActionsService:
         send_log: SendLogPort | None = None,
         event_source: EventSourcePort | None = None,
         guard: ErasedLeadsPort | None = None,
+        accounts: AccountsPort | None = None,
     ) -> None:
         self._guard = guard
+        self._accounts = accounts
         self._triggers = triggers
         self._definitions = definitions
         self._leads = leads
@@ -162,10 +181,16 @@ class ActionsService:
         if trigger is None:
             self._skip(fire, f"{root}-trigger", SKIPPED, now, {"reason": "trigger removed"})
             return FireOutcome(fire.trigger_id, "trigger removed")
-        record = self._leads.load(fire.lead_id)
-        if trigger.only_if is not None and (
-            record is None or not holds_condition(record.state, self._definitions, trigger.only_if, now)
-        ):
+        account: AccountFire | None = None
+        record: LeadRecord | None = None
+        if fire.lead_id.startswith(ACCOUNT_SUBJECT_PREFIX):
+            account = self._account(fire.lead_id.removeprefix(ACCOUNT_SUBJECT_PREFIX), trigger, now)
+            if account is None:
+                self._skip(fire, f"{root}-account", SKIPPED, now, {"reason": NO_ACCOUNT})
+                return FireOutcome(fire.trigger_id, NO_ACCOUNT)
+        else:
+            record = self._leads.load(fire.lead_id)
+        if trigger.only_if is not None and not self._holds(trigger, record, account, now):
             self._skip(fire, f"{root}-only-if", SKIPPED, now, {"reason": "only_if"})
             return FireOutcome(fire.trigger_id, "only_if false")
         variant = choose_variant(trigger, fire.lead_id)
@@ -187,6 +212,17 @@ class ActionsService:
         )
         for index, action in enumerate(variant.actions):
             delivery_id = f"{root}-{index}"
+            if account is not None:
+                context = self._context(fire, delivery_id, variant.name, None, {}, now, account.why)
+                context = replace(context, account=account.why)
+                if action.type not in ACCOUNT_ACTION_TYPES:  # validation refuses these; older overrides
+                    reason = f"{action.type} needs a lead; an account trigger's fire has none"
+                    outcome.deliveries.append(
+                        self._refused(fire, context, action.type, Refused(SKIPPED, reason))
+                    )
+                    continue
+                outcome.deliveries.append(self._deliver(fire, trigger, action, context, None))
+                continue
             if isinstance(action, EmitEventAction):
                 outcome.deliveries.append(self._emit(fire, action, delivery_id, variant.name, now))
                 continue
@@ -201,6 +237,32 @@ class ActionsService:
         if failures:
             raise ActionsFailed(f"fire {fire.fire_id}: " + "; ".join(failures), outcome)
         return outcome
+
+    def _account(self, account_id: str, trigger: Trigger, now: datetime) -> AccountFire | None:
+        """The account as its trigger's fire sees it now: score, traits, segments, and the leads
+        that make it a member of the trigger's segment (one read of its lead links)."""
+        if self._accounts is None:
+            return None
+        accounts = self._accounts
+        stored = accounts.get(account_id)
+        if stored is None:
+            return None
+        linked = list(accounts.linked(account_id))
+        parts = [part for _lead_id, part in linked]
+        definitions = self._definitions
+        score = account_score(stored.totals, definitions, lambda: parts, now)
+        leads = qualifying_leads(definitions, trigger.segment_id or "", linked, now)
+        why = account_why(account_id, stored.traits, score, stored.members, definitions, leads, len(linked))
+        return AccountFire(account_facts(stored, definitions, lambda: parts), why)
+
+    def _holds(
+        self, trigger: Trigger, record: LeadRecord | None, account: AccountFire | None, now: datetime
+    ) -> bool:
+        """``only_if`` at fire time: on the account for an account trigger, else on the lead."""
+        assert trigger.only_if is not None
+        if account is not None:
+            return holds_account_condition(account.facts, self._definitions, trigger.only_if, now)
+        return record is not None and holds_condition(record.state, self._definitions, trigger.only_if, now)
 
     def _deliver(
         self, fire: Fire, trigger: Trigger, action: Action, context: FireContext, record: LeadRecord | None

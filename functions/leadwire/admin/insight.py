@@ -24,6 +24,7 @@ from leadwire.admin.insight_models import (
     TopEventView,
 )
 from leadwire.admin.models import Member, MembersPage, SegmentView
+from leadwire.core.accounts import Contribution
 from leadwire.core.errors import InvalidRequest, NotFound
 from leadwire.core.insight import analytics
 from leadwire.core.insight.size import share_of, size_warning
@@ -31,10 +32,12 @@ from leadwire.core.instants import iso
 from leadwire.core.leads import LeadRecord
 from leadwire.core.rules import Definitions, LeadEvent, parse_duration
 from leadwire.core.rules.durations import DurationError, format_duration
-from leadwire.core.rules.explain import explain
+from leadwire.core.rules.explain import explain, explain_account
 from leadwire.core.rules.scoring import score_at, trait_points
 from leadwire.core.tracking import StoredEvent
+from leadwire.dal.account_store import AccountRecord, account_subject
 from leadwire.dal.segment_stats import Flip
+from leadwire.segmentation.accounts import account_facts
 from leadwire.segmentation.engine import MERGE_CAUSE, to_lead_event
 
 DEFAULT_WINDOW = timedelta(days=30)
@@ -66,6 +69,14 @@ class EventsPort(Protocol):
     def lead_events(self, lead_id: str) -> Iterable[StoredEvent]: ...
 
 
+class AccountsPort(Protocol):
+    def get(self, account_id: str) -> AccountRecord | None: ...
+
+    def parts(self, account_id: str) -> Iterable[Contribution]: ...
+
+    def history(self, account_id: str) -> list[dict[str, Any]]: ...
+
+
 def parse_window(value: str | None, field: str, default: timedelta) -> timedelta:
     if value is None:
         return default
@@ -84,7 +95,9 @@ class SegmentInsight:
         events: EventsPort,
         definitions: Callable[[], Definitions],
         now: Callable[[], datetime],
+        accounts: AccountsPort | None = None,
     ) -> None:
+        self._accounts = accounts
         self._stats = stats
         self._leads = leads
         self._batch = batch
@@ -226,9 +239,15 @@ class SegmentInsight:
 
     # -- explain -----------------------------------------------------------------------------------
     def explain(self, segment_id: str, lead_id: str) -> ExplainView:
-        record = self._known_lead(lead_id)
+        """``lead_id`` is an account id when ``segment_id`` is an account segment."""
         definitions = self._definitions()
+        if self._accounts is not None and any(
+            s.id == segment_id and s.level == "account" for s in definitions.segments
+        ):
+            return self._explain_account(segment_id, lead_id, definitions)
+        record = self._known_lead(lead_id)
         result = explain(record.state, definitions, segment_id, self._now())
+        histories = [self._leads.history(owner) for owner in [record.lead_id, *record.aliases]]
         return ExplainView(
             segment_id=segment_id,
             lead_id=record.lead_id,
@@ -236,7 +255,28 @@ class SegmentInsight:
             holds=result.holds,
             tree=result.tree,
             exit_when=result.exit_when,
-            last_change=self._last_change(record, segment_id),
+            last_change=_last_change([entry for history in histories for entry in history], segment_id),
+        )
+
+    def _explain_account(self, segment_id: str, account_id: str, definitions: Definitions) -> ExplainView:
+        """The account segment judged now by the engine's evaluator, from the account item (and,
+        for a ``max`` score, its leads' parts)."""
+        assert self._accounts is not None
+        accounts = self._accounts
+        record = accounts.get(account_id)
+        if record is None:
+            raise NotFound(f"no account {account_id!r}", {"accountId": account_id})
+        facts = account_facts(record, definitions, lambda: accounts.parts(account_id))
+        result = explain_account(facts, definitions, segment_id, self._now())
+        return ExplainView(
+            segment_id=segment_id,
+            lead_id=account_subject(account_id),
+            account_id=account_id,
+            member=segment_id in record.members,
+            holds=result.holds,
+            tree=result.tree,
+            exit_when=result.exit_when,
+            last_change=_last_change(accounts.history(account_id), segment_id),
         )
 
     def _known_lead(self, lead_id: str) -> LeadRecord:
@@ -273,19 +313,20 @@ class SegmentInsight:
             ],
         )
 
-    def _last_change(self, record: LeadRecord, segment_id: str) -> LastChange | None:
-        changes: list[LastChange] = []
-        for owner in [record.lead_id, *record.aliases]:
-            for entry in self._leads.history(owner):
-                if entry["segmentId"] != segment_id:
-                    continue
-                cause = entry["cause"]
-                changes.append(LastChange(kind="entered", at=entry["enteredAt"], cause=cause["entered"]))
-                # An alias's interval closed by its merge is not a move of the lead: it stays in
-                # through the known lead's own interval.
-                if entry["exitedAt"] and not (cause["exited"] or "").startswith(MERGE_PREFIX):
-                    changes.append(LastChange(kind="exited", at=entry["exitedAt"], cause=cause["exited"]))
-        return max(changes, key=lambda c: (c.at, c.kind == "exited"), default=None)
+
+def _last_change(entries: Iterable[dict[str, Any]], segment_id: str) -> LastChange | None:
+    """The newest entry into or exit from ``segment_id`` among history intervals."""
+    changes: list[LastChange] = []
+    for entry in entries:
+        if entry["segmentId"] != segment_id:
+            continue
+        cause = entry["cause"]
+        changes.append(LastChange(kind="entered", at=entry["enteredAt"], cause=cause["entered"]))
+        # An alias's interval closed by its merge is not a move of the lead: it stays in
+        # through the known lead's own interval.
+        if entry["exitedAt"] and not (cause["exited"] or "").startswith(MERGE_PREFIX):
+            changes.append(LastChange(kind="exited", at=entry["exitedAt"], cause=cause["exited"]))
+    return max(changes, key=lambda c: (c.at, c.kind == "exited"), default=None)
 
 
 def _records(flips: Iterable[Flip]) -> list[analytics.FlipRecord]:

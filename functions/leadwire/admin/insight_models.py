@@ -81,8 +81,9 @@ class LastChange(BaseModel):
 
 class ExplainView(ApiModel):
     segment_id: str
-    lead_id: str
-    member: bool = Field(description="Whether the lead is a member now")
+    lead_id: str = Field(description="The lead; for an account segment, account:<accountId>")
+    account_id: str | None = Field(default=None, description="The account, for an account segment")
+    member: bool = Field(description="Whether the lead (or account) is a member now")
     holds: bool = Field(description="Whether the condition holds now")
     tree: dict[str, Any]
     exit_when: dict[str, Any] | None = Field(

@@ -49,6 +49,7 @@ def segment_insight() -> SegmentInsight:
         wiring.event_store(),
         lambda: wiring.definitions_source().current(),
         clock.now,
+        wiring.account_store(),
     )
 
 
@@ -116,7 +117,12 @@ def segment_analytics(
     "/segments/<segment_id>/explain/<lead_id>",
     tags=["segment insight"],
     responses=responses(
-        200, "Node by node, the values the engine's evaluator observed now, and the last entry or exit", 404
+        200,
+        "Node by node, the values the engine's evaluator observed now, and the last entry or exit. "
+        "For an account segment the id in the path is an account id: its score, traits and lead "
+        "counts, judged by the same evaluator",
+        400,
+        404,
     ),
 )
 def explain_lead(segment_id: SegmentId, lead_id: LeadId) -> ExplainView:
@@ -169,7 +175,12 @@ def snapshot_segment(segment_id: SegmentId, body: Annotated[SnapshotRequest, Bod
 @router.post(
     "/segments/preview",
     tags=["segment insight"],
-    responses=responses(200, "Stored events replayed through the engine; nothing is written", 400),
+    responses=responses(
+        200,
+        "Stored events replayed through the engine; nothing is written. Lead segments only: an "
+        'account-level definition ("level": "account") is a 400 naming segment.level',
+        400,
+    ),
 )
 def preview_segment(body: Annotated[PreviewRequest, Body()]) -> PreviewView:
     return previews().segment(body.segment, body.since)
@@ -179,7 +190,10 @@ def preview_segment(body: Annotated[PreviewRequest, Body()]) -> PreviewView:
     "/triggers/preview",
     tags=["segment insight"],
     responses=responses(
-        200, "Stored events replayed: fires per day and sends per channel after the delivery policy", 400
+        200,
+        "Stored events replayed: fires per day and sends per channel after the delivery policy. Lead "
+        "triggers only: a trigger on an account segment is a 400 naming trigger.on.enter (or .exit)",
+        400,
     ),
 )
 def preview_trigger(body: Annotated[TriggerPreviewRequest, Body()]) -> TriggerPreviewView:

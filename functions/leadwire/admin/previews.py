@@ -1,5 +1,9 @@
 """``POST /segments/preview`` and ``POST /triggers/preview``: stored events replayed, nothing written.
 
+An account-level definition, or a trigger on an account segment, is refused (400 naming
+``segment.level``, ``trigger.on.enter``): the replay is per lead, and listing every account's
+stored state would take a Scan.
+
 Every stored event is read (in AWS through the ``leads`` index and one Query per lead, never a
 Scan; on ``leadwire local`` from moto's table in place) and replayed per lead through the pure
 engine in memory (``core.insight.replay``). The state needs the whole history (traits, counters,
@@ -44,6 +48,13 @@ DEFAULT_WINDOW = timedelta(days=30)
 MAX_WINDOW = timedelta(days=400)
 SAMPLE_SIZE = 10
 PREVIEW_SEGMENT_ID = "preview"
+ACCOUNT_PREVIEW = (
+    "an account segment (or a trigger on one) cannot be previewed: the preview replays each "
+    "lead's stored events on its own, and an account's membership depends on all its leads "
+    "together (their counts and scores), which only the accounts' stored state holds. Create the "
+    "segment (its members are settled as its accounts' leads move) and ask "
+    "GET /segments/{id}/explain/{accountId} why an account is in or out"
+)
 
 
 class EventSourcePort(Protocol):
@@ -119,6 +130,8 @@ class Previews:
 
     def _replay_segment(self, definition: dict[str, Any], now: datetime) -> tuple[str, Replay]:
         segment_id, definitions = self._proposed(definition)
+        if any(segment.id == segment_id for segment in definitions.account_segments):
+            raise InvalidRequest(ACCOUNT_PREVIEW, {"field": "segment.level"})
         return segment_id, replay(group(self._events.events()), closure(definitions, [segment_id]), now)
 
     def segment(self, definition: dict[str, Any], since: str) -> PreviewView:
@@ -151,6 +164,8 @@ class Previews:
         document = self._definitions.document()
         definitions = self._definitions.current()
         trigger = self._parse_trigger(raw, document, definitions)
+        if any(segment.id == trigger.segment_id for segment in definitions.account_segments):
+            raise InvalidRequest(ACCOUNT_PREVIEW, {"field": f"trigger.on.{trigger.kind}"})
         grouped = group(self._events.events())
         segment_ids = [trigger.segment_id] if trigger.segment_id else []
         result = replay(grouped, closure(definitions, segment_ids), now)

@@ -22,6 +22,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from leadwire.core.rules import Definitions, Scoring
+from leadwire.core.rules.account_facts import Curve
 from leadwire.core.rules.account_view import AccountView
 from leadwire.core.rules.lead_state import LeadState
 from leadwire.core.rules.scoring import trait_points
@@ -143,6 +144,21 @@ def account_score(
     if mode == "max":
         return max_score(parts(), scoring, now)
     return totals.score(mode, scoring, now)
+
+
+def score_curves(
+    totals: AccountTotals, definitions: Definitions, parts: Callable[[], Iterable[Contribution]]
+) -> tuple[Curve, ...]:
+    """The account's score as curves in time (``account_facts``): the aggregate for ``sum``, the
+    aggregate over the lead count for ``avg``, every lead's part for ``max`` (``parts`` is read
+    for ``max`` only). Their value at ``t`` is ``account_score`` at ``t``."""
+    mode = definitions.accounts.score
+    if mode == "max":
+        return tuple(Curve(part.points, part.at, part.level) for part in parts())
+    share = 1 / totals.leads if mode == "avg" and totals.leads else 1.0
+    if mode == "avg" and not totals.leads:
+        return (Curve(),)
+    return (Curve(totals.weighted * share, totals.ref, totals.level * share),)
 
 
 def account_view(

@@ -10,16 +10,22 @@ Pure: no boto3, no I/O.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from leadwire.core.accounts import Contribution
 from leadwire.core.rules import Definitions
+from leadwire.core.rules.clock import from_epoch_seconds
+from leadwire.core.rules.conditions import LeadsNode, walk
 from leadwire.core.rules.events import LeadEvent
 from leadwire.core.rules.lead_state import LeadState
 from leadwire.core.rules.scoring import score_at, score_band, trait_points
 from leadwire.core.tracking import StoredEvent
 
 HUBSPOT_PROPERTY_PREFIX = "leadwire_"
+HUBSPOT_ACCOUNT_ID = f"{HUBSPOT_PROPERTY_PREFIX}account_id"
+MAX_LISTED_LEADS = 25
 
 
 def _iso(moment: datetime) -> str:
@@ -65,6 +71,86 @@ def handoff_why(
             }
         ]
     return why
+
+
+def qualifying_leads(
+    definitions: Definitions, segment_id: str, linked: Iterable[tuple[str, Contribution]], now: datetime
+) -> list[dict[str, Any]]:
+    """The account's leads that make it a member of ``segment_id``, highest score first (at most
+    ``MAX_LISTED_LEADS``): those in the lead segments its ``leads`` nodes count, or, for a segment
+    on the account's score or traits, every lead (their scores make the account's)."""
+    segment = next((s for s in definitions.account_segments if s.id == segment_id), None)
+    counted = {
+        node.leads.in_segment
+        for root in ((segment.condition,) if segment is not None and segment.condition else ())
+        for _path, node in walk(root, "")
+        if isinstance(node, LeadsNode)
+    }
+    scoring = definitions.scoring
+    chosen = sorted(
+        (-round(part.score(scoring, now), 2), lead_id, sorted(part.segments))
+        for lead_id, part in linked
+        if not counted or part.segments & counted
+    )
+    return [
+        {"leadId": lead_id, "score": -negative, "segments": segments}
+        for negative, lead_id, segments in chosen[:MAX_LISTED_LEADS]
+    ]
+
+
+def account_why(
+    account_id: str,
+    traits: Mapping[str, Any],
+    score: float,
+    members: Mapping[str, int],
+    definitions: Definitions,
+    leads: list[dict[str, Any]],
+    lead_count: int,
+) -> dict[str, Any]:
+    """What an account trigger's handoff carries: the account (id, traits, score and band), the
+    account segments it is in since when, and the leads that made it qualify (``qualifying_leads``)."""
+    names = {segment.id: segment.name for segment in definitions.segments}
+    return {
+        "accountId": account_id,
+        "traits": dict(traits),
+        "score": round(score, 2),
+        "band": score_band(score),
+        "segments": [
+            {
+                "segmentId": segment_id,
+                "name": names.get(segment_id, segment_id),
+                "enteredAt": _iso(from_epoch_seconds(at)),
+            }
+            for segment_id, at in sorted(members.items(), key=lambda item: (item[1], item[0]))
+        ],
+        "leadCount": lead_count,
+        "leads": leads,
+        "events": [],
+    }
+
+
+def hubspot_company_upsert(why: dict[str, Any], fire_at: datetime) -> dict[str, Any]:
+    """HubSpot's companies batch upsert body (``POST /crm/v3/objects/companies/batch/upsert``) for
+    an account, keyed by ``leadwire_account_id`` (DEPLOY: a custom company property created with
+    unique values, which ``idProperty`` requires). Replaying it sets the same values."""
+    properties = {
+        HUBSPOT_ACCOUNT_ID: why["accountId"],
+        f"{HUBSPOT_PROPERTY_PREFIX}score": str(why["score"]),
+        f"{HUBSPOT_PROPERTY_PREFIX}band": why["band"],
+        f"{HUBSPOT_PROPERTY_PREFIX}segments": ";".join(s["segmentId"] for s in why["segments"]),
+        f"{HUBSPOT_PROPERTY_PREFIX}why": _account_summary(why),
+        f"{HUBSPOT_PROPERTY_PREFIX}handed_over_at": _iso(fire_at),
+    }
+    return {"inputs": [{"idProperty": HUBSPOT_ACCOUNT_ID, "id": why["accountId"], "properties": properties}]}
+
+
+def _account_summary(why: dict[str, Any]) -> str:
+    parts = [f"account score {why['score']} ({why['band']}), {why['leadCount']} leads"]
+    if why["segments"]:
+        parts.append("in " + ", ".join(f"{s['name']} since {s['enteredAt'][:10]}" for s in why["segments"]))
+    if why["leads"]:
+        parts.append("through " + ", ".join(f"{lead['leadId']} ({lead['score']:g})" for lead in why["leads"]))
+    return "; ".join(parts)
 
 
 def hubspot_upsert(email: str, why: dict[str, Any], fire_at: datetime) -> dict[str, Any]:

@@ -3,6 +3,9 @@
 * account (``ACCOUNT#<accountId>`` / ``ACCOUNT``): traits from ``group`` calls (merged
   last-writer-wins per key by event time), and the score aggregate of ``leadwire.core.accounts``
   (``ref``, ``weighted``, ``level``, ``leads``), which lead updates change with ``ADD`` only.
+  With account segments, it also carries ``duePk``/``dueSk`` (the sparse ``due`` index, under
+  ``account:<accountId>``) while decay may take the account across a score threshold: the
+  sweep reads it beside the leads due and settles the account at that instant.
 * link (``ACCOUNT#<accountId>`` / ``LEAD#<leadId>``): that lead's part (points, instant, trait
   points). Listing an account's leads is a paged query of this partition, never one big item.
 
@@ -18,6 +21,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -62,6 +66,7 @@ class AccountRecord:
     members: dict[str, int] = field(default_factory=dict)  # account segment id -> entered at
     members_version: int = 0
     weighted_number: str = "0"  # as stored: the rebase's guard compares it exactly
+    due_at: datetime | None = None  # when the sweep settles the account again (decay)
 
 
 def account_key(account_id: str) -> dict[str, dict[str, str]]:
@@ -96,7 +101,15 @@ def _record(item: Mapping[str, Any]) -> AccountRecord:
         members=json.loads(item["members"]["S"]) if "members" in item else {},
         members_version=int(item.get("mv", {"N": "0"})["N"]),
         weighted_number=item.get("weighted", {"N": "0"})["N"],
+        due_at=datetime.fromisoformat(item[schema.DUE_SK]["S"].split("#", 1)[0])
+        if schema.DUE_SK in item
+        else None,
     )
+
+
+def account_subject(account_id: str) -> str:
+    """How an account appears where a lead id would: history, fires, the due index."""
+    return schema.ACCOUNT_SUBJECT_PREFIX + account_id
 
 
 def _part(item: Mapping[str, Any]) -> Contribution:
@@ -146,12 +159,16 @@ class AccountStore:
 
     def parts(self, account_id: str) -> Iterator[Contribution]:
         """Every lead's part, page by page (what ``max`` reads)."""
+        return (part for _lead_id, part in self.linked(account_id))
+
+    def linked(self, account_id: str) -> Iterator[tuple[str, Contribution]]:
+        """(lead id, its part) for every lead of the account, page by page, in id order."""
         request = self._partition_query(account_id, LINK_PREFIX)
         while True:
             response = self._client.query(**request)
             items = response.get("Items", [])
             self._meter.record_read(sum(item_size(i) for i in items) or 1, consistent=False, kind="account")
-            yield from (_part(item) for item in items)
+            yield from ((item[schema.SK]["S"].removeprefix(LINK_PREFIX), _part(item)) for item in items)
             if "LastEvaluatedKey" not in response:
                 return
             request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
@@ -206,20 +223,33 @@ class AccountStore:
         raise AccountConflict(account_id)
 
     def save_memberships(
-        self, record: AccountRecord, members: dict[str, int], transitions: list[Transition]
+        self,
+        record: AccountRecord,
+        members: dict[str, int],
+        transitions: list[Transition],
+        due_at: datetime | None = None,
     ) -> bool:
-        """The account's new account-segment memberships, then their member and history items
-        (each write idempotent). False if another writer moved them first (the caller re-reads)."""
+        """The account's new account-segment memberships and due instant, then their member and
+        history items (each write idempotent). False if another writer moved them first (the
+        caller re-reads)."""
+        values: dict[str, Any] = {
+            ":m": {"S": json.dumps(members, sort_keys=True, separators=(",", ":"))},
+            ":mv": _number(record.members_version),
+            ":next": _number(record.members_version + 1),
+        }
+        if due_at is None:
+            expression = "SET members = :m, mv = :next REMOVE #duePk, #dueSk"
+        else:
+            expression = "SET members = :m, mv = :next, #duePk = :duePk, #dueSk = :dueSk"
+            values[":duePk"] = {"S": schema.due_pk(due_at)}
+            values[":dueSk"] = {"S": schema.due_sk(iso(due_at), account_subject(record.account_id))}
         update: dict[str, Any] = {
             "TableName": self._table,
             "Key": account_key(record.account_id),
-            "UpdateExpression": "SET members = :m, mv = :next",
+            "UpdateExpression": expression,
             "ConditionExpression": "attribute_not_exists(mv) OR mv = :mv",
-            "ExpressionAttributeValues": {
-                ":m": {"S": json.dumps(members, sort_keys=True, separators=(",", ":"))},
-                ":mv": _number(record.members_version),
-                ":next": _number(record.members_version + 1),
-            },
+            "ExpressionAttributeNames": {"#duePk": schema.DUE_PK, "#dueSk": schema.DUE_SK},
+            "ExpressionAttributeValues": values,
         }
         if not self._written(self._client.update_item, **update):
             return False
@@ -307,7 +337,7 @@ class AccountStore:
 
     def _write_change(self, account_id: str, transition: Transition) -> None:
         """Like a lead's interval item and member item, under ``account:<accountId>``."""
-        change, subject = transition.change, schema.ACCOUNT_SUBJECT_PREFIX + account_id
+        change, subject = transition.change, account_subject(account_id)
         key = {
             schema.PK: {"S": schema.ACCOUNT_PREFIX + account_id},
             schema.SK: {"S": f"{schema.HISTORY_PREFIX}{change.segment_id}#{iso(transition.entered_at)}"},

@@ -31,11 +31,16 @@ class StreamDueView:
         self._due: dict[str, datetime] = {}
 
     def observe(self, record: dict[str, Any]) -> None:
-        """A stream record in Lambda's shape; only lead-state items matter."""
+        """A stream record in Lambda's shape; only lead-state and account items matter."""
         keys = record["dynamodb"]["Keys"]
-        if keys[schema.SK]["S"] != schema.STATE_SK:
+        sort_key, partition = keys[schema.SK]["S"], keys[schema.PK]["S"]
+        if sort_key == schema.STATE_SK:
+            lead_id = schema.lead_id_from_pk(partition)
+        elif sort_key == schema.ACCOUNT_SK and partition.startswith(schema.ACCOUNT_PREFIX):
+            # An account due to be settled (decay): the index lists it as ``account:<id>``.
+            lead_id = schema.ACCOUNT_SUBJECT_PREFIX + partition.removeprefix(schema.ACCOUNT_PREFIX)
+        else:
             return
-        lead_id = schema.lead_id_from_pk(keys[schema.PK]["S"])
         due = (record["dynamodb"].get("NewImage") or {}).get(schema.DUE_SK)
         if due is None:
             self._due.pop(lead_id, None)

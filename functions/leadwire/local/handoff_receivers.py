@@ -1,7 +1,7 @@
 """Stand-ins for the systems leads are handed to, for tests and ``leadwire local``: a Slack
-incoming webhook and HubSpot's contacts batch upsert. Each records what it was sent and can answer
-429 to the first requests (``fail_first``), as a rate-limited API does, to show retries repeat
-nothing: HubSpot keeps one contact per email however often it is upserted.
+incoming webhook and HubSpot's contacts (and companies) batch upsert. Each records what it was
+sent and can answer 429 to the first requests (``fail_first``), as a rate-limited API does, to
+show retries repeat nothing: HubSpot keeps one contact per email however often it is upserted.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 HUBSPOT_UPSERT_PATH = "/crm/v3/objects/contacts/batch/upsert"
+HUBSPOT_COMPANY_UPSERT_PATH = "/crm/v3/objects/companies/batch/upsert"
+HUBSPOT_ACCOUNT_ID = "leadwire_account_id"  # the unique company property accounts are upserted by
 
 
 @dataclass(frozen=True)
@@ -91,32 +93,40 @@ class SlackWebhook(_JsonReceiver):
 
 
 class HubspotApi(_JsonReceiver):
-    """HubSpot's contacts batch upsert by email, with a private app's bearer token: ``contacts``
-    maps each email to its properties (an upsert replaces the given properties)."""
+    """HubSpot's batch upserts with a private app's bearer token: contacts by email (``contacts``
+    maps each email to its properties) and companies by ``leadwire_account_id`` (``companies``);
+    an upsert replaces the given properties."""
 
     def __init__(self, token: str, *, fail_first: int = 0) -> None:
         super().__init__(fail_first=fail_first)
         self._token = token
         self.contacts: dict[str, dict[str, str]] = {}
+        self.companies: dict[str, dict[str, str]] = {}
 
     def answer(self, path: str, headers: dict[str, str], body: Any) -> tuple[int, Any]:
         if headers.get("authorization") != f"Bearer {self._token}":
             return 401, {"status": "error", "category": "INVALID_AUTHENTICATION"}
-        if path != HUBSPOT_UPSERT_PATH:
+        objects = {
+            HUBSPOT_UPSERT_PATH: ("email", self.contacts),
+            HUBSPOT_COMPANY_UPSERT_PATH: (HUBSPOT_ACCOUNT_ID, self.companies),
+        }
+        if path not in objects:
             return 404, {"status": "error", "category": "OBJECT_NOT_FOUND"}
+        id_property, records = objects[path]
         inputs = body.get("inputs") if isinstance(body, dict) else None
         if not isinstance(inputs, list) or not inputs:
             return 400, {"status": "error", "category": "VALIDATION_ERROR", "message": "inputs required"}
         results = []
         for item in inputs:
-            if (
-                not isinstance(item, dict)
-                or item.get("idProperty") != "email"
-                or "@" not in str(item.get("id"))
-            ):
+            if not isinstance(item, dict) or item.get("idProperty") != id_property or not _valid_id(item):
                 return 400, {"status": "error", "category": "VALIDATION_ERROR", "message": "bad input"}
             properties = {str(k): str(v) for k, v in (item.get("properties") or {}).items()}
-            contact = self.contacts.setdefault(str(item["id"]), {})
-            contact.update(properties)
-            results.append({"id": str(abs(hash(item["id"])) % 10**9), "properties": contact, "new": False})
+            record = records.setdefault(str(item["id"]), {})
+            record.update(properties)
+            results.append({"id": str(abs(hash(item["id"])) % 10**9), "properties": record, "new": False})
         return 200, {"status": "COMPLETE", "results": results}
+
+
+def _valid_id(item: dict[str, Any]) -> bool:
+    value = str(item.get("id") or "")
+    return "@" in value if item.get("idProperty") == "email" else bool(value)

@@ -371,7 +371,7 @@ class LocalRuntime:
                 {"source": "aws.events"}, LocalLambdaContext("leadwire-sweep"), due=self.due
             )
             metrics.clear_metrics()
-            swept += int(result["leads"])
+            swept += int(result["leads"]) + int(result["accounts"])
             if datetime.fromisoformat(result["through"]) >= target:
                 return swept
 

@@ -10,18 +10,22 @@ keyed by that id, which no lead id collides with as long as none starts with ``a
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, Protocol
 
-from leadwire.core.account_segments import AccountFacts, account_memberships, account_transitions
-from leadwire.core.accounts import Contribution, account_score
-from leadwire.core.leads import Transition
+from leadwire.core.account_segments import AccountFacts, account_evaluation, account_transitions
+from leadwire.core.accounts import Contribution, score_curves
+from leadwire.core.leads import Transition, next_due
 from leadwire.core.rules import Definitions
 from leadwire.core.rules.account_view import AccountView
+from leadwire.core.rules.clock import epoch_seconds
 from leadwire.dal.account_store import AccountConflict, AccountRecord
 
 MAX_ATTEMPTS = 5
+MAX_FLIPS = 100  # time-based flips recorded in one settle (a sweep after a long outage)
 ERASURE_CAUSE = "erasure"
+TIME_CAUSE = "time"
 
 
 class AccountStorePort(Protocol):
@@ -38,8 +42,20 @@ class AccountStorePort(Protocol):
     ) -> bool: ...
 
     def save_memberships(
-        self, record: AccountRecord, members: dict[str, int], transitions: list[Transition]
+        self,
+        record: AccountRecord,
+        members: dict[str, int],
+        transitions: list[Transition],
+        due_at: datetime | None = None,
     ) -> bool: ...
+
+
+def account_facts(
+    record: AccountRecord, definitions: Definitions, parts: Callable[[], Iterable[Contribution]]
+) -> AccountFacts:
+    """What the account's segments read of it (``parts`` is read for a ``max`` score only)."""
+    curves = score_curves(record.totals, definitions, parts)
+    return AccountFacts(record.account_id, curves, record.traits, record.totals.counts, record.members)
 
 
 class Accounts:
@@ -57,6 +73,13 @@ class Accounts:
     ) -> bool:
         return self._store.link(account_id, lead_id, part, definitions)
 
+    def advance(
+        self, account_id: str, definitions: Definitions, now: datetime, versions: Mapping[str, str]
+    ) -> list[Transition]:
+        """The sweep's call: the flips time alone brought since the account's due instant, each
+        recorded at its own instant (cause ``time``), however late the sweep runs."""
+        return self.settle(account_id, definitions, now, TIME_CAUSE, versions, swept=True)
+
     def settle(
         self,
         account_id: str,
@@ -64,22 +87,37 @@ class Accounts:
         now: datetime,
         cause: str,
         versions: Mapping[str, str],
+        *,
+        swept: bool = False,
     ) -> list[Transition]:
         """Evaluate the account's segments at ``now`` and record what changed (``cause``: the
-        lead that moved it; ``versions``: each segment's definition version, for history)."""
+        lead that moved it; ``versions``: each segment's definition version, for history), with
+        the instant the sweep must look again (decay taking the score across a threshold).
+        ``swept``: start from the stored due instant instead (``advance``)."""
         if not definitions.account_segments:
             return []
         for _ in range(MAX_ATTEMPTS):
             record = self._store.get(account_id)
-            if record is None:
+            if record is None or (swept and (record.due_at is None or record.due_at > now)):
+                return []  # gone, or another writer already moved its due instant on
+            facts = account_facts(record, definitions, lambda: self._store.parts(account_id))
+            # Every settle leaves the due instant after itself, so starting at it never goes back
+            # before an evaluation already recorded.
+            at = min(record.due_at, now) if swept and record.due_at is not None else now
+            members, transitions = dict(record.members), []
+            upcoming: datetime | None = None
+            for _flip in range(MAX_FLIPS):
+                evaluation = account_evaluation(replace(facts, members=members), definitions, at)
+                after = {key: epoch_seconds(entered) for key, entered in evaluation.memberships.items()}
+                transitions += account_transitions(members, after, at, cause, versions)
+                members, upcoming = after, evaluation.next_flip_at
+                if upcoming is None or upcoming > now:
+                    break
+                at = upcoming
+            due_at = next_due(record.due_at, upcoming, now)
+            if members == record.members and due_at == record.due_at:
                 return []
-            score = account_score(record.totals, definitions, lambda: self._store.parts(account_id), now)
-            facts = AccountFacts(account_id, score, record.traits, record.totals.counts, record.members)
-            after = account_memberships(facts, definitions, now)
-            if after == record.members:
-                return []
-            transitions = account_transitions(record.members, after, now, cause, versions)
-            if self._store.save_memberships(record, after, transitions):
+            if self._store.save_memberships(record, members, transitions, due_at):
                 return transitions
         raise AccountConflict(account_id)
 

@@ -86,6 +86,12 @@ class AccountPort(Protocol):
         """Re-evaluate the account's segments after one of its leads moved it."""
         ...
 
+    def advance(
+        self, account_id: str, definitions: Definitions, now: datetime, versions: dict[str, str]
+    ) -> list[Transition]:
+        """The flips decay brought the account since its due instant (the sweep's call)."""
+        ...
+
 
 class LeadUnresolvable(Exception):
     """A merge chain longer than identity allows (a loop written by hand, say)."""
@@ -205,6 +211,12 @@ class SegmentationEngine:
     def advance(self, lead_id: str, cause: str = TIME_CAUSE) -> Outcome:
         """Re-evaluate a lead with no new events: due time-based flips, or changed definitions."""
         return self._retrying(lambda: self._process_once(lead_id, [], cause=cause))
+
+    def advance_account(self, account_id: str) -> list[Transition]:
+        """Settle an account the sweep found due: decay may have moved its score across a threshold."""
+        if self._accounts is None:
+            return []
+        return self._accounts.advance(account_id, self._definitions, self._now(), self._versions)
 
     def _retrying(self, attempt: Callable[[], Outcome]) -> Outcome:
         for _ in range(self._max_attempts - 1):

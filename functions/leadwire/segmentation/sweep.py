@@ -1,5 +1,8 @@
 """The sweep: re-evaluate the leads whose time-based conditions are due, and only those.
 
+Accounts whose score decay may take them out of (or into) an account segment are in the same
+index as ``account:<accountId>``: the sweep settles them at their due instant the same way.
+
 It reads the due index from its checkpoint to now, asks the engine to advance each lead (which
 records every flip at its own due instant, however late the sweep runs), and moves the
 checkpoint. After an outage it catches up hour by hour, bounded per run; two overlapping sweeps
@@ -13,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from leadwire import schema
 from leadwire.segmentation.engine import SegmentationEngine
 
 # With no checkpoint (a new deployment), look back this far: nothing can be due before the
@@ -34,6 +38,7 @@ class SweepReport:
     after: datetime
     through: datetime
     leads: int = 0
+    accounts: int = 0
     changes: int = 0
     failed: list[str] = field(default_factory=list)
 
@@ -56,13 +61,18 @@ def run_sweep(
             continue
         seen.add(lead_id)
         try:
-            outcome = engine.advance(lead_id)
+            if lead_id.startswith(schema.ACCOUNT_SUBJECT_PREFIX):
+                account_id = lead_id.removeprefix(schema.ACCOUNT_SUBJECT_PREFIX)
+                transitions = engine.advance_account(account_id)
+                report.accounts += 1
+            else:
+                transitions = engine.advance(lead_id).transitions
+                report.leads += 1
         except Exception as exc:  # one lead must not stop the sweep; it stays due and is retried
             report.failed.append(lead_id)
             on_error(lead_id, exc)
             continue
-        report.leads += 1
-        report.changes += len(outcome.transitions)
+        report.changes += len(transitions)
     before_checkpoint()
     if not report.failed:
         due.advance_checkpoint(through)

@@ -1,4 +1,5 @@
-"""Sweep Lambda, run every minute by an EventBridge schedule: re-evaluates the leads that are due."""
+"""Sweep Lambda, run every minute by an EventBridge schedule: re-evaluates the leads (and settles
+the accounts) that are due."""
 
 from __future__ import annotations
 
@@ -35,7 +36,16 @@ def lambda_handler(
             before_checkpoint=engine.flush_held,
         )
     metrics.add_metric(name="LeadsSwept", unit=MetricUnit.Count, value=report.leads)
+    metrics.add_metric(name="AccountsSwept", unit=MetricUnit.Count, value=report.accounts)
     metrics.add_metric(name="SweepChanges", unit=MetricUnit.Count, value=report.changes)
     metrics.add_metric(name="SweepFailures", unit=MetricUnit.Count, value=len(report.failed))
-    logger.info("swept", extra={"through": report.through.isoformat(), "leads": report.leads})
-    return {"through": report.through.isoformat(), "leads": report.leads, "changes": report.changes}
+    logger.info(
+        "swept",
+        extra={"through": report.through.isoformat(), "leads": report.leads, "accounts": report.accounts},
+    )
+    return {
+        "through": report.through.isoformat(),
+        "leads": report.leads,
+        "accounts": report.accounts,
+        "changes": report.changes,
+    }

@@ -381,6 +381,7 @@ def actions_service() -> ActionsService:
         send_log=send_log_store(),
         event_source=event_store(),
         guard=lead_guard(),
+        accounts=account_store(),
     )
 
 

@@ -59,7 +59,7 @@ TEMPLATE_ID: Final = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 PARTS: Final = ("subject", "text", "html")
 FIELDS: Final = (*PARTS, "description")
 CONTEXT_VARIABLES: Final = ("lead", "traits", "event", "trigger", "delivery_id", "unsubscribe_url")
-TEXT_CONTEXT_VARIABLES: Final = ("lead", "traits", "event", "trigger", "delivery_id", "why")
+TEXT_CONTEXT_VARIABLES: Final = ("lead", "traits", "event", "trigger", "delivery_id", "why", "account")
 """What a handoff's text template (a Slack message) reads: an email's variables, and ``why``."""
 MAX_SUBJECT: Final = 998  # RFC 5322's line limit
 MAX_DESCRIPTION: Final = 2000

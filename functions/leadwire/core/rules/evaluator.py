@@ -24,6 +24,7 @@ from typing import Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from leadwire.core.rules import counters, distinct, sequences, visits
+from leadwire.core.rules.account_facts import AccountFacts
 from leadwire.core.rules.account_view import AccountView
 from leadwire.core.rules.aggregates import reading
 from leadwire.core.rules.clock import (
@@ -113,6 +114,8 @@ class _Context:
     segments: dict[str, Verdict] = field(default_factory=dict)
     trace: list[Trace] | None = None  # tracing mode: every node judged is appended here
     account: AccountView | None = None
+    # Account level: the account judged (its members and id stand in ``state``), not a lead.
+    facts: AccountFacts | None = None
 
 
 def evaluate(
@@ -122,17 +125,44 @@ def evaluate(
     traits_total = trait_points(state.traits, definitions.scoring)
     score = score_at(state.score, definitions.scoring, traits_total, now.timestamp())
     context = _Context(state, definitions, now, traits_total, score, account=account)
+    return _evaluation(definitions.segment_order, context)
+
+
+def evaluate_account(facts: AccountFacts, definitions: Definitions, now: datetime) -> Evaluation:
+    """Which account segments the account is in at ``now``, and when decay alone could change
+    that: the same judging as a lead's, with account-level leaves (``score``, ``trait``, ``leads``)."""
+    require_aware(now)
+    return _evaluation(definitions.account_segments, _account_context(facts, definitions, now))
+
+
+def holds_account_condition(
+    facts: AccountFacts, definitions: Definitions, condition: Node, now: datetime
+) -> bool:
+    """Whether an account-level ``condition`` (an account trigger's ``only_if``) holds at ``now``."""
+    require_aware(now)
+    return _judge(condition, _account_context(facts, definitions, now)).value
+
+
+def _account_context(facts: AccountFacts, definitions: Definitions, now: datetime) -> _Context:
+    stand_in = LeadState(lead_id=facts.account_id, members=dict(facts.members))
+    score = facts.score_at(definitions.scoring, now)
+    return _Context(stand_in, definitions, now, 0.0, score, facts=facts)
+
+
+def _evaluation(segments: list[Segment], context: _Context) -> Evaluation:
     memberships: dict[str, datetime] = {}
     flips: list[datetime] = []
-    for segment in definitions.segment_order:
+    for segment in segments:
         verdict = _segment(segment, context)
         context.segments[segment.id] = verdict
         if verdict.value:
-            entered = state.members.get(segment.id)
-            memberships[segment.id] = now if entered is None else from_epoch_seconds(entered)
+            entered = context.state.members.get(segment.id)
+            memberships[segment.id] = context.now if entered is None else from_epoch_seconds(entered)
         if verdict.changes_at is not None:
             flips.append(verdict.changes_at)
-    return Evaluation(at=now, memberships=memberships, next_flip_at=min(flips, default=None), score=score)
+    return Evaluation(
+        at=context.now, memberships=memberships, next_flip_at=min(flips, default=None), score=context.score
+    )
 
 
 def holds_condition(
@@ -173,7 +203,19 @@ def trace_segment(
     traits_total = trait_points(state.traits, definitions.scoring)
     score = score_at(state.score, definitions.scoring, traits_total, now.timestamp())
     context = _Context(state, definitions, now, traits_total, score, account=account)
-    for segment in definitions.segment_order:
+    return _traced(definitions.segment_order, context, segment_id)
+
+
+def trace_account_segment(
+    facts: AccountFacts, definitions: Definitions, segment_id: str, now: datetime
+) -> SegmentTrace:
+    """``trace_segment`` for an account segment: what ``evaluate_account`` decides, node by node."""
+    require_aware(now)
+    return _traced(definitions.account_segments, _account_context(facts, definitions, now), segment_id)
+
+
+def _traced(segments: list[Segment], context: _Context, segment_id: str) -> SegmentTrace:
+    for segment in segments:
         if segment.id == segment_id:
             context.trace = []
             verdict = _segment(segment, context)
@@ -252,6 +294,8 @@ def _combine(verdicts: list[Verdict], conjunction: bool) -> Verdict:
 
 
 def _leaf(node: Node, context: _Context) -> Verdict:
+    if context.facts is not None:
+        return _account_leaf(node, context.facts, context)
     state, now = context.state, context.now
     scoring = context.definitions.scoring
     if isinstance(node, ScoreNode):
@@ -293,6 +337,20 @@ def _leaf(node: Node, context: _Context) -> Verdict:
     if isinstance(node, LeadsNode):  # account segments only (validated); a lead is no account
         return Verdict(False, None)
     raise TypeError(f"no evaluation for {type(node).__name__}")
+
+
+def _account_leaf(node: Node, facts: AccountFacts, context: _Context) -> Verdict:
+    """A leaf of an account segment: the account's score (decaying), traits, or lead counts."""
+    if isinstance(node, ScoreNode):
+        flip = facts.crossing(context.definitions.scoring, node.score, context.now)
+        return Verdict(holds(node.score, context.score), flip, context.score)
+    if isinstance(node, TraitNode):
+        value = lookup(facts.traits, node.trait.name)
+        return Verdict(holds(node.trait, value), None, value)
+    if isinstance(node, LeadsNode):
+        count = facts.counts.get(node.leads.in_segment, 0)
+        return Verdict(holds(node.leads.count, count), None, count)
+    raise TypeError(f"{type(node).__name__} is not an account node")  # refused at validation
 
 
 def _account(node: AccountNode | AccountTraitNode, account: AccountView | None, now: datetime) -> Verdict:

@@ -13,12 +13,13 @@ from datetime import datetime
 from typing import Any
 
 from leadwire.core.errors import InvalidRequest, NotFound
+from leadwire.core.rules.account_facts import AccountFacts
 from leadwire.core.rules.clock import from_epoch_millis
 from leadwire.core.rules.conditions import (
     PerformedNode,
 )
 from leadwire.core.rules.definitions import Definitions
-from leadwire.core.rules.evaluator import Trace, trace_segment
+from leadwire.core.rules.evaluator import SegmentTrace, Trace, trace_account_segment, trace_segment
 from leadwire.core.rules.lead_state import LeadState
 from leadwire.core.rules.sequences import SequenceState
 
@@ -31,16 +32,35 @@ class Explanation:
     exit_when: dict[str, Any] | None
 
 
-def explain(state: LeadState, definitions: Definitions, segment_id: str, now: datetime) -> Explanation:
+_MEMBERS = {"lead": "leads", "account": "accounts"}
+
+
+def _require_level(definitions: Definitions, segment_id: str, level: str) -> None:
     segment = next((s for s in definitions.segments if s.id == segment_id), None)
     if segment is None:
         raise NotFound(f"no segment {segment_id!r}", {"segmentId": segment_id})
-    if segment.level == "account":
+    if segment.level != level:
         raise InvalidRequest(
-            f"{segment_id!r} is an account segment: its members are accounts, not leads",
+            f"{segment_id!r} is {'an' if segment.level == 'account' else 'a'} {segment.level} segment: "
+            f"its members are {_MEMBERS[segment.level]}, not {_MEMBERS[level]}",
             {"field": "segmentId"},
         )
-    traced = trace_segment(state, definitions, segment_id, now)
+
+
+def explain(state: LeadState, definitions: Definitions, segment_id: str, now: datetime) -> Explanation:
+    _require_level(definitions, segment_id, "lead")
+    return _explanation(trace_segment(state, definitions, segment_id, now))
+
+
+def explain_account(
+    facts: AccountFacts, definitions: Definitions, segment_id: str, now: datetime
+) -> Explanation:
+    """Why an account is (or is not) in an account segment: ``evaluate_account`` in tracing mode."""
+    _require_level(definitions, segment_id, "account")
+    return _explanation(trace_account_segment(facts, definitions, segment_id, now))
+
+
+def _explanation(traced: SegmentTrace) -> Explanation:
     if traced.condition is None:  # static: the frozen list decides
         tree = {"node": "static", "holds": traced.member, "value": traced.member, "expected": "listed"}
         return Explanation(member=traced.member, holds=traced.member, tree=tree, exit_when=None)

@@ -512,9 +512,13 @@ def parse_triggers(
     segment_ids: set[str] | frozenset[str],
     template_ids: Collection[str] | None = None,
     sms_template_ids: Collection[str] | None = None,
+    account_segment_ids: Collection[str] = frozenset(),
+    counted_segment_ids: Collection[str] = frozenset(),
 ) -> list[Trigger]:
     """Validate a ``triggers`` list against the known segment ids and, when given, the known email
     and SMS template ids (``None`` skips that check: a caller without the templates at hand).
+    Triggers on ``account_segment_ids`` may only hand the account over, and their ``only_if`` may
+    count leads in ``counted_segment_ids`` only (``references``).
 
     Raises ``TriggerDefinitionError`` listing every problem as ``{"path", "message"}``, paths
     rooted at ``triggers`` (``triggers[2].wait.timeout``).
@@ -531,7 +535,17 @@ def parse_triggers(
             parsed[index] = Trigger.model_validate(raw)
         except ValidationError as error:
             problems.extend(trigger_problems(error, index))
-    problems.extend(list_problems(raw_list, parsed, segment_ids, template_ids, sms_template_ids))
+    problems.extend(
+        list_problems(
+            raw_list,
+            parsed,
+            segment_ids,
+            template_ids,
+            sms_template_ids,
+            account_segment_ids,
+            counted_segment_ids,
+        )
+    )
     if problems:
         raise TriggerDefinitionError(sorted(problems, key=_problem_order))
     return [parsed[index] for index in range(len(raw_list))]

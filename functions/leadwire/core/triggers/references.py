@@ -1,5 +1,11 @@
-"""Checks across the trigger list: unique ids, known segments, known email templates, and
-``emit_event`` loops."""
+"""Checks across the trigger list: unique ids, known segments, known email templates,
+``emit_event`` loops, and what a trigger on an account segment can do.
+
+A trigger on entering or leaving an account segment fires for the account (``account:<id>``),
+which has no address, no consent and no events of its own: it hands the account over (Slack,
+HubSpot, a webhook, the bus) and its ``only_if`` reads the account. Actions addressed to a lead
+(email, SMS, on-site, ``emit_event``) and waits for an event are refused here, naming the field,
+rather than doing nothing at fire time."""
 
 from __future__ import annotations
 
@@ -7,8 +13,9 @@ from collections import deque
 from collections.abc import Collection, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from leadwire.core.rules.conditions import InSegmentNode, walk
+from leadwire.core.rules.conditions import InSegmentNode, LeadsNode, walk
 from leadwire.core.rules.errors import Problem, format_path
+from leadwire.core.rules.levels import ACCOUNT_NODES
 
 if TYPE_CHECKING:
     from leadwire.core.triggers.definitions import Trigger
@@ -58,6 +65,43 @@ def _unknown_templates(
             known = ", ".join(sorted(template_ids)) or _NO_TEMPLATES[action_type]
             message = f"unknown template '{template}'; known: {known}"
             problems.append({"path": format_path(["triggers", index, *loc, "template"]), "message": message})
+    return problems
+
+
+ACCOUNT_ACTION_TYPES: tuple[str, ...] = ("slack", "hubspot", "webhook", "eventbridge")
+"""What a trigger on an account segment may do: hand the account to another system."""
+
+
+def _account_trigger_problems(
+    index: int, trigger: Trigger, account_segments: Collection[str], counted: Collection[str]
+) -> list[Problem]:
+    if trigger.segment_id is None or trigger.segment_id not in account_segments:
+        return []
+    problems: list[Problem] = []
+    allowed = ", ".join(ACCOUNT_ACTION_TYPES)
+    for loc, action in trigger.action_paths():
+        if action.type not in ACCOUNT_ACTION_TYPES:
+            message = (
+                f"{action.type} needs a lead; '{trigger.segment_id}' is an account segment, "
+                f"and account triggers can use {allowed}"
+            )
+            problems.append({"path": format_path(["triggers", index, *loc, "type"]), "message": message})
+    if trigger.wait is not None:
+        message = "an account performs no events to wait for; use 'delay' on an account trigger"
+        problems.append({"path": f"triggers[{index}].wait", "message": message})
+    if trigger.only_if is not None:
+        kinds = ", ".join(kind.KIND for kind in ACCOUNT_NODES)
+        for path, node in walk(trigger.only_if, f"triggers[{index}].only_if"):
+            if not isinstance(node, ACCOUNT_NODES):
+                message = f"an account trigger's only_if reads the account: it takes only {kinds}"
+                problems.append({"path": f"{path}.{node.KIND}", "message": message})
+            elif isinstance(node, LeadsNode) and node.leads.in_segment not in counted:
+                known = ", ".join(sorted(counted)) or "none"
+                message = (
+                    f"accounts keep no count of '{node.leads.in_segment}': only_if can count leads in "
+                    f"the lead segments account segments count ({known})"
+                )
+                problems.append({"path": f"{path}.leads.in_segment", "message": message})
     return problems
 
 
@@ -123,12 +167,16 @@ def list_problems(
     segment_ids: set[str] | frozenset[str],
     template_ids: Collection[str] | None = None,
     sms_template_ids: Collection[str] | None = None,
+    account_segment_ids: Collection[str] = frozenset(),
+    counted_segment_ids: Collection[str] = frozenset(),
 ) -> list[Problem]:
     """Problems across triggers; email (SMS) templates are checked only when ``template_ids``
-    (``sms_template_ids``) is given."""
+    (``sms_template_ids``) is given; ``account_segment_ids``: the segments of level account,
+    ``counted_segment_ids``: the lead segments accounts keep member counts of."""
     problems = _duplicate_ids(raw_list)
     for index, trigger in sorted(parsed.items()):
         problems.extend(_unknown_segments(index, trigger, segment_ids))
+        problems.extend(_account_trigger_problems(index, trigger, account_segment_ids, counted_segment_ids))
         if template_ids is not None:
             problems.extend(_unknown_templates(index, trigger, template_ids))
         if sms_template_ids is not None:
