@@ -24,6 +24,7 @@ from leadwire.admin.insight_models import (
 from leadwire.admin.models import SegmentChange, TriggerView
 from leadwire.admin.openapi import responses
 from leadwire.admin.previews import EventSourcePort, Previews
+from leadwire.admin.trigger_results import TriggerResults, TriggerResultsView
 from leadwire.core.instants import iso
 from leadwire.dal.indexed_events import IndexedEvents
 from leadwire.dal.lead_batch import LeadBatchReader
@@ -211,3 +212,29 @@ def resume_trigger(trigger_id: Annotated[str, Path(min_length=1, max_length=128)
     view = trigger_admin().get(trigger_id)
     trigger_pauses().resume(trigger_id, clock.now())
     return with_pause(view)
+
+
+@router.get(
+    "/triggers/<trigger_id>/results",
+    tags=["triggers"],
+    responses=responses(
+        200,
+        "A/B results per variant and the holdout for fires in [from, to] (default the last 7 days, at "
+        "most 93): fires, leads, sends by channel, opens, clicks, and with goal the leads that performed "
+        "it within the window after their first fire, with lift against the holdout",
+        400,
+        404,
+    ),
+)
+def trigger_results(
+    trigger_id: Annotated[str, Path(min_length=1, max_length=128)],
+    start: Annotated[str | None, Query(alias="from", max_length=64)] = None,
+    end: Annotated[str | None, Query(alias="to", max_length=64)] = None,
+    goal: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
+    within: DurationText = None,
+) -> TriggerResultsView:
+    from leadwire.admin.handler import delivery_admin
+
+    return TriggerResults(delivery_admin(), wiring.event_store().lead_events).results(
+        trigger_id, start, end, goal, within
+    )
