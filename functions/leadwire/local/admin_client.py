@@ -37,3 +37,12 @@ def call_api(
             return json.loads(response.read() or b"null")
     except urllib.error.HTTPError as error:
         raise ApiError(error.code, json.loads(error.read() or b"null")) from None
+
+
+def text_table(rows: list[list[Any]], headers: list[str]) -> str:
+    """Columns padded to their widest cell: what the commands print for people."""
+    cells = [headers, *[["" if c is None else str(c) for c in row] for row in rows]]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    return "\n".join(
+        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells
+    )

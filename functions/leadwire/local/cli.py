@@ -10,7 +10,7 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from leadwire.local import jobs_cli, segments_cli
+from leadwire.local import jobs_cli, records_cli, segments_cli
 from leadwire.settings import hash_write_key
 from leadwire.stream_consumers import STREAM_CONSUMERS
 
@@ -51,6 +51,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="leadwire", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     segments_cli.add_commands(commands)
+    records_cli.add_commands(commands)
     jobs_cli.add_commands(commands)
     local = commands.add_parser(
         "local", help="serve ingestion and the admin API on 127.0.0.1, backed by moto"
@@ -319,6 +320,8 @@ def main(argv: list[str] | None = None) -> int:
             local_args=["--clock", args.clock] if args.clock else [],
             as_json=args.json,
         )
+    if args.command in ("leads", "triggers"):
+        return records_cli.run(args)
     if args.command in ("segments", "preview-bench"):
         return segments_cli.run(args)
     if args.command == "jobs":

@@ -15,7 +15,7 @@ import urllib.parse
 import urllib.request
 from typing import Any
 
-from leadwire.local.admin_client import DEFAULT_URL, ApiError, call_api
+from leadwire.local.admin_client import DEFAULT_URL, ApiError, call_api, text_table
 
 
 def add_commands(commands: Any) -> None:
@@ -54,14 +54,6 @@ def add_commands(commands: Any) -> None:
     bench.add_argument("--json", action="store_true")
 
 
-def _table(rows: list[list[Any]], headers: list[str]) -> str:
-    cells = [headers, *[["" if c is None else str(c) for c in row] for row in rows]]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
-    return "\n".join(
-        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells
-    )
-
-
 def _explain_lines(node: dict[str, Any], depth: int = 0) -> list[str]:
     mark = "yes" if node["holds"] else "no "
     detail = ""
@@ -79,22 +71,22 @@ def render(verb: str, body: Any) -> str:
             [s["id"], s["name"], s["memberCount"], f"{s['shareOfLeads']:.1%}", s["sizeWarning"] or ""]
             for s in body["segments"]
         ]
-        return _table(rows, ["id", "name", "members", "share", "warning"])
+        return text_table(rows, ["id", "name", "members", "share", "warning"])
     if verb == "members":
-        return _table([[m["leadId"], m["enteredAt"]] for m in body["members"]], ["lead", "entered"])
+        return text_table([[m["leadId"], m["enteredAt"]] for m in body["members"]], ["lead", "entered"])
     if verb == "analytics":
         head = (
             f"{body['segmentId']} at {body['at']}: {body['memberCount']} members "
             f"({body['shareOfLeads']:.1%} of leads), average score {body['averageScore']}"
         )
-        series = _table(
+        series = text_table(
             [
                 [p["at"][:16], p["members"], p["entered"], p["exited"], p["averageScore"]]
                 for p in body["series"]
             ],
             ["at", "members", "entered", "exited", "avg score"],
         )
-        top = _table(
+        top = text_table(
             [[t["event"], t["count"], t["leads"]] for t in body["topEvents"]], ["event", "count", "leads"]
         )
         lines = [head, "", series, "", "Top events of the members:", top]
@@ -117,7 +109,7 @@ def render(verb: str, body: Any) -> str:
         return "\n".join([*lines, f"last change: {last}"])
     if verb == "preview":
         changed = [p for p in body["series"] if p["entered"] or p["exited"]]
-        series = _table(
+        series = text_table(
             [[p["at"][:10], p["entered"], p["exited"]] for p in changed], ["day", "entered", "exited"]
         )
         head = (
