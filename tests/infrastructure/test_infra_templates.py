@@ -21,7 +21,14 @@ from leadwire_infra.config_bundle import (
 from leadwire_infra.lambda_factory import FUNCTIONS_DIR
 from tests.infrastructure.infra_template import INGESTION_HANDLER, Resources, asset_dir
 
-DEFAULT_TEMPLATES = ["birthday", "cart-reminder", "trial-activation-tips", "we-miss-you", "welcome"]
+DEFAULT_TEMPLATES = [
+    "birthday",
+    "cart-reminder",
+    "cart-reminder-discount",
+    "trial-activation-tips",
+    "we-miss-you",
+    "welcome",
+]
 
 
 def _write(path: Path, text: str) -> None:
