@@ -318,6 +318,12 @@ def test_triggers_page_counts_fires_and_sends_per_variant(demo_local):
                     .map((tr) => [...tr.children].map((td) => td.textContent))""",
                 "as": "ab",
             },
+            {"waitFor": '[data-results="cart-abandonment"] tbody tr'},
+            {
+                "eval": """[...document.querySelectorAll('[data-results="cart-abandonment"] tbody tr')]
+                    .map((tr) => [...tr.children].map((td) => td.textContent))""",
+                "as": "cart",
+            },
             screenshot("triggers"),
         ]
     )
@@ -344,6 +350,16 @@ def test_triggers_page_counts_fires_and_sends_per_variant(demo_local):
     for arm, (size, left, rate) in rates.items():
         lift = "—" if arm == "holdout" else f"{(rate - rates['holdout'][2]) * 100:.1f} points"
         assert ab[arm] == [str(size), str(left), f"{rate * 100:.{1 if rate < 0.1 else 0}f}%", lift], arm
+    # The cart reminder's variants, outcome event:purchase, from GET /triggers/{id}/results
+    _, _, cart = demo_local.request(
+        "GET",
+        f"/triggers/cart-abandonment/results?from={CLOCK_START.date()}T00:00:00Z"
+        f"&to={SEEDED_UNTIL.date()}T23:59:59Z&goal=purchase&within=P7D",
+    )
+    assert results["cart"], "carts were abandoned and reminded"
+    assert [[row[0], row[1], row[5]] for row in results["cart"]] == [
+        [arm["name"], str(arm["leads"]), str(arm["conversions"])] for arm in cart["variants"]
+    ]
 
 
 def _fired(local, trigger_id):

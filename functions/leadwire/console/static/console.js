@@ -795,7 +795,7 @@ async function triggerSection(section, listed, period) {
     }), [1, 2, ...channelList.map((_, i) => 3 + i)]);
   fireTable.setAttribute("data-fires", trigger.id);
   const parts = [fireTable];
-  if (trigger.variants || trigger.holdout) parts.push(abSection(trigger, arms, armNames));
+  if (trigger.variants || trigger.holdout) parts.push(abSection(trigger, arms, armNames, period));
   fill(body, ...parts);
 }
 
@@ -818,12 +818,38 @@ function renderPaused(box, title, trigger) {
     } }, "Resume"), out));
 }
 
-function abSection(trigger, arms, armNames) {
+async function resultsTable(trigger, period, goal, out) {
+  // GET /triggers/{id}/results computes the arms on the server: fires, sends, opens, clicks, goal.
+  const query = new URLSearchParams({ from: `${period.from}T00:00:00Z`, to: `${period.to}T23:59:59Z`, goal, within: "P7D" });
+  const result = await api("GET", `/triggers/${enc(trigger.id)}/results?${query}`);
+  if (!result.ok) {
+    fill(out, outcome(result, "Results", "GET /triggers/{id}/results"));
+    return;
+  }
+  const arms = result.body.variants;
+  const results = table(`Outcome: performed ${goal} within 7 days of the first fire`,
+    ["Arm", "Leads", "Emails sent", "Opened", "Clicked", "Reached", "Rate", "Lift vs holdout"],
+    arms.map((arm) => [arm.name, count(arm.leads), count(arm.sends.email || 0), count(arm.opens), count(arm.clicks),
+      count(arm.conversions), percent(arm.conversionRate),
+      arm.liftVsHoldout === null ? "—" : `${arm.liftVsHoldout.toFixed(1)} points`]), [1, 2, 3, 4, 5, 6, 7]);
+  results.setAttribute("data-results", trigger.id);
+  const holdout = arms.some((arm) => arm.name === "holdout");
+  fill(out, results,
+    holdout ? null : h("p", { class: "muted" }, "No holdout lead fired in this period: variants compare with each other; lift cannot be measured."),
+    h("p", { class: "muted" }, `Small groups: read rates with care (${arms.map((a) => `${a.name} ${a.leads}`).join(", ")} leads).`));
+}
+
+function abSection(trigger, arms, armNames, period) {
   const defaultOutcome = trigger.on?.enter ? `left:${trigger.on.enter}` : "event:purchase";
   const select = h("input", { id: `ab-${trigger.id}`, value: defaultOutcome, size: 28, autocomplete: "off" });
   const out = h("div", { "aria-live": "polite" });
   async function compare() {
     const [kind, target] = select.value.trim().split(/:(.*)/s);
+    if (kind === "event" && target) {
+      fill(out, h("p", { class: "muted" }, "Reading the results…"));
+      await resultsTable(trigger, period, target, out);
+      return;
+    }
     fill(out, h("p", { class: "muted" }, "Reading each lead…"));
     const rows = [];
     const rates = new Map();
