@@ -90,6 +90,11 @@ def test_segments_page_lists_every_segment_with_its_member_count(demo_local):
             {"goto": console(demo_local, "#/segments")},
             ready(),
             {"eval": "document.documentElement.scrollWidth <= window.innerWidth + 1", "as": "fits_phone"},
+            {  # the table itself, not only the page: no sideways scrolling inside its wrapper
+                "eval": "(() => { const t = document.querySelector('#segments-table'); "
+                "return t.scrollWidth <= t.parentElement.clientWidth + 1; })()",
+                "as": "table_fits_phone",
+            },
             screenshot("segments-phone"),
         ]
     )
@@ -101,6 +106,7 @@ def test_segments_page_lists_every_segment_with_its_member_count(demo_local):
     names = {segment["id"]: segment["name"] for segment in listed["segments"]}
     assert {row["id"]: row["name"] for row in results["rows"]} == names
     assert results["fits_phone"], "the page scrolls sideways on a phone"
+    assert results["table_fits_phone"], "the segments table scrolls sideways on a phone"
     if has_endpoint(demo_local, "GET", f"/segments/{listed['segments'][0]['id']}/analytics"):
         assert len(results["sparklines"]) == 2  # the first rows' (they load one after another)
         assert all(spark["painted"] > 0 for spark in results["sparklines"])
@@ -151,6 +157,12 @@ def test_segment_page_draws_its_charts(demo_local):
                 ".map((a) => a.textContent)",
                 "as": "member_links",
             },
+            {"waitFor": "[data-members] tbody tr"},
+            {
+                "eval": "[...document.querySelectorAll('[data-members] tbody tr')]"
+                ".map((tr) => [tr.children[1].textContent, tr.children[2].textContent])",
+                "as": "member_people",
+            },
             {"eval": "document.querySelector('main dl [data-count]')?.dataset.count ?? null", "as": "count"},
             {
                 "eval": "[...document.querySelectorAll('#s-over-time + div table tbody tr')]"
@@ -178,6 +190,16 @@ def test_segment_page_draws_its_charts(demo_local):
     assert all(chart["width"] > 0 and chart["painted"] > 200 for chart in charts), charts
     first_page = [member["leadId"] for member in all_members(demo_local, segment_id)[:20]]
     assert results["member_links"] == first_page
+    # each member by name and email, from the lead's traits
+    people = []
+    for lead_id in first_page:
+        traits = demo_local.request("GET", f"/leads/{lead_id}")[2]["traits"]
+        name = traits.get("name") or " ".join(
+            p for p in (traits.get("first_name"), traits.get("last_name")) if p
+        )
+        people.append([name or "—", traits.get("email") or "—"])
+    assert results["member_people"] == people
+    assert any(email != "—" for _, email in people)
 
 
 def _busiest_lead(local):

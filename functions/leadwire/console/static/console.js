@@ -247,11 +247,11 @@ async function segmentsPage(main) {
     trendCells.set(segment.id, trend);
     return h("tr", { "data-segment": segment.id },
       h("th", { scope: "row" }, link(segmentHref(segment.id), segment.name), h("div", { class: "muted" }, segment.id)),
-      h("td", { class: "num", "data-count": segment.memberCount ?? "" }, count(segment.memberCount)),
-      h("td", { class: "num" }, percent(segment.shareOfLeads)),
-      h("td", {}, sizeBadge(segment.sizeWarning, segment.sizeWarning !== undefined)),
-      h("td", {}, spark),
-      h("td", { class: "num" }, trend));
+      h("td", { class: "num", "data-count": segment.memberCount ?? "", "data-label": "Members" }, count(segment.memberCount)),
+      h("td", { class: "num", "data-label": "Share" }, percent(segment.shareOfLeads)),
+      h("td", { "data-label": "Size" }, sizeBadge(segment.sizeWarning, segment.sizeWarning !== undefined)),
+      h("td", { "data-label": "Last 30 days" }, spark),
+      h("td", { class: "num", "data-label": "Score change" }, trend));
   });
   const tooLarge = segments.filter((s) => s.sizeWarning === "too_large").map((s) => s.name);
   summary.textContent = `${segments.length} segments.` + (tooLarge.length ? ` Too large (over half of all leads): ${tooLarge.join(", ")}.` : "");
@@ -472,6 +472,13 @@ async function enteredFallback(segmentId) {
   return wrap;
 }
 
+/** A person's name from their traits: name, or first and last name. */
+function personName(traits) {
+  if (!traits) return "";
+  if (typeof traits.name === "string" && traits.name.trim()) return traits.name.trim();
+  return [traits.first_name, traits.last_name].filter((part) => typeof part === "string" && part.trim()).join(" ");
+}
+
 async function membersSection(box, segmentId, onExplain) {
   const pageSize = 20;
   const cursors = [null];
@@ -496,9 +503,14 @@ async function membersSection(box, segmentId, onExplain) {
       return;
     }
     cursors[index + 1] = result.body.cursor;
-    fill(list, table(`Members${at ? " as of " + asOf.value.replace("T", " ") + " UTC" : ""}, page ${index + 1}`, ["Lead", "Entered", ""],
-      result.body.members.map((m) => [link(leadHref(m.leadId), m.leadId), when(m.enteredAt),
-        h("button", { type: "button", class: "secondary", "aria-label": `Explain ${m.leadId}`, onclick: () => onExplain(m.leadId) }, "Explain")])));
+    const members = result.body.members;
+    // Who each member is: name and email from the lead's traits (one GET /leads/{id} each, a page at a time).
+    const profiles = await inBatches(members, 6, async (m) => (await api("GET", `/leads/${enc(m.leadId)}`)).body?.traits || {});
+    const members_table = table(`Members${at ? " as of " + asOf.value.replace("T", " ") + " UTC" : ""}, page ${index + 1}`, ["Lead", "Name", "Email", "Entered", ""],
+      members.map((m, i) => [link(leadHref(m.leadId), m.leadId), personName(profiles[i]) || "—", profiles[i].email || "—", when(m.enteredAt),
+        h("button", { type: "button", class: "secondary", "aria-label": `Explain ${m.leadId}`, onclick: () => onExplain(m.leadId) }, "Explain")]));
+    members_table.setAttribute("data-members", segmentId);
+    fill(list, members_table);
     prev.disabled = index === 0;
     next.disabled = !result.body.cursor;
     position.textContent = `Page ${index + 1}`;
@@ -907,14 +919,15 @@ async function searchPage(main, query) {
   const found = [];
   await inBatches([...ids], 8, async (id) => {
     const lead = await api("GET", `/leads/${enc(id)}`);
-    if (lead.ok && String(lead.body.traits?.email || "").toLowerCase() === wanted) found.push(lead.body.leadId);
+    if (lead.ok && String(lead.body.traits?.email || "").toLowerCase() === wanted) found.push(lead.body);
   });
   if (found.length === 1) {
-    location.replace(leadHref(found[0]));
+    location.replace(leadHref(found[0].leadId));
     return null;
   }
   return [h("h1", { tabindex: "-1" }, "Find a lead"), found.length
-    ? h("ul", {}, found.map((id) => h("li", {}, link(leadHref(id), id))))
+    ? h("ul", { "data-found": text }, found.map((lead) => h("li", {}, link(leadHref(lead.leadId), lead.leadId),
+      ` ${personName(lead.traits) || ""} ${lead.traits?.email || ""}`.replace(/\s+$/, ""))))
     : h("p", { class: "error", role: "alert" }, `No lead with the email ${text} among ${ids.size} segment members.`)];
 }
 
