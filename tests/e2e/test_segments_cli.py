@@ -69,6 +69,12 @@ def test_preview_reads_a_definition_file(local, tmp_path):
     result = leadwire("--url", local.url, "--json", "preview", str(definition), "--since", "P2D")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["sample"] == ["a", "b"]
+    # As a job (what a large history gets): the command waits for the job and prints the same answer
+    as_job = leadwire(
+        "--url", local.url, "--json", "preview", str(definition), "--since", "P2D", "--mode", "job"
+    )
+    assert as_job.returncode == 0, as_job.stderr
+    assert json.loads(as_job.stdout) == json.loads(result.stdout)
 
 
 def test_an_api_error_exits_1_and_an_unreachable_server_2(local):

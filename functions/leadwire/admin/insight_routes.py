@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from pydantic import BaseModel
 
 from leadwire import clock
 from leadwire.admin.deliveries import parse_instant
@@ -21,8 +23,9 @@ from leadwire.admin.insight_models import (
     TriggerPreviewRequest,
     TriggerPreviewView,
 )
-from leadwire.admin.models import SegmentChange, TriggerView
+from leadwire.admin.models import JobView, SegmentChange, TriggerView
 from leadwire.admin.openapi import responses
+from leadwire.admin.preview_jobs import PreviewKind, PreviewMode, as_job, preview_request
 from leadwire.admin.previews import EventSourcePort, Previews
 from leadwire.admin.trigger_results import TriggerResults, TriggerResultsView
 from leadwire.core.instants import iso
@@ -31,6 +34,7 @@ from leadwire.dal.lead_batch import LeadBatchReader
 from leadwire.dal.segment_stats import SegmentStats
 from leadwire.dal.trigger_pauses import TriggerPauses
 from leadwire.segmentation import wiring
+from leadwire.segmentation.jobs import start_job
 from leadwire.settings import engine_settings
 
 SegmentId = Annotated[str, Path(min_length=1, max_length=128)]
@@ -39,6 +43,17 @@ Instant = Annotated[str | None, Query(max_length=64)]
 DurationText = Annotated[str | None, Query(max_length=32)]
 
 router = Router()
+PreviewModeQuery = Annotated[
+    PreviewMode,
+    Query(description="auto (a job past the known-leads threshold), sync (answer now) or job (always a job)"),
+]
+JOB_STARTED: dict[int, Any] = {
+    202: {
+        "description": "Too large for one request: a preview job started; GET /jobs/{jobId} (Location) "
+        "holds the same body as result when it is done",
+        "content": {"application/json": {"model": JobView}},
+    }
+}
 
 
 def segment_insight() -> SegmentInsight:
@@ -181,10 +196,15 @@ def snapshot_segment(segment_id: SegmentId, body: Annotated[SnapshotRequest, Bod
         "Stored events replayed through the engine; nothing is written. Lead segments only: an "
         'account-level definition ("level": "account") is a 400 naming segment.level',
         400,
-    ),
+    )
+    | JOB_STARTED,
 )
-def preview_segment(body: Annotated[PreviewRequest, Body()]) -> PreviewView:
-    return previews().segment(body.segment, body.since)
+def preview_segment(
+    body: Annotated[PreviewRequest, Body()], mode: PreviewModeQuery = "auto"
+) -> Response[PreviewView | JobView]:
+    if as_job(mode, _known_leads):
+        return _preview_job(preview_request("segment", body.segment, body.since))
+    return Response(200, "application/json", previews().segment(body.segment, body.since))
 
 
 @router.post(
@@ -195,10 +215,34 @@ def preview_segment(body: Annotated[PreviewRequest, Body()]) -> PreviewView:
         "Stored events replayed: fires per day and sends per channel after the delivery policy. Lead "
         "triggers only: a trigger on an account segment is a 400 naming trigger.on.enter (or .exit)",
         400,
-    ),
+    )
+    | JOB_STARTED,
 )
-def preview_trigger(body: Annotated[TriggerPreviewRequest, Body()]) -> TriggerPreviewView:
-    return previews().trigger(body.trigger, body.since)
+def preview_trigger(
+    body: Annotated[TriggerPreviewRequest, Body()], mode: PreviewModeQuery = "auto"
+) -> Response[TriggerPreviewView | JobView]:
+    if as_job(mode, _known_leads):
+        return _preview_job(preview_request("trigger", body.trigger, body.since))
+    return Response(200, "application/json", previews().trigger(body.trigger, body.since))
+
+
+def _known_leads() -> int:
+    return SegmentStats(wiring.dynamodb(), engine_settings().table_name).counts([])[1]
+
+
+def _preview_job(request: dict[str, Any]) -> Response[Any]:
+    reason = f"{request['kind']} preview over {request['since']}"
+    job = start_job(
+        wiring.job_store(), wiring.job_starter(), reason, clock.now(), kind="preview", request=request
+    )
+    return Response(202, "application/json", JobView.of(job), headers={"Location": f"/jobs/{job.job_id}"})
+
+
+def replay_preview(kind: PreviewKind, definition: dict[str, Any], since: str) -> BaseModel:
+    """What a preview job replays: the same as the synchronous routes."""
+    if kind == "segment":
+        return previews().segment(definition, since)
+    return previews().trigger(definition, since)
 
 
 @router.post(

@@ -183,6 +183,9 @@ class JobView(ApiModel):
     failures: int
     failed_leads: list[str]
     error: str | None
+    result: dict[str, Any] | None = Field(
+        default=None, description="A preview job's answer when done: the body the synchronous route gives"
+    )
     created_at: str
     started_at: str | None
     updated_at: str
@@ -209,6 +212,7 @@ class JobView(ApiModel):
             failures=job.failures,
             failed_leads=job.failed_leads,
             error=job.error,
+            result=job.result,
             created_at=iso(job.created_at),
             started_at=iso(job.started_at) if job.started_at else None,
             updated_at=iso(job.updated_at),

@@ -1,5 +1,6 @@
 """A job over every lead: re-evaluation after the definitions changed (``reevaluate``), or the
-migration of items an older release wrote to the current item shapes (``migrate``).
+migration of items an older release wrote to the current item shapes (``migrate``); or one preview
+of a definition over stored events that is too large for the admin API's request (``preview``).
 
 The job item is the whole truth about a run: where it is (shard and cursor), what it did, and a
 ``version`` that every progress write checks, so a second runner of the same job (an async
@@ -9,14 +10,14 @@ invocation delivered twice) stops at its first write instead of doing the work a
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
 from leadwire.core.errors import LeadwireError
 
 JobStatus = Literal["pending", "running", "done", "failed"]
-JobKind = Literal["reevaluate", "migrate", "erase"]
+JobKind = Literal["reevaluate", "migrate", "erase", "preview"]
 StartableJobKind = Literal["reevaluate", "migrate"]  # what an operator starts; erasure has its route
 MAX_FAILED_LEADS_KEPT = 20
 
@@ -39,6 +40,8 @@ class Job(BaseModel):
     failures: int = 0
     failed_leads: list[str] = Field(default_factory=list)  # the first few, for the operator
     error: str | None = None
+    request: dict[str, Any] | None = None  # preview: what to replay ({"kind", "definition", "since"})
+    result: dict[str, Any] | None = None  # preview: the body the synchronous route answers
     created_at: datetime
     started_at: datetime | None = None
     updated_at: datetime

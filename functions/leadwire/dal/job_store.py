@@ -6,6 +6,7 @@ the item expires ``RETENTION`` after it was created.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -65,6 +66,9 @@ def job_to_item(job: Job) -> dict[str, dict[str, Any]]:
         item["failedLeads"] = {"L": [{"S": lead} for lead in job.failed_leads]}
     if job.error is not None:
         item["error"] = {"S": job.error}
+    for attribute, document in (("request", job.request), ("result", job.result)):
+        if document is not None:  # previews: compact JSON (the result is bounded: days and a sample)
+            item[attribute] = {"S": json.dumps(document, separators=(",", ":"))}
     return item
 
 
@@ -87,6 +91,8 @@ def job_from_item(item: dict[str, dict[str, Any]]) -> Job:
         failures=int(item["failures"]["N"]),
         failed_leads=[entry["S"] for entry in item.get("failedLeads", {}).get("L", [])],
         error=text("error"),
+        request=json.loads(item["request"]["S"]) if "request" in item else None,
+        result=json.loads(item["result"]["S"]) if "result" in item else None,
         created_at=datetime.fromisoformat(item["createdAt"]["S"]),
         updated_at=datetime.fromisoformat(item["updatedAt"]["S"]),
         version=int(item["v"]["N"]),

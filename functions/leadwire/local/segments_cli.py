@@ -16,6 +16,7 @@ import urllib.request
 from typing import Any
 
 from leadwire.local.admin_client import DEFAULT_URL, ApiError, call_api, text_table
+from leadwire.local.jobs_cli import follow
 
 
 def add_commands(commands: Any) -> None:
@@ -39,6 +40,12 @@ def add_commands(commands: Any) -> None:
     preview = verbs.add_parser("preview", help="replay stored events through a definition (a JSON file)")
     preview.add_argument("definition", help="a JSON file holding one segment definition")
     preview.add_argument("--since", default="P30D")
+    preview.add_argument(
+        "--mode",
+        choices=("auto", "sync", "job"),
+        default="auto",
+        help="job: replay in the jobs function and wait for it (auto: when the history is large)",
+    )
     apply = verbs.add_parser("apply", help="store each segment of a YAML or JSON file (PUT, or POST if new)")
     apply.add_argument("file", help="one segment, a list of segments or {segments: [...]}")
     apply.add_argument("--confirm", action="store_true", help="apply changes that flip many leads")
@@ -145,10 +152,23 @@ def _request(args: argparse.Namespace) -> Any:
         with open(args.definition, encoding="utf-8") as handle:
             definition = json.load(handle)
         body = {"segment": definition, "since": args.since}
-        return call_api(args.url, "POST", "/segments/preview", body=body)
+        answer = call_api(args.url, "POST", "/segments/preview", {"mode": args.mode}, body=body)
+        return _preview_result(args.url, answer)
     return call_api(
         args.url, "POST", path + "/snapshot", body={"id": args.id, "name": args.name, "asOf": args.as_of}
     )
+
+
+def _preview_result(url: str, answer: Any) -> Any:
+    """A large preview answers with a job (202): wait for it, and give its result (or its error)."""
+    if not (isinstance(answer, dict) and answer.get("kind") == "preview" and "jobId" in answer):
+        return answer
+    job = follow(url, answer)
+    if job["status"] != "done":
+        raise ApiError(
+            400, {"error": {"code": "preview_failed", "message": job.get("error"), "jobId": job["jobId"]}}
+        )
+    return job["result"]
 
 
 def run(args: argparse.Namespace) -> int:

@@ -76,8 +76,10 @@ def start_job(
     now: datetime,
     job_id: str | None = None,
     kind: JobKind = "reevaluate",
+    request: dict[str, Any] | None = None,
 ) -> Job:
     """Store a pending job, then start it: the job exists before anything can run it."""
-    job = store.save(new_job(job_id or str(uuid.uuid4()), reason, now, kind))
+    pending = new_job(job_id or str(uuid.uuid4()), reason, now, kind)
+    job = store.save(pending.model_copy(update={"request": request}))
     starter.start(job.job_id)
     return job
