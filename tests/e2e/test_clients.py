@@ -104,4 +104,5 @@ def test_the_same_batch_twice_is_stored_once(local):
     }
     for _ in range(2):
         assert local.request("POST", "/v1/batch", batch)[0] == 200
-    assert len(local.events(user)) == 3
+    # (the cart-abandonment trigger may add its derived cart_abandoned once the hour has passed)
+    assert len([e for e in local.events(user) if e["event"] == "cart_added"]) == 3

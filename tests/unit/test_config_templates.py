@@ -21,7 +21,14 @@ from leadwire.core.email.templates import TemplateDefinitionError, email_context
 from leadwire.core.triggers import TriggerDefinitionError
 
 DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "config" / "default"
-DEFAULT_TEMPLATES = ("birthday", "cart-reminder", "trial-activation-tips", "we-miss-you", "welcome")
+DEFAULT_TEMPLATES = (
+    "birthday",
+    "cart-reminder",
+    "cart-reminder-discount",
+    "trial-activation-tips",
+    "we-miss-you",
+    "welcome",
+)
 WELCOME = "subject: Welcome {{ traits.first_name | default('there') }}\ntext: Hello\nhtml: <p>Hello</p>\n"
 
 
