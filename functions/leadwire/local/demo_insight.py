@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from leadwire.local.records_cli import render as render_results
 from leadwire.local.segments_cli import render
 
 TREND_SEGMENT = "hot-leads"
@@ -46,4 +47,11 @@ def report_insight(call: Call, start: datetime, end: datetime) -> list[str]:
         f"Preview: {TREND_SEGMENT} at score 40 instead of 50, last 30 days (POST /segments/preview):",
     ]
     lines.append(_indent(render("preview", preview)))
+    window = f"from={start.strftime('%Y-%m-%dT%H:%M:%SZ')}&to={end.strftime('%Y-%m-%dT%H:%M:%SZ')}"
+    results = call("GET", f"/triggers/cart-abandonment/results?{window}&goal=purchase&within=P7D")
+    lines += [
+        "",
+        "The cart reminder's variants, bought within 7 days (GET /triggers/cart-abandonment/results):",
+    ]
+    lines.append(_indent(render_results("triggers", "results", results)))
     return lines
