@@ -4,8 +4,8 @@ the migration job rewrites them (the release that changed a shape keeps its writ
 import json
 from typing import Any
 
+from leadwire.core.instants import iso
 from leadwire.core.leads import LeadRecord
-from leadwire.dal.event_items import iso
 from leadwire.dal.lead_items import lead_to_item
 
 

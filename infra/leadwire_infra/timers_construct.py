@@ -39,7 +39,7 @@ SWEEP_RATE: Final = Duration.minutes(1)
 SWEEP_MAX_EVENT_AGE: Final = Duration.minutes(1)
 
 # The definition's three Task states: read the TIMER item, put the FIRE item, mark the timer fired.
-TIMER_TABLE_ACTIONS: Final = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")
+TIMER_TABLE_ACTIONS: Final = ("dynamodb:PutItem", "dynamodb:UpdateItem")
 
 
 class TimersConstruct(Construct):

@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from leadwire import schema
+from leadwire.core.instants import iso
 from leadwire.dal.delivery_log import DeliveryLog, TriggerQuery
-from leadwire.dal.event_items import iso
 from leadwire.local.runtime import TABLE_NAME, LocalRuntime
 
 from .conftest import TABLE

@@ -80,6 +80,35 @@ def test_a_duplicate_cart_added_starts_nothing_new(api):
     assert len(abandoned(api)) == 1
 
 
+def test_a_cart_added_again_after_its_deadline_waits_again_though_posted_ahead_of_the_clock(api):
+    # A day's events posted while the clock stands before them (a replay, a backfill): the second
+    # add (at +3h) comes after the first wait's deadline (+1h) in event time, but is processed
+    # before that wait's wake-up has run. Each add still gets its own wait and its own fire.
+    api.send(cart("gus", "cart_added", "c1", 0), cart("gus", "cart_added", "c1", 180))
+    api.drain()
+    api.post("/_local/clock", {"advance": "PT6H"})
+    assert [when for _, _, when in abandoned(api)] == [
+        at(timedelta(hours=1)).replace("Z", ".000Z"),
+        at(timedelta(hours=4)).replace("Z", ".000Z"),
+    ]
+
+
+def test_a_chain_of_adds_posted_ahead_fires_each_wait_not_bought_in_time(api):
+    # Three adds of one cart, each after the previous deadline; the purchase answers the second.
+    api.send(
+        cart("hal", "cart_added", "c1", 0),
+        cart("hal", "cart_added", "c1", 120),
+        cart("hal", "purchase", "c1", 150),
+        cart("hal", "cart_added", "c1", 240),
+    )
+    api.drain()
+    api.post("/_local/clock", {"advance": "PT6H"})
+    assert [when for _, _, when in abandoned(api)] == [
+        at(timedelta(hours=1)).replace("Z", ".000Z"),
+        at(timedelta(hours=5)).replace("Z", ".000Z"),
+    ]
+
+
 def test_a_purchase_processed_before_its_cart_still_counts(api):
     # The purchase (later in event time) reaches the engine in an earlier batch than the cart.
     api.send(cart("eve", "purchase", "c1", 30))

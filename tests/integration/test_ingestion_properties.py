@@ -24,8 +24,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import event as label
 from hypothesis import strategies as st
 
+from leadwire.core.instants import iso, parse_iso
 from leadwire.core.tracking import TrackingMessage
-from leadwire.dal.event_items import iso, parse_iso
 from leadwire.local.runtime import LocalRuntime
 
 from .local_api import NOW, WRITE_KEY

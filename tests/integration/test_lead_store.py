@@ -204,3 +204,36 @@ def test_upgrade_leaves_an_item_a_writer_saved_meanwhile(dynamodb):
     stored = dynamodb.get_item(TableName=TABLE, Key=lead_key("old-4"))["Item"]
     assert (stored["f"]["N"], stored["v"]["N"]) == ("2", "2")
     assert set(store.load("old-4").state.memberships) == {"trial-users", "hot-leads"}
+
+
+def test_in_a_batch_counters_follow_each_outbox_once_and_match_the_member_items(dynamodb):
+    from leadwire.dal.segment_stats import SegmentStats
+
+    store = LeadStore(dynamodb, TABLE)
+    later = AT.replace(hour=11)
+    with store.batched():
+        # a enters hot and warm; b enters hot
+        a = store.save(member_of(LeadRecord.new("a"), "hot", "warm"), [entered("hot"), entered("warm")])
+        store.save(member_of(LeadRecord.new("b"), "hot"), [entered("hot")])
+        # a leaves hot and comes back in one save (stays a member), and enters and leaves cold
+        a = store.save(
+            a,
+            [
+                exited("hot", AT, later),
+                entered("hot", later),
+                entered("cold", later),
+                exited("cold", later, later),
+            ],
+        )
+        # its outbox delivered a second time in the batch (a retry's load): counted once
+        store._deliver_outbox(a)
+    with store.batched():
+        store.save(store.load("b"), [exited("hot", AT, later)])  # b leaves hot in a later batch
+    counts, _ = SegmentStats(dynamodb, TABLE).counts(["hot", "warm", "cold"])
+    assert counts == {"hot": 1, "warm": 1, "cold": 0}
+    members = {
+        item["pk"]["S"]
+        for item in dynamodb.scan(TableName=TABLE)["Items"]
+        if item["sk"]["S"].startswith("MEM#")
+    }
+    assert members == {"SEG#hot", "SEG#warm"}

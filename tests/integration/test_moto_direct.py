@@ -98,6 +98,51 @@ def conversation(client) -> list[Any]:
         )
     )
     answers.append(error_of(lambda: client.get_item(TableName="no-such-table", Key=key("a", "b"))))
+    keep(
+        client.transact_write_items(
+            TransactItems=[
+                {
+                    "Put": {
+                        "TableName": TABLE,
+                        "Item": {**key("DEF#x", "VERSION"), "m": {"M": {"l": {"L": []}}}},
+                    }
+                },
+                {
+                    "Update": {
+                        "TableName": TABLE,
+                        "Key": key("STATS#1", "SEG#hot"),
+                        "UpdateExpression": "ADD #n :d",
+                        "ExpressionAttributeNames": {"#n": "n"},
+                        "ExpressionAttributeValues": {":d": {"N": "-1"}},
+                    }
+                },
+            ]
+        )
+    )
+    keep(
+        client.update_item(
+            TableName=TABLE,
+            Key=key("DEF#x", "VERSION"),
+            UpdateExpression="SET #b = :b, #z = :z",
+            ExpressionAttributeNames={"#b": "b", "#z": "z"},
+            ExpressionAttributeValues={":b": {"BOOL": True}, ":z": {"NULL": True}},
+            ReturnValues="ALL_OLD",
+        )
+    )
+    keep(client.scan(TableName=TABLE, Limit=3))
+    paginator = client.get_paginator("query")
+    pages = paginator.paginate(
+        TableName=TABLE,
+        KeyConditionExpression="#pk = :pk",
+        ExpressionAttributeNames={"#pk": schema.PK},
+        ExpressionAttributeValues={":pk": {"S": "LEAD#a"}},
+        PaginationConfig={"PageSize": 7},
+    )
+    answers.append([{k: v for k, v in page.items() if k != "ResponseMetadata"} for page in pages])
+    description = client.describe_table(TableName=TABLE)["Table"]
+    created = description["CreationDateTime"]  # differs between runs: its type and precision do not
+    answers.append({"TableName": description["TableName"], "KeySchema": description["KeySchema"]})
+    answers.append((type(created), created.tzinfo is not None, created.microsecond % 1000))
     keep(client.delete_item(TableName=TABLE, Key=key("LEAD#a", "STATE"), ReturnValues="ALL_OLD"))
     return answers
 

@@ -1,5 +1,7 @@
 """leadwire local reads moto's stream in-process: the same records as through the Streams API."""
 
+import pytest
+
 from leadwire.local.moto_stream import reader_for
 from leadwire.local.stream_pump import ApiStreamReader
 from leadwire.stream_records import to_lambda_record
@@ -39,3 +41,37 @@ def test_in_process_and_api_readers_deliver_the_same_records(dynamodb, streams, 
     # Reading on from a position gives what follows it, as AFTER_SEQUENCE_NUMBER does
     middle = from_api[3]["dynamodb"]["SequenceNumber"]
     assert shaped(local.records(shard, middle), stream_arn) == shaped(api.records(shard, middle), stream_arn)
+
+
+def test_the_in_process_reader_follows_the_table_moto_puts_back_after_a_cancelled_transaction(
+    dynamodb, streams, stream_arn
+):
+    local = reader_for(TABLE, account_id="123456789012", region="us-east-1")
+    assert local is not None
+    (shard,) = local.shards()
+    dynamodb.put_item(TableName=TABLE, Item={"pk": {"S": "LEAD#a"}, "sk": {"S": "EVT#1"}})
+    # A transaction whose second part fails: moto applies the first, then restores a copy
+    with pytest.raises(dynamodb.exceptions.TransactionCanceledException):
+        dynamodb.transact_write_items(
+            TransactItems=[
+                {
+                    "Put": {
+                        "TableName": TABLE,
+                        "Item": {"pk": {"S": "LEAD#a"}, "sk": {"S": "EVT#rolled-back"}},
+                    }
+                },
+                {
+                    "Put": {
+                        "TableName": TABLE,
+                        "Item": {"pk": {"S": "LEAD#a"}, "sk": {"S": "EVT#1"}},
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+            ]
+        )
+    dynamodb.put_item(TableName=TABLE, Item={"pk": {"S": "LEAD#a"}, "sk": {"S": "EVT#2"}})
+    # The rolled-back put is not delivered (AWS writes nothing), the write after it is
+    keys = [r["dynamodb"]["Keys"]["sk"]["S"] for r in local.records(shard, None)]
+    assert keys == ["EVT#1", "EVT#2"]
+    api = ApiStreamReader(streams, stream_arn)
+    assert [r["dynamodb"]["Keys"]["sk"]["S"] for r in api.records(shard, None)] == keys

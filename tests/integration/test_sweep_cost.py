@@ -6,8 +6,8 @@ import pytest
 
 from leadwire import schema
 from leadwire.core.capacity import CapacityMeter
+from leadwire.core.instants import iso
 from leadwire.dal.due_index import DueIndex
-from leadwire.dal.event_items import iso
 from leadwire.segmentation.engine import Outcome
 from leadwire.segmentation.sweep import run_sweep
 

@@ -26,8 +26,8 @@ PAST = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 TRIGGER = "cart-abandonment"
 LEAD = "lead-1"
 # Billed state transitions (states entered) per execution: see timer.asl.json.
-FIRED_TRANSITIONS = 5  # Wait, GetTimer, Check, Fire, MarkFired
-NOT_FIRED_TRANSITIONS = 4  # Wait, GetTimer, Check, Done
+FIRED_TRANSITIONS = 3  # Wait, MarkFired, Fire
+NOT_FIRED_TRANSITIONS = 3  # Wait, MarkFired (condition failed), Done
 
 
 @pytest.fixture
@@ -201,19 +201,52 @@ def test_a_fire_already_written_is_kept_and_the_timer_marked(sfn: Any, machine: 
     assert failures == ["DynamoDB.ConditionalCheckFailedException"]
 
 
-def test_a_timer_satisfied_after_the_fire_is_not_marked_fired(sfn: Any, machine: str, table: Any) -> None:
-    # Given the FIRE item is written but the awaited event set the timer satisfied before the mark
-    _put_timer(table, "c-1", "satisfied")
-    machine_input = _request("c-1")
-    # (skip the read: start a copy of the machine at Fire)
-    definition = json.loads(load_definition(TABLE))
-    definition["StartAt"] = "Fire"
-    from_fire = sfn.create_state_machine(
-        name="leadwire-timers-from-fire", definition=json.dumps(definition), roleArn=ROLE
-    )["stateMachineArn"]
-    arn = _run(sfn, from_fire, machine_input)
-    assert _status(table, "c-1") == "satisfied"
-    assert _states_entered(sfn, arn)[-1] == "SucceedStateEntered"
+def test_once_marked_fired_a_late_awaited_event_no_longer_satisfies_the_timer(table: Any) -> None:
+    # The mark decides before the FIRE item is written: an awaited event processed after the mark
+    # finds no waiting timer (TimerStore.satisfy's condition), so the fire stands.
+    from leadwire.core.triggers import TimerKey
+    from leadwire.dal.timer_store import TimerStore, timer_item_key
+
+    key = TimerKey(TRIGGER, LEAD, ("c-1",))
+    table.put_item(
+        TableName=TABLE,
+        Item={
+            **timer_item_key(key),
+            "status": {"S": "fired"},
+            "startedAt": {"S": "2024-05-01T11:00:00.000Z"},
+            "deadline": {"S": "2024-05-01T12:00:00.000Z"},
+            "cause": {"S": "msg-c-1"},
+        },
+    )
+    assert TimerStore(table, TABLE).satisfy(key, PAST - timedelta(minutes=1)) is False
+    item = table.get_item(TableName=TABLE, Key=timer_item_key(key), ConsistentRead=True)["Item"]
+    assert item["status"]["S"] == "fired"
+
+
+def test_a_timer_taken_over_by_a_later_start_does_not_fire_for_the_earlier_one(
+    sfn: Any, machine: str, table: Any
+) -> None:
+    # Given the item now waits for a later start of the same cart (another cause)
+    _put_timer(table, "c-1", "waiting")
+    table.update_item(
+        TableName=TABLE,
+        Key=_timer_key("c-1"),
+        UpdateExpression="SET #cause = :later",
+        ExpressionAttributeNames={"#cause": "cause"},
+        ExpressionAttributeValues={":later": {"S": "msg-later"}},
+    )
+    # When the earlier instance's execution wakes
+    _run(sfn, machine, _request("c-1"))
+    # Then it neither fires nor marks the later instance fired
+    assert _fires(table) == []
+    assert _status(table, "c-1") == "waiting"
+
+
+def test_a_timer_item_without_a_cause_does_not_fire(sfn: Any, machine: str, table: Any) -> None:
+    # A mark left by an awaited event processed before its start has a status and no cause.
+    table.put_item(TableName=TABLE, Item={**_timer_key("c-1"), "status": {"S": "waiting"}})
+    _run(sfn, machine, _request("c-1"))
+    assert _fires(table) == []
 
 
 @pytest.mark.parametrize(
@@ -287,7 +320,9 @@ def test_the_local_runtime_runs_timers_at_their_instant_on_the_simulated_clock()
         assert registry.active() is runtime.timers
         deadline = start + timedelta(hours=1)
         key = {"pk": {"S": schema.timer_pk("no-such-trigger")}, "sk": {"S": "lead-1#k"}}
-        runtime.dynamodb.put_item(TableName=TABLE_NAME, Item={**key, "status": {"S": "waiting"}})
+        runtime.dynamodb.put_item(
+            TableName=TABLE_NAME, Item={**key, "status": {"S": "waiting"}, "cause": {"S": "msg-1"}}
+        )
         runtime.timers.start(
             build_timer_request(
                 execution_name="local-1",
@@ -336,7 +371,9 @@ def test_the_local_runtime_on_the_wall_clock_runs_a_timer_once_it_is_due(wall_cl
 
     deadline = clock.now() + timedelta(seconds=2)  # far enough that a loaded machine drains before it
     key = {"pk": {"S": schema.timer_pk("no-such-trigger")}, "sk": {"S": "lead-1#wall"}}
-    runtime.dynamodb.put_item(TableName=TABLE_NAME, Item={**key, "status": {"S": "waiting"}})
+    runtime.dynamodb.put_item(
+        TableName=TABLE_NAME, Item={**key, "status": {"S": "waiting"}, "cause": {"S": "msg-1"}}
+    )
     runtime.timers.start(
         build_timer_request(
             execution_name="wall-1",

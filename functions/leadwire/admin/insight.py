@@ -27,13 +27,13 @@ from leadwire.admin.models import Member, MembersPage, SegmentView
 from leadwire.core.errors import InvalidRequest, NotFound
 from leadwire.core.insight import analytics
 from leadwire.core.insight.size import share_of, size_warning
+from leadwire.core.instants import iso
 from leadwire.core.leads import LeadRecord
 from leadwire.core.rules import Definitions, LeadEvent, parse_duration
 from leadwire.core.rules.durations import DurationError, format_duration
 from leadwire.core.rules.explain import explain
 from leadwire.core.rules.scoring import score_at, trait_points
 from leadwire.core.tracking import StoredEvent
-from leadwire.dal.event_items import iso
 from leadwire.dal.segment_stats import Flip
 from leadwire.segmentation.engine import MERGE_CAUSE, to_lead_event
 

@@ -24,7 +24,7 @@ from leadwire.admin.insight_models import (
 from leadwire.admin.models import SegmentChange, TriggerView
 from leadwire.admin.openapi import responses
 from leadwire.admin.previews import EventSourcePort, Previews
-from leadwire.dal.event_items import iso
+from leadwire.core.instants import iso
 from leadwire.dal.indexed_events import IndexedEvents
 from leadwire.dal.lead_batch import LeadBatchReader
 from leadwire.dal.segment_stats import SegmentStats

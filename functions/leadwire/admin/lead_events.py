@@ -9,8 +9,8 @@ from pydantic import BaseModel
 
 from leadwire.admin.paging import decode_cursor, encode_cursor
 from leadwire.core.errors import InvalidRequest, NotFound
+from leadwire.core.instants import iso
 from leadwire.core.tracking import StoredEvent
-from leadwire.dal.event_items import iso
 
 
 class EventView(BaseModel):

@@ -14,11 +14,11 @@ from leadwire.admin.lead_events import EventsPage, events_page
 from leadwire.admin.models import HistoryEntry, HistoryPage, LeadView, Member, MembersPage
 from leadwire.admin.paging import decode_cursor, encode_cursor
 from leadwire.core.errors import InvalidRequest, NotFound
+from leadwire.core.instants import iso
 from leadwire.core.leads import LeadRecord
 from leadwire.core.rules import Definitions, evaluate, score_band
 from leadwire.core.rules.clock import from_epoch_seconds
 from leadwire.core.tracking import StoredEvent
-from leadwire.dal.event_items import iso
 
 MAX_MERGE_HOPS = 3
 

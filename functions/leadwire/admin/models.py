@@ -9,8 +9,8 @@ from pydantic.alias_generators import to_camel
 from pydantic.json_schema import JsonDict
 
 from leadwire import schema
+from leadwire.core.instants import iso
 from leadwire.core.jobs import Job, JobKind, JobStatus, StartableJobKind
-from leadwire.dal.event_items import iso
 
 SEGMENT_EXAMPLE: JsonDict = {
     "id": "stalled-trials",

@@ -35,10 +35,10 @@ from leadwire.core.insight.trigger_backtest import (
     deliver,
     event_occurrences,
 )
+from leadwire.core.instants import iso
 from leadwire.core.rules import DefinitionError, Definitions, LeadEvent
 from leadwire.core.tracking import StoredEvent
 from leadwire.core.triggers import Trigger
-from leadwire.dal.event_items import iso
 
 DEFAULT_WINDOW = timedelta(days=30)
 MAX_WINDOW = timedelta(days=400)

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 from pydantic import BeforeValidator, Field
 from pydantic_core import PydanticCustomError
 
-from leadwire.core.rules.comparisons import StrictModel
+from leadwire.core.strict_model import StrictModel
 from leadwire.core.tracking import MAX_ID_LENGTH, StoredEvent
 
 ONSITE_SHOWN = "onsite_shown"

@@ -34,11 +34,11 @@ from leadwire.core.accounts import (
     unchanged,
 )
 from leadwire.core.capacity import CapacityMeter, item_size
+from leadwire.core.instants import iso
 from leadwire.core.leads import Transition
 from leadwire.core.rules import Definitions, Scoring
 from leadwire.core.rules.account_view import AccountView
 from leadwire.core.rules.traits import merge_traits
-from leadwire.dal.event_items import iso
 from leadwire.dal.lead_items import history_entry_item, history_from_item, member_item, member_key
 from leadwire.dal.metering import PROCESS_METER
 from leadwire.dal.segment_stats import Flip, SegmentStats, segment_counter

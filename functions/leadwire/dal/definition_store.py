@@ -34,6 +34,15 @@ class DefinitionConflict(LeadwireError):
     code = "conflict"
 
 
+_written_here = [0]  # definition writes made by this process (the admin function's, leadwire local's)
+
+
+def writes_in_this_process() -> int:
+    """How many definition writes this process made: a cache here can drop what it holds at once
+    (read your writes) instead of waiting out its period."""
+    return _written_here[0]
+
+
 class DefinitionStore:
     def __init__(self, client: Any, table_name: str, *, meter: CapacityMeter | None = None) -> None:
         self._client = client
@@ -43,7 +52,7 @@ class DefinitionStore:
     def version(self) -> int:
         """The definitions' version: bumped by every segment or trigger write (0 before the first)."""
         item = self._client.get_item(TableName=self._table, Key=VERSION_KEY, ConsistentRead=True).get("Item")
-        self._meter.record_read(item_size(item) if item else 1)
+        self._meter.record_read(item_size(item) if item else 1, kind="definition")
         return int(item["v"]["N"]) if item else 0
 
     def overrides(self) -> list[SegmentOverride]:
@@ -132,6 +141,7 @@ class DefinitionStore:
                     {f"{kind}Id": item_id, "expectedVersion": expected_version},
                 ) from None
             raise
+        _written_here[0] += 1
         for _ in range(2):  # a transactional write costs twice the units of a plain one
             self._meter.record_write(item, kind="definition")
             self._meter.record_write({**VERSION_KEY, "v": {"N": "1"}}, kind="definition")

@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 
 from leadwire import schema
 from leadwire.core.capacity import CapacityMeter
-from leadwire.dal.event_items import iso
+from leadwire.core.instants import iso
 from leadwire.dal.fire_store import CONFIRMATION_ATTRIBUTES
 from leadwire.dal.metering import PROCESS_METER
 

@@ -10,7 +10,7 @@ from botocore.exceptions import ClientError
 
 from leadwire import schema
 from leadwire.core.capacity import CapacityMeter, item_size
-from leadwire.dal.event_items import iso
+from leadwire.core.instants import iso
 from leadwire.dal.metering import PROCESS_METER
 
 _CHECKPOINT_KEY = {schema.PK: {"S": schema.SWEEP_PK}, schema.SK: {"S": schema.SWEEP_CHECKPOINT_SK}}

@@ -9,7 +9,7 @@ from typing import Any
 
 from leadwire import schema
 from leadwire.core.fires import Fire
-from leadwire.dal.event_items import iso
+from leadwire.core.instants import iso
 
 
 def fire_to_item(fire: Fire) -> dict[str, dict[str, Any]]:

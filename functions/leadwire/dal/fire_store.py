@@ -12,7 +12,7 @@ from leadwire import schema
 from leadwire.core.capacity import CapacityMeter, item_size
 from leadwire.core.delivery.statuses import SENDING
 from leadwire.core.fires import Fire
-from leadwire.dal.event_items import iso
+from leadwire.core.instants import iso
 from leadwire.dal.fire_items import fire_to_item
 from leadwire.dal.metering import PROCESS_METER
 

@@ -13,8 +13,8 @@ from botocore.exceptions import ClientError
 
 from leadwire import schema
 from leadwire.core.capacity import CapacityMeter, item_size
+from leadwire.core.instants import iso
 from leadwire.core.jobs import Job, JobConflict
-from leadwire.dal.event_items import iso
 from leadwire.dal.metering import PROCESS_METER
 
 JOB_PREFIX = "JOB#"

@@ -31,7 +31,7 @@ class LeadBatchReader:
                 response = self._client.batch_get_item(RequestItems=request)
                 items = response.get("Responses", {}).get(self._table, [])
                 for item in items:
-                    self._meter.record_read(item_size(item), consistent=False)
+                    self._meter.record_read(item_size(item), consistent=False, kind="lead")
                     record = lead_from_item(item)
                     records[record.lead_id] = record
                 request = response.get("UnprocessedKeys") or {}

@@ -24,10 +24,10 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from leadwire import schema
+from leadwire.core.instants import iso
 from leadwire.core.leads import LeadRecord, Transition
 from leadwire.core.rules import LeadState, MembershipChange
 from leadwire.core.rules.clock import epoch_millis, from_epoch_millis
-from leadwire.dal.event_items import iso
 
 # Format 2 (``f``): outbox ``ox``, dedupe tokens as bytes ``rb``, ``ev``/``nf`` in epoch ms.
 # Format 1 (no ``f``): outbox ``ob`` (the model's JSON), tokens inside ``s``, ISO instants.

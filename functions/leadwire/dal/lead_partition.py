@@ -56,7 +56,7 @@ class LeadPartition:
                 **({"ExclusiveStartKey": start} if start else {}),
             )
             items = response.get("Items", [])
-            self._meter.record_read(sum(item_size(i) for i in items) or 1)
+            self._meter.record_read(sum(item_size(i) for i in items) or 1, kind="lead_partition")
             found.extend(items)
             start = response.get("LastEvaluatedKey")
             if not start:
@@ -81,7 +81,7 @@ class LeadPartition:
         for segment_id in sorted(set(segment_ids)):
             key = member_key(segment_id, lead_id)
             item = self._client.get_item(TableName=self._table, Key=key, ConsistentRead=True).get("Item")
-            self._meter.record_read(item_size(item) if item else 1)
+            self._meter.record_read(item_size(item) if item else 1, kind="lead_partition")
             if item is not None:
                 found.append(item)
         return found
@@ -93,7 +93,7 @@ class LeadPartition:
         for number in sorted(set(numbers)):
             key = phone_key(number)
             item = self._client.get_item(TableName=self._table, Key=key, ConsistentRead=True).get("Item")
-            self._meter.record_read(item_size(item) if item else 1)
+            self._meter.record_read(item_size(item) if item else 1, kind="lead_partition")
             if item is not None and item.get("leadId", {}).get("S") in wanted:
                 found.append(item)
         return found

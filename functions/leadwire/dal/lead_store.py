@@ -21,7 +21,8 @@ check fail, which forgets it, and the engine's retry then reads the item.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -45,6 +46,7 @@ from leadwire.dal.lead_items import (
 )
 from leadwire.dal.metering import PROCESS_METER
 from leadwire.dal.segment_stats import LEADS_COUNTER, Flip, SegmentStats, segment_counter
+from leadwire.dal.write_batch import LOG, MARKERS, WriteBatch
 
 
 class LeadStore:
@@ -64,6 +66,29 @@ class LeadStore:
         self._now = now
         self._saved: OrderedDict[str, LeadRecord] = OrderedDict()
         self._stats = SegmentStats(client, table_name, meter=self._meter)
+
+    @contextmanager
+    def batched(self) -> Iterator[None]:
+        """Hold counter sums, flip-log items and history pages until the block ends (a stream
+        batch), then write them in that order: see ``dal.write_batch``. Member items and lead
+        state are written as they happen, as outside the block."""
+        if self._stats.batch is not None:
+            yield  # already inside one
+            return
+        batch = WriteBatch(self._client, self._table, self._meter)
+        self._stats.batch = batch
+        try:
+            yield
+        finally:
+            try:
+                batch.flush()  # what was done is written, also when the block failed
+            finally:
+                self._stats.batch = None
+
+    def flush_held(self) -> None:
+        """Write what this thread's batch holds so far (the block goes on holding)."""
+        if self._stats.batch is not None:
+            self._stats.batch.flush()
 
     # -- lead state ---------------------------------------------------------------------------
     def load(self, lead_id: str, *, fresh: bool = False) -> LeadRecord | None:
@@ -165,6 +190,25 @@ class LeadStore:
     def _deliver_outbox(self, record: LeadRecord) -> None:
         """Member items (and their counters) first, then the flip log, then the history page: the
         page is the delivery marker."""
+        batch = self._stats.batch
+        if batch is not None:
+            self._hold_member_changes(batch, record)
+        else:
+            self._write_member_changes(record)
+        for transition in record.outbox:
+            change = transition.change
+            self._stats.log_flip(
+                Flip(change.segment_id, record.lead_id, change.kind, change.at, transition.cause)
+            )
+        page = history_page_item(record.lead_id, record.version, record.outbox)
+        if batch is not None:
+            batch.put(page, kind="history", phase=MARKERS)
+            return
+        self._client.put_item(TableName=self._table, Item=page)
+        self._meter.record_write(page, kind="history")
+
+    def _write_member_changes(self, record: LeadRecord) -> None:
+        """One by one: each put or delete returns the old item, which decides the counter."""
         for segment_id, transition in self._final_member_changes(record.outbox).items():
             if transition.change.kind == "entered":
                 member = member_item(record.lead_id, transition)
@@ -178,14 +222,24 @@ class LeadStore:
                 self._meter.record_write(key, kind="member")
                 if old.get("Attributes"):
                     self._stats.add(record.lead_id, segment_counter(segment_id), -1)
+
+    def _hold_member_changes(self, batch: WriteBatch, record: LeadRecord) -> None:
+        """In a batch: member puts and deletes are batch-written with the log, and the counters
+        follow from the outbox itself (a put cannot return the old item there). Per segment the
+        outbox says whether the lead was a member before it (its first change is an exit) and
+        after it (its last is an entry); the difference is counted once per outbox and batch."""
+        first: dict[str, Transition] = {}
         for transition in record.outbox:
-            change = transition.change
-            self._stats.log_flip(
-                Flip(change.segment_id, record.lead_id, change.kind, change.at, transition.cause)
-            )
-        page = history_page_item(record.lead_id, record.version, record.outbox)
-        self._client.put_item(TableName=self._table, Item=page)
-        self._meter.record_write(page, kind="history")
+            first.setdefault(transition.change.segment_id, transition)
+        for segment_id, last in self._final_member_changes(record.outbox).items():
+            if last.change.kind == "entered":
+                batch.put(member_item(record.lead_id, last), kind="member", phase=LOG)
+            else:
+                batch.delete(member_key(segment_id, record.lead_id), kind="member", phase=LOG)
+            delta = (last.change.kind == "entered") - (first[segment_id].change.kind == "exited")
+            if delta:
+                once = (record.lead_id, record.version, segment_id)
+                self._stats.add(record.lead_id, segment_counter(segment_id), delta, once=once)
 
     def _outbox_delivered(self, record: LeadRecord, legacy: bool) -> bool:
         """Whether the outbox's last write landed (then all did: they run in order and stop at a

@@ -16,8 +16,8 @@ from typing import Any
 
 from leadwire import schema
 from leadwire.core.capacity import CapacityMeter, item_size
+from leadwire.core.instants import iso, parse_iso
 from leadwire.core.onsite import CLOSURE_KEPT, Closure, OnsiteMessage, PendingMessage
-from leadwire.dal.event_items import iso, parse_iso
 from leadwire.dal.metering import PROCESS_METER
 
 MERGED_INTO = "mi"  # lead_items: the known lead an anonymous lead was merged into
@@ -85,7 +85,7 @@ class OnsiteStore:
             ExpressionAttributeNames={"#m": MERGED_INTO},
         )
         item = response.get("Item")
-        self._meter.record_read(item_size(item) if item else 1, consistent=False)
+        self._meter.record_read(item_size(item) if item else 1, consistent=False, kind="onsite")
         return item[MERGED_INTO]["S"] if item and MERGED_INTO in item else None
 
     def pending(self, lead_id: str) -> tuple[list[PendingMessage], set[str]]:
@@ -104,7 +104,9 @@ class OnsiteStore:
         while True:
             response = self._client.query(**kwargs)
             items = response.get("Items", [])
-            self._meter.record_read(sum(item_size(item) for item in items) or 1, consistent=False)
+            self._meter.record_read(
+                sum(item_size(item) for item in items) or 1, consistent=False, kind="onsite"
+            )
             for item in items:
                 key = item[schema.SK]["S"].removeprefix(schema.ONSITE_PREFIX)
                 if key.endswith(schema.ONSITE_CLOSED_SUFFIX):

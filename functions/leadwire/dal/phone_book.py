@@ -10,7 +10,7 @@ from typing import Any
 
 from leadwire import schema
 from leadwire.core.capacity import CapacityMeter, item_size
-from leadwire.dal.event_items import iso
+from leadwire.core.instants import iso
 from leadwire.dal.metering import PROCESS_METER
 
 
@@ -33,5 +33,5 @@ class PhoneBook:
         item = self._client.get_item(TableName=self._table, Key=phone_key(phone), ConsistentRead=True).get(
             "Item"
         )
-        self._meter.record_read(item_size(item) if item else 1, consistent=True)
+        self._meter.record_read(item_size(item) if item else 1, consistent=True, kind="phone")
         return item["leadId"]["S"] if item else None

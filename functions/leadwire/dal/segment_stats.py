@@ -14,24 +14,30 @@ Two small items, written beside the member and history items the lead store alre
   per lead; the log is their by-segment view (an index on history items would cost the same
   write and could not be sharded by lead).
 
-Per flip that is one counter write and one log write (1 write unit each). A crash between the
-member write and the counter's ``ADD`` leaves the counter one off; the flip log and member items
-stay exact, and ``recount`` rebuilds the counters from member items.
+Per flip that is one counter write and one log write (1 write unit each); within a stream batch
+(``dal.write_batch``) the counter writes are summed per counter and the log items batch-written.
+A crash between the member write and the counter's ``ADD`` leaves the counter off; the flip log
+and member items stay exact, and ``recount`` rebuilds the counters from member items.
 """
 
 from __future__ import annotations
 
+import json
+import threading
 import zlib
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Hashable, Iterable
 from datetime import datetime
-from typing import Any, Final, Literal
+from typing import Any, Final
 
 from leadwire import schema
 from leadwire.core.capacity import CapacityMeter, item_size
-from leadwire.dal.event_items import iso
+from leadwire.core.instants import iso
+from leadwire.dal.flip_packs import Flip, distinct, flip_item, flips_of, is_pack, pack_items, without_lead
 from leadwire.dal.lead_items import is_history_page, page_changes
 from leadwire.dal.metering import PROCESS_METER
+from leadwire.dal.write_batch import LOG, WriteBatch
+
+__all__ = ["FLIP_SHARDS", "LEADS_COUNTER", "STATS_SHARDS", "Flip", "SegmentStats", "segment_counter"]
 
 STATS_SHARDS: Final = 8
 FLIP_SHARDS: Final = 4
@@ -55,25 +61,34 @@ def flip_pk(segment_id: str, shard: int) -> str:
     return f"FLIPS#{segment_id}#{shard}"
 
 
-@dataclass(frozen=True)
-class Flip:
-    """One entry or exit of one lead, as the flip log holds it."""
-
-    segment_id: str
-    lead_id: str
-    kind: Literal["entered", "exited"]
-    at: datetime
-    cause: str
-
-
 class SegmentStats:
     def __init__(self, client: Any, table_name: str, *, meter: CapacityMeter | None = None) -> None:
         self._client = client
         self._table = table_name
         self._meter = meter or PROCESS_METER
+        self._held = threading.local()  # a batch holds only its own thread's writes
+
+    @property
+    def batch(self) -> WriteBatch | None:
+        """The batch holding this thread's writes, if a stream batch is running (``LeadStore.batched``)."""
+        batch: WriteBatch | None = getattr(self._held, "batch", None)
+        return batch
+
+    @batch.setter
+    def batch(self, batch: WriteBatch | None) -> None:
+        self._held.batch = batch
 
     # -- writes (called by the lead store) ---------------------------------------------------------
-    def add(self, lead_id: str, name: str, delta: int) -> None:
+    def add(self, lead_id: str, name: str, delta: int, once: Hashable | None = None) -> None:
+        """``once``: within a batch, a token that counts this change at most once (see WriteBatch)."""
+        batch = self.batch
+        if batch is not None:
+            # One shard per batch, picked by its first lead: concurrent batches still spread a
+            # spike over the shards, and each batch writes one sum per counter.
+            if batch.shard is None:
+                batch.shard = _shard(lead_id, STATS_SHARDS)
+            batch.add(stats_key(batch.shard, name), delta, kind="segment_stats", once=once)
+            return
         key = stats_key(_shard(lead_id, STATS_SHARDS), name)
         self._client.update_item(
             TableName=self._table,
@@ -86,16 +101,29 @@ class SegmentStats:
         self._meter.record_write(counted, kind="segment_stats")
 
     def log_flip(self, flip: Flip) -> None:
-        """Idempotent: a redelivered outbox writes the same key again."""
-        item: dict[str, dict[str, Any]] = {
-            schema.PK: {"S": flip_pk(flip.segment_id, _shard(flip.lead_id, FLIP_SHARDS))},
-            schema.SK: {"S": f"{iso(flip.at)}#{flip.lead_id}#{flip.kind}"},
-            "lead": {"S": flip.lead_id},
-            "k": {"S": flip.kind},
-            "c": {"S": flip.cause},
-        }
+        """Idempotent: a redelivered outbox writes the same key again. Within a batch the flips
+        are held and written as one pack per segment when it ends (``dal.flip_packs``)."""
+        batch = self.batch
+        if batch is not None:
+            held: list[Flip] = self._held.__dict__.setdefault("flips", [])
+            held.append(flip)
+            batch.before_flush(self._pack_held)
+            return
+        item = flip_item(flip_pk(flip.segment_id, _shard(flip.lead_id, FLIP_SHARDS)), flip)
         self._client.put_item(TableName=self._table, Item=item)
         self._meter.record_write(item, kind="segment_stats")
+
+    def _pack_held(self) -> None:
+        batch, held = self.batch, self._held.__dict__.pop("flips", [])
+        if batch is None or not held:
+            return
+        shard = _shard(held[0].lead_id, FLIP_SHARDS)
+        by_segment: dict[str, list[Flip]] = {}
+        for flip in held:
+            by_segment.setdefault(flip.segment_id, []).append(flip)
+        for segment_id, flips in by_segment.items():
+            for item in pack_items(flip_pk(segment_id, shard), flips):
+                batch.put(item, kind="segment_stats", phase=LOG)
 
     # -- reads -------------------------------------------------------------------------------------
     def counts(self, segment_ids: Iterable[str]) -> tuple[dict[str, int], int]:
@@ -116,7 +144,9 @@ class SegmentStats:
         while request:
             response = self._client.batch_get_item(RequestItems=request)
             items = response.get("Responses", {}).get(self._table, [])
-            self._meter.record_read(sum(item_size(item) for item in items) or 1, consistent=False)
+            self._meter.record_read(
+                sum(item_size(item) for item in items) or 1, consistent=False, kind="segment_stats"
+            )
             found.extend(items)
             request = response.get("UnprocessedKeys") or {}
         return found
@@ -137,15 +167,18 @@ class SegmentStats:
             )
             for page in pages:
                 items = page.get("Items", [])
-                self._meter.record_read(sum(item_size(item) for item in items) or 1, consistent=False)
-                flips.extend(_flip_from_item(segment_id, item) for item in items)
-        flips.sort(key=lambda flip: (flip.at, flip.lead_id, flip.kind))
-        return flips
+                self._meter.record_read(
+                    sum(item_size(item) for item in items) or 1, consistent=False, kind="segment_stats"
+                )
+                for item in items:
+                    flips.extend(flip for flip in flips_of(segment_id, item) if flip.at >= since)
+        return distinct(flips)
 
     def forget(self, items: Iterable[dict[str, Any]]) -> None:
         """An erasure is deleting ``items``: take their member items out of the counters, their
         history intervals' entries and exits out of the flip log, an unmerged state out of the
         known leads."""
+        earliest: dict[tuple[str, str], str] = {}  # (segment, lead) -> its first flip's instant
         for item in items:
             pk, sk = item[schema.PK]["S"], item[schema.SK]["S"]
             if pk.startswith(schema.SEGMENT_PREFIX) and sk.startswith(schema.MEMBER_PREFIX):
@@ -154,21 +187,59 @@ class SegmentStats:
             elif sk.startswith(schema.HISTORY_PREFIX) and is_history_page(item):
                 for transition in page_changes(item):
                     change = transition.change
-                    self._delete_flip(change.segment_id, item["lead"]["S"], iso(change.at), change.kind)
+                    self._forget_flip(
+                        earliest, change.segment_id, item["lead"]["S"], iso(change.at), change.kind
+                    )
             elif sk.startswith(schema.HISTORY_PREFIX) and "seg" in item and "lead" in item:
                 for at, kind in ((item.get("in"), "entered"), (item.get("out"), "exited")):
                     if at is not None:
-                        self._delete_flip(item["seg"]["S"], item["lead"]["S"], at["S"], kind)
+                        self._forget_flip(earliest, item["seg"]["S"], item["lead"]["S"], at["S"], kind)
             elif sk == schema.STATE_SK and "mi" not in item:
                 self.add(schema.lead_id_from_pk(pk), LEADS_COUNTER, -1)
+        for (segment_id, lead_id), since in earliest.items():
+            self._forget_packed(segment_id, lead_id, since)
 
-    def _delete_flip(self, segment_id: str, lead_id: str, at: str, kind: str) -> None:
+    def _forget_flip(
+        self, earliest: dict[tuple[str, str], str], segment_id: str, lead_id: str, at: str, kind: str
+    ) -> None:
         key = {
             schema.PK: {"S": flip_pk(segment_id, _shard(lead_id, FLIP_SHARDS))},
             schema.SK: {"S": f"{at}#{lead_id}#{kind}"},
         }
         self._client.delete_item(TableName=self._table, Key=key)
         self._meter.record_write(key, kind="segment_stats")
+        first = earliest.get((segment_id, lead_id))
+        earliest[(segment_id, lead_id)] = at if first is None else min(first, at)
+
+    def _forget_packed(self, segment_id: str, lead_id: str, since: str) -> None:
+        """Take the lead's flips out of the packs that may hold them (sorted at or after its first
+        flip): an erasure reads the segment's log from there, which a stream batch never does."""
+        paginator = self._client.get_paginator("query")
+        for shard in range(FLIP_SHARDS):
+            pages = paginator.paginate(
+                TableName=self._table,
+                KeyConditionExpression="#pk = :pk AND #sk >= :since",
+                FilterExpression="contains(#f, :lead)",
+                ExpressionAttributeNames={"#pk": schema.PK, "#sk": schema.SK, "#f": "f"},
+                ExpressionAttributeValues={
+                    ":pk": {"S": flip_pk(segment_id, shard)},
+                    ":since": {"S": since},
+                    ":lead": {"S": json.dumps(lead_id)},
+                },
+            )
+            for page in pages:
+                self._meter.record_read(1, consistent=False, kind="segment_stats")
+                for item in page.get("Items", []):
+                    if not is_pack(item):
+                        continue
+                    kept = without_lead(item, lead_id)
+                    if kept is None:
+                        key = {schema.PK: item[schema.PK], schema.SK: item[schema.SK]}
+                        self._client.delete_item(TableName=self._table, Key=key)
+                        self._meter.record_write(key, kind="segment_stats")
+                    elif kept != item:
+                        self._client.put_item(TableName=self._table, Item=kept)
+                        self._meter.record_write(kept, kind="segment_stats")
 
     def recount(self, segment_id: str, members: int) -> None:
         """Set the segment's counter to ``members`` (after a crash left it off, or for a new table)."""
@@ -177,15 +248,3 @@ class SegmentStats:
             item = {**stats_key(shard, segment_counter(segment_id)), "n": {"N": str(count)}}
             self._client.put_item(TableName=self._table, Item=item)
             self._meter.record_write(item, kind="segment_stats")
-
-
-def _flip_from_item(segment_id: str, item: dict[str, Any]) -> Flip:
-    at_text = item[schema.SK]["S"].split("#", 1)[0]
-    kind: Literal["entered", "exited"] = "entered" if item["k"]["S"] == "entered" else "exited"
-    return Flip(
-        segment_id=segment_id,
-        lead_id=item["lead"]["S"],
-        kind=kind,
-        at=datetime.fromisoformat(at_text),
-        cause=item["c"]["S"],
-    )

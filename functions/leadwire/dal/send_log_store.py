@@ -23,7 +23,7 @@ from leadwire import schema
 from leadwire.core.capacity import CapacityMeter, item_size
 from leadwire.core.delivery.decisions import SendLine, SentRecord, prune
 from leadwire.core.delivery.line import Ticket, Waiting
-from leadwire.dal.event_items import iso
+from leadwire.core.instants import iso
 from leadwire.dal.metering import PROCESS_METER
 
 

@@ -20,7 +20,7 @@ from botocore.exceptions import ClientError
 from leadwire import schema
 from leadwire.core.capacity import CapacityMeter, item_size
 from leadwire.core.errors import StorageUnavailable
-from leadwire.dal.event_items import iso
+from leadwire.core.instants import iso
 from leadwire.dal.metering import PROCESS_METER
 
 BATCH_GET_MAX = 100
@@ -72,15 +72,17 @@ class SuppressionStore:
             self._meter.record_write(item, kind="suppression")
 
     def is_suppressed(self, lead_id: str) -> bool:
+        """Eventually consistent (half a read unit), as ``suppressed`` is: a consumer that reads
+        just before a new suppression shows is one that held the lead at that instant, and the
+        erasure's read-again passes (``privacy.erase``) remove what it writes."""
         response = self._client.get_item(
             TableName=self._table,
             Key=suppressed_key(lead_id),
-            ConsistentRead=True,
             ProjectionExpression="#pk",
             ExpressionAttributeNames={"#pk": schema.PK},
         )
         item = response.get("Item")
-        self._meter.record_read(item_size(item) if item else 1)
+        self._meter.record_read(item_size(item) if item else 1, consistent=False, kind="suppression")
         return item is not None
 
     def suppressed(self, lead_ids: Iterable[str]) -> set[str]:
@@ -107,7 +109,7 @@ class SuppressionStore:
                 )
                 items = response.get("Responses", {}).get(self._table, [])
                 for _ in pending:  # BatchGetItem charges each key on its own (0.5 unit at least)
-                    self._meter.record_read(1, consistent=False)
+                    self._meter.record_read(1, consistent=False, kind="suppression")
                 for item in items:
                     found.add(by_digest[item[schema.PK]["S"].removeprefix(schema.SUPPRESSED_PREFIX)])
                 pending = response.get("UnprocessedKeys", {}).get(self._table, {}).get("Keys", [])
@@ -136,7 +138,7 @@ class SuppressionStore:
         item = self._client.get_item(
             TableName=self._table, Key=suppressed_key(lead_id), ConsistentRead=True
         ).get("Item")
-        self._meter.record_read(item_size(item) if item else 1)
+        self._meter.record_read(item_size(item) if item else 1, kind="suppression")
         if item is None:
             return None
         digests = [digest(lead_id), *item.get("members", {}).get("SS", [])]

@@ -14,8 +14,8 @@ from botocore.exceptions import ClientError
 
 from leadwire import schema
 from leadwire.core.capacity import CapacityMeter
-from leadwire.core.triggers import TimerKey
-from leadwire.dal.event_items import iso
+from leadwire.core.instants import iso, parse_iso
+from leadwire.core.triggers import Claimed, Overtaken, TimerKey
 from leadwire.dal.metering import PROCESS_METER
 
 WAITING = "waiting"
@@ -38,10 +38,11 @@ class TimerStore:
 
     def claim(
         self, key: TimerKey, started_at: datetime, deadline: datetime, execution: str, cause: str
-    ) -> bool:
+    ) -> Claimed | None:
         """Start a waiting instance unless one is waiting, or the awaited event already came in time.
 
-        True when the caller should start (or, for the same cause, restart) the execution.
+        ``Claimed`` when the caller should start (or, for the same cause, restart) the execution;
+        its ``overtaken`` is the instance this start took the item from (see ``Overtaken``).
         """
         item = {
             **timer_item_key(key),
@@ -68,13 +69,45 @@ class TimerStore:
                     ":started": {"S": iso(started_at)},
                     ":deadline": {"S": iso(deadline)},
                 },
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            # One is waiting, or it was satisfied in time: start nothing, unless the waiting one
+            # expired (in event time) before this start.
+            return self._overtake(item, exc.response.get("Item") or {}, started_at)
+        self._meter.record_write(item, kind="timer")
+        return Claimed()
+
+    def _overtake(
+        self, item: dict[str, Any], current: dict[str, Any], started_at: datetime
+    ) -> Claimed | None:
+        fields = {name: value["S"] for name, value in current.items() if "S" in value}
+        if fields.get("status") != WAITING or not {"deadline", "cause", "startedAt"} <= fields.keys():
+            return None
+        if fields["deadline"] > iso(started_at):
+            return None  # still open at this start: the start belongs to it
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item=item,
+                ConditionExpression="#status = :waiting AND #cause = :cause AND deadline <= :started",
+                ExpressionAttributeNames={"#status": "status", "#cause": "cause"},
+                ExpressionAttributeValues={
+                    ":waiting": {"S": WAITING},
+                    ":cause": {"S": fields["cause"]},
+                    ":started": {"S": iso(started_at)},
+                },
             )
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False  # one is waiting, or it was satisfied in time: start nothing
+                return None  # satisfied, fired or taken meanwhile: leave it to whoever did
             raise
         self._meter.record_write(item, kind="timer")
-        return True
+        return Claimed(
+            Overtaken(parse_iso(fields["startedAt"]), parse_iso(fields["deadline"]), fields["cause"])
+        )
 
     def satisfy(self, key: TimerKey, at: datetime) -> bool:
         """The awaited event happened at ``at``: a waiting instance due at or after it is satisfied;

@@ -17,7 +17,7 @@ from botocore.exceptions import ClientError
 
 from leadwire import schema
 from leadwire.core.capacity import CapacityMeter, item_size
-from leadwire.dal.event_items import iso
+from leadwire.core.instants import iso
 from leadwire.dal.metering import PROCESS_METER
 
 PAUSE_PK = "PAUSE#TRIGGER"
@@ -59,7 +59,7 @@ class TriggerPauses:
         item = self._client.get_item(TableName=self._table, Key=_key(trigger_id), ConsistentRead=True).get(
             "Item"
         )
-        self._meter.record_read(item_size(item) if item else 1)
+        self._meter.record_read(item_size(item) if item else 1, kind="trigger_pause")
         return _pause(item) if item else None
 
     def get_many(self, trigger_ids: Iterable[str]) -> dict[str, Pause]:
@@ -70,7 +70,7 @@ class TriggerPauses:
             while request:
                 response = self._client.batch_get_item(RequestItems=request)
                 for item in response.get("Responses", {}).get(self._table, []):
-                    self._meter.record_read(item_size(item), consistent=False)
+                    self._meter.record_read(item_size(item), consistent=False, kind="trigger_pause")
                     found[item[schema.SK]["S"]] = _pause(item)
                 request = response.get("UnprocessedKeys") or {}
         return found

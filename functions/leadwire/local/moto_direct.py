@@ -15,21 +15,35 @@ registered with botocore's built-in handlers (so the sessions ``mock_aws`` creat
 only by ``leadwire local``, only on the moto version it was read against
 (``moto_query.PINNED_MOTO_VERSION``), and answers nothing once uninstalled.
 ``tests/integration/test_moto_direct.py`` checks that answers and errors are the same both ways.
+
+Two more costs of moto's own layer are skipped on the same pin: a successful answer (a plain dict
+of DynamoDB JSON, as moto's DynamoDB handler builds it) is written with ``json.dumps`` instead of
+moto's model-driven serializer, which walks every attribute value as a modeled structure (a
+seventh of a replay's time); errors, empty and paginated results still take moto's serializer.
+And the list of a handler class's methods, which moto rebuilds with ``inspect`` on every call, is
+kept per class.
 """
 
 from __future__ import annotations
 
+import base64
+import functools
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
+from decimal import Decimal
 from typing import Any, Final
 
 import botocore.handlers
 import moto
+import moto.core.responses
 from botocore import parsers
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse, HTTPHeaders
 from botocore.model import OperationModel
 from moto.core.request import normalize_request
-from moto.dynamodb.responses import DynamoHandler
+from moto.core.responses import ActionResult
+from moto.dynamodb.responses import DynamoHandler, DynamoResult
 
 from leadwire.local.moto_query import PINNED_MOTO_VERSION
 
@@ -41,6 +55,33 @@ _AUTHORIZATION: Final = "AWS4-HMAC-SHA256 Credential=testing/20260101/{region}/d
 )
 _parser: Final = parsers.create_parser("json")
 _state = {"on": False}
+_JSON_HEADERS: Final = {"Content-Type": "application/x-amz-json-1.0"}
+_PLAIN_RESULTS: Final = (ActionResult, DynamoResult)  # exactly these: not Empty- or PaginatedResult
+
+
+def _json_default(value: Any) -> Any:
+    """What moto's serializer writes for the few non-JSON values a DynamoDB answer holds."""
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode()
+    if isinstance(value, datetime):
+        return round(value.timestamp(), 3)  # epoch seconds to the millisecond, as moto writes them
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    raise TypeError(f"cannot write {type(value).__name__} in a DynamoDB answer")
+
+
+class _Handler(DynamoHandler):
+    """moto's DynamoDB handler, writing plain successful answers with ``json.dumps``."""
+
+    def serialized(self, action_result: ActionResult) -> Any:
+        result = action_result.result
+        if type(action_result) in _PLAIN_RESULTS and isinstance(result, dict):
+            body = json.dumps(result, default=_json_default, separators=(",", ":"))
+            return 200, {**_JSON_HEADERS, **self.response_headers}, body
+        return super().serialized(action_result)
+
+
+_method_names = functools.cache(moto.core.responses.method_names_from_class)
 
 
 class _Body:
@@ -67,9 +108,7 @@ def _answer(model: OperationModel, params: dict[str, Any], context: dict[str, An
         stream_output=False,
     )
     normalized = normalize_request(request)
-    status, answer_headers, answer = DynamoHandler.dispatch(
-        normalized, normalized.raw_url, normalized.headers
-    )
+    status, answer_headers, answer = _Handler.dispatch(normalized, normalized.raw_url, normalized.headers)
     raw = answer.encode() if isinstance(answer, str) else answer
     response = {
         "status_code": status,
@@ -93,6 +132,7 @@ def install() -> bool:
         return False
     if (EVENT, _answer) not in botocore.handlers.BUILTIN_HANDLERS:
         botocore.handlers.BUILTIN_HANDLERS.append((EVENT, _answer))
+    moto.core.responses.method_names_from_class = _method_names
     _state["on"] = True
     return True
 
@@ -100,6 +140,7 @@ def install() -> bool:
 def uninstall() -> None:
     """Clients created meanwhile keep the handler, which now answers nothing."""
     _state["on"] = False
+    moto.core.responses.method_names_from_class = _method_names.__wrapped__
     if (EVENT, _answer) in botocore.handlers.BUILTIN_HANDLERS:
         botocore.handlers.BUILTIN_HANDLERS.remove((EVENT, _answer))
 

@@ -20,15 +20,25 @@ PINNED_MOTO_VERSION: Final = "5.2.5"
 
 
 class MotoStreamReader:
-    def __init__(self, table: Any) -> None:
-        self._shard = table.stream_shard
+    """Looks the table up on every read: a cancelled transaction makes moto put back a copy of the
+    table taken before it (``transact_write_items`` rolls back that way), so a shard held from
+    before would keep the records of the writes rolled back and miss every write after."""
+
+    def __init__(self, backend: Any, table_name: str) -> None:
+        self._backend = backend
+        self._table_name = table_name
+
+    @property
+    def _shard(self) -> Any:
+        return self._backend.get_table(self._table_name).stream_shard
 
     def shards(self) -> list[str]:
         return [self._shard.id]
 
     def records(self, shard_id: str, after: str | None) -> Iterator[dict[str, Any]]:
-        start = 0 if after is None else int(after) + 1 - self._shard.starting_sequence_number
-        for record in self._shard.items[start:]:
+        shard = self._shard
+        start = 0 if after is None else int(after) + 1 - shard.starting_sequence_number
+        for record in shard.items[start:]:
             yield record.to_json()
 
 
@@ -38,4 +48,6 @@ def reader_for(table_name: str, *, account_id: str, region: str) -> MotoStreamRe
         return None
     from moto.dynamodb.models import dynamodb_backends
 
-    return MotoStreamReader(dynamodb_backends[account_id][region].get_table(table_name))
+    backend = dynamodb_backends[account_id][region]
+    backend.get_table(table_name)  # raises now if there is no such table
+    return MotoStreamReader(backend, table_name)

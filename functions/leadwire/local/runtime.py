@@ -158,7 +158,8 @@ class LocalRuntime:
                 "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
                 "TABLE_NAME": TABLE_NAME,
                 "CONFIG_PATH": str(config_path),
-                "DEFINITIONS_CACHE_SECONDS": "0",
+                # The stack's cache period: this process's own writes end it at once anyway.
+                "DEFINITIONS_CACHE_SECONDS": "30",
                 "WRITE_KEY_HASHES": json.dumps(
                     {hash_write_key(k): source for k, source in write_keys.items()}
                 ),

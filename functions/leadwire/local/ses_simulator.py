@@ -33,7 +33,7 @@ from email.utils import parseaddr
 from typing import Any, Final, Protocol
 
 from leadwire.core.errors import InvalidRequest, NotFound
-from leadwire.dal.event_items import iso
+from leadwire.core.instants import iso
 
 MAX_RECEIVES: Final = 5
 BOUNCE_ADDRESS: Final = "bounce@simulator.amazonses.com"

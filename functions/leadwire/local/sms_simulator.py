@@ -19,9 +19,9 @@ from typing import Any, Final
 
 from leadwire.actions.sms import send_text_request
 from leadwire.core.errors import InvalidRequest
+from leadwire.core.instants import iso
 from leadwire.core.sms.message import SmsMessage
 from leadwire.core.sms.phones import e164
-from leadwire.dal.event_items import iso
 
 LOCAL_NUMBER: Final = "+18005550100"  # the number the local texts come from
 TOPIC_ARN: Final = "arn:aws:sns:us-east-1:123456789012:leadwire-local-sms-inbound"

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from leadwire import clock
+from leadwire.core.instants import iso
 from leadwire.local.lambda_context import LocalLambdaContext
 from leadwire.stream_records import matches_any, to_lambda_record
 
@@ -214,7 +215,7 @@ class StreamPump:
             },
             "responseContext": response_context,
             "version": "1.0",
-            "timestamp": _iso(self._now()),
+            "timestamp": iso(self._now()),
             "DDBStreamBatchInfo": {
                 "shardId": shard_id,
                 "startSequenceNumber": records[0]["dynamodb"]["SequenceNumber"],
@@ -229,9 +230,5 @@ class StreamPump:
     def _arrival(self, record: dict[str, Any]) -> str:
         created = record["dynamodb"].get("ApproximateCreationDateTime")
         if isinstance(created, int | float):
-            return _iso(datetime.fromtimestamp(created, UTC))
-        return _iso(self._now())
-
-
-def _iso(instant: datetime) -> str:
-    return instant.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+            return iso(datetime.fromtimestamp(created, UTC))
+        return iso(self._now())

@@ -21,10 +21,10 @@ from typing import Any, Protocol
 
 from leadwire import schema
 from leadwire.core.errors import NotFound
+from leadwire.core.instants import iso
 from leadwire.core.jobs import Job
 from leadwire.core.leads import LeadRecord
 from leadwire.core.rules import LeadState
-from leadwire.dal.event_items import iso
 from leadwire.dal.lead_items import is_history_page, page_changes
 from leadwire.timers.stopper import TimerStopper
 

@@ -16,7 +16,8 @@ from pydantic.alias_generators import to_camel
 from leadwire import schema
 from leadwire.admin.models import DeliveryView, HistoryEntry, LeadView
 from leadwire.core.errors import NotFound
-from leadwire.dal.event_items import from_item, iso
+from leadwire.core.instants import iso
+from leadwire.dal.event_items import from_item
 from leadwire.dal.fire_items import fire_from_item
 from leadwire.dal.fire_store import delivery_view
 from leadwire.dal.lead_items import history_intervals, lead_from_item

@@ -1,8 +1,9 @@
 """Where a function gets its definitions: the bundled document plus the admin API's overrides
 (segments and triggers), validated, cached per container by the definitions' version.
 
-Every admin write bumps one version item; once the cache period has passed, a function reads
-that item (one ``GetItem``) and reloads the overrides only when the version moved. A query of
+Every admin write bumps one version item; once the cache period has passed (or this process wrote
+definitions itself), a function reads that item (one ``GetItem``) and reloads the overrides only
+when the version moved. A query of
 both partitions per invocation would cost reads in AWS and, on moto, walk the whole table. A
 segment change also starts a re-evaluation job, so a stale cache cannot leave a lead wrong for long."""
 
@@ -34,11 +35,17 @@ class DefinitionsSource:
         *,
         cache_seconds: float = 30.0,
         monotonic: Callable[[], float] = time.monotonic,
+        written_here: Callable[[], int] = lambda: 0,
     ) -> None:
+        """``written_here`` counts this process's own definition writes: one of them ends the
+        cache period at once, so a process reads its own writes (``leadwire local`` is one
+        process: admin API and consumers alike)."""
         self._bundled = bundled
         self._store = store
         self._cache_seconds = cache_seconds
         self._monotonic = monotonic
+        self._written_here = written_here
+        self._seen_writes = written_here()
         self._cached: tuple[float, int, Definitions, dict[str, Any]] | None = None
         self._triggers: tuple[dict[str, Any], list[Trigger]] | None = None
 
@@ -62,8 +69,10 @@ class DefinitionsSource:
     def _load(self) -> tuple[Definitions, dict[str, Any]]:
         now = self._monotonic()
         cached = self._cached
-        if cached is not None and now - cached[0] < self._cache_seconds:
+        writes = self._written_here()
+        if cached is not None and now - cached[0] < self._cache_seconds and writes == self._seen_writes:
             return cached[2], cached[3]
+        self._seen_writes = writes
         version = self._store.version()  # read before the overrides: a write in between reloads later
         if cached is not None and cached[1] == version:
             self._cached = (now, version, cached[2], cached[3])

@@ -11,9 +11,10 @@ and one conditional write. A conflicting writer makes the whole lead start again
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from leadwire.core.account_segments import counted_segments
 from leadwire.core.accounts import Contribution, contribution
@@ -49,6 +50,15 @@ class LeadPort(Protocol):
         ...
 
     def save(self, record: LeadRecord, transitions: list[Transition]) -> LeadRecord: ...
+
+
+@runtime_checkable
+class HoldsWrites(Protocol):
+    """A lead port that can hold its batchable writes to the end of a block (``LeadStore``)."""
+
+    def batched(self) -> AbstractContextManager[None]: ...
+
+    def flush_held(self) -> None: ...
 
 
 class EventHistoryPort(Protocol):
@@ -179,6 +189,15 @@ class SegmentationEngine:
         self._max_attempts = max_attempts
 
     # -- entry points ----------------------------------------------------------------------------
+    def held_writes(self) -> AbstractContextManager[None]:
+        """A block (a stream batch, a sweep) whose batchable store writes land at its end."""
+        return self._leads.batched() if isinstance(self._leads, HoldsWrites) else nullcontext()
+
+    def flush_held(self) -> None:
+        """Write what the block holds so far (a sweep before it moves its checkpoint)."""
+        if isinstance(self._leads, HoldsWrites):
+            self._leads.flush_held()
+
     def process(self, lead_id: str, events: list[StoredEvent]) -> Outcome:
         """Apply ``events`` (all of one lead, any order, duplicates allowed) and save."""
         return self._retrying(lambda: self._process_once(lead_id, events))

@@ -42,7 +42,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItem
         nonlocal flips
         flips += len(engine.process(lead_id, events).transitions)
 
-    failed = process_groups(groups, process, _log_failure)
+    with engine.held_writes():
+        failed = process_groups(groups, process, _log_failure)
     metrics.add_metric(name="SegmentChanges", unit=MetricUnit.Count, value=flips)
     failed |= wiring.poison_queue().send(groups.poison, context.invoked_function_arn)
     if groups.poison:

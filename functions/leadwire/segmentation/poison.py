@@ -17,8 +17,9 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
+from leadwire.core.instants import iso
 from leadwire.core.tracking import StoredEvent, instant_problem
-from leadwire.dal.event_items import from_item, iso
+from leadwire.dal.event_items import from_item
 from leadwire.observability import logger
 
 POISON_CONDITION = "PoisonRecord"

@@ -43,7 +43,10 @@ def run_sweep(
     engine: SegmentationEngine,
     now: datetime,
     on_error: Callable[[str, Exception], None] = lambda lead, error: None,
+    before_checkpoint: Callable[[], None] = lambda: None,
 ) -> SweepReport:
+    """Advance every lead due in (checkpoint, now]; ``before_checkpoint`` writes what the engine's
+    store holds, so the checkpoint moves on only once the sweep's writes have landed."""
     after = due.checkpoint() or now - FIRST_LOOKBACK
     through = min(now, after + MAX_CATCH_UP)
     report = SweepReport(after=after, through=through)
@@ -60,6 +63,7 @@ def run_sweep(
             continue
         report.leads += 1
         report.changes += len(outcome.transitions)
+    before_checkpoint()
     if not report.failed:
         due.advance_checkpoint(through)
     return report

@@ -25,7 +25,15 @@ def lambda_handler(
     event: dict[str, Any], context: LambdaContext, due: DuePort | None = None
 ) -> dict[str, Any]:
     """``due`` is the test seam (``leadwire local`` passes its stream-fed view); else the index."""
-    report = run_sweep(due or wiring.due_index(), wiring.engine(), clock.now(), on_error=_log_failure)
+    engine = wiring.engine()
+    with engine.held_writes():
+        report = run_sweep(
+            due or wiring.due_index(),
+            engine,
+            clock.now(),
+            on_error=_log_failure,
+            before_checkpoint=engine.flush_held,
+        )
     metrics.add_metric(name="LeadsSwept", unit=MetricUnit.Count, value=report.leads)
     metrics.add_metric(name="SweepChanges", unit=MetricUnit.Count, value=report.changes)
     metrics.add_metric(name="SweepFailures", unit=MetricUnit.Count, value=len(report.failed))

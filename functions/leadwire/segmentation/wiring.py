@@ -14,7 +14,7 @@ from leadwire import clock
 from leadwire.config_loader import load_json_config
 from leadwire.core.jobs import Job
 from leadwire.dal.account_store import AccountStore
-from leadwire.dal.definition_store import DefinitionStore
+from leadwire.dal.definition_store import DefinitionStore, writes_in_this_process
 from leadwire.dal.due_index import DueIndex
 from leadwire.dal.event_store import EventStore
 from leadwire.dal.fire_store import FireStore
@@ -96,7 +96,12 @@ def definition_store() -> DefinitionStore:
 def definitions_source() -> DefinitionsSource:
     settings = engine_settings()
     bundled = load_json_config(Path(settings.config_path))
-    return DefinitionsSource(bundled, definition_store(), cache_seconds=settings.definitions_cache_seconds)
+    return DefinitionsSource(
+        bundled,
+        definition_store(),
+        cache_seconds=settings.definitions_cache_seconds,
+        written_here=writes_in_this_process,
+    )
 
 
 @cache

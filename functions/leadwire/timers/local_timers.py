@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
-from leadwire.dal.event_items import iso
+from leadwire.core.instants import iso
 from leadwire.timers.starter import TimerRequest
 
 EXECUTION_TIMEOUT_SECONDS: Final = 30.0

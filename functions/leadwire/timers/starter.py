@@ -15,7 +15,7 @@ from typing import Any, Protocol
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from leadwire import schema
-from leadwire.dal.event_items import iso
+from leadwire.core.instants import iso
 
 
 class TimerRequest(BaseModel):

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from leadwire.core.fires import Fire
 from leadwire.core.tracking import StoredEvent
 from leadwire.core.triggers import (
+    Claimed,
     TimerKey,
     Trigger,
     anniversary_triggers,
@@ -25,6 +26,7 @@ from leadwire.core.triggers import (
     execution_name,
     horizon_allows,
     next_anniversary,
+    overtaken_key,
     timer_key,
     triggers_for_change,
     triggers_for_event,
@@ -36,7 +38,7 @@ DEFAULT_TIME_ZONE = "UTC"
 class TimerPort(Protocol):
     def claim(
         self, key: TimerKey, started_at: datetime, deadline: datetime, execution: str, cause: str
-    ) -> bool: ...
+    ) -> Claimed | None: ...
 
     def satisfy(self, key: TimerKey, at: datetime) -> bool: ...
 
@@ -198,6 +200,13 @@ class TriggerService:
         (default ``fire.at``: a delay or wait fires at its deadline)."""
         wake = due or fire.at
         name = execution_name(key, fire.cause)
-        if self._timers.claim(key, started_at, wake, name, fire.cause):
-            self._scheduler.schedule(key, wake, name, fire)
-            report.scheduled += 1
+        claim = self._timers.claim(key, started_at, wake, name, fire.cause)
+        if claim is None:
+            return
+        self._scheduler.schedule(key, wake, name, fire)
+        report.scheduled += 1
+        if (old := claim.overtaken) is not None:
+            # Its wake-up finds the item taken and does nothing: it waits on under a key of its own
+            # (same fire id, so it still fires at most once whichever wake-up writes it).
+            detached = Fire.of(fire.trigger_id, fire.lead_id, old.cause, old.deadline, fire.match)
+            self._wait(overtaken_key(key, old.cause), old.started_at, detached, report)

@@ -16,10 +16,10 @@ from typing import Any, Protocol
 
 from leadwire.core.insight.analytics import FlipRecord
 from leadwire.core.insight.spikes import spike_reason, swing
+from leadwire.core.instants import iso
 from leadwire.core.rules.definitions import Segment, SegmentAlerts
 from leadwire.core.rules.durations import format_duration
 from leadwire.core.triggers import Trigger
-from leadwire.dal.event_items import iso
 from leadwire.dal.segment_stats import Flip
 from leadwire.dal.trigger_pauses import Pause
 

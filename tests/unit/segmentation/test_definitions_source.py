@@ -108,3 +108,21 @@ def test_after_the_cache_period_an_unchanged_version_keeps_the_cache_without_rea
     store.triggers = [TriggerOverride(trigger_id="bye", document=None, version=1)]
     assert [t.id for t in source.triggers()] == ["hot-ping"]
     assert store.reads == 2
+
+
+def test_a_write_by_this_process_ends_the_cache_period_at_once():
+    store, ticks, written = Store(), Ticks(), [0]
+    source = DefinitionsSource(
+        BUNDLED, store, cache_seconds=30.0, monotonic=ticks, written_here=lambda: written[0]
+    )
+    assert [t.id for t in source.triggers()] == ["hot-ping", "bye"]
+    # Another process's write waits out the period (still cached 10 s later)
+    store.triggers = [TriggerOverride(trigger_id="bye", document=None, version=1)]
+    ticks.now = 10.0
+    assert [t.id for t in source.triggers()] == ["hot-ping", "bye"]
+    assert store.versions_read == 1
+    # This process's own write is read at once, and only once
+    written[0] += 1
+    assert [t.id for t in source.triggers()] == ["hot-ping"]
+    assert [t.id for t in source.triggers()] == ["hot-ping"]
+    assert store.versions_read == 2

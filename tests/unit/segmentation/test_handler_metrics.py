@@ -1,6 +1,7 @@
 """The segmentation Lambda counts the segment flips its batch made (``SegmentChanges``, the
 dashboard's flips per minute), and only those of leads that were processed."""
 
+import contextlib
 import json
 
 import pytest
@@ -17,6 +18,9 @@ class Engine:
 
     def __init__(self, flips):
         self.flips = flips
+
+    def held_writes(self):
+        return contextlib.nullcontext()
 
     def process(self, lead_id, events):
         result = self.flips[lead_id]

@@ -8,7 +8,6 @@ import pytest
 from leadwire.timers import DEFINITION_PATH, load_definition
 
 DYNAMODB_TASKS = {
-    "arn:aws:states:::dynamodb:getItem",
     "arn:aws:states:::dynamodb:putItem",
     "arn:aws:states:::dynamodb:updateItem",
 }
@@ -58,29 +57,34 @@ def test_the_wait_reads_the_deadline(definition: dict[str, Any]) -> None:
     assert definition["StartAt"] in _states(definition, "Wait")
 
 
-def test_the_timer_read_is_consistent(definition: dict[str, Any]) -> None:
-    (get_timer,) = (
-        task for task in _states(definition, "Task").values() if task["Resource"].endswith(":getItem")
-    )
-    assert get_timer["Parameters"]["ConsistentRead"] is True
+def _task(definition: dict[str, Any], action: str) -> dict[str, Any]:
+    (task,) = (task for task in _states(definition, "Task").values() if task["Resource"].endswith(action))
+    return task
 
 
-def test_the_fire_is_written_at_most_once(definition: dict[str, Any]) -> None:
-    (fire,) = (task for task in _states(definition, "Task").values() if task["Resource"].endswith(":putItem"))
+def test_the_mark_comes_first_and_decides(definition: dict[str, Any]) -> None:
+    mark = _task(definition, ":updateItem")
+    assert definition["States"]["Wait"]["Next"] == "MarkFired"
+    assert definition["States"]["MarkFired"] is mark
+    parameters = mark["Parameters"]
+    assert parameters["ConditionExpression"] == "#status = :waiting AND #cause = :cause"
+    assert parameters["ExpressionAttributeValues"][":cause"] == {"S.$": "$.fire.cause"}
+    assert parameters["ExpressionAttributeValues"][":fired"] == {"S": "fired"}
+    # not waiting for this instance (satisfied, taken over, erased, fired): nothing is written
+    (catch,) = mark["Catch"]
+    assert catch["ErrorEquals"] == ["DynamoDB.ConditionalCheckFailedException"]
+    assert definition["States"][catch["Next"]]["Type"] == "Succeed"
+    assert definition["States"][mark["Next"]] is _task(definition, ":putItem")
+
+
+def test_the_fire_is_written_at_most_once_and_retried_long(definition: dict[str, Any]) -> None:
+    fire = _task(definition, ":putItem")
     assert fire["Parameters"]["ConditionExpression"] == "attribute_not_exists(pk)"
     (catch,) = fire["Catch"]
-    assert catch["ErrorEquals"] == ["DynamoDB.ConditionalCheckFailedException"]
-    assert catch["Next"] == fire["Next"]  # already fired: still mark the timer
-
-
-def test_only_a_waiting_timer_is_marked_fired(definition: dict[str, Any]) -> None:
-    (mark,) = (
-        task for task in _states(definition, "Task").values() if task["Resource"].endswith(":updateItem")
-    )
-    parameters = mark["Parameters"]
-    assert parameters["ConditionExpression"] == "#status = :waiting"
-    assert parameters["ExpressionAttributeValues"][":fired"] == {"S": "fired"}
-    assert [c["ErrorEquals"] for c in mark["Catch"]] == [["DynamoDB.ConditionalCheckFailedException"]]
+    assert catch["ErrorEquals"] == ["DynamoDB.ConditionalCheckFailedException"]  # written already
+    assert fire["End"] is True
+    # once marked, only this execution writes the fire: transient errors are retried at length
+    assert max(retrier["MaxAttempts"] for retrier in fire["Retry"]) >= 20
 
 
 def test_every_transition_targets_a_state(definition: dict[str, Any]) -> None:

@@ -36,10 +36,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, Field, ValidationError, model_validator
 
-from leadwire.core.rules.comparisons import StrictModel
 from leadwire.core.rules.conditions import PropertyPath
 from leadwire.core.rules.durations import Duration
 from leadwire.core.rules.errors import ROOT_PATH, Problem, problems_from
+from leadwire.core.strict_model import StrictModel
 from leadwire.core.triggers.definitions import ClockTime
 
 Channel = Literal["email", "webhook", "eventbridge", "onsite", "sms"]

@@ -52,8 +52,8 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.utils import missing
 from pydantic import Field
 
-from leadwire.core.rules.comparisons import StrictModel
 from leadwire.core.rules.errors import Problem
+from leadwire.core.strict_model import StrictModel
 
 TEMPLATE_ID: Final = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 PARTS: Final = ("subject", "text", "html")

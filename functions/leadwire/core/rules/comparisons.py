@@ -22,10 +22,11 @@ from collections.abc import Callable
 from functools import cached_property
 from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, PlainValidator, model_validator
+from pydantic import Field, PlainValidator, model_validator
 from pydantic_core import PydanticCustomError
 
 from leadwire.core.rules.lookup import MISSING
+from leadwire.core.strict_model import StrictModel
 
 _NUMERIC_TEXT = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$")
 
@@ -44,12 +45,6 @@ def _number(value: Any) -> int | float:
 
 Scalar = Annotated[str | int | float | bool, PlainValidator(_scalar)]
 Number = Annotated[int | float, PlainValidator(_number)]
-
-
-class StrictModel(BaseModel):
-    """Definitions refuse unknown keys and never change after parsing."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
 class _Operators(StrictModel):

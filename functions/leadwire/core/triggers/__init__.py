@@ -35,11 +35,14 @@ from leadwire.core.triggers.matching import (
     triggers_for_event,
 )
 from leadwire.core.triggers.timers import (
+    Claimed,
+    Overtaken,
     TimerKey,
     deadline,
     execution_name,
     horizon_allows,
     match_values,
+    overtaken_key,
     reentry_allows,
     timer_key,
 )
@@ -54,6 +57,7 @@ __all__ = [
     "AnniversaryUnavailable",
     "Awaiting",
     "ChangeKind",
+    "Claimed",
     "EmailAction",
     "EmitEventAction",
     "EnterOn",
@@ -61,6 +65,7 @@ __all__ = [
     "EventOn",
     "ExitOn",
     "OncePer",
+    "Overtaken",
     "ReentryPolicy",
     "TimerKey",
     "Trigger",
@@ -79,6 +84,7 @@ __all__ = [
     "is_held_out",
     "match_values",
     "next_anniversary",
+    "overtaken_key",
     "parse_triggers",
     "reentry_allows",
     "timer_key",

@@ -47,6 +47,34 @@ class TimerKey:
         return _digest(list(self.match_values), 20)
 
 
+@dataclass(frozen=True, slots=True)
+class Overtaken:
+    """A waiting instance whose deadline had passed, in event time, when a new start of the same
+    key came in, though its wake-up had not run yet (events posted ahead of the clock, a backfill).
+    The new start took the item; the overtaken instance must still fire at its own deadline."""
+
+    started_at: datetime
+    deadline: datetime
+    cause: str
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """The caller owns the instance and schedules its wake-up (and the overtaken one's, if any)."""
+
+    overtaken: Overtaken | None = None
+
+
+# Marks an overtaken instance's own key: no property value can hold it (text has no NUL here).
+_OVERTAKEN: Final = "\x00overtaken"
+
+
+def overtaken_key(key: TimerKey, cause: str) -> TimerKey:
+    """The key an overtaken instance (started by ``cause``) waits under once a new start took its
+    item: its own, so the new instance and it each fire (or not) on their own."""
+    return TimerKey(key.trigger_id, key.lead_id, (*key.match_values, _OVERTAKEN, cause))
+
+
 def _digest(value: Any, length: int) -> str:
     return hashlib.sha256(canonical_json(value).encode("utf-8")).hexdigest()[:length]
 
