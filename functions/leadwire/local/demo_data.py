@@ -1,6 +1,8 @@
 """Deterministic demo traffic: about forty leads over a few weeks, each living out a story a marketer
 recognises (the browser who never signs up, the trial that stalls, the cart left behind, the hot lead
-that goes cold), as the Segment messages their browsers and back ends would send.
+that goes cold), as the Segment messages their browsers and back ends would send. Each identified
+lead's company is its account (a ``group`` call), and beside the stories about a hundred readers
+come once near the end and never again, as most of a real site's visitors do.
 
 Everything derives from the seed: no global random state, no wall clock, so the same arguments give
 the same list, message ids included. Run as a module to rewrite ``events_samples/demo/sessions.jsonl``.
