@@ -218,12 +218,12 @@ def test_the_alarm_widget_lists_every_alarm(dashboard: dict[str, Any], resources
 
 def test_doctor_finds_what_it_checks_in_the_outputs(template: Any, resources: Resources) -> None:
     # Given leadwire doctor reads the stack outputs
-    # Then the sender, the ingestion function and the webhook secret references are there
+    # Then the sender, the ingestion function and the secret references (webhook, Slack) are there
     outputs = template.to_json()["Outputs"]
     assert outputs["EmailSender"]["Value"] == "Leadwire <hello@leadwire.example>"
     assert outputs["IngestionFunctionName"]["Value"] == {"Ref": function_id(resources, INGESTION_HANDLER)}
     assert outputs["SecretReferences"]["Value"] == (
-        "ssm:/leadwire/sales-webhook-secret ssm:/leadwire/sales-webhook-url"
+        "ssm:/leadwire/sales-slack-url ssm:/leadwire/sales-webhook-secret ssm:/leadwire/sales-webhook-url"
     )
     assert {"AlarmTopicArn", "DashboardName"} <= outputs.keys()
 

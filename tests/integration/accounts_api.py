@@ -1,10 +1,13 @@
 """What the account tests share: a runtime with some definitions posted, and small call builders."""
 
+import shutil
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 
-from leadwire.local.runtime import LocalRuntime
+from leadwire.local.runtime import DEFAULT_CONFIG, LocalRuntime
 
 from .local_api import WRITE_KEY, LocalApi
 
@@ -13,8 +16,18 @@ NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
 @contextmanager
 def account_api(segments=(), triggers=()) -> Iterator[LocalApi]:
-    """A local runtime on the simulated clock at NOW with ``segments`` and ``triggers`` created."""
-    runtime = LocalRuntime({WRITE_KEY: "tests"}, clock_start=NOW)
+    """A local runtime on the simulated clock at NOW with ``segments`` and ``triggers`` created, on
+    the default config without its own account segments (these tests bring theirs)."""
+    with tempfile.TemporaryDirectory() as scratch:
+        config = Path(scratch) / "config"
+        shutil.copytree(DEFAULT_CONFIG, config, ignore=shutil.ignore_patterns("accounts.yaml"))
+        with _runtime(config, segments, triggers) as api:
+            yield api
+
+
+@contextmanager
+def _runtime(config: Path, segments, triggers) -> Iterator[LocalApi]:
+    runtime = LocalRuntime({WRITE_KEY: "tests"}, config_dir=config, clock_start=NOW)
     try:
         api = LocalApi(runtime)
         for path, definitions in (("/segments", segments), ("/triggers", triggers)):

@@ -10,7 +10,15 @@ from typing import Any
 
 import pytest
 
-from leadwire.local.demo_data import DEFAULT_OUTPUT, DEMO_START, generate_demo_events, write_demo_file
+from leadwire.local.demo_data import (
+    DEFAULT_OUTPUT,
+    DEMO_START,
+    ONE_TIME_VISITORS,
+    cast,
+    generate_demo_events,
+    one_time_visitors,
+    write_demo_file,
+)
 
 Message = dict[str, Any]
 
@@ -69,8 +77,42 @@ def test_another_seed_gives_other_messages(events: list[Message]) -> None:
 
 
 def test_volume_is_demo_sized(events: list[Message]) -> None:
+    # About forty persona leads and the one-visit readers beside them.
     assert 1_500 <= len(events) <= 3_000
-    assert 35 <= len(_by_lead(events)) <= 45
+    assert 35 + ONE_TIME_VISITORS <= len(_by_lead(events)) <= 45 + ONE_TIME_VISITORS
+
+
+def test_every_identified_lead_is_grouped_into_its_company_account(events: list[Message]) -> None:
+    identified = {m["userId"] for m in events if m["type"] == "identify"}
+    groups = [m for m in events if m["type"] == "group"]
+
+    assert {m["userId"] for m in groups} == identified
+    for group in groups:
+        domain = group["traits"]["website"].removeprefix("https://www.")
+        assert group["groupId"] == domain.split(".")[0]
+        assert set(group["traits"]) == {"name", "industry", "employees", "website"}
+
+
+def test_some_leads_touch_three_channels(events: list[Message]) -> None:
+    channels: dict[str, set[str]] = defaultdict(set)
+    for message in _tracked(events, "touch"):
+        channels[message["userId"]].add(message["properties"]["channel"])
+
+    assert sum(1 for seen in channels.values() if len(seen) >= 3) >= 2
+
+
+def test_the_one_time_visitors_come_once_and_stay_anonymous(events: list[Message]) -> None:
+    visitors = {v.anonymous_id for v in one_time_visitors(len(cast()))}
+    by_visitor: dict[str, list[Message]] = defaultdict(list)
+    for message in events:
+        if message.get("anonymousId") in visitors:
+            by_visitor[message["anonymousId"]].append(message)
+
+    assert len(by_visitor) == ONE_TIME_VISITORS
+    for messages in by_visitor.values():
+        moments = [_at(m) for m in messages]
+        assert all(m["type"] == "page" and "userId" not in m for m in messages)
+        assert max(moments) - min(moments) < timedelta(minutes=30)  # one visit
 
 
 def test_message_ids_are_unique(events: list[Message]) -> None:

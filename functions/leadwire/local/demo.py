@@ -26,11 +26,14 @@ from leadwire import schema
 from leadwire.core.capacity import item_size, write_units
 from leadwire.dal.lead_items import history_intervals
 from leadwire.dal.metering import PROCESS_METER
+from leadwire.local.demo_accounts import accounts_scene, wire_slack
+from leadwire.local.demo_caps import caps_lead, caps_scene
 from leadwire.local.demo_data import DEMO_START
 from leadwire.local.demo_insight import report_insight
 from leadwire.local.demo_onsite import add_come_back, report_onsite
 from leadwire.local.demo_safe_change import safe_change_scene, use_demo_thresholds
 from leadwire.local.demo_sms import text_scene
+from leadwire.local.handoff_receivers import SlackWebhook
 from leadwire.local.webhook_receiver import WebhookReceiver
 
 DEMO_FILE = Path(__file__).resolve().parents[3] / "events_samples" / "demo" / "sessions.jsonl"
@@ -238,8 +241,10 @@ def run_demo(data: Path | None = None, *, serve: bool = False, port: int = 0) ->
     threading.Thread(target=server.serve_forever, daemon=True).start()
     client = _Client(f"http://127.0.0.1:{server.server_address[1]}")
     crm = WebhookReceiver(CRM_SECRET, fail_first=1)  # its first answer is a 500: the retry keeps the id
+    slack = SlackWebhook()  # the sales team's channel, for the hot-account alerts
     try:
         _wire_crm(crm)
+        wire_slack(slack, REGION)
         add_come_back(client.call)  # the seed's come-back pop-up, as a marketer adds it
         tap = BusTap()
         trail = DeliveryTrail()
@@ -253,62 +258,84 @@ def run_demo(data: Path | None = None, *, serve: bool = False, port: int = 0) ->
         )
         print(f"Replaying {len(messages)} Segment messages over {len(days)} days as live traffic")
         started = time.perf_counter()
-        accepted = rejected = 0
         engage_at: datetime | None = first_day + ENGAGE_AFTER
-        for start in range(0, len(messages), BATCH_SIZE):
-            batch = messages[start : start + BATCH_SIZE]
-            # The clock runs to the newest event of the batch (sweeps and timers fire on the way,
-            # at their due instants), then the batch arrives, as a site's clients would send it.
-            arrival = _instant(batch[-1]) + timedelta(seconds=1)
-            client.call("POST", "/_local/clock", {"to": arrival.isoformat()})
-            reply = client.call("POST", "/v1/batch", {"batch": batch})
-            accepted += reply["accepted"]
-            rejected += len(reply.get("rejected", []))
-            client.call("POST", "/_local/drain")
+
+        def engage_once(arrival: datetime) -> None:
+            nonlocal engage_at
             if engage_at is not None and arrival >= engage_at:
                 _engage(client)
                 engage_at = None
-        end = max(days) + timedelta(days=1) if days else first_day
-        client.call("POST", "/_local/clock", {"to": end.isoformat()})
+
+        accepted, rejected, end = replay(client.call, messages, engage_once)
         elapsed = time.perf_counter() - started
         units = (PROCESS_METER.write_units, PROCESS_METER.read_units)
         writes_by_kind = dict(PROCESS_METER.writes_by_kind)
         resent = client.call("POST", "/v1/batch", {"batch": messages[:BATCH_SIZE]})["accepted"]
         client.call("POST", "/_local/drain")
-        _report_ingestion(runtime, accepted, rejected, elapsed, units, resent)
-        _report_segments(runtime, client)
-        _report_time(runtime)
+        table = TableScan(runtime)
+        _report_ingestion(table, accepted, rejected, elapsed, units, resent)
+        _report_segments(table, client)
+        _report_time(table)
         outbox = client.call("GET", "/_local/outbox")["messages"]
-        events = _items(runtime, schema.EVENT_PREFIX)
+        events = table.of(schema.EVENT_PREFIX)
         bus_events = tap.collect()
-        _report_actions(runtime, outbox, trail, crm, bus_events, events)
+        _report_actions(table, outbox, trail, crm, bus_events, events)
         invocations = {
             "actions": fire_batches.count,
             "feedback": feedback.count,
             "triggers": _consumer(runtime, "leadwire-reactions").invocations - fire_batches.count,
         }
-        fires = [item["cause"]["S"] for item in _items(runtime, schema.FIRE_PREFIX)]
+        fires = [item["cause"]["S"] for item in table.of(schema.FIRE_PREFIX)]
         derived_units = sum(write_units(item_size(item)) for item in events if item["src"]["S"] != "demo")
         print()
         print("\n".join(trigger_costs(writes_by_kind, derived_units, fires, invocations)))
         _report_story(client, messages)
         print("\n".join(report_onsite(client.call)))
         print("\n".join(report_insight(client.call, first_day, end)))
+        print("\n".join(accounts_scene(client.call, slack)))
         checks = nothing_twice(_ses_accepted(), outbox, [r.webhook_id for r in crm.accepted], bus_events)
         # After the checks are taken: the change re-evaluates leads, and what that sends is not in them.
         print("\n".join(safe_change_scene(client.url, client.call)))
         print("\n" + "\n".join(format_checks(checks)))
         # After the checks: the scene moves the clock on, and what else that sends is not counted there.
         print("\n".join(text_scene(client.call, _story_lead(client, messages))))
+        print("\n".join(caps_scene(client.call, caps_lead(client.call))))
         _try_it()
         if serve:
             _serve_console(runtime, client.url)
         return 0 if all(check.ok for check in checks) else 1
     finally:
         crm.close()
+        slack.close()
         server.shutdown()
         server.server_close()
         runtime.close()
+
+
+def replay(
+    call: Callable[..., Any],
+    messages: list[dict[str, Any]],
+    after_batch: Callable[[datetime], None] | None = None,
+) -> tuple[int, int, datetime]:
+    """The messages (sorted by timestamp) as live traffic in batches; then the clock runs to the
+    midnight after the last day. Returns accepted, rejected and that end."""
+    accepted = rejected = 0
+    for start in range(0, len(messages), BATCH_SIZE):
+        batch = messages[start : start + BATCH_SIZE]
+        # The clock runs to the newest event of the batch (sweeps and timers fire on the way,
+        # at their due instants), then the batch arrives, as a site's clients would send it.
+        arrival = _instant(batch[-1]) + timedelta(seconds=1)
+        call("POST", "/_local/clock", {"to": arrival.isoformat()})
+        reply = call("POST", "/v1/batch", {"batch": batch})
+        accepted += reply["accepted"]
+        rejected += len(reply.get("rejected", []))
+        call("POST", "/_local/drain")
+        if after_batch is not None:
+            after_batch(arrival)
+    days = _by_day(messages)
+    end = max(days) + timedelta(days=1) if days else DEMO_START
+    call("POST", "/_local/clock", {"to": end.isoformat()})
+    return accepted, rejected, end
 
 
 def _interrupt(*_: object) -> None:
@@ -342,19 +369,22 @@ def _ses_accepted() -> int:
     return len(ses_backends[MOTO_ACCOUNT][REGION].sent_messages)
 
 
-def _items(runtime: Any, prefix: str) -> list[dict[str, Any]]:
-    return [
-        item
-        for page in runtime.dynamodb.get_paginator("scan").paginate(TableName="leadwire-local")
-        for item in page["Items"]
-        if item["sk"]["S"].startswith(prefix)
-    ]
+class TableScan:
+    """The table as one scan read it after the replay: the reports read it once, not once each
+    (a scan of the whole table through moto costs seconds on the demo)."""
+
+    def __init__(self, runtime: Any) -> None:
+        pages = runtime.dynamodb.get_paginator("scan").paginate(TableName="leadwire-local")
+        self.items = [item for page in pages for item in page["Items"]]
+
+    def of(self, prefix: str) -> list[dict[str, Any]]:
+        return [item for item in self.items if item["sk"]["S"].startswith(prefix)]
 
 
 def _report_ingestion(
-    runtime: Any, accepted: int, rejected: int, elapsed: float, units: tuple[float, float], resent: int
+    table: TableScan, accepted: int, rejected: int, elapsed: float, units: tuple[float, float], resent: int
 ) -> None:
-    events = _items(runtime, "EVT#")
+    events = table.of("EVT#")
     print(f"\nIngestion: accepted {accepted}, rejected {rejected}, in {elapsed:.1f} s with segmentation")
     print(f"  stored {len(events)} event items; resending a batch of {resent} stored nothing new")
     print(
@@ -363,8 +393,8 @@ def _report_ingestion(
     )
 
 
-def _report_segments(runtime: Any, client: _Client) -> None:
-    history = history_intervals(_items(runtime, "HIST#"))
+def _report_segments(table: TableScan, client: _Client) -> None:
+    history = history_intervals(table.of("HIST#"))
     entered = Counter(interval["segmentId"] for interval in history)
     exited = Counter(interval["segmentId"] for interval in history if interval["exitedAt"])
     print(f"\nSegments at {client.call('POST', '/_local/drain')['now'][:10]}:")
@@ -378,9 +408,9 @@ def _report_segments(runtime: Any, client: _Client) -> None:
         )
 
 
-def _report_time(runtime: Any) -> None:
+def _report_time(table: TableScan) -> None:
     """What happened with no event from the lead: the sweep and the timers, at their due instants."""
-    history = history_intervals(_items(runtime, "HIST#"))
+    history = history_intervals(table.of("HIST#"))
     entered = Counter(i["segmentId"] for i in history if i["cause"]["entered"] == "time")
     exited = Counter(i["segmentId"] for i in history if i["cause"]["exited"] == "time")
     print("\nWhat time alone did (the sweep, at each flip's due instant):")
@@ -508,7 +538,7 @@ def suppressed_lines(states: Iterable[Mapping[str, Any]], events: Iterable[Mappi
 
 
 def _report_actions(
-    runtime: Any,
+    table: TableScan,
     outbox: list[dict[str, Any]],
     trail: DeliveryTrail,
     crm: WebhookReceiver,
@@ -538,7 +568,7 @@ def _report_actions(
         "  SES feedback as lead events: " + ", ".join(f"{name} {feedback[name]}" for name in FEEDBACK_EVENTS)
     )
     print("  Suppressed addresses:")
-    for line in suppressed_lines(_items(runtime, schema.STATE_SK), events) or ["none"]:
+    for line in suppressed_lines(table.of(schema.STATE_SK), events) or ["none"]:
         print(f"    {line}")
 
 

@@ -1,6 +1,8 @@
 """Deterministic demo traffic: about forty leads over a few weeks, each living out a story a marketer
 recognises (the browser who never signs up, the trial that stalls, the cart left behind, the hot lead
-that goes cold), as the Segment messages their browsers and back ends would send.
+that goes cold), as the Segment messages their browsers and back ends would send. Each identified
+lead's company is its account (a ``group`` call), and beside the stories about a hundred readers
+come once near the end and never again, as most of a real site's visitors do.
 
 Everything derives from the seed: no global random state, no wall clock, so the same arguments give
 the same list, message ids included. Run as a module to rewrite ``events_samples/demo/sessions.jsonl``.
@@ -194,9 +196,11 @@ class Timeline:
         self.pause(5, 90)
 
     def identify(self) -> None:
-        """The form fill: the browser's anonymous id and the new user id together (a merge)."""
+        """The form fill: the browser's anonymous id and the new user id together (a merge), and
+        the ``group`` call that puts the lead in its company's account."""
         self.identified = True
         self._emit({"type": "identify", "traits": dict(self.lead.traits)}, browser=True)
+        self._group(browser=True)
         self.pause(2, 20)
 
     # -- back-end calls (analytics-python) ---------------------------------------------------------
@@ -207,6 +211,7 @@ class Timeline:
     def server_identify(self) -> None:
         self.identified = True
         self._emit({"type": "identify", "traits": dict(self.lead.traits)}, browser=False)
+        self._group(browser=False)
 
     def alias(self) -> None:
         """Sign-up on the back end: link the browser's anonymous id to the new user id."""
@@ -214,8 +219,14 @@ class Timeline:
 
     # -- plumbing ----------------------------------------------------------------------------------
 
-    def _emit(self, body: Message, browser: bool) -> None:
-        self._now += timedelta(milliseconds=self.rng.randint(1, 999))
+    def _group(self, browser: bool) -> None:
+        """A millisecond after the identify, drawing nothing from the story's random stream (so
+        adding accounts changed no one's story)."""
+        account_id, traits = account_of(self.lead)
+        self._emit({"type": "group", "groupId": account_id, "traits": traits}, browser=browser, step_ms=1)
+
+    def _emit(self, body: Message, browser: bool, step_ms: int | None = None) -> None:
+        self._now += timedelta(milliseconds=self.rng.randint(1, 999) if step_ms is None else step_ms)
         self._count += 1
         # uuid4-shaped like the clients' ids, but derived from (seed, lead, counter) rather than drawn
         name = f"{self._seed}:{self.lead.index}:{self._count}"
@@ -323,13 +334,15 @@ def _checkout(tl: Timeline, number: int, buys: bool) -> None:
 
 
 def anonymous_browser(tl: Timeline) -> None:
-    visits = tl.rng.choice((1, 1, 2, 3, 4))
+    visits = tl.rng.choice((1, 1, 1, 2, 3))
     for day in _pick_days(tl, visits, 1, tl.days - 2):
         tl.session(day)
         _browse(tl, ["/", *tl.rng.sample(_BLOG, tl.rng.randint(0, 3))][: tl.rng.randint(1, 4)])
 
 
 def researcher(tl: Timeline) -> None:
+    """Reads the docs, downloads the benchmark, registers for the webinar from an email, and comes
+    back to pricing near the end: three channels (``touch`` events) and, scoring on, Demo-Ready."""
     reading, download, webinar = _pick_days(tl, 3, 1, tl.days - 10)
     tl.session(reading)
     _browse(tl, tl.rng.sample(_DOCS, tl.rng.randint(3, 5)))
@@ -337,11 +350,16 @@ def researcher(tl: Timeline) -> None:
     _browse(tl, (tl.rng.choice(_BLOG), "/resources/lead-scoring-benchmark"))
     tl.identify()
     tl.track("whitepaper_downloaded", {"asset_id": "wp-lead-scoring-2026", "format": "pdf"})
+    tl.server_track("touch", {"channel": "content", "asset_id": "wp-lead-scoring-2026"})
     _browse(tl, tl.rng.sample(_DOCS, 2))
     tl.session(webinar, search=_email_search("webinar-invite"), referrer="")
     tl.server_track("email_clicked", {"campaign": "webinar-invite", "link": "/webinars/segments-that-sell"})
+    tl.server_track("touch", {"channel": "email", "campaign": "webinar-invite"})
     tl.page("/webinars/segments-that-sell")
     tl.track("webinar_registered", {"webinar_id": "web-2026-10-segments", "title": "Segments that sell"})
+    tl.server_track("touch", {"channel": "webinar", "webinar_id": "web-2026-10-segments"})
+    tl.session(tl.rng.randint(tl.days - 6, tl.days - 2))
+    _browse(tl, ("/pricing", "/customers", "/pricing"))
 
 
 def activated_trial(tl: Timeline) -> None:
@@ -454,6 +472,14 @@ def aliased_signup(tl: Timeline) -> None:
         _api_calls(tl, tl.rng.randint(2, 6))
 
 
+def one_time_visitor(tl: Timeline) -> None:
+    """In the last days the Pinpoint end-of-support post is on Hacker News: a reader arrives once,
+    reads it (and maybe one more post) and never comes back. Most of a real site's visitors are
+    like this; they keep "Returning Visitors" a minority."""
+    tl.session(tl.rng.randint(tl.days - 5, tl.days - 2), referrer="https://news.ycombinator.com/")
+    _browse(tl, ["/blog/pinpoint-end-of-support", *tl.rng.sample(_BLOG[1:], tl.rng.randint(0, 1))])
+
+
 Story = Callable[[Timeline], None]
 
 # persona -> (story, number of leads living it)
@@ -470,6 +496,10 @@ PERSONAS: Final[dict[str, tuple[Story, int]]] = {
     "anonymous_then_known": (anonymous_then_known, 3),
     "aliased_signup": (aliased_signup, 1),
 }
+
+
+# Anonymous one-visit readers beside the personas (their own draws: the personas' cast is unchanged).
+ONE_TIME_VISITORS: Final = 130
 
 
 # -- cast ------------------------------------------------------------------------------------------
@@ -518,6 +548,39 @@ def _lead(rng: random.Random, index: int, persona: str, first: str, last: str) -
     )
 
 
+def one_time_visitors(first_index: int, seed: int = DEMO_SEED, count: int = ONE_TIME_VISITORS) -> list[Lead]:
+    """Visitors who never identify: an anonymous id, a zone, a browser."""
+    rng = random.Random(f"leadwire-demo-visitors:{seed}")
+    visitors = []
+    for index in range(first_index, first_index + count):
+        zone, locale = rng.choice(_ZONES)
+        visitors.append(
+            Lead(
+                index=index,
+                persona="one_time_visitor",
+                anonymous_id=str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+                user_id=f"usr_{1001 + index}",
+                traits={},
+                zone=ZoneInfo(zone),
+                locale=locale,
+                user_agent=rng.choice(_USER_AGENTS),
+            )
+        )
+    return visitors
+
+
+def account_of(lead: Lead) -> tuple[str, dict[str, Any]]:
+    """The lead's company as a Segment ``group``: the account id (its email domain's first label)
+    and the account's traits in the spec's names (``name``, ``industry``, ``employees``, ``website``)."""
+    domain = str(lead.traits["email"]).rsplit("@", 1)[1]
+    return domain.split(".", 1)[0], {
+        "name": lead.traits["company"],
+        "industry": lead.traits["industry"],
+        "employees": lead.traits["company_size"],
+        "website": f"https://www.{domain}",
+    }
+
+
 def _slug(name: str) -> str:
     plain = unicodedata.normalize("NFKD", name.lower())
     return "".join(char for char in plain if char.isascii() and char.isalnum())
@@ -537,9 +600,10 @@ def generate_demo_events(start: datetime, days: int = DEMO_DAYS, seed: int = DEM
         raise ValueError(f"days must be at least {MIN_DAYS} for every story to fit")
     begin = start.astimezone(UTC)
     messages: list[Message] = []
-    for lead in cast(seed):
+    personas = cast(seed)
+    for lead in personas + one_time_visitors(len(personas), seed):
         timeline = Timeline(lead, random.Random(f"leadwire-demo:{seed}:{lead.index}"), seed, begin, days)
-        story, _ = PERSONAS[lead.persona]
+        story = one_time_visitor if lead.persona == "one_time_visitor" else PERSONAS[lead.persona][0]
         story(timeline)
         messages.extend(timeline.messages)
     return sorted(messages, key=lambda message: (message["timestamp"], message["messageId"]))

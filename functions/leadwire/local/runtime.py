@@ -30,7 +30,7 @@ from leadwire.config_loader import ConfigError, definitions_of, load_config_dir
 from leadwire.core.errors import InvalidRequest, LeadwireError
 from leadwire.dal.due_index import DueIndex
 from leadwire.dal.fire_store import delivery_view
-from leadwire.local import moto_direct, moto_query, moto_stream
+from leadwire.local import moto_direct, moto_query, moto_stream, moto_transact
 from leadwire.local import ses_simulator as ses_simulator_module
 from leadwire.local import sms_simulator as sms_simulator_module
 from leadwire.local.apigw import HttpResponse, from_http_api_response, to_http_api_event
@@ -100,6 +100,7 @@ class LocalRuntime:
         self._mock.start()
         if not moto_query.install():  # see local/moto_query.py: same answers, without walking the table
             logger.warning("moto's query fast path is off: another moto version", extra={"pinned": "5.2.5"})
+        moto_transact.install()  # see local/moto_transact.py: the same rollback, without copying the table
         self.clock = SimulatedClock(clock_start) if clock_start else None
         clock.use(self.clock.now if self.clock else None)
         self.lock = threading.RLock()
