@@ -1,5 +1,5 @@
-"""The ``leadwire`` command: local, hash-key, bench, demo, replay, load, doctor, segments,
-preview-bench, jobs, console."""
+"""The ``leadwire`` command: local, hash-key, bench, demo, replay, load, doctor, segments, leads,
+triggers, preview-bench, jobs, console."""
 
 from __future__ import annotations
 
