@@ -41,6 +41,7 @@ def api(tmp_path, monkeypatch, receivers):
     monkeypatch.setenv("HUBSPOT_API_URL", hubspot.url)
     config = tmp_path / "config"
     shutil.copytree(DEFAULT_CONFIG, config)
+    (config / "accounts.yaml").unlink()  # the default account segments: this test brings its own
     (config / "account_triggers.yaml").write_text(
         f"""
 segments:

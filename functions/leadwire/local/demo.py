@@ -299,7 +299,13 @@ def run_demo(data: Path | None = None, *, serve: bool = False, port: int = 0) ->
         print("\n" + "\n".join(format_checks(checks)))
         # After the checks: the scene moves the clock on, and what else that sends is not counted there.
         print("\n".join(text_scene(client.call, _story_lead(client, messages))))
-        print("\n".join(caps_scene(client.call, caps_lead(client.call))))
+        lead = caps_lead(client.call)
+        if lead is None:
+            print(
+                "\nCaps that defer by priority: no trial user who takes marketing email in this data; skipped"
+            )
+        else:
+            print("\n".join(caps_scene(client.call, lead)))
         _try_it()
         if serve:
             _serve_console(runtime, client.url)

@@ -309,7 +309,8 @@ async function loadTrends(segments, sparkCells, trendCells, insightNote) {
       trend.textContent = "—";
     }
   });
-  const colder = [...changes].filter(([, change]) => change < 0).sort((a, b) => a[1] - b[1]);
+  const colder = [...changes].filter(([, change]) => change < 0)
+    .sort((a, b) => a[1] - b[1] || (a[0].name < b[0].name ? -1 : a[0].name > b[0].name ? 1 : 0));  // ties by name
   if (available) {
     fill(insightNote, h("p", { id: "colder-summary" }, colder.length
       ? `Got colder over the last 30 days (members' average score): ${colder.map(([s, c]) => `${s.name} (${c.toFixed(1)})`).join(", ")}.`
