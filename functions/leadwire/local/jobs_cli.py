@@ -18,14 +18,14 @@ import urllib.parse
 from collections.abc import Callable
 from typing import Any
 
-from leadwire.local.admin_client import DEFAULT_URL, ApiError, call_api
+from leadwire.local.admin_client import ApiError, add_target_arguments, call_api, resolve_target
 
 POLL_SECONDS = 2.0
 
 
 def add_commands(commands: Any) -> None:
     jobs = commands.add_parser("jobs", help="start a migration or re-evaluation job, or follow one")
-    jobs.add_argument("--url", default=DEFAULT_URL, help="the admin API (leadwire local, or console --stack)")
+    add_target_arguments(jobs)
     jobs.add_argument("--json", action="store_true", help="print the API's JSON")
     verbs = jobs.add_subparsers(dest="verb", required=True)
     start = verbs.add_parser("start", help="start a job over every lead")
@@ -61,6 +61,7 @@ def follow(
 
 def run(args: argparse.Namespace) -> int:
     try:
+        resolve_target(args)
         if args.verb == "start":
             job = call_api(args.url, "POST", "/jobs", body={"kind": args.kind, "reason": args.reason})
             if args.wait:
@@ -71,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
         message = json.dumps(error.body, indent=2) if args.json else f"error {error.status}: {error.body}"
         print(message, file=sys.stderr)
         return 1
-    except (urllib.error.URLError, OSError) as error:
+    except (urllib.error.URLError, OSError, LookupError) as error:
         print(f"leadwire jobs: cannot reach {args.url}: {error}", file=sys.stderr)
         return 2
     print(json.dumps(job, indent=2) if args.json else render(job))

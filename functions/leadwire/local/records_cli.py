@@ -15,14 +15,14 @@ import urllib.error
 import urllib.parse
 from typing import Any
 
-from leadwire.local.admin_client import DEFAULT_URL, ApiError, call_api, text_table
+from leadwire.local.admin_client import ApiError, add_target_arguments, call_api, resolve_target, text_table
 
 
 def add_commands(commands: Any) -> None:
     leads = commands.add_parser("leads", help="a lead's profile, history, export, erasure")
     triggers = commands.add_parser("triggers", help="triggers and their A/B results")
     for parser in (leads, triggers):
-        parser.add_argument("--url", default=DEFAULT_URL, help="the admin API (leadwire local)")
+        add_target_arguments(parser)
         parser.add_argument("--json", action="store_true", help="print the API's JSON")
     verbs = leads.add_subparsers(dest="verb", required=True)
     for verb, text in (
@@ -95,6 +95,7 @@ def render(command: str, verb: str, body: Any) -> str:
 
 def run(args: argparse.Namespace) -> int:
     try:
+        resolve_target(args)
         body = _request(args)
     except ApiError as error:
         print(
@@ -102,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    except (urllib.error.URLError, OSError) as error:
+    except (urllib.error.URLError, OSError, LookupError) as error:
         print(f"leadwire {args.command}: cannot reach {args.url}: {error}", file=sys.stderr)
         return 2
     print(json.dumps(body, indent=2) if args.json else render(args.command, args.verb, body))

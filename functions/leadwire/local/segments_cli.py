@@ -15,13 +15,13 @@ import urllib.parse
 import urllib.request
 from typing import Any
 
-from leadwire.local.admin_client import DEFAULT_URL, ApiError, call_api, text_table
+from leadwire.local.admin_client import ApiError, add_target_arguments, call_api, resolve_target, text_table
 from leadwire.local.jobs_cli import follow
 
 
 def add_commands(commands: Any) -> None:
     segments = commands.add_parser("segments", help="segment sizes, analytics, explain, preview, snapshot")
-    segments.add_argument("--url", default=DEFAULT_URL, help="the admin API (leadwire local)")
+    add_target_arguments(segments)
     segments.add_argument("--json", action="store_true", help="print the API's JSON")
     verbs = segments.add_subparsers(dest="verb", required=True)
     verbs.add_parser("list", help="every segment with members, share of leads and size warning")
@@ -176,6 +176,11 @@ def run(args: argparse.Namespace) -> int:
         from leadwire.local.preview_bench import main as bench_main
 
         return bench_main(args.events, args.leads, args.json)
+    try:
+        resolve_target(args)
+    except LookupError as error:
+        print(f"leadwire segments: {error}", file=sys.stderr)
+        return 2
     if args.verb == "apply":
         return _apply(args)
     try:
