@@ -36,15 +36,14 @@ def preview_request(kind: PreviewKind, definition: dict[str, Any], since: str) -
 
 
 def run_preview_job(
-    job_id: str,
+    job: Job,
     store: JobStorePort,
     replay: Callable[[PreviewKind, dict[str, Any], str], BaseModel],
     now: Callable[[], datetime],
 ) -> Job:
     """Replay the job's request and store the answer (or why it failed); a finished job is left as is."""
-    job = store.get(job_id)
-    if job is None or job.finished:
-        return job  # type: ignore[return-value]  # an unknown id: the caller's get answers 404
+    if job.finished:
+        return job
     started = now()
     job = store.save(
         job.model_copy(update={"status": "running", "started_at": started, "updated_at": started})
@@ -53,7 +52,7 @@ def run_preview_job(
     try:
         body = replay(request["kind"], request["definition"], request["since"])
     except Exception as error:  # a definition refused, a bad window, a store that failed: say why
-        logger.info("preview job failed", extra={"job_id": job_id, "error": type(error).__name__})
+        logger.info("preview job failed", extra={"job_id": job.job_id, "error": type(error).__name__})
         detail = getattr(error, "details", None)
         message = f"{error}" + (f" {detail}" if detail else "")
         finished = now()

@@ -101,5 +101,24 @@ def add_target_arguments(parser: Any) -> None:
 
 def resolve_target(args: Any) -> None:
     """With ``--stack``, point ``args.url`` at the stack's signed endpoint."""
-    if getattr(args, "stack", None):
+    if getattr(args, "stack", None) and not isinstance(args.url, Endpoint):  # once per command
         args.url = stack_endpoint(args.stack, args.region)
+
+
+def run_request(name: str, args: Any, request: Callable[[], Any], render: Callable[[Any], str]) -> int:
+    """One command's call and its exit code: 0 printed, 1 the API refused (its error printed), 2 the
+    server could not be reached (or the stack found)."""
+    import sys
+
+    try:
+        resolve_target(args)
+        body = request()
+    except ApiError as error:
+        message = json.dumps(error.body, indent=2) if args.json else f"error {error.status}: {error.body}"
+        print(message, file=sys.stderr)  # noqa: T201 (a command's output)
+        return 1
+    except (urllib.error.URLError, OSError, LookupError) as error:
+        print(f"leadwire {name}: cannot reach {args.url}: {error}", file=sys.stderr)  # noqa: T201
+        return 2
+    print(json.dumps(body, indent=2) if args.json else render(body))  # noqa: T201
+    return 0

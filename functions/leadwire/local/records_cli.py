@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import urllib.error
 import urllib.parse
 from typing import Any
 
-from leadwire.local.admin_client import ApiError, add_target_arguments, call_api, resolve_target, text_table
+from leadwire.local.admin_client import add_target_arguments, call_api, run_request, text_table
 
 
 def add_commands(commands: Any) -> None:
@@ -94,17 +93,6 @@ def render(command: str, verb: str, body: Any) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        resolve_target(args)
-        body = _request(args)
-    except ApiError as error:
-        print(
-            json.dumps(error.body, indent=2) if args.json else f"error {error.status}: {error.body}",
-            file=sys.stderr,
-        )
-        return 1
-    except (urllib.error.URLError, OSError, LookupError) as error:
-        print(f"leadwire {args.command}: cannot reach {args.url}: {error}", file=sys.stderr)
-        return 2
-    print(json.dumps(body, indent=2) if args.json else render(args.command, args.verb, body))
-    return 0
+    return run_request(
+        args.command, args, lambda: _request(args), lambda body: render(args.command, args.verb, body)
+    )

@@ -15,7 +15,14 @@ import urllib.parse
 import urllib.request
 from typing import Any
 
-from leadwire.local.admin_client import ApiError, add_target_arguments, call_api, resolve_target, text_table
+from leadwire.local.admin_client import (
+    ApiError,
+    add_target_arguments,
+    call_api,
+    resolve_target,
+    run_request,
+    text_table,
+)
 from leadwire.local.jobs_cli import follow
 
 
@@ -183,19 +190,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     if args.verb == "apply":
         return _apply(args)
-    try:
-        body = _request(args)
-    except ApiError as error:
-        print(
-            json.dumps(error.body, indent=2) if args.json else f"error {error.status}: {error.body}",
-            file=sys.stderr,
-        )
-        return 1
-    except (urllib.error.URLError, OSError) as error:
-        print(f"leadwire segments: cannot reach {args.url}: {error}", file=sys.stderr)
-        return 2
-    print(json.dumps(body, indent=2) if args.json else render(args.verb, body))
-    return 0
+    return run_request("segments", args, lambda: _request(args), lambda body: render(args.verb, body))
 
 
 def _apply(args: argparse.Namespace) -> int:

@@ -31,8 +31,9 @@ class JobRequest(BaseModel):
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     job_id = JobRequest.model_validate(event).jobId
     logger.append_keys(job_id=job_id)
-    if wiring.preview_job(job_id):  # one replay, well within an invocation
-        preview = wiring.run_preview_job(job_id)
+    pending_preview = wiring.preview_job(job_id)
+    if pending_preview is not None:  # one replay, well within an invocation
+        preview = wiring.run_preview_job(pending_preview)
         metrics.add_metric(name="PreviewJobsFinished", unit=MetricUnit.Count, value=1)
         return {"jobId": job_id, "status": preview.status}
     try:

@@ -149,24 +149,26 @@ def job_store() -> JobStore:
 
 
 def _run_local_job(job_id: str) -> Job:
-    if preview_job(job_id):
-        return run_preview_job(job_id)
+    preview = preview_job(job_id)
+    if preview is not None:
+        return run_preview_job(preview)
     return run_job(
         job_id, lead_store(), fresh_engine, job_store(), lambda: True, now=clock.now, meter=PROCESS_METER
     )
 
 
-def preview_job(job_id: str) -> bool:
+def preview_job(job_id: str) -> Job | None:
+    """The job, if it is a preview (read once: the preview runner takes it as read)."""
     job = job_store().get(job_id)
-    return job is not None and job.kind == "preview"
+    return job if job is not None and job.kind == "preview" else None
 
 
-def run_preview_job(job_id: str) -> Job:
+def run_preview_job(job: Job) -> Job:
     """Previews replay through the admin's preview service (imported here only: jobs need it)."""
     from leadwire.admin.insight_routes import replay_preview
     from leadwire.admin.preview_jobs import run_preview_job
 
-    return run_preview_job(job_id, job_store(), replay_preview, clock.now)
+    return run_preview_job(job, job_store(), replay_preview, clock.now)
 
 
 @cache
