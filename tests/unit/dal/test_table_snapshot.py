@@ -13,27 +13,19 @@ from leadwire.core.capacity import item_size
 from leadwire.core.fires import Fire
 from leadwire.core.leads import LeadRecord, Transition
 from leadwire.core.rules import LeadState, MembershipChange
-from leadwire.core.tracking import StoredEvent
 from leadwire.dal.event_items import to_item
 from leadwire.dal.fire_items import fire_to_item
 from leadwire.dal.lead_items import history_page_item, lead_to_item
 from leadwire.dal.stream_records import delivery_status, is_fire_record
 from leadwire.dal.table_snapshot import TableSnapshot
+from tests.unit.local.test_demo_report import stored_event
 
 AT = datetime(2026, 9, 5, 10, 0, tzinfo=UTC)
 TABLE = "leadwire-snapshot-test"
 
 
 def test_the_snapshot_reads_events_fires_leads_and_history_typed():
-    event = StoredEvent(
-        message_id="m-1",
-        type="track",
-        lead_id="ann",
-        event="email_bounced",
-        timestamp=AT,
-        received_at=AT,
-        source="ses",
-    )
+    event = stored_event("ann", "email_bounced")
     fire = Fire.of("welcome", "ann", "m-1", AT)
     ann = LeadRecord(lead_id="ann", state=LeadState(lead_id="ann", suppressed=["email"]))
     entered = Transition(
