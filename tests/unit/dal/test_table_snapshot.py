@@ -16,9 +16,9 @@ from leadwire.core.rules import LeadState, MembershipChange
 from leadwire.dal.event_items import to_item
 from leadwire.dal.fire_items import fire_to_item
 from leadwire.dal.lead_items import history_page_item, lead_to_item
-from leadwire.dal.stream_records import delivery_status, is_fire_record
+from leadwire.dal.stream_images import delivery_written, is_fire_insert
 from leadwire.dal.table_snapshot import TableSnapshot
-from tests.unit.local.test_demo_report import stored_event
+from tests.unit.local.test_demo_report import delivery_image, stored_event
 
 AT = datetime(2026, 9, 5, 10, 0, tzinfo=UTC)
 TABLE = "leadwire-snapshot-test"
@@ -49,18 +49,20 @@ def test_the_snapshot_reads_events_fires_leads_and_history_typed():
     assert [(i["segmentId"], i["cause"]["entered"]) for i in snapshot.history()] == [("hot-leads", "time")]
 
 
-def record(keys_sk: str, image: dict | None = None) -> dict:
-    change: dict = {"Keys": {schema.SK: {"S": keys_sk}}}
+def record(event_name: str, sk: str, image: dict | None = None) -> dict:
+    change: dict = {"Keys": {schema.SK: {"S": sk}}}
     if image is not None:
         change["NewImage"] = image
-    return {"dynamodb": change}
+    return {"eventName": event_name, "dynamodb": change}
 
 
-def test_stream_records_tell_a_fire_and_a_delivery_status_apart_from_other_items():
-    delivery = {schema.SK: {"S": "DLV#d1"}, "deliveryId": {"S": "d1"}, "status": {"S": "deferred"}}
+def test_stream_records_tell_a_fire_and_a_delivery_apart_from_other_items():
+    delivery = delivery_image("DLV#d1", "deferred")
 
-    assert is_fire_record(record(schema.fire_sk("f1")))
-    assert not is_fire_record(record("DLV#d1", delivery))
-    assert delivery_status(record("DLV#d1", delivery)) == ("d1", "deferred")
-    assert delivery_status(record("DLV#d1")) is None  # a delete: no new image
-    assert delivery_status(record(schema.STATE_SK, {schema.SK: {"S": schema.STATE_SK}})) is None
+    assert is_fire_insert(record("INSERT", schema.fire_sk("f1")))
+    assert not is_fire_insert(record("INSERT", "DLV#d1", delivery))
+    written = delivery_written(record("MODIFY", "DLV#d1", delivery))
+    assert written is not None
+    assert (written["deliveryId"], written["status"], written["triggerId"]) == ("d1", "deferred", "welcome")
+    assert delivery_written(record("REMOVE", "DLV#d1")) is None  # a delete: no new image
+    assert delivery_written(record("INSERT", schema.STATE_SK, {schema.SK: {"S": schema.STATE_SK}})) is None

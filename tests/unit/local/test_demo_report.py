@@ -104,12 +104,26 @@ def test_a_deferred_delivery_is_counted_as_deferred_then_sent():
     assert next(iter(counts)) == ("cart-abandonment", "email")  # sorted by trigger, then channel
 
 
+AT = "2026-09-03T08:00:00.000Z"
+
+
+def delivery_image(sk: str, status: str) -> dict[str, Any]:
+    """A delivery log entry as the stream's new image carries it (``FireStore`` writes these)."""
+    fields = {"channel": "email", "triggerId": "welcome", "leadId": "ann", "fireId": "f1", "at": AT}
+    return {
+        schema.SK: {"S": sk},
+        "deliveryId": {"S": sk.removeprefix("DLV#")},
+        "status": {"S": status},
+        "details": {"S": "{}"},
+        **{name: {"S": value} for name, value in fields.items()},
+    }
+
+
 def test_the_delivery_trail_keeps_every_status_a_delivery_went_through_from_the_stream():
     trail = DeliveryTrail()
 
     def record(sk: str, status: str) -> dict[str, Any]:
-        image = {schema.SK: {"S": sk}, "deliveryId": {"S": sk.removeprefix("DLV#")}, "status": {"S": status}}
-        return {"dynamodb": {"NewImage": image}}
+        return {"dynamodb": {"NewImage": delivery_image(sk, status)}}
 
     for sk, status in [("DLV#d1", "deferred"), ("DLV#d1", "sending"), ("DLV#d1", "sent"), ("STATE", "x")]:
         trail.observe(record(sk, status))

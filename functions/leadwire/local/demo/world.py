@@ -14,7 +14,7 @@ from typing import Any
 
 import boto3
 
-from leadwire.dal.stream_records import delivery_status, is_fire_record
+from leadwire.dal.stream_images import delivery_written, is_fire_insert
 from leadwire.local.webhook_receiver import WebhookReceiver
 
 REGION = "us-east-1"
@@ -78,11 +78,11 @@ class DeliveryTrail:
     statuses: dict[str, list[str]] = field(default_factory=dict)
 
     def observe(self, record: dict[str, Any]) -> None:
-        change = delivery_status(record)
-        if change is None:
+        delivery = delivery_written(record)
+        if delivery is None:
             return
-        delivery_id, status = change
-        trail = self.statuses.setdefault(delivery_id, [])
+        status = delivery["status"]
+        trail = self.statuses.setdefault(delivery["deliveryId"], [])
         if not trail or trail[-1] != status:
             trail.append(status)
 
@@ -112,7 +112,7 @@ class FireBatches:
         handler = consumer.handler
 
         def counted(event: dict[str, Any], context: Any) -> Any:
-            self.count += any(is_fire_record(record) for record in event["Records"])
+            self.count += any(is_fire_insert(record) for record in event["Records"])
             return handler(event, context)
 
         consumer.handler = counted
