@@ -8,12 +8,10 @@ The driver runs the scenes in order; ``world`` holds the stand-ins around the pi
 
 from __future__ import annotations
 
-import base64
 import json
 import signal
 import threading
 import time
-import urllib.request
 import warnings
 from collections import defaultdict
 from collections.abc import Callable
@@ -25,51 +23,19 @@ from leadwire.core.capacity import write_units
 from leadwire.dal.metering import PROCESS_METER
 from leadwire.dal.table_snapshot import TableSnapshot
 from leadwire.local.demo import report
-from leadwire.local.demo.accounts import accounts_scene, wire_slack
+from leadwire.local.demo.accounts import accounts_scene
 from leadwire.local.demo.caps import caps_lead, caps_scene
-from leadwire.local.demo.checks import format_checks, nothing_twice
+from leadwire.local.demo.checks import Check, format_checks, nothing_twice
 from leadwire.local.demo.data import DEMO_START
 from leadwire.local.demo.insight import report_insight
 from leadwire.local.demo.onsite import add_come_back, report_onsite
 from leadwire.local.demo.safe_change import safe_change_scene, use_demo_thresholds
 from leadwire.local.demo.sms import text_scene
-from leadwire.local.demo.world import (
-    CRM_SECRET,
-    ENGAGE_AFTER,
-    REGION,
-    SALES_WEBHOOK_URL,
-    BusTap,
-    DeliveryTrail,
-    FeedbackInvocations,
-    FireBatches,
-    engage,
-    ses_accepted,
-    stream_consumer,
-    wire_crm,
-)
-from leadwire.local.handoff_receivers import SlackWebhook
-from leadwire.local.webhook_receiver import WebhookReceiver
+from leadwire.local.demo.world import ENGAGE_AFTER, SALES_WEBHOOK_URL, World, engage, ses_accepted
 
 DEMO_FILE = Path(__file__).resolve().parents[4] / "events_samples" / "demo" / "sessions.jsonl"
 WRITE_KEY = "demo-write-key"
 BATCH_SIZE = 50
-
-
-class _Client:
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self._auth = "Basic " + base64.b64encode(f"{WRITE_KEY}:".encode()).decode()
-
-    def call(self, method: str, path: str, body: Any = None) -> Any:
-        request = urllib.request.Request(
-            self.url + path,
-            data=None if body is None else json.dumps(body).encode(),
-            method=method,
-            headers={"Content-Type": "application/json", "Authorization": self._auth},
-        )
-        with urllib.request.urlopen(request, timeout=120) as response:
-            raw = response.read()
-            return json.loads(raw) if raw else None
 
 
 def _load(path: Path) -> list[dict[str, Any]]:
@@ -90,97 +56,80 @@ def _by_day(messages: list[dict[str, Any]]) -> dict[datetime, list[dict[str, Any
 
 def run_demo(data: Path | None = None, *, serve: bool = False, port: int = 0) -> int:
     """Replay and report; with ``serve``, leave ``leadwire local`` running with the console."""
-    from leadwire.local.runtime import TABLE_NAME, LocalRuntime
-    from leadwire.local.server import LocalServer
-
     # The feedback Lambda adds no metric of its own where metrics are disabled; Powertools warns.
     warnings.filterwarnings("ignore", message="No application metrics to publish")
     use_demo_thresholds()
     messages = sorted(_load(data or DEMO_FILE), key=_instant)
     days = _by_day(messages)
     first_day = min(days, default=DEMO_START)
-    runtime = LocalRuntime({WRITE_KEY: "demo"}, clock_start=first_day)
-    server = LocalServer(runtime, port=port)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    client = _Client(f"http://127.0.0.1:{server.server_address[1]}")
-    crm = WebhookReceiver(CRM_SECRET, fail_first=1)  # its first answer is a 500: the retry keeps the id
-    slack = SlackWebhook()  # the sales team's channel, for the hot-account alerts
+    world = World.start(WRITE_KEY, first_day, port)
     try:
-        wire_crm(crm)
-        wire_slack(slack, REGION)
-        add_come_back(client.call)  # the seed's come-back pop-up, as a marketer adds it
-        tap = BusTap()
-        trail = DeliveryTrail()
-        runtime.pump.observe(trail.observe)
-        feedback = FeedbackInvocations(runtime.ses)
-        fire_batches = FireBatches(stream_consumer(runtime, "leadwire-reactions"))
-        print(f"leadwire local on {client.url} (moto, in-process), simulated clock from {first_day:%Y-%m-%d}")
-        print(
-            f"CRM stand-in on {crm.url('/crm/leads')} (ssm:{SALES_WEBHOOK_URL}), answers 500 once; "
-            f"bus {tap.bus_name} tapped into SQS"
-        )
-        print(f"Replaying {len(messages)} Segment messages over {len(days)} days as live traffic")
-        started = time.perf_counter()
-        engage_at: datetime | None = first_day + ENGAGE_AFTER
-
-        def engage_once(arrival: datetime) -> None:
-            nonlocal engage_at
-            if engage_at is not None and arrival >= engage_at:
-                engage(client.call)
-                engage_at = None
-
-        accepted, rejected, end = replay(client.call, messages, engage_once)
-        elapsed = time.perf_counter() - started
-        units = (PROCESS_METER.write_units, PROCESS_METER.read_units)
-        writes_by_kind = dict(PROCESS_METER.writes_by_kind)
-        resent = client.call("POST", "/v1/batch", {"batch": messages[:BATCH_SIZE]})["accepted"]
-        client.call("POST", "/_local/drain")
-        table = TableSnapshot(runtime.dynamodb, TABLE_NAME)
-        stored = table.event_sizes()
-        events = [event for event, _ in stored]
-        history = table.history()
-        report.report_ingestion(len(events), accepted, rejected, elapsed, units, resent)
-        report.report_segments(history, client.call)
-        report.report_time(history)
-        outbox = client.call("GET", "/_local/outbox")["messages"]
-        bus_events = tap.collect()
-        report.report_actions(table, outbox, trail, crm, bus_events, events)
-        invocations = {
-            "actions": fire_batches.count,
-            "feedback": feedback.count,
-            "triggers": stream_consumer(runtime, "leadwire-reactions").invocations - fire_batches.count,
-        }
-        fires = [fire.cause for fire in table.fires()]
-        derived_units = sum(write_units(size) for event, size in stored if event.source != "demo")
-        print()
-        print("\n".join(report.trigger_costs(writes_by_kind, derived_units, fires, invocations)))
-        report.report_story(client.call, messages)
-        print("\n".join(report_onsite(client.call)))
-        print("\n".join(report_insight(client.call, first_day, end)))
-        print("\n".join(accounts_scene(client.call, slack)))
-        checks = nothing_twice(ses_accepted(), outbox, [r.webhook_id for r in crm.accepted], bus_events)
-        # After the checks are taken: the change re-evaluates leads, and what that sends is not in them.
-        print("\n".join(safe_change_scene(client.url, client.call)))
-        print("\n" + "\n".join(format_checks(checks)))
-        # After the checks: the scene moves the clock on, and what else that sends is not counted there.
-        print("\n".join(text_scene(client.call, report.story_lead(client.call, messages))))
-        lead = caps_lead(client.call)
-        if lead is None:
-            print(
-                "\nCaps that defer by priority: no trial user who takes marketing email in this data; skipped"
-            )
-        else:
-            print("\n".join(caps_scene(client.call, lead)))
-        report.try_it(WRITE_KEY)
+        checks = _scenes(world, messages, first_day, len(days))
         if serve:
-            _serve_console(runtime, client.url)
+            _serve_console(world.runtime, world.client.url)
         return 0 if all(check.ok for check in checks) else 1
     finally:
-        crm.close()
-        slack.close()
-        server.shutdown()
-        server.server_close()
-        runtime.close()
+        world.close()
+
+
+def _scenes(world: World, messages: list[dict[str, Any]], first_day: datetime, days: int) -> list[Check]:
+    """Every scene in order, printing as it goes; the nothing-twice checks, taken on the way."""
+    from leadwire.local.runtime import TABLE_NAME
+
+    client, crm = world.client, world.crm
+    add_come_back(client.call)  # the seed's come-back pop-up, as a marketer adds it
+    print(f"leadwire local on {client.url} (moto, in-process), simulated clock from {first_day:%Y-%m-%d}")
+    print(
+        f"CRM stand-in on {crm.url('/crm/leads')} (ssm:{SALES_WEBHOOK_URL}), answers 500 once; "
+        f"bus {world.tap.bus_name} tapped into SQS"
+    )
+    print(f"Replaying {len(messages)} Segment messages over {days} days as live traffic")
+    started = time.perf_counter()
+    engage_at: datetime | None = first_day + ENGAGE_AFTER
+
+    def engage_once(arrival: datetime) -> None:
+        nonlocal engage_at
+        if engage_at is not None and arrival >= engage_at:
+            engage(client.call)
+            engage_at = None
+
+    accepted, rejected, end = replay(client.call, messages, engage_once)
+    elapsed = time.perf_counter() - started
+    units = (PROCESS_METER.write_units, PROCESS_METER.read_units)
+    writes_by_kind = dict(PROCESS_METER.writes_by_kind)
+    resent = client.call("POST", "/v1/batch", {"batch": messages[:BATCH_SIZE]})["accepted"]
+    client.call("POST", "/_local/drain")
+    table = TableSnapshot(world.runtime.dynamodb, TABLE_NAME)
+    stored = table.event_sizes()
+    events = [event for event, _ in stored]
+    history = table.history()
+    report.report_ingestion(len(events), accepted, rejected, elapsed, units, resent)
+    report.report_segments(history, client.call)
+    report.report_time(history)
+    outbox = client.call("GET", "/_local/outbox")["messages"]
+    bus_events = world.tap.collect()
+    report.report_actions(table, outbox, world.trail, crm, bus_events, events)
+    fires = [fire.cause for fire in table.fires()]
+    derived_units = sum(write_units(size) for event, size in stored if event.source != "demo")
+    print()
+    print("\n".join(report.trigger_costs(writes_by_kind, derived_units, fires, world.invocations())))
+    report.report_story(client.call, messages)
+    print("\n".join(report_onsite(client.call)))
+    print("\n".join(report_insight(client.call, first_day, end)))
+    print("\n".join(accounts_scene(client.call, world.slack)))
+    checks = nothing_twice(ses_accepted(), outbox, [r.webhook_id for r in crm.accepted], bus_events)
+    # After the checks are taken: the change re-evaluates leads, and what that sends is not in them.
+    print("\n".join(safe_change_scene(client.url, client.call)))
+    print("\n" + "\n".join(format_checks(checks)))
+    # After the checks: the scene moves the clock on, and what else that sends is not counted there.
+    print("\n".join(text_scene(client.call, report.story_lead(client.call, messages))))
+    lead = caps_lead(client.call)
+    if lead is None:
+        print("\nCaps that defer by priority: no trial user who takes marketing email in this data; skipped")
+    else:
+        print("\n".join(caps_scene(client.call, lead)))
+    report.try_it(WRITE_KEY)
+    return checks
 
 
 def replay(

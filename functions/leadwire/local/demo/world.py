@@ -1,20 +1,25 @@
-"""The world around the pipeline in ``make demo``: a CRM that verifies signed webhooks, a consumer
-of the bus, recipients who open and click, and the counters that watch the runtime work (the
-stream's delivery statuses, the feedback and actions invocations, SES's accepted messages)."""
+"""The world ``make demo`` drives: ``leadwire local`` (the runtime on moto and its HTTP server), a
+CRM that verifies signed webhooks, Slack, a consumer of the bus, recipients who open and click,
+and the counters that watch the runtime work (the stream's delivery statuses, the feedback and
+actions invocations, SES's accepted messages)."""
 
 from __future__ import annotations
 
 import base64
 import json
 import os
+import threading
+import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import boto3
 
 from leadwire.dal.stream_images import delivery_written, is_fire_insert
+from leadwire.local.demo.accounts import wire_slack
+from leadwire.local.handoff_receivers import SlackWebhook
 from leadwire.local.webhook_receiver import WebhookReceiver
 
 REGION = "us-east-1"
@@ -162,3 +167,89 @@ def engage(call: Callable[..., Any], recipients: int = ENGAGED_RECIPIENTS) -> No
             f'"{message["subject"][:40]}"  score {before[lead]["score"]:.1f} -> {after["score"]:.1f}, '
             f"{engaged}"
         )
+
+
+class LocalClient:
+    """The HTTP API of ``leadwire local``, called with the demo's write key."""
+
+    def __init__(self, url: str, write_key: str) -> None:
+        self.url = url
+        self._auth = "Basic " + base64.b64encode(f"{write_key}:".encode()).decode()
+
+    def call(self, method: str, path: str, body: Any = None) -> Any:
+        request = urllib.request.Request(
+            self.url + path,
+            data=None if body is None else json.dumps(body).encode(),
+            method=method,
+            headers={"Content-Type": "application/json", "Authorization": self._auth},
+        )
+        with urllib.request.urlopen(request, timeout=120) as response:
+            raw = response.read()
+            return json.loads(raw) if raw else None
+
+
+@dataclass
+class World:
+    """``leadwire local`` serving on a loopback port and every stand-in around it, wired: the
+    CRM's and Slack's addresses are in SSM, the bus is tapped, the counters watch the runtime."""
+
+    runtime: Any
+    server: Any
+    client: LocalClient
+    crm: WebhookReceiver
+    slack: SlackWebhook
+    tap: BusTap
+    trail: DeliveryTrail
+    feedback: FeedbackInvocations
+    fire_batches: FireBatches
+
+    @classmethod
+    def start(cls, write_key: str, clock_start: datetime, port: int = 0) -> World:
+        from leadwire.local.runtime import LocalRuntime
+        from leadwire.local.server import LocalServer
+
+        runtime = LocalRuntime({write_key: "demo"}, clock_start=clock_start)
+        server = LocalServer(runtime, port=port)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        client = LocalClient(f"http://127.0.0.1:{server.server_address[1]}", write_key)
+        crm = WebhookReceiver(CRM_SECRET, fail_first=1)  # its first answer is a 500: the retry keeps the id
+        slack = SlackWebhook()  # the sales team's channel, for the hot-account alerts
+        try:
+            wire_crm(crm)
+            wire_slack(slack, REGION)
+            trail = DeliveryTrail()
+            runtime.pump.observe(trail.observe)
+            return cls(
+                runtime,
+                server,
+                client,
+                crm,
+                slack,
+                BusTap(),
+                trail,
+                FeedbackInvocations(runtime.ses),
+                FireBatches(stream_consumer(runtime, "leadwire-reactions")),
+            )
+        except BaseException:
+            _close(crm, slack, server, runtime)
+            raise
+
+    def close(self) -> None:
+        _close(self.crm, self.slack, self.server, self.runtime)
+
+    def invocations(self) -> dict[str, int]:
+        """The actions', the feedback's and the triggers' Lambda invocations so far."""
+        reactions = stream_consumer(self.runtime, "leadwire-reactions").invocations
+        return {
+            "actions": self.fire_batches.count,
+            "feedback": self.feedback.count,
+            "triggers": reactions - self.fire_batches.count,
+        }
+
+
+def _close(crm: WebhookReceiver, slack: SlackWebhook, server: Any, runtime: Any) -> None:
+    crm.close()
+    slack.close()
+    server.shutdown()
+    server.server_close()
+    runtime.close()
