@@ -13,7 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from leadwire.local.demo_data import DEMO_START, MIN_DAYS, generate_demo_events
+from leadwire.local.demo.data import DEMO_START, MIN_DAYS, generate_demo_events
 
 REPO = Path(__file__).resolve().parents[2]
 DRIVER = Path(__file__).with_name("console_browser.cjs")

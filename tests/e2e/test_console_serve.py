@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from leadwire.local.demo_data import DEMO_START, MIN_DAYS, generate_demo_events
+from leadwire.local.demo.data import DEMO_START, MIN_DAYS, generate_demo_events
 from tests.e2e.conftest import free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]

@@ -22,7 +22,7 @@ from leadwire import schema
 from leadwire.actions import service as actions_service
 from leadwire.dal.event_store import EventStore
 from leadwire.dal.fire_store import FireStore
-from leadwire.local.demo import BusTap
+from leadwire.local.demo.world import BusTap
 from leadwire.local.runtime import DEFAULT_CONFIG, EVENT_BUS_NAME, LocalRuntime
 from leadwire.local.webhook_receiver import WebhookReceiver
 

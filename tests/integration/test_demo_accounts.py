@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from leadwire.local.demo_accounts import accounts_scene, wire_slack
+from leadwire.local.demo.accounts import accounts_scene, wire_slack
 from leadwire.local.handoff_receivers import SlackWebhook
 from leadwire.local.runtime import LocalRuntime
 

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from leadwire.local.demo_caps import HIGH_ID, LOW_ID, caps_lead, caps_scene
+from leadwire.local.demo.caps import HIGH_ID, LOW_ID, caps_lead, caps_scene
 from leadwire.local.runtime import LocalRuntime
 
 from .local_api import NOW, WRITE_KEY, LocalApi, track

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from leadwire.local.demo_onsite import COME_BACK_ID, add_come_back, report_onsite
+from leadwire.local.demo.onsite import COME_BACK_ID, add_come_back, report_onsite
 from leadwire.local.runtime import LocalRuntime
 
 from .local_api import NOW, WRITE_KEY, LocalApi, track

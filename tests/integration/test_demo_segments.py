@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from leadwire.local.demo import DEMO_FILE, replay
-from leadwire.local.demo_data import DEMO_START
+from leadwire.local.demo.data import DEMO_START
+from leadwire.local.demo.driver import DEMO_FILE, replay
 from leadwire.local.runtime import LocalRuntime
 
 from .local_api import WRITE_KEY, LocalApi

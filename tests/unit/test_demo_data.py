@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from leadwire.local.demo_data import (
+from leadwire.local.demo.data import (
     DEFAULT_OUTPUT,
     DEMO_START,
     ONE_TIME_VISITORS,
@@ -283,7 +283,7 @@ def test_write_demo_file_writes_one_message_per_line(tmp_path: Path, events: lis
 
 def test_bundled_demo_file_is_current_and_small(events: list[Message]) -> None:
     # The committed sample must be what the generator produces today; regenerate with
-    # `python -m leadwire.local.demo_data` after changing it.
+    # `python -m leadwire.local.demo.data` after changing it.
     lines = DEFAULT_OUTPUT.read_text(encoding="utf-8").splitlines()
 
     assert [json.loads(line) for line in lines] == events

@@ -298,7 +298,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return bench_main(args.events, args.leads, args.json)
     if args.command == "demo":
-        from leadwire.local.demo import run_demo
+        from leadwire.local.demo.driver import run_demo
 
         return run_demo(args.data, serve=args.serve, port=args.port)
     if args.command == "console":

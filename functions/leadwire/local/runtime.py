@@ -277,7 +277,7 @@ class LocalRuntime:
             if (method, path) == ("GET", "/_local/sms"):
                 return _json(200, {"messages": self.sms.sent})
             if (method, path) == ("POST", "/_local/replay"):  # leadwire replay --local
-                from leadwire.ops.local_replay import replay_request
+                from leadwire.local.replay import replay_request
 
                 return _json(200, replay_request(self, body))
         except LeadwireError as error:

@@ -180,7 +180,8 @@ def test_a_5xx_then_200_takes_two_attempts_with_the_same_id_and_a_valid_signatur
     _, headers, body, timeout = opener.calls[1]
     assert timeout == 5.0
     assert headers["content-type"] == "application/json"
-    expected = sign(secret_bytes(REFERENCE_SECRET), "fire1-0", int(headers["webhook-timestamp"]), body)
+    stamp = datetime.fromtimestamp(int(headers["webhook-timestamp"]), tz=UTC)
+    expected = standardwebhooks.Webhook(REFERENCE_SECRET).sign("fire1-0", stamp, body)
     assert headers["webhook-signature"] == expected
 
 

@@ -11,23 +11,22 @@ import pytest
 from moto import mock_aws
 
 from leadwire import schema
+from leadwire.core.instants import parse_iso
 from leadwire.core.leads import LeadRecord
 from leadwire.core.rules import LeadState
-from leadwire.dal.lead_items import lead_to_item
-from leadwire.local.demo import (
-    BusTap,
-    DeliveryTrail,
+from leadwire.core.tracking import StoredEvent
+from leadwire.local.demo.checks import format_checks, nothing_twice
+from leadwire.local.demo.report import (
     crm_lines,
     delivery_counts,
     example_emails,
     feedback_counts,
-    format_checks,
-    nothing_twice,
     status_label,
     suppressed_lines,
     trigger_costs,
     variant_lines,
 )
+from leadwire.local.demo.world import BusTap, DeliveryTrail
 from leadwire.local.webhook_receiver import Received
 
 
@@ -105,12 +104,26 @@ def test_a_deferred_delivery_is_counted_as_deferred_then_sent():
     assert next(iter(counts)) == ("cart-abandonment", "email")  # sorted by trigger, then channel
 
 
+AT = "2026-09-03T08:00:00.000Z"
+
+
+def delivery_image(sk: str, status: str) -> dict[str, Any]:
+    """A delivery log entry as the stream's new image carries it (``FireStore`` writes these)."""
+    fields = {"channel": "email", "triggerId": "welcome", "leadId": "ann", "fireId": "f1", "at": AT}
+    return {
+        schema.SK: {"S": sk},
+        "deliveryId": {"S": sk.removeprefix("DLV#")},
+        "status": {"S": status},
+        "details": {"S": "{}"},
+        **{name: {"S": value} for name, value in fields.items()},
+    }
+
+
 def test_the_delivery_trail_keeps_every_status_a_delivery_went_through_from_the_stream():
     trail = DeliveryTrail()
 
     def record(sk: str, status: str) -> dict[str, Any]:
-        image = {schema.SK: {"S": sk}, "deliveryId": {"S": sk.removeprefix("DLV#")}, "status": {"S": status}}
-        return {"dynamodb": {"NewImage": image}}
+        return {"dynamodb": {"NewImage": delivery_image(sk, status)}}
 
     for sk, status in [("DLV#d1", "deferred"), ("DLV#d1", "sending"), ("DLV#d1", "sent"), ("STATE", "x")]:
         trail.observe(record(sk, status))
@@ -162,27 +175,29 @@ def test_crm_lines_tell_the_retried_delivery_kept_its_id():
     ]
 
 
-def event_item(lead: str, name: str, source: str = "ses", at: str = "2026-09-05T10:00:00.000Z") -> dict:
-    return {
-        schema.PK: {"S": schema.lead_pk(lead)},
-        schema.SK: {"S": f"EVT#{lead}-{name}"},
-        "e": {"S": name},
-        "src": {"S": source},
-        "ts": {"S": at},
-    }
+def stored_event(lead: str, name: str, source: str = "ses", at: str = "2026-09-05T10:00:00.000Z"):
+    return StoredEvent(
+        message_id=f"{lead}-{name}",
+        type="track",
+        lead_id=lead,
+        event=name,
+        timestamp=parse_iso(at),
+        received_at=parse_iso(at),
+        source=source,
+    )
 
 
 def test_feedback_counts_and_suppressed_addresses_come_from_the_stored_events_and_lead_state():
     events = [
-        event_item("bob", "email_delivered"),
-        event_item("bob", "email_bounced"),
-        event_item("ann", "email_delivered"),
-        event_item("ann", "email_opened", source="demo"),  # a client's own event, not SES feedback
+        stored_event("bob", "email_delivered"),
+        stored_event("bob", "email_bounced"),
+        stored_event("ann", "email_delivered"),
+        stored_event("ann", "email_opened", source="demo"),  # a client's own event, not SES feedback
     ]
     bob = LeadState(lead_id="bob", traits={"email": "bob+bounce@example.com"}, suppressed=["email"])
     states = [
-        lead_to_item(LeadRecord(lead_id="bob", state=bob), 3),
-        lead_to_item(LeadRecord(lead_id="ann", state=LeadState(lead_id="ann")), 1),
+        LeadRecord(lead_id="bob", state=bob),
+        LeadRecord(lead_id="ann", state=LeadState(lead_id="ann")),
     ]
 
     assert feedback_counts(events) == Counter({"email_delivered": 2, "email_bounced": 1})

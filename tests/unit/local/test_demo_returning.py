@@ -1,6 +1,6 @@
 """The demo story's visits line, read from the explain trace of Returning Visitors."""
 
-from leadwire.local.demo import returning_line
+from leadwire.local.demo.report import returning_line
 
 
 def calls(member, visits, history=()):

@@ -27,7 +27,7 @@ Message = dict[str, Any]
 DEMO_START: Final = datetime(2026, 9, 1, tzinfo=UTC)
 DEMO_DAYS: Final = 45
 DEMO_SEED: Final = 7
-DEFAULT_OUTPUT: Final = Path(__file__).resolve().parents[3] / "events_samples" / "demo" / "sessions.jsonl"
+DEFAULT_OUTPUT: Final = Path(__file__).resolve().parents[4] / "events_samples" / "demo" / "sessions.jsonl"
 # Stalled trials need two weeks of silence after a week of evaluating.
 MIN_DAYS: Final = 28
 

@@ -13,7 +13,7 @@ import urllib.parse
 from collections.abc import Callable
 from typing import Any
 
-from leadwire.local.demo_insight import CHANGED_DEFINITION
+from leadwire.local.demo.insight import CHANGED_DEFINITION
 from leadwire.local.jobs_cli import render
 from leadwire.local.segments_apply import apply_one
 
