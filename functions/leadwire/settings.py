@@ -26,11 +26,21 @@ def hash_write_key(write_key: str) -> str:
 class TableSettings(BaseModel):
     table_name: str = Field(min_length=3, max_length=255)
 
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> TableSettings:
+        env = os.environ if env is None else env
+        try:
+            return cls(table_name=env.get("TABLE_NAME", ""))
+        except ValidationError as exc:
+            raise SettingsError(f"invalid settings: {exc}") from exc
+
 
 class IngestionSettings(TableSettings):
     # sha256(write key) -> source name; several sources, each with its own key.
     write_key_hashes: dict[str, str] = Field(min_length=1)
     write_attempts: int = Field(default=6, ge=1, le=12)
+    # The unsubscribe links' signing secret, a secret reference; without it /v1/unsubscribe is off.
+    unsubscribe_secret_ref: str | None = None
 
     @field_validator("write_key_hashes")
     @classmethod
@@ -48,6 +58,7 @@ class IngestionSettings(TableSettings):
                 table_name=env.get("TABLE_NAME", ""),
                 write_key_hashes=json.loads(env.get("WRITE_KEY_HASHES", "{}")),
                 write_attempts=int(env.get("WRITE_ATTEMPTS", "6")),
+                unsubscribe_secret_ref=env.get("UNSUBSCRIBE_SECRET_REF") or None,
             )
         except (ValidationError, ValueError) as exc:
             raise SettingsError(f"invalid ingestion settings: {exc}") from exc
@@ -59,10 +70,12 @@ class EngineSettings(TableSettings):
     config_path: str = Field(min_length=1)
     definitions_cache_seconds: float = Field(default=30.0, ge=0)
     state_machine_arn: str | None = None  # the timer state machine (trigger consumer only)
-    # A stream consumer's own failure queue: where it sends a poison record (segmentation/poison.py).
+    # A stream consumer's own failure queue: where it sends a poison record (stream_poison.py).
     stream_failure_queue_url: str | None = None
     # HubSpot's API root: its public host in AWS; a stand-in on loopback in tests and leadwire local.
     hubspot_api_url: str = Field(default="https://api.hubapi.com", pattern=r"^https?://[^\s/]+")
+    # The stack's event bus (the reactions function's: spike alerts and the actions' events).
+    event_bus_name: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> EngineSettings:
@@ -75,6 +88,7 @@ class EngineSettings(TableSettings):
                 state_machine_arn=env.get("STATE_MACHINE_ARN") or None,
                 stream_failure_queue_url=env.get("STREAM_FAILURE_QUEUE_URL") or None,
                 hubspot_api_url=env.get("HUBSPOT_API_URL") or "https://api.hubapi.com",
+                event_bus_name=env.get("EVENT_BUS_NAME") or None,
             )
         except (ValidationError, ValueError) as exc:
             raise SettingsError(f"invalid settings: {exc}") from exc
@@ -82,6 +96,7 @@ class EngineSettings(TableSettings):
 
 class AdminSettings(EngineSettings):
     reevaluate_function_name: str | None = None
+    in_lambda: bool = False  # AWS_LAMBDA_FUNCTION_NAME is set: no in-process job queue can run
     # The secret references the actions function may read (the stack sets them from the bundled
     # config); unset in leadwire local, where any reference resolves.
     granted_references: frozenset[str] | None = None
@@ -103,12 +118,46 @@ class AdminSettings(EngineSettings):
             return cls(
                 **base.model_dump(),
                 reevaluate_function_name=env.get("REEVALUATE_FUNCTION_NAME") or None,
+                in_lambda=bool(env.get("AWS_LAMBDA_FUNCTION_NAME")),
                 granted_references=references,
                 confirm_flip_share=float(env.get("CONFIRM_FLIP_SHARE", "0.2")),
                 confirm_min_flips=int(env.get("CONFIRM_MIN_FLIPS", "50")),
             )
         except (ValidationError, ValueError) as exc:
             raise SettingsError(f"invalid admin settings: {exc}") from exc
+
+
+class ActionsSettings(BaseModel):
+    """What the actions read besides the engine's: where mail comes from and its configuration
+    sets, the unsubscribe links' base URL and signing secret, and whether webhooks may call this
+    machine (``leadwire local`` only)."""
+
+    email_from: str | None = None  # the stack's verified sender; else the config's
+    ses_configuration_set: str | None = None
+    sms_configuration_set: str | None = None  # the stack's, whose delivery events come back
+    public_api_url: str | None = None  # the unsubscribe links' base (the public ingestion URL)
+    unsubscribe_secret_ref: str | None = None  # a secret reference (core/secret_reference.py)
+    allow_loopback_webhooks: bool = False
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> ActionsSettings:
+        env = os.environ if env is None else env
+        try:
+            return cls(
+                email_from=env.get("EMAIL_FROM") or None,
+                ses_configuration_set=env.get("SES_CONFIGURATION_SET") or None,
+                sms_configuration_set=env.get("SMS_CONFIGURATION_SET") or None,
+                public_api_url=env.get("PUBLIC_API_URL") or None,
+                unsubscribe_secret_ref=env.get("UNSUBSCRIBE_SECRET_REF") or None,
+                allow_loopback_webhooks=env.get("ALLOW_LOOPBACK_WEBHOOKS", "").lower() == "true",
+            )
+        except (ValidationError, ValueError) as exc:
+            raise SettingsError(f"invalid actions settings: {exc}") from exc
+
+
+@cache
+def table_settings() -> TableSettings:
+    return TableSettings.from_env()
 
 
 @cache
@@ -124,3 +173,14 @@ def engine_settings() -> EngineSettings:
 @cache
 def admin_settings() -> AdminSettings:
     return AdminSettings.from_env()
+
+
+@cache
+def actions_settings() -> ActionsSettings:
+    return ActionsSettings.from_env()
+
+
+def reset_settings() -> None:
+    """Read the environment again on next use (``leadwire local`` sets it when a runtime starts)."""
+    for settings in (table_settings, ingestion_settings, engine_settings, admin_settings, actions_settings):
+        settings.cache_clear()

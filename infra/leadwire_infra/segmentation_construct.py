@@ -27,7 +27,7 @@ from leadwire_infra.lambda_factory import LambdaFactory
 from leadwire_infra.stream_consumer import LIST_STREAMS_REASON, StreamConsumer
 
 SEGMENTATION_HANDLER: Final = SEGMENTATION.handler
-REEVALUATE_HANDLER: Final = "leadwire.segmentation.reevaluate_handler.lambda_handler"
+REEVALUATE_HANDLER: Final = "leadwire.jobs.handler.lambda_handler"
 
 # Lead state, memberships and history: read once, written once (a conditional put, then the
 # outbox's member and history items) per lead per batch; a lead's account (its link and account

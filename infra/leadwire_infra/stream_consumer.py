@@ -72,7 +72,7 @@ class StreamConsumer(Construct):
             "that could fail, so a queue behind it would only hide them.",
         )
 
-        # A record no retry can fix (segmentation/poison.py) is sent here by the function itself,
+        # A record no retry can fix (stream_poison.py) is sent here by the function itself,
         # alone, instead of failing its batch until the mapping gives the whole batch up.
         function.add_environment("STREAM_FAILURE_QUEUE_URL", self.dead_letter_queue.queue_url)
         self.dead_letter_queue.grant_send_messages(function)

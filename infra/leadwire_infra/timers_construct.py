@@ -33,7 +33,7 @@ from leadwire_infra.data_construct import grant_table_access
 from leadwire_infra.lambda_factory import LambdaFactory
 from leadwire_infra.segmentation_construct import ENGINE_TABLE_ACTIONS
 
-SWEEP_HANDLER: Final = "leadwire.segmentation.sweep_handler.lambda_handler"
+SWEEP_HANDLER: Final = "leadwire.timers.sweep_handler.lambda_handler"
 SWEEP_RATE: Final = Duration.minutes(1)
 # A sweep event that waited longer than one period is superseded by the next period's run.
 SWEEP_MAX_EVENT_AGE: Final = Duration.minutes(1)

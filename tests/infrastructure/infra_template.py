@@ -9,8 +9,8 @@ from typing import Any
 INGESTION_HANDLER = "leadwire.ingestion.handler.lambda_handler"
 ADMIN_HANDLER = "leadwire.admin.handler.lambda_handler"
 SEGMENTATION_HANDLER = "leadwire.segmentation.handler.lambda_handler"
-REEVALUATE_HANDLER = "leadwire.segmentation.reevaluate_handler.lambda_handler"
-SWEEP_HANDLER = "leadwire.segmentation.sweep_handler.lambda_handler"
+REEVALUATE_HANDLER = "leadwire.jobs.handler.lambda_handler"
+SWEEP_HANDLER = "leadwire.timers.sweep_handler.lambda_handler"
 # Triggers and actions run in one function, the stream's second reader.
 REACTIONS_HANDLER = "leadwire.reactions.handler.lambda_handler"
 TRIGGER_HANDLER = REACTIONS_HANDLER

@@ -2,8 +2,8 @@
 
 import pytest
 
+from leadwire import wiring
 from leadwire.local.runtime import LocalRuntime
-from leadwire.segmentation import wiring
 
 from .local_api import NOW, WRITE_KEY, LocalApi, track
 

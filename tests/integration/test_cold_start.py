@@ -24,7 +24,7 @@ def test_every_function_imports_within_a_bound_of_boto3():
 
 def test_the_segmentation_and_sweep_functions_do_not_load_the_actions_or_jinja():
     probe = (
-        "import sys, leadwire.segmentation.handler, leadwire.segmentation.sweep_handler; "
+        "import sys, leadwire.segmentation.handler, leadwire.timers.sweep_handler; "
         "print(sorted(m for m in sys.modules if m == 'jinja2' or m.startswith('leadwire.actions')))"
     )
     env = {"TABLE_NAME": "t", "AWS_DEFAULT_REGION": "us-east-1", "POWERTOOLS_SERVICE_NAME": "leadwire"}

@@ -4,7 +4,7 @@ import pytest
 
 from leadwire.core.capacity import CapacityMeter
 from leadwire.dal.definition_store import DefinitionConflict, DefinitionStore
-from leadwire.segmentation.definitions_source import DefinitionsSource
+from leadwire.definitions_source import DefinitionsSource
 
 from .conftest import TABLE
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from leadwire import schema
+from leadwire import container, schema
 from leadwire.dal.event_store import EventStore
 from leadwire.dal.fire_store import delivery_view
 from leadwire.feedback import handler
@@ -63,9 +63,9 @@ def sqs_event(*records: dict[str, Any], raw: bool = False, sent: str = "17935236
 def feedback(dynamodb, monkeypatch):
     monkeypatch.setenv("TABLE_NAME", TABLE)
     monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
-    handler.reset()
+    container.reset()
     yield lambda event: handler.lambda_handler(event, LocalLambdaContext("leadwire-feedback"))
-    handler.reset()
+    container.reset()
 
 
 def put_delivery(dynamodb) -> None:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from leadwire import wiring
 from leadwire.core.email.message import EmailMessage, message_tags
-from leadwire.local import ses_simulator
 from leadwire.local.runtime import LocalRuntime
-from leadwire.segmentation import wiring
 from tests.integration.local_api import NOW, WRITE_KEY, LocalApi
 
 LEAD = "ada@example.com"
@@ -44,7 +43,7 @@ def test_a_bounce_simulator_send_suppresses_the_leads_email(api: LocalApi) -> No
     api.drain()
     assert wiring.lead_store().load(LEAD).state.suppressed == []
     # When an email to the SES mailbox simulator's bounce address is sent through SES
-    simulator = ses_simulator.ACTIVE
+    simulator = api.runtime.ses
     assert simulator is not None
     ses_message_id = simulator.send(email_to("bounce@simulator.amazonses.com"))
     drained = api.drain()
@@ -62,7 +61,7 @@ def test_a_bounce_simulator_send_suppresses_the_leads_email(api: LocalApi) -> No
 
 def test_opens_and_clicks_are_injected_over_http(api: LocalApi) -> None:
     api.send({"type": "identify", "userId": LEAD, "traits": {"subscriptions": {"email": True}}})
-    ses_message_id = ses_simulator.ACTIVE.send(email_to("ada@example.com"))
+    ses_message_id = api.runtime.ses.send(email_to("ada@example.com"))
     api.drain()
     # When the recipient opens the mail and clicks a link in it (POST /_local/email-events)
     assert api.post("/_local/email-events", {"messageId": ses_message_id, "type": "open"})[0] == 200

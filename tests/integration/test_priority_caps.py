@@ -140,9 +140,9 @@ def test_the_high_priority_message_is_sent_now_the_low_one_the_next_day_once_and
 def redeliver_fires(api, trigger_id):
     """Hand the actions consumer every FIRE item of ``trigger_id`` again (a lost response)."""
     from leadwire.actions.handler import handle_fire
-    from leadwire.segmentation import wiring
+    from leadwire.actions.wiring import actions_service
 
-    service = wiring.actions_service()
+    service = actions_service()
     items = api.runtime.dynamodb.scan(
         TableName=TABLE_NAME,
         FilterExpression="begins_with(#sk, :fire) AND triggerId = :trigger",

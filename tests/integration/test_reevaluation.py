@@ -4,10 +4,11 @@ from datetime import timedelta
 
 import pytest
 
+from leadwire import wiring
+from leadwire.jobs.starter import start_job
 from leadwire.local.runtime import LocalRuntime
-from leadwire.segmentation import wiring
-from leadwire.segmentation.jobs import start_job
 from leadwire.segmentation.reevaluate import run_job
+from leadwire.segmentation.wiring import fresh_engine
 
 from .local_api import NOW, WRITE_KEY, LocalApi, page, track
 
@@ -168,7 +169,7 @@ def test_a_job_that_runs_out_of_time_resumes_from_its_item(api, pages_per_run):
         job = run_job(
             job.job_id,
             wiring.lead_store(),
-            wiring.fresh_engine,
+            fresh_engine,
             wiring.job_store(),
             lambda budget=budget: next(budget, None) is not None,
             now=lambda: NOW,

@@ -9,7 +9,7 @@ from leadwire.core.capacity import CapacityMeter
 from leadwire.core.instants import iso
 from leadwire.dal.due_index import DueIndex
 from leadwire.segmentation.engine import Outcome
-from leadwire.segmentation.sweep import run_sweep
+from leadwire.timers.sweep import run_sweep
 
 from .conftest import TABLE
 

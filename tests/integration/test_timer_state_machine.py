@@ -312,12 +312,12 @@ def test_local_timers_start_a_name_once(
 
 def test_the_local_runtime_runs_timers_at_their_instant_on_the_simulated_clock() -> None:
     from leadwire.local.runtime import TABLE_NAME, LocalRuntime
-    from leadwire.timers import local_timers as registry
+    from leadwire.timers.wiring import timer_starter
 
     start = datetime(2031, 6, 1, 9, 0, tzinfo=UTC)
     runtime = LocalRuntime({"key": "website"}, clock_start=start)
     try:
-        assert registry.active() is runtime.timers
+        assert timer_starter() is runtime.timers  # the runtime handed its timers to the roots
         deadline = start + timedelta(hours=1)
         key = {"pk": {"S": schema.timer_pk("no-such-trigger")}, "sk": {"S": "lead-1#k"}}
         runtime.dynamodb.put_item(
@@ -349,7 +349,9 @@ def test_the_local_runtime_runs_timers_at_their_instant_on_the_simulated_clock()
         assert runtime._next_due(deadline + timedelta(days=1)) is None
     finally:
         runtime.close()
-    assert registry.active() is None
+    from leadwire import container
+
+    assert container.local() is None  # closed: the roots build AWS's own services again
 
 
 @pytest.fixture

@@ -11,9 +11,9 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from leadwire.actions.service import ActionsFailed, ActionsService, FireOutcome
+from leadwire.actions.wiring import actions_service
 from leadwire.dal.fire_items import fire_from_item
 from leadwire.observability import count_delivery, count_fire, logger, metrics
-from leadwire.segmentation import wiring
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
@@ -51,8 +51,11 @@ def handle_fire(service: ActionsService, record: DynamoDBRecord) -> None:
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    service = wiring.actions_service()
+def lambda_handler(
+    event: dict[str, Any], context: LambdaContext, service: ActionsService | None = None
+) -> PartialItemFailureResponse:
+    """``service`` is the test seam; else the container's."""
+    service = service or actions_service()
     return process_partial_response(
         event=event,
         record_handler=lambda record: handle_fire(service, record),

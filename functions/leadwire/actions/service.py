@@ -78,7 +78,6 @@ from leadwire.core.triggers.definitions import (
 )
 from leadwire.core.triggers.references import ACCOUNT_ACTION_TYPES
 from leadwire.schema import ACCOUNT_SUBJECT_PREFIX
-from leadwire.segmentation.accounts import account_facts
 from leadwire.triggers.service import TriggerReport, TriggerService
 
 DERIVED_SOURCE = "leadwire"
@@ -253,7 +252,7 @@ class ActionsService:
         score = account_score(stored.totals, definitions, lambda: parts, now)
         leads = qualifying_leads(definitions, trigger.segment_id or "", linked, now)
         why = account_why(account_id, stored.traits, score, stored.members, definitions, leads, len(linked))
-        return AccountFire(account_facts(stored, definitions, lambda: parts), why)
+        return AccountFire(stored.facts(definitions, lambda: parts), why)
 
     def _holds(
         self, trigger: Trigger, record: LeadRecord | None, account: AccountFire | None, now: datetime

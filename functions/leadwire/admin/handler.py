@@ -16,14 +16,12 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from leadwire import clock
+from leadwire import wiring
 from leadwire.admin import insight_routes
-from leadwire.admin.accounts import AccountAdmin, AccountView
-from leadwire.admin.change_guard import FlipGuard, stored_members
-from leadwire.admin.deliveries import DeliveryAdmin, parse_instant
+from leadwire.admin.accounts import AccountView
+from leadwire.admin.deliveries import parse_instant
 from leadwire.admin.insight_models import SegmentSummaryList
 from leadwire.admin.lead_events import EventsPage
-from leadwire.admin.leads import LeadAdmin
 from leadwire.admin.models import (
     DeliveriesPage,
     HistoryPage,
@@ -42,18 +40,21 @@ from leadwire.admin.models import (
 )
 from leadwire.admin.openapi import UNPROCESSABLE, as_served, invalid_request_body, responses
 from leadwire.admin.resolver import DecodingHttpResolver
-from leadwire.admin.segments import SegmentAdmin
-from leadwire.admin.triggers import TriggerAdmin
+from leadwire.admin.wiring import (
+    account_admin,
+    delivery_admin,
+    launch_job,
+    lead_admin,
+    segment_admin,
+    segment_insight,
+    trigger_admin,
+)
 from leadwire.api_errors import json_response, register_error_handlers
 from leadwire.core.errors import NotFound
-from leadwire.core.jobs import Job, JobNotFound
-from leadwire.dal.delivery_log import DeliveryLog
+from leadwire.core.jobs import JobNotFound
 from leadwire.observability import logger, metrics
 from leadwire.privacy import wiring as privacy
 from leadwire.privacy.models import ErasureView, ExportDocument, UnsuppressView
-from leadwire.segmentation import wiring
-from leadwire.segmentation.jobs import start_job
-from leadwire.settings import admin_settings, engine_settings
 
 SegmentId = Annotated[str, Path(min_length=1, max_length=128)]
 TriggerId = Annotated[str, Path(min_length=1, max_length=128)]
@@ -71,42 +72,6 @@ DEFAULT_JOB_REASONS = {
 }
 
 
-def _launch_job(reason: str) -> Job:
-    return start_job(wiring.job_store(), wiring.job_starter(), reason, clock.now())
-
-
-def segment_admin() -> SegmentAdmin:
-    settings = admin_settings()
-    guard = FlipGuard(
-        lambda document: insight_routes.previews().proposed_members(document),
-        lambda segment_id: stored_members(wiring.lead_store(), segment_id),
-        share=settings.confirm_flip_share,
-        min_flips=settings.confirm_min_flips,
-    )
-    return SegmentAdmin(wiring.definitions_source(), wiring.definition_store(), _launch_job, guard.check)
-
-
-def lead_admin() -> LeadAdmin:
-    return LeadAdmin(
-        wiring.lead_store(), wiring.event_store(), lambda: wiring.definitions_source().current(), clock.now
-    )
-
-
-def trigger_admin() -> TriggerAdmin:
-    return TriggerAdmin(
-        wiring.definitions_source(), wiring.definition_store(), admin_settings().granted_references
-    )
-
-
-def account_admin() -> AccountAdmin:
-    return AccountAdmin(wiring.account_store(), lambda: wiring.definitions_source().current(), clock.now)
-
-
-def delivery_admin() -> DeliveryAdmin:
-    log = DeliveryLog(wiring.dynamodb(), engine_settings().table_name)
-    return DeliveryAdmin(log, lead_admin().resolve, trigger_admin().exists, clock.now)
-
-
 app = DecodingHttpResolver(enable_validation=True)
 register_error_handlers(app)
 app.include_router(insight_routes.router)
@@ -120,7 +85,7 @@ def _invalid_request(error: RequestValidationError) -> Response:
 # -- segments ----------------------------------------------------------------------------------
 @app.get("/segments", tags=["segments"], responses=responses(200, "Every live segment, with its size"))
 def list_segments() -> SegmentSummaryList:
-    return SegmentSummaryList(segments=insight_routes.segment_insight().summaries(segment_admin().list()))
+    return SegmentSummaryList(segments=segment_insight().summaries(segment_admin().list()))
 
 
 @app.post(
@@ -174,7 +139,7 @@ def list_members(
 ) -> MembersPage:
     segment_admin().get(segment_id)
     if as_of is not None:
-        return insight_routes.segment_insight().members_as_of(segment_id, parse_instant(as_of, "asOf"))
+        return segment_insight().members_as_of(segment_id, parse_instant(as_of, "asOf"))
     return lead_admin().members(segment_id, limit=limit, cursor=cursor)
 
 
@@ -349,7 +314,7 @@ def unsuppress_lead(lead_id: LeadId) -> UnsuppressView:
 )
 def create_job(job: Annotated[NewJob, Body()]) -> Response[JobView]:
     reason = job.reason or DEFAULT_JOB_REASONS[job.kind]
-    started = start_job(wiring.job_store(), wiring.job_starter(), reason, clock.now(), kind=job.kind)
+    started = launch_job(reason, kind=job.kind)
     return Response(status_code=202, body=JobView.of(started), content_type="application/json")
 
 

@@ -37,7 +37,6 @@ from leadwire.core.rules.scoring import score_at, trait_points
 from leadwire.core.tracking import StoredEvent
 from leadwire.dal.account_store import AccountRecord, account_subject
 from leadwire.dal.segment_stats import Flip
-from leadwire.segmentation.accounts import account_facts
 from leadwire.segmentation.engine import MERGE_CAUSE, to_lead_event
 
 DEFAULT_WINDOW = timedelta(days=30)
@@ -266,7 +265,7 @@ class SegmentInsight:
         record = accounts.get(account_id)
         if record is None:
             raise NotFound(f"no account {account_id!r}", {"accountId": account_id})
-        facts = account_facts(record, definitions, lambda: accounts.parts(account_id))
+        facts = record.facts(definitions, lambda: accounts.parts(account_id))
         result = explain_account(facts, definitions, segment_id, self._now())
         return ExplainView(
             segment_id=segment_id,

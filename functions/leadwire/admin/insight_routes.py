@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
-from pydantic import BaseModel
 
-from leadwire import clock
+from leadwire import clock, wiring
 from leadwire.admin.deliveries import parse_instant
-from leadwire.admin.insight import SegmentInsight
 from leadwire.admin.insight_models import (
     AnalyticsView,
     ExplainView,
@@ -25,17 +22,19 @@ from leadwire.admin.insight_models import (
 )
 from leadwire.admin.models import JobView, SegmentChange, TriggerView
 from leadwire.admin.openapi import responses
-from leadwire.admin.preview_jobs import PreviewKind, PreviewMode, as_job, preview_request
-from leadwire.admin.previews import EventSourcePort, Previews
+from leadwire.admin.preview_jobs import PreviewMode, as_job, preview_request
 from leadwire.admin.trigger_results import TriggerResults, TriggerResultsView
+from leadwire.admin.wiring import (
+    delivery_admin,
+    launch_job,
+    previews,
+    segment_admin,
+    segment_insight,
+    segment_stats,
+    trigger_admin,
+    trigger_pauses,
+)
 from leadwire.core.instants import iso
-from leadwire.dal.indexed_events import IndexedEvents
-from leadwire.dal.lead_batch import LeadBatchReader
-from leadwire.dal.segment_stats import SegmentStats
-from leadwire.dal.trigger_pauses import TriggerPauses
-from leadwire.segmentation import wiring
-from leadwire.segmentation.jobs import start_job
-from leadwire.settings import engine_settings
 
 SegmentId = Annotated[str, Path(min_length=1, max_length=128)]
 LeadId = Annotated[str, Path(min_length=1, max_length=256)]
@@ -56,33 +55,6 @@ JOB_STARTED: dict[int, Any] = {
 }
 
 
-def segment_insight() -> SegmentInsight:
-    client, table = wiring.dynamodb(), engine_settings().table_name
-    return SegmentInsight(
-        SegmentStats(client, table),
-        wiring.lead_store(),
-        LeadBatchReader(client, table),
-        wiring.event_store(),
-        lambda: wiring.definitions_source().current(),
-        clock.now,
-        wiring.account_store(),
-    )
-
-
-def previews() -> Previews:
-    table = engine_settings().table_name
-    events: EventSourcePort = IndexedEvents(wiring.lead_store(), wiring.event_store())
-    if "leadwire.local.runtime" in sys.modules:  # leadwire local: read moto's table in place
-        from leadwire.local.moto_events import MotoEventSource
-
-        events = MotoEventSource(table, sys.modules["leadwire.local.runtime"].REGION)
-    return Previews(events, wiring.definitions_source(), lambda: wiring.delivery_config()[0], clock.now)
-
-
-def trigger_pauses() -> TriggerPauses:
-    return TriggerPauses(wiring.dynamodb(), engine_settings().table_name)
-
-
 def with_pause(view: TriggerView) -> TriggerView:
     """The trigger as GET shows it: with ``paused`` {reason, at} while a spike alert holds it."""
     pause = trigger_pauses().get(view.id)
@@ -91,12 +63,6 @@ def with_pause(view: TriggerView) -> TriggerView:
     return TriggerView.model_validate(
         {**view.model_dump(), "paused": {"reason": pause.reason, "at": iso(pause.at)}}
     )
-
-
-def _segment_admin():  # imported late: the handler module builds it from the same wiring
-    from leadwire.admin.handler import segment_admin
-
-    return segment_admin()
 
 
 @router.get(
@@ -118,7 +84,7 @@ def segment_analytics(
     conversion_event: Annotated[str | None, Query(max_length=200)] = None,
     conversion_within: DurationText = None,
 ) -> AnalyticsView:
-    _segment_admin().get(segment_id)
+    segment_admin().get(segment_id)
     return segment_insight().analytics(
         segment_id,
         start=start,
@@ -142,7 +108,7 @@ def segment_analytics(
     ),
 )
 def explain_lead(segment_id: SegmentId, lead_id: LeadId) -> ExplainView:
-    _segment_admin().get(segment_id)
+    segment_admin().get(segment_id)
     return segment_insight().explain(segment_id, lead_id)
 
 
@@ -172,7 +138,7 @@ def lead_scores(
     responses=responses(201, "A static segment holding the members now, or as of asOf", 400, 404, 409),
 )
 def snapshot_segment(segment_id: SegmentId, body: Annotated[SnapshotRequest, Body()]) -> SegmentChange:
-    admin = _segment_admin()
+    admin = segment_admin()
     source = admin.get(segment_id)
     insight = segment_insight()
     now = clock.now()
@@ -227,22 +193,13 @@ def preview_trigger(
 
 
 def _known_leads() -> int:
-    return SegmentStats(wiring.dynamodb(), engine_settings().table_name).counts([])[1]
+    return segment_stats().counts([])[1]
 
 
 def _preview_job(request: dict[str, Any]) -> Response[Any]:
     reason = f"{request['kind']} preview over {request['since']}"
-    job = start_job(
-        wiring.job_store(), wiring.job_starter(), reason, clock.now(), kind="preview", request=request
-    )
+    job = launch_job(reason, kind="preview", request=request)
     return Response(202, "application/json", JobView.of(job), headers={"Location": f"/jobs/{job.job_id}"})
-
-
-def replay_preview(kind: PreviewKind, definition: dict[str, Any], since: str) -> BaseModel:
-    """What a preview job replays: the same as the synchronous routes."""
-    if kind == "segment":
-        return previews().segment(definition, since)
-    return previews().trigger(definition, since)
 
 
 @router.post(
@@ -251,8 +208,6 @@ def replay_preview(kind: PreviewKind, definition: dict[str, Any], since: str) ->
     responses=responses(200, "The trigger, no longer paused (a no-op if it was not)", 404),
 )
 def resume_trigger(trigger_id: Annotated[str, Path(min_length=1, max_length=128)]) -> TriggerView:
-    from leadwire.admin.handler import trigger_admin
-
     view = trigger_admin().get(trigger_id)
     trigger_pauses().resume(trigger_id, clock.now())
     return with_pause(view)
@@ -277,8 +232,6 @@ def trigger_results(
     goal: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
     within: DurationText = None,
 ) -> TriggerResultsView:
-    from leadwire.admin.handler import delivery_admin
-
     return TriggerResults(delivery_admin(), wiring.event_store().lead_events).results(
         trigger_id, start, end, goal, within
     )

@@ -19,7 +19,7 @@ write), at most once per lead per stream batch.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -27,6 +27,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from leadwire import schema
+from leadwire.core.account_segments import AccountFacts
 from leadwire.core.accounts import (
     AccountTotals,
     Contribution,
@@ -35,6 +36,7 @@ from leadwire.core.accounts import (
     delta,
     needs_rebase,
     rebased,
+    score_curves,
     unchanged,
 )
 from leadwire.core.capacity import CapacityMeter, item_size
@@ -67,6 +69,11 @@ class AccountRecord:
     members_version: int = 0
     weighted_number: str = "0"  # as stored: the rebase's guard compares it exactly
     due_at: datetime | None = None  # when the sweep settles the account again (decay)
+
+    def facts(self, definitions: Definitions, parts: Callable[[], Iterable[Contribution]]) -> AccountFacts:
+        """What the account's segments read of it (``parts`` is read for a ``max`` score only)."""
+        curves = score_curves(self.totals, definitions, parts)
+        return AccountFacts(self.account_id, curves, self.traits, self.totals.counts, self.members)
 
 
 def account_key(account_id: str) -> dict[str, dict[str, str]]:

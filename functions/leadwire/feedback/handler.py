@@ -7,9 +7,7 @@ SQS and, after the queue's maxReceiveCount, moved to its dead-letter queue.
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime
-from functools import cache
 from typing import Any
 
 import boto3
@@ -18,27 +16,24 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import ValidationError
 
 from leadwire import clock
+from leadwire.container import cached
 from leadwire.dal.delivery_confirmations import DeliveryConfirmations
 from leadwire.dal.event_store import EventStore
 from leadwire.dal.suppression_store import SuppressionStore
 from leadwire.feedback.service import FeedbackOutcome, FeedbackService
 from leadwire.observability import count, logger, metrics
 from leadwire.privacy.suppression import SuppressingSink
-from leadwire.settings import SettingsError, TableSettings
+from leadwire.settings import table_settings
 
 processor = BatchProcessor(event_type=EventType.SQS)
 
 
-@cache
+@cached
 def feedback_service() -> FeedbackService:
     """Built on first use (once per container): settings validated, one DynamoDB client."""
-    try:
-        settings = TableSettings(table_name=os.environ.get("TABLE_NAME", ""))
-    except ValidationError as exc:
-        raise SettingsError(f"invalid feedback settings: {exc}") from exc
+    settings = table_settings()
     client = boto3.client("dynamodb")
     # SES reports on an erased lead's mail (an open days later) are dropped like its other events.
     events = SuppressingSink(
@@ -47,11 +42,6 @@ def feedback_service() -> FeedbackService:
         lambda n: metrics.add_metric(name="EventsSuppressed", unit=MetricUnit.Count, value=n),
     )
     return FeedbackService(events, DeliveryConfirmations(client, settings.table_name))
-
-
-def reset() -> None:
-    """Drop the cached service (``leadwire local`` starts a new moto per runtime)."""
-    feedback_service.cache_clear()
 
 
 def _received_at(record: SQSRecord) -> datetime:

@@ -14,16 +14,15 @@ without costing its neighbours. Events of an erased lead are dropped, as for SES
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from functools import cache
 from typing import Any
 
 import boto3
 
 from leadwire import clock
 from leadwire.actions.ports import EventSinkPort, PhoneBookPort
+from leadwire.container import cached
 from leadwire.core.sms.delivery_events import delivery_event, is_delivery_event
 from leadwire.core.sms.inbound import InboundSmsError, parse_inbound, unsubscribe_event
 from leadwire.dal.event_store import EventStore
@@ -31,6 +30,7 @@ from leadwire.dal.phone_book import PhoneBook
 from leadwire.dal.suppression_store import SuppressionStore
 from leadwire.observability import logger
 from leadwire.privacy.suppression import SuppressingSink
+from leadwire.settings import table_settings
 
 STOPPED = "stopped"
 RECORDED = "delivery_recorded"
@@ -64,10 +64,10 @@ class SmsInboundService:
         return STOPPED
 
 
-@cache
+@cached
 def inbound_service() -> SmsInboundService:
     client = boto3.client("dynamodb")
-    table = os.environ.get("TABLE_NAME", "")
+    table = table_settings().table_name
     # A STOP or an outcome for an erased lead is dropped like its other events (counted on its
     # suppression item; this function publishes no metrics).
     events = SuppressingSink(EventStore(client, table), SuppressionStore(client, table), lambda n: None)
@@ -98,7 +98,3 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, int]:
         counts[outcome] = counts.get(outcome, 0) + 1
     logger.info("inbound sms", extra=counts)
     return counts
-
-
-def reset() -> None:
-    inbound_service.cache_clear()

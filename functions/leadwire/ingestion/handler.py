@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -13,6 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from leadwire import clock
 from leadwire.api_errors import json_response, register_error_handlers
+from leadwire.container import cached
 from leadwire.core.errors import InvalidRequest, LeadwireError, NotConfigured
 from leadwire.core.onsite import VisitorIdError, visitor_id
 from leadwire.dal.event_store import EventStore
@@ -28,26 +27,24 @@ from leadwire.settings import ingestion_settings
 if TYPE_CHECKING:
     from leadwire.ingestion.unsubscribe import UnsubscribeService
 
-UNSUBSCRIBE_SECRET_REF = "UNSUBSCRIBE_SECRET_REF"
 
-
-@cache
+@cached
 def dynamodb() -> Any:
     return boto3.client("dynamodb")
 
 
-@cache
+@cached
 def event_store() -> EventStore:
     settings = ingestion_settings()
     return EventStore(dynamodb(), settings.table_name, attempts=settings.write_attempts)
 
 
-@cache
+@cached
 def onsite_store() -> OnsiteStore:
     return OnsiteStore(dynamodb(), ingestion_settings().table_name)
 
 
-@cache
+@cached
 def stored_events() -> SuppressingSink:
     """The event store behind the suppression hook: events of erased leads are acknowledged,
     dropped and counted (``EventsSuppressed``)."""
@@ -59,22 +56,22 @@ def stored_events() -> SuppressingSink:
     )
 
 
-@cache
+@cached
 def ingestion_service() -> IngestionService:
     """Built on first use (once per container): settings validated, one DynamoDB client."""
     return IngestionService(stored_events(), ingestion_settings().write_key_hashes)
 
 
-@cache
+@cached
 def unsubscribe_service() -> UnsubscribeService:
     """Built when an unsubscribe link is first used: the cold start of tracking calls pays nothing
     for it (modules, secret). The secret is resolved per request through the resolver's cache."""
     from leadwire.actions.secrets import SecretError, SecretResolver
     from leadwire.ingestion.unsubscribe import UnsubscribeService
 
-    ref = os.environ.get(UNSUBSCRIBE_SECRET_REF)
+    ref = ingestion_settings().unsubscribe_secret_ref
     if not ref:
-        raise NotConfigured(f"unsubscribe links are not configured ({UNSUBSCRIBE_SECRET_REF} is not set)")
+        raise NotConfigured("unsubscribe links are not configured (UNSUBSCRIBE_SECRET_REF is not set)")
     resolver = SecretResolver(lambda: boto3.client("ssm"), lambda: boto3.client("secretsmanager"))
 
     def secret() -> bytes:

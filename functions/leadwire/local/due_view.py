@@ -24,7 +24,7 @@ class CheckpointPort(Protocol):
 
 
 class StreamDueView:
-    """A ``DuePort`` (see ``segmentation/sweep.py``) over the stream instead of the index."""
+    """A ``DuePort`` (see ``timers/sweep.py``) over the stream instead of the index."""
 
     def __init__(self, index: CheckpointPort) -> None:
         self._index = index

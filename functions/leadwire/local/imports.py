@@ -18,8 +18,8 @@ HANDLERS: Final[dict[str, str]] = {
     "ingestion": "leadwire.ingestion.handler",
     "admin": "leadwire.admin.handler",
     "segmentation": "leadwire.segmentation.handler",
-    "sweep": "leadwire.segmentation.sweep_handler",
-    "reevaluate": "leadwire.segmentation.reevaluate_handler",
+    "sweep": "leadwire.timers.sweep_handler",
+    "reevaluate": "leadwire.jobs.handler",
     "reactions": "leadwire.reactions.handler",
     "feedback": "leadwire.feedback.handler",
 }

@@ -24,27 +24,27 @@ from botocore.config import Config
 from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 
-from leadwire import clock, schema
+from leadwire import clock, container, schema
 from leadwire.actions.secret_check import unusable_webhook_secrets
 from leadwire.config_loader import ConfigError, definitions_of, load_config_dir
 from leadwire.core.errors import InvalidRequest, LeadwireError
 from leadwire.dal.due_index import DueIndex
 from leadwire.dal.fire_store import delivery_view
+from leadwire.jobs.starter import LocalJobQueue
 from leadwire.local import moto_direct, moto_query, moto_stream, moto_transact
-from leadwire.local import ses_simulator as ses_simulator_module
-from leadwire.local import sms_simulator as sms_simulator_module
 from leadwire.local.apigw import HttpResponse, from_http_api_response, to_http_api_event
 from leadwire.local.due_view import StreamDueView
 from leadwire.local.lambda_context import LocalLambdaContext
+from leadwire.local.moto_events import MotoEventSource
 from leadwire.local.ses_simulator import SimulatedSes
 from leadwire.local.sim_clock import SimulatedClock
+from leadwire.local.sms_simulator import SimulatedSms
 from leadwire.local.stream_pump import StreamConsumer, StreamPump
 from leadwire.local.usage import UsageMeter
 from leadwire.observability import logger, metrics
-from leadwire.settings import hash_write_key
+from leadwire.settings import hash_write_key, reset_settings
 from leadwire.stream_consumers import STREAM_CONSUMERS
 from leadwire.timers import load_definition
-from leadwire.timers import local_timers as local_timers_module
 from leadwire.timers.local_timers import LocalTimers
 
 DEFAULT_CONFIG = Path(__file__).resolve().parents[3] / "config" / "default"
@@ -125,11 +125,22 @@ class LocalRuntime:
         )["stateMachineArn"]
         os.environ["STATE_MACHINE_ARN"] = state_machine_arn
         self.timers = LocalTimers(stepfunctions, state_machine_arn, clock.now)
-        local_timers_module.activate(self.timers)
         self.ses = self._start_email()
-        importlib.import_module("leadwire.feedback.sms_inbound").reset()  # a client of this moto
-        self.sms = sms_simulator_module.SimulatedSms(clock.now)  # texts sent, inbound STOP replies
-        sms_simulator_module.activate(self.sms)
+        self.sms = SimulatedSms(clock.now)  # texts sent, inbound STOP replies
+        from leadwire.jobs.wiring import run_to_completion
+
+        self.jobs = LocalJobQueue(run_to_completion)  # the jobs the admin starts, run by the drain
+        # The stand-ins for what moto cannot play, handed to every composition root; this also
+        # drops every adapter and setting cached by a previous runtime in this process.
+        container.use_local(
+            container.LocalAdapters(
+                email=self.ses,
+                sms=self.sms,
+                timers=self.timers,
+                jobs=self.jobs,
+                events=lambda: MotoEventSource(TABLE_NAME, REGION),  # previews read moto's table in place
+            )
+        )
         self.usage = UsageMeter()
         ingestion, admin = self._load_handlers()
         self._ingestion = self.usage.timed("ingestion", ingestion)
@@ -192,6 +203,7 @@ class LocalRuntime:
     def serve_at(self, url: str) -> None:
         """The URL the API is served at, known once the server has bound its port."""
         self._set_public_url(url)
+        reset_settings()  # the actions read it from their settings
 
     @staticmethod
     def _load(module: str) -> LambdaHandler:
@@ -200,45 +212,25 @@ class LocalRuntime:
 
     @staticmethod
     def _load_handlers() -> tuple[LambdaHandler, LambdaHandler]:
-        """Import the handlers after the environment is set, and drop any state from a previous runtime."""
-        from leadwire import settings
+        """Import the handlers after the environment is set."""
         from leadwire.admin import handler as admin
         from leadwire.ingestion import handler as ingestion
-        from leadwire.segmentation import wiring
 
-        for cached in (settings.ingestion_settings, settings.admin_settings, settings.engine_settings):
-            cached.cache_clear()
-        for service in (
-            ingestion.dynamodb,
-            ingestion.event_store,
-            ingestion.onsite_store,
-            ingestion.stored_events,
-            ingestion.ingestion_service,
-            ingestion.unsubscribe_service,
-        ):
-            service.cache_clear()
-        wiring.reset()
         return ingestion.lambda_handler, admin.lambda_handler
 
     def _start_email(self) -> SimulatedSes:
         """SESv2 on moto with the sender verified, wrapped in the simulator that plays SES's
-        event publishing; the actions find it through ``ses_simulator.ACTIVE``."""
+        event publishing."""
         from leadwire.actions.email import SesEmailSender
-        from leadwire.feedback import handler as feedback
 
         sesv2 = boto3.client("sesv2", region_name=REGION)
         sesv2.create_email_identity(EmailIdentity=parseaddr(os.environ["EMAIL_FROM"])[1])
-        feedback.reset()
-        simulator = SimulatedSes(
+        return SimulatedSes(
             SesEmailSender(lambda: sesv2), clock.now, context=LocalLambdaContext("leadwire-feedback")
         )
-        ses_simulator_module.activate(simulator)
-        return simulator
 
     def close(self) -> None:
-        ses_simulator_module.activate(None)
-        sms_simulator_module.activate(None)
-        local_timers_module.activate(None)
+        container.use_local(None)
         clock.use(None)
         moto_direct.uninstall()
         self._mock.stop()
@@ -329,8 +321,6 @@ class LocalRuntime:
     def drain(self) -> dict[str, Any]:
         """Process all pending work: stream records, the leads due now, re-evaluation jobs, until
         none of them produces more."""
-        from leadwire.segmentation import wiring
-
         with self.lock:
             totals = {
                 "streamRecords": 0,
@@ -342,7 +332,7 @@ class LocalRuntime:
             }
             while True:
                 delivered = self.pump.drain()
-                jobs = wiring.run_local_jobs()  # re-evaluation jobs that definition changes started
+                jobs = self.jobs.run_pending()  # the jobs definition changes (and the admin) started
                 swept = self._sweep()
                 fired = self.timers.run_due(clock.now())  # Step Functions timers due by now
                 emailed = self.ses.drain()  # SES feedback on what the actions sent: events for the next round
@@ -359,7 +349,7 @@ class LocalRuntime:
     def _sweep(self) -> int:
         """What the scheduled sweep Lambda does, run until it has caught up with now; it reads the
         due leads from the stream-fed view, not by querying the index (see ``local/due_view.py``)."""
-        from leadwire.segmentation import sweep_handler
+        from leadwire.timers import sweep_handler
 
         target = clock.now()  # the wall clock moves on while the sweep runs: catch up to when it began
         if not self.due.any_due(target):

@@ -273,17 +273,3 @@ def _context() -> Any:
     from leadwire.local.lambda_context import LocalLambdaContext
 
     return LocalLambdaContext("leadwire-feedback")
-
-
-ACTIVE: SimulatedSes | None = None
-
-
-def activate(simulator: SimulatedSes | None) -> None:
-    """Install the local runtime's simulated SES (``None`` when it closes)."""
-    global ACTIVE
-    ACTIVE = simulator
-
-
-def active() -> SimulatedSes | None:
-    """The running ``leadwire local``'s simulated SES, or ``None`` (in AWS)."""
-    return ACTIVE

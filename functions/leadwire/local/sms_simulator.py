@@ -109,12 +109,3 @@ def _context() -> Any:
     from leadwire.local.lambda_context import LocalLambdaContext
 
     return LocalLambdaContext("leadwire-sms-inbound")
-
-
-ACTIVE: SimulatedSms | None = None
-
-
-def activate(simulator: SimulatedSms | None) -> None:
-    """Install the local runtime's simulated SMS (``None`` when it closes)."""
-    global ACTIVE
-    ACTIVE = simulator

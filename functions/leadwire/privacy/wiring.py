@@ -1,27 +1,23 @@
-"""Builds the privacy use cases for the admin API from the engine's cached adapters."""
+"""The privacy context's composition root: erasure and export for the admin API, over the shared
+adapters (``leadwire/wiring.py``) and the timer machine (``timers/wiring.py``)."""
 
 from __future__ import annotations
 
-from functools import cache
-
-import boto3
-
-from leadwire import clock
+from leadwire import clock, wiring
 from leadwire.admin.models import LeadView
+from leadwire.admin.wiring import lead_admin
 from leadwire.core.errors import NotFound
 from leadwire.dal.lead_partition import LeadPartition
 from leadwire.privacy.erase import LeadEraser, lead_ids
 from leadwire.privacy.export import LeadExporter
-from leadwire.segmentation import wiring
 from leadwire.segmentation.accounts import AccountUnlinker
 from leadwire.segmentation.engine import definition_versions
-from leadwire.settings import engine_settings
-from leadwire.timers.stopper import StepFunctionsTimerStopper, TimerStopper
+from leadwire.timers.wiring import timer_stopper
 
 
-@cache
+@wiring.cached
 def lead_partition() -> LeadPartition:
-    return LeadPartition(wiring.dynamodb(), engine_settings().table_name)
+    return LeadPartition(wiring.dynamodb(), wiring.table())
 
 
 def _segment_ids() -> list[str]:
@@ -30,16 +26,6 @@ def _segment_ids() -> list[str]:
 
 def _trigger_ids() -> list[str]:
     return [trigger.id for trigger in wiring.definitions_source().triggers()]
-
-
-def timer_stopper() -> TimerStopper | None:
-    """``leadwire local``'s held timers, else Step Functions (None where no timer machine is set)."""
-    from leadwire.timers import local_timers
-
-    if local_timers.ACTIVE is not None:
-        return local_timers.ACTIVE
-    arn = engine_settings().state_machine_arn
-    return StepFunctionsTimerStopper(boto3.client("stepfunctions"), arn) if arn else None
 
 
 def lead_eraser() -> LeadEraser:
@@ -62,8 +48,6 @@ def lead_eraser() -> LeadEraser:
 
 
 def lead_exporter() -> LeadExporter:
-    from leadwire.admin.handler import lead_admin
-
     def profile(lead_id: str) -> LeadView | None:
         try:
             return lead_admin().lead(lead_id)
@@ -78,7 +62,3 @@ def lead_exporter() -> LeadExporter:
         _trigger_ids,
         clock.now,
     )
-
-
-def reset() -> None:
-    lead_partition.cache_clear()

@@ -20,9 +20,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from leadwire import schema
 from leadwire.observability import logger, metrics
-from leadwire.segmentation import wiring
 from leadwire.triggers.handler import add_metrics, record_handler_for
 from leadwire.triggers.service import TriggerReport
+from leadwire.triggers.wiring import trigger_service
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
@@ -35,7 +35,7 @@ def _is_fire(event: dict[str, Any]) -> bool:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     report = TriggerReport()
-    on_trigger_record = record_handler_for(wiring.trigger_service(), report, context.invoked_function_arn)
+    on_trigger_record = record_handler_for(trigger_service(), report, context.invoked_function_arn)
     actions: list[Any] = []  # the actions service, built once, on the batch's first fire
 
     def record_handler(record: DynamoDBRecord) -> None:
@@ -43,9 +43,10 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItem
             on_trigger_record(record)
             return
         from leadwire.actions.handler import handle_fire
+        from leadwire.actions.wiring import actions_service
 
         if not actions:
-            actions.append(wiring.actions_service())
+            actions.append(actions_service())
         handle_fire(actions[0], record)
 
     response = process_partial_response(

@@ -14,8 +14,8 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any, Protocol
 
-from leadwire.core.account_segments import AccountFacts, account_evaluation, account_transitions
-from leadwire.core.accounts import Contribution, score_curves
+from leadwire.core.account_segments import account_evaluation, account_transitions
+from leadwire.core.accounts import Contribution
 from leadwire.core.leads import Transition, next_due
 from leadwire.core.rules import Definitions
 from leadwire.core.rules.account_view import AccountView
@@ -48,14 +48,6 @@ class AccountStorePort(Protocol):
         transitions: list[Transition],
         due_at: datetime | None = None,
     ) -> bool: ...
-
-
-def account_facts(
-    record: AccountRecord, definitions: Definitions, parts: Callable[[], Iterable[Contribution]]
-) -> AccountFacts:
-    """What the account's segments read of it (``parts`` is read for a ``max`` score only)."""
-    curves = score_curves(record.totals, definitions, parts)
-    return AccountFacts(record.account_id, curves, record.traits, record.totals.counts, record.members)
 
 
 class Accounts:
@@ -100,7 +92,7 @@ class Accounts:
             record = self._store.get(account_id)
             if record is None or (swept and (record.due_at is None or record.due_at > now)):
                 return []  # gone, or another writer already moved its due instant on
-            facts = account_facts(record, definitions, lambda: self._store.parts(account_id))
+            facts = record.facts(definitions, lambda: self._store.parts(account_id))
             # Every settle leaves the due instant after itself, so starting at it never goes back
             # before an evaluation already recorded.
             at = min(record.due_at, now) if swept and record.due_at is not None else now

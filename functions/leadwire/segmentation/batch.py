@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from leadwire.core.tracking import StoredEvent
-from leadwire.segmentation.poison import usable_event
+from leadwire.stream_poison import usable_event
 
 
 @dataclass

@@ -14,10 +14,13 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from leadwire import wiring
 from leadwire.core.tracking import StoredEvent
 from leadwire.observability import logger, metrics
-from leadwire.segmentation import wiring
 from leadwire.segmentation.batch import group_by_lead, process_groups
+from leadwire.segmentation.engine import SegmentationEngine
+from leadwire.segmentation.wiring import stream_engine
+from leadwire.stream_poison import PoisonQueue
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
@@ -33,8 +36,14 @@ def _log_failure(lead_id: str, error: Exception) -> None:
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    engine = wiring.stream_engine()
+def lambda_handler(
+    event: dict[str, Any],
+    context: LambdaContext,
+    engine: SegmentationEngine | None = None,
+    poison: PoisonQueue | None = None,
+) -> PartialItemFailureResponse:
+    """``engine`` and ``poison`` are the test seams; else the container's."""
+    engine = engine or stream_engine()
     groups = group_by_lead(event["Records"])
     flips = 0
 
@@ -45,7 +54,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItem
     with engine.held_writes():
         failed = process_groups(groups, process, _log_failure)
     metrics.add_metric(name="SegmentChanges", unit=MetricUnit.Count, value=flips)
-    failed |= wiring.poison_queue().send(groups.poison, context.invoked_function_arn)
+    failed |= (poison or wiring.poison_queue()).send(groups.poison, context.invoked_function_arn)
     if groups.poison:
         metrics.add_metric(name="PoisonRecords", unit=MetricUnit.Count, value=len(groups.poison))
     metrics.add_metric(

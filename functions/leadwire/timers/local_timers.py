@@ -136,17 +136,3 @@ class LocalTimers:
         history = self._client.get_execution_history(executionArn=execution_arn, maxResults=1000)
         self.executions += 1
         self.transitions += sum(1 for e in history["events"] if e["type"].endswith("StateEntered"))
-
-
-ACTIVE: LocalTimers | None = None
-
-
-def activate(timers: LocalTimers | None) -> None:
-    """Install the local runtime's timers (``None`` when it closes)."""
-    global ACTIVE
-    ACTIVE = timers
-
-
-def active() -> LocalTimers | None:
-    """The running ``leadwire local``'s timers, or ``None`` (in AWS, or with no local runtime)."""
-    return ACTIVE

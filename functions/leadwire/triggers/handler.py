@@ -13,12 +13,12 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from leadwire import schema
+from leadwire import schema, wiring
 from leadwire.observability import logger, metrics
-from leadwire.segmentation import wiring
-from leadwire.segmentation.poison import usable_event
+from leadwire.stream_poison import usable_event
 from leadwire.triggers.changes import membership_changes
 from leadwire.triggers.service import TriggerReport, TriggerService
+from leadwire.triggers.wiring import trigger_service
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
@@ -60,11 +60,14 @@ def add_metrics(report: TriggerReport) -> None:
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+def lambda_handler(
+    event: dict[str, Any], context: LambdaContext, service: TriggerService | None = None
+) -> PartialItemFailureResponse:
+    """``service`` is the test seam; else the container's."""
     report = TriggerReport()
     response = process_partial_response(
         event=event,
-        record_handler=record_handler_for(wiring.trigger_service(), report, context.invoked_function_arn),
+        record_handler=record_handler_for(service or trigger_service(), report, context.invoked_function_arn),
         processor=processor,
         context=context,
     )

@@ -58,8 +58,9 @@ def metrics_on(monkeypatch):
 
 
 def run(monkeypatch, result):
-    monkeypatch.setattr(handler.wiring, "actions_service", lambda: Service(result))
-    return handler.lambda_handler(stream_event(FIRE), LocalLambdaContext("leadwire-actions"))
+    return handler.lambda_handler(
+        stream_event(FIRE), LocalLambdaContext("leadwire-actions"), service=Service(result)
+    )
 
 
 def test_a_fire_and_its_deliveries_are_counted(monkeypatch, capsys):

@@ -1,7 +1,7 @@
 """DefinitionsSource: the bundled document with segment and trigger overrides, cached."""
 
 from leadwire.core.definitions_doc import SegmentOverride, TriggerOverride
-from leadwire.segmentation.definitions_source import DefinitionsSource
+from leadwire.definitions_source import DefinitionsSource
 
 BUNDLED = {
     "segments": [{"id": "hot", "name": "Hot", "condition": {"score": {"gte": 50}}}],

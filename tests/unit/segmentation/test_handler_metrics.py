@@ -59,13 +59,13 @@ def metrics_on(monkeypatch):
     monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
 
 
-def test_flips_of_every_processed_lead_are_counted(monkeypatch, capsys):
+def test_flips_of_every_processed_lead_are_counted(capsys):
     # Given a batch of three leads: two flip segments, one fails
     engine = Engine({"ann": 2, "bob": 0, "cy": RuntimeError("x")})
-    monkeypatch.setattr(handler.wiring, "stream_engine", lambda: engine)
-    monkeypatch.setattr(handler.wiring, "poison_queue", NoPoison)
     # When the handler processes it
-    response = handler.lambda_handler(stream_event("ann", "bob", "cy"), LocalLambdaContext("leadwire-seg"))
+    response = handler.lambda_handler(
+        stream_event("ann", "bob", "cy"), LocalLambdaContext("leadwire-seg"), engine=engine, poison=NoPoison()
+    )
     # Then the failed lead's record is reported, and SegmentChanges counts the two flips
     assert response == {"batchItemFailures": [{"itemIdentifier": "3"}]}
     assert counted(capsys, "SegmentChanges") == [[2.0]]  # EMF: the values put in this invocation

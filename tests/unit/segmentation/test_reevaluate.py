@@ -9,9 +9,9 @@ from leadwire.core.jobs import Job, JobConflict, JobNotFound
 from leadwire.core.leads import LeadRecord, Transition
 from leadwire.core.rules import MembershipChange
 from leadwire.dal.job_store import job_from_item, job_to_item
-from leadwire.segmentation import reevaluate_handler
+from leadwire.jobs import handler as reevaluate_handler
+from leadwire.jobs.starter import LambdaJobStarter, LocalJobQueue, start_job
 from leadwire.segmentation.engine import Outcome
-from leadwire.segmentation.jobs import LambdaJobStarter, LocalJobQueue, start_job
 from leadwire.segmentation.reevaluate import new_job, run_job
 
 NOW = datetime(2026, 11, 2, 9, tzinfo=UTC)
@@ -216,24 +216,21 @@ class Context:
 
 
 @pytest.mark.parametrize(("remaining", "reinvoked"), [(30_000, ["job-1"]), (600_000, [])])
-def test_the_handler_reinvokes_itself_when_near_its_timeout(monkeypatch, jobs, remaining, reinvoked):
+def test_the_handler_reinvokes_itself_when_near_its_timeout(jobs, remaining, reinvoked):
     # Given a Lambda with ``remaining`` milliseconds left
     started = []
 
     class Starter:
-        def __init__(self, client, function_name):
-            assert function_name == "leadwire-reevaluate"
-
         def start(self, job_id):
             started.append(job_id)
 
-    monkeypatch.setattr(reevaluate_handler.wiring, "lead_store", lambda: MemoryIndex(LEADS))
-    monkeypatch.setattr(reevaluate_handler.wiring, "fresh_engine", RecordingEngine)
-    monkeypatch.setattr(reevaluate_handler.wiring, "job_store", lambda: jobs)
-    monkeypatch.setattr(reevaluate_handler, "LambdaJobStarter", Starter)
-    monkeypatch.setattr(reevaluate_handler.boto3, "client", lambda name: None)
+    def run(job_id, budget):
+        return run_job(job_id, MemoryIndex(LEADS), RecordingEngine, jobs, budget, now=lambda: NOW)
+
     # When the job is invoked
-    answer = reevaluate_handler.lambda_handler({"jobId": "job-1"}, Context(remaining))
+    answer = reevaluate_handler.lambda_handler(
+        {"jobId": "job-1"}, Context(remaining), run=run, resume=Starter()
+    )
     # Then with under a minute left it saves its place and invokes itself again; else it finishes
     assert started == reinvoked
     assert answer["status"] == ("running" if reinvoked else "done")

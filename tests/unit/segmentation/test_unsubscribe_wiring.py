@@ -2,15 +2,16 @@
 
 import pytest
 
+from leadwire import container
+from leadwire.actions import wiring
 from leadwire.core.email.unsubscribe import UnsubscribeLinks
-from leadwire.segmentation import wiring
 
 
 @pytest.fixture(autouse=True)
-def fresh_resolver():
-    wiring.secret_resolver.cache_clear()
+def fresh_container():
+    container.reset()  # the settings are read once per container: each test sets its own
     yield
-    wiring.secret_resolver.cache_clear()
+    container.reset()
 
 
 def test_links_from_the_public_url_and_the_secret_reference(monkeypatch):
@@ -20,6 +21,7 @@ def test_links_from_the_public_url_and_the_secret_reference(monkeypatch):
     assert wiring.unsubscribe_links() == UnsubscribeLinks(
         "https://abc.execute-api.us-east-1.amazonaws.com", b"s3cret"
     )
+    container.reset()
 
 
 @pytest.mark.parametrize(

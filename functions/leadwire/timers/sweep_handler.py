@@ -10,8 +10,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from leadwire import clock
 from leadwire.observability import logger, metrics
-from leadwire.segmentation import wiring
-from leadwire.segmentation.sweep import DuePort, run_sweep
+from leadwire.segmentation.wiring import engine as segmentation_engine
+from leadwire.timers.sweep import DuePort, run_sweep
+from leadwire.timers.wiring import due_index
 
 
 def _log_failure(lead_id: str, error: Exception) -> None:
@@ -26,10 +27,10 @@ def lambda_handler(
     event: dict[str, Any], context: LambdaContext, due: DuePort | None = None
 ) -> dict[str, Any]:
     """``due`` is the test seam (``leadwire local`` passes its stream-fed view); else the index."""
-    engine = wiring.engine()
+    engine = segmentation_engine()
     with engine.held_writes():
         report = run_sweep(
-            due or wiring.due_index(),
+            due or due_index(),
             engine,
             clock.now(),
             on_error=_log_failure,
