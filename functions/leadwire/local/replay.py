@@ -9,7 +9,6 @@ before the answer.
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -32,6 +31,7 @@ from leadwire.ops.replay import (
 )
 
 if TYPE_CHECKING:
+    from leadwire.local.local_api import ReplayRequest
     from leadwire.local.runtime import LocalRuntime
 
 
@@ -77,25 +77,12 @@ def replay_local(
     return summary
 
 
-def replay_request(runtime: LocalRuntime, body: bytes) -> dict[str, Any]:
-    """The ``POST /_local/replay`` body checked, the replay run, its summary as JSON."""
+def replay_request(runtime: LocalRuntime, request: ReplayRequest) -> dict[str, Any]:
+    """The ``POST /_local/replay`` request (parsed by ``local/local_api.py``) run, its summary."""
     try:
-        request = json.loads(body or b"{}")
-    except json.JSONDecodeError:
-        raise InvalidRequest("body is not valid JSON", {"field": "body"}) from None
-    if not isinstance(request, dict):
-        raise InvalidRequest("body must be a JSON object", {"field": "body"})
-    consumer = request.get("consumer", "all")
-    dry_run = request.get("dryRun", False)
-    max_messages = request.get("max")
-    try:
-        selected(str(consumer))
+        selected(request.consumer)
     except ValueError as exc:
         raise InvalidRequest(str(exc), {"field": "consumer"}) from None
-    if not isinstance(dry_run, bool):
-        raise InvalidRequest("dryRun must be true or false", {"field": "dryRun"})
-    if max_messages is not None and (
-        not isinstance(max_messages, int) or isinstance(max_messages, bool) or max_messages < 1
-    ):
-        raise InvalidRequest("max must be a positive integer", {"field": "max"})
-    return replay_local(runtime, consumer=str(consumer), dry_run=dry_run, max_messages=max_messages).to_dict()
+    return replay_local(
+        runtime, consumer=request.consumer, dry_run=request.dry_run, max_messages=request.max
+    ).to_dict()

@@ -14,7 +14,7 @@ import secrets
 import tempfile
 import threading
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
@@ -27,15 +27,16 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from leadwire import clock, container, schema
 from leadwire.actions.secret_check import unusable_webhook_secrets
 from leadwire.config_loader import ConfigError, definitions_of, load_config_dir
-from leadwire.core.errors import InvalidRequest, LeadwireError
 from leadwire.dal.due_index import DueIndex
 from leadwire.dal.fire_store import delivery_view
 from leadwire.jobs.starter import LocalJobQueue
-from leadwire.local import moto_direct, moto_query, moto_stream, moto_transact
+from leadwire.local import local_api, moto_direct, moto_query, moto_stream, moto_transact
 from leadwire.local.apigw import HttpResponse, from_http_api_response, to_http_api_event
 from leadwire.local.due_view import StreamDueView
 from leadwire.local.lambda_context import LocalLambdaContext
+from leadwire.local.local_api import ClockMove, EmailEngagement
 from leadwire.local.moto_events import MotoEventSource
+from leadwire.local.scheduler import Scheduler
 from leadwire.local.ses_simulator import SimulatedSes
 from leadwire.local.sim_clock import SimulatedClock
 from leadwire.local.sms_simulator import SimulatedSms
@@ -59,16 +60,6 @@ EVENT_BUS_NAME = "leadwire-local"  # the stack's custom bus, in moto
 UNSUBSCRIBE_SECRET_ENV = "LEADWIRE_LOCAL_UNSUBSCRIBE_SECRET"
 
 LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
-
-
-def _json(status: int, body: Any) -> HttpResponse:
-    return HttpResponse(status, {"content-type": "application/json"}, json.dumps(body).encode())
-
-
-def _parse_duration(text: str) -> Any:
-    from leadwire.core.rules.durations import parse_duration
-
-    return parse_duration(text)
 
 
 class LocalRuntime:
@@ -126,7 +117,7 @@ class LocalRuntime:
         os.environ["STATE_MACHINE_ARN"] = state_machine_arn
         self.timers = LocalTimers(stepfunctions, state_machine_arn, clock.now)
         self.ses = self._start_email()
-        self.sms = SimulatedSms(clock.now)  # texts sent, inbound STOP replies
+        self.sms: SimulatedSms = SimulatedSms(clock.now)  # texts sent, inbound STOP replies
         from leadwire.jobs.wiring import run_to_completion
 
         self.jobs = LocalJobQueue(run_to_completion)  # the jobs the admin starts, run by the drain
@@ -142,6 +133,17 @@ class LocalRuntime:
             )
         )
         self.usage = UsageMeter()
+        self.scheduler = Scheduler(
+            pump=self.pump,
+            jobs=self.jobs,
+            due=self.due,
+            timers=self.timers,
+            ses=self.ses,
+            sms=self.sms,
+            usage=self.usage,
+            simulated=self.clock,
+            lock=self.lock,
+        )
         ingestion, admin = self._load_handlers()
         self._ingestion = self.usage.timed("ingestion", ingestion)
         self._admin = self.usage.timed("admin", admin)
@@ -247,10 +249,10 @@ class LocalRuntime:
         source_ip: str,
     ) -> HttpResponse:
         if path == "/health":
-            return _json(200, {"status": "ok"})
+            return HttpResponse(200, {"content-type": "application/json"}, b'{"status": "ok"}')
         with self.lock:
             if path.startswith("/_local/"):
-                return self._local_endpoint(method, path, body)
+                return local_api.handle(self, method, path, body)
             handler, name = (
                 (self._ingestion, "ingestion") if path.startswith("/v1/") else (self._admin, "admin")
             )
@@ -262,44 +264,11 @@ class LocalRuntime:
                 # long-running process must drop them or they pile up.
                 metrics.clear_metrics()
 
-    def _local_endpoint(self, method: str, path: str, body: bytes) -> HttpResponse:
-        try:
-            if (method, path) == ("POST", "/_local/drain"):
-                return _json(200, self.drain())
-            if (method, path) == ("POST", "/_local/clock"):
-                return _json(200, self.move_clock(body))
-            if (method, path) == ("GET", "/_local/outbox"):
-                return _json(200, {"messages": self.outbox()})
-            if (method, path) == ("POST", "/_local/email-events"):
-                return _json(200, self.email_event(body))
-            if (method, path) == ("POST", "/_local/sms-inbound"):
-                return _json(200, self.sms.inbound(body))
-            if (method, path) == ("GET", "/_local/sms"):
-                return _json(200, {"messages": self.sms.sent})
-            if (method, path) == ("POST", "/_local/replay"):  # leadwire replay --local
-                from leadwire.local.replay import replay_request
-
-                return _json(200, replay_request(self, body))
-        except LeadwireError as error:
-            return _json(error.status, error.to_body())
-        return _json(
-            404, {"error": {"code": "not_found", "message": f"no route for {method} {path}", "details": None}}
-        )
-
-    def email_event(self, body: bytes) -> dict[str, Any]:
+    def email_event(self, request: EmailEngagement) -> dict[str, Any]:
         """What a recipient does to a sent email (open, click): SES would publish it; the next
         drain feeds it back as a lead event."""
-        try:
-            request = json.loads(body or b"{}")
-        except json.JSONDecodeError:
-            raise InvalidRequest("body is not valid JSON", {"field": "body"}) from None
-        if not isinstance(request, dict) or not isinstance(request.get("messageId"), str):
-            raise InvalidRequest(
-                "messageId (the SES message id of a sent email) is required", {"field": "messageId"}
-            )
-        link = request.get("link")
-        self.ses.engage(request["messageId"], str(request.get("type")), str(link) if link else None)
-        return {"queued": 1, "messageId": request["messageId"], "type": request.get("type")}
+        self.ses.engage(request.message_id, request.type, request.link)
+        return {"queued": 1, "messageId": request.message_id, "type": request.type}
 
     def outbox(self) -> list[dict[str, Any]]:
         """Every delivery the actions made (emails, webhooks, bus events, derived events), in time order."""
@@ -317,104 +286,17 @@ class LocalRuntime:
         """On-failure destination of every stream consumer: an SQS queue, as in the stack."""
         self.sqs.send_message(QueueUrl=self.stream_dlq_url, MessageBody=json.dumps(failure))
 
-    # -- work -------------------------------------------------------------------------------
+    # -- work (local/scheduler.py) ---------------------------------------------------------
     def drain(self) -> dict[str, Any]:
-        """Process all pending work: stream records, the leads due now, re-evaluation jobs, until
-        none of them produces more."""
-        with self.lock:
-            totals = {
-                "streamRecords": 0,
-                "jobs": 0,
-                "sweptLeads": 0,
-                "timers": 0,
-                "emailEvents": 0,
-                "smsEvents": 0,
-            }
-            while True:
-                delivered = self.pump.drain()
-                jobs = self.jobs.run_pending()  # the jobs definition changes (and the admin) started
-                swept = self._sweep()
-                fired = self.timers.run_due(clock.now())  # Step Functions timers due by now
-                emailed = self.ses.drain()  # SES feedback on what the actions sent: events for the next round
-                texted = self.sms.drain()  # End User Messaging's delivery events of the texts sent
-                totals["streamRecords"] += delivered
-                totals["jobs"] += jobs
-                totals["sweptLeads"] += swept
-                totals["timers"] += fired
-                totals["emailEvents"] += emailed
-                totals["smsEvents"] += texted
-                if not (delivered or jobs or swept or fired or emailed or texted):
-                    return {"drained": True, **totals, "now": clock.now().isoformat()}
-
-    def _sweep(self) -> int:
-        """What the scheduled sweep Lambda does, run until it has caught up with now; it reads the
-        due leads from the stream-fed view, not by querying the index (see ``local/due_view.py``)."""
-        from leadwire.timers import sweep_handler
-
-        target = clock.now()  # the wall clock moves on while the sweep runs: catch up to when it began
-        if not self.due.any_due(target):
-            # Nothing is due: what the sweep would do is move its checkpoint.
-            self.due.advance_checkpoint(target)
-            return 0
-        swept = 0
-        while True:
-            result = self.usage.timed("sweep", sweep_handler.lambda_handler)(
-                {"source": "aws.events"}, LocalLambdaContext("leadwire-sweep"), due=self.due
-            )
-            metrics.clear_metrics()
-            swept += int(result["leads"]) + int(result["accounts"])
-            if datetime.fromisoformat(result["through"]) >= target:
-                return swept
-
-    def _next_due(self, until: datetime) -> datetime | None:
-        """The earliest instant after now and up to ``until`` at which a lead or a timer is due, so
-        the simulated clock can jump from one due instant to the next."""
-        now = clock.now()
-        candidates = [due] if (due := self.due.next_due(now, until)) is not None else []
-        timer = self.timers.next_deadline(until)
-        if timer is not None and timer > now:
-            candidates.append(timer)
-        return min(candidates, default=None)
+        """Process all pending work: stream records, jobs, the leads due now, timers, SES and SMS
+        feedback, until none of them produces more."""
+        return self.scheduler.drain()
 
     def run_until(self, target: datetime) -> dict[str, Any]:
-        """Move the simulated clock to ``target`` as if it ran through: every due instant on the
-        way is reached in order, and the sweep runs there."""
-        assert self.clock is not None
-        with self.lock:
-            self.drain()
-            while (due := self._next_due(target)) is not None:
-                self.clock.move_to(due)
-                self.drain()
-            self.clock.move_to(target)
-            return self.drain()
+        return self.scheduler.run_until(target)
 
-    def move_clock(self, body: bytes) -> dict[str, Any]:
-        if self.clock is None:
-            raise InvalidRequest(
-                "start leadwire local with --clock to use a simulated clock", {"field": "clock"}
-            )
-        try:
-            request = json.loads(body or b"{}")
-        except json.JSONDecodeError:
-            raise InvalidRequest("body is not valid JSON", {"field": "body"}) from None
-        if not isinstance(request, dict) or ("advance" in request) == ("to" in request):
-            raise InvalidRequest(
-                'send exactly one of {"advance": DURATION} or {"to": ISO8601}', {"field": "body"}
-            )
-        if "advance" in request:
-            try:
-                target = self.clock.now() + _parse_duration(str(request["advance"]))
-            except ValueError as exc:
-                raise InvalidRequest(str(exc), {"field": "advance"}) from None
-        else:
-            try:
-                target = datetime.fromisoformat(str(request["to"]).replace("Z", "+00:00"))
-            except ValueError:
-                raise InvalidRequest("to must be an ISO 8601 date-time", {"field": "to"}) from None
-            if target.tzinfo is None:
-                target = target.replace(tzinfo=UTC)
-        if target < self.clock.now():
-            raise InvalidRequest(
-                f"the clock only moves forward: it is already {self.clock.now().isoformat()}", {"field": "to"}
-            )
-        return self.run_until(target)
+    def move_clock(self, request: ClockMove) -> dict[str, Any]:
+        return self.scheduler.move_clock(request)
+
+    def _next_due(self, until: datetime) -> datetime | None:
+        return self.scheduler.next_due(until)

@@ -15,13 +15,16 @@ import json
 import uuid
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from leadwire.actions.sms import send_text_request
 from leadwire.core.errors import InvalidRequest
 from leadwire.core.instants import iso
 from leadwire.core.sms.message import SmsMessage
 from leadwire.core.sms.phones import e164
+
+if TYPE_CHECKING:
+    from leadwire.local.local_api import SmsReply
 
 LOCAL_NUMBER: Final = "+18005550100"  # the number the local texts come from
 TOPIC_ARN: Final = "arn:aws:sns:us-east-1:123456789012:leadwire-local-sms-inbound"
@@ -63,21 +66,17 @@ class SimulatedSms:
             self._publish(outcome)
         return len(outcomes)
 
-    def inbound(self, body: bytes) -> dict[str, Any]:
-        """``{"from": E164, "body": TEXT}``: a reply from that number (STOP opts it out)."""
-        try:
-            request = json.loads(body or b"{}")
-        except json.JSONDecodeError:
-            raise InvalidRequest("body is not valid JSON", {"field": "body"}) from None
-        if not isinstance(request, dict) or e164(request.get("from")) is None:
+    def inbound(self, reply: SmsReply) -> dict[str, Any]:
+        """A reply from a number (``{"from": E164, "body": TEXT}``, parsed by
+        ``local/local_api.py``): STOP opts it out."""
+        origination = e164(reply.sender)
+        if origination is None:
             raise InvalidRequest("from must be an E.164 phone number such as +14155550100", {"field": "from"})
-        if not isinstance(request.get("body"), str):
-            raise InvalidRequest("body must be the text of the reply", {"field": "body"})
         message = {
-            "originationNumber": e164(request["from"]),
+            "originationNumber": origination,
             "destinationNumber": LOCAL_NUMBER,
             "messageKeyword": "KEYWORD_123456789012",
-            "messageBody": request["body"],
+            "messageBody": reply.body,
             "inboundMessageId": str(uuid.uuid4()),
             "previousPublishedMessageId": None,
         }
