@@ -64,8 +64,11 @@ def _count(outcome: FeedbackOutcome) -> None:
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    service = feedback_service()
+def lambda_handler(
+    event: dict[str, Any], context: LambdaContext, service: FeedbackService | None = None
+) -> PartialItemFailureResponse:
+    """``service`` is the test seam; else the container's."""
+    service = service or feedback_service()
     confirmed: set[tuple[str, str]] = set()
 
     def record_handler(record: SQSRecord) -> None:

@@ -83,8 +83,11 @@ def _sent_at(record: Mapping[str, Any]) -> datetime | None:
         return None
 
 
-def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, int]:
-    service = inbound_service()
+def lambda_handler(
+    event: dict[str, Any], context: Any, service: SmsInboundService | None = None
+) -> dict[str, int]:
+    """``service`` is the test seam; else the container's."""
+    service = service or inbound_service()
     counts: dict[str, int] = {}
     for record in event.get("Records") or []:
         try:

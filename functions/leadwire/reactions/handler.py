@@ -11,7 +11,8 @@ actions' adapters (SES, webhooks, templates) are built only for batches that hol
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
@@ -21,10 +22,19 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from leadwire import schema
 from leadwire.observability import logger, metrics
 from leadwire.triggers.handler import add_metrics, record_handler_for
-from leadwire.triggers.service import TriggerReport
+from leadwire.triggers.service import TriggerReport, TriggerService
 from leadwire.triggers.wiring import trigger_service
 
+if TYPE_CHECKING:
+    from leadwire.actions.service import ActionsService
+
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+
+
+def _actions_service() -> ActionsService:
+    from leadwire.actions.wiring import actions_service  # its adapters load with the first fire
+
+    return actions_service()
 
 
 def _is_fire(event: dict[str, Any]) -> bool:
@@ -33,9 +43,18 @@ def _is_fire(event: dict[str, Any]) -> bool:
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+def lambda_handler(
+    event: dict[str, Any],
+    context: LambdaContext,
+    triggers: TriggerService | None = None,
+    actions_factory: Callable[[], ActionsService] | None = None,
+) -> PartialItemFailureResponse:
+    """``triggers`` and ``actions_factory`` are the test seams; else the container's (the actions
+    service is built only for a batch that holds a fire)."""
     report = TriggerReport()
-    on_trigger_record = record_handler_for(trigger_service(), report, context.invoked_function_arn)
+    on_trigger_record = record_handler_for(
+        triggers or trigger_service(), report, context.invoked_function_arn
+    )
     actions: list[Any] = []  # the actions service, built once, on the batch's first fire
 
     def record_handler(record: DynamoDBRecord) -> None:
@@ -43,10 +62,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItem
             on_trigger_record(record)
             return
         from leadwire.actions.handler import handle_fire
-        from leadwire.actions.wiring import actions_service
 
         if not actions:
-            actions.append(actions_service())
+            actions.append((actions_factory or _actions_service)())
         handle_fire(actions[0], record)
 
     response = process_partial_response(
