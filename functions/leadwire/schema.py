@@ -91,6 +91,9 @@ ACCOUNT_SK: Final = "ACCOUNT"
 ACCOUNT_SUBJECT_PREFIX: Final = "account:"
 SUPPRESSED_PREFIX: Final = "SUPPRESSED#"
 SUPPRESSED_SK: Final = "SUPPRESSED"
+# One item counts every change of the suppression list, so readers can keep their answers while it
+# stands still (privacy/known_suppressions.py); no digest (64 hex digits) is "EPOCH".
+SUPPRESSION_EPOCH_PK: Final = SUPPRESSED_PREFIX + "EPOCH"
 ERASED_PREFIX: Final = "ERASED#"
 PHONE_PREFIX: Final = "PHONE#"  # the lead a number was last texted for (an inbound STOP finds it)
 PHONE_SK: Final = "PHONE"

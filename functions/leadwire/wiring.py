@@ -28,6 +28,7 @@ from leadwire.dal.suppression_store import SuppressionStore
 from leadwire.dal.timer_store import TimerStore
 from leadwire.definitions_source import DefinitionsSource
 from leadwire.privacy.guard import LeadGuard
+from leadwire.privacy.known_suppressions import KnownSuppressions
 from leadwire.settings import SettingsError, engine_settings
 from leadwire.stream_poison import PoisonQueue
 
@@ -97,9 +98,15 @@ def definitions_source() -> DefinitionsSource:
     )
 
 
+@cached
+def known_suppressions() -> KnownSuppressions:
+    """Suppression answers kept while the list stands still (one epoch read per round)."""
+    return KnownSuppressions(suppression_store())
+
+
 def lead_guard() -> LeadGuard:
-    """Per invocation: it remembers its answers for one batch only."""
-    return LeadGuard(suppression_store(), fire_store())
+    """Per invocation: one round of suppression questions."""
+    return LeadGuard(known_suppressions().round(), fire_store())
 
 
 @cached

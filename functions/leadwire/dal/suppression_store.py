@@ -42,6 +42,12 @@ def _key(hexdigest: str) -> dict[str, dict[str, str]]:
     }
 
 
+_EPOCH_KEY: dict[str, dict[str, str]] = {
+    schema.PK: {"S": schema.SUPPRESSION_EPOCH_PK},
+    schema.SK: {"S": schema.SUPPRESSED_SK},
+}
+
+
 @dataclass(frozen=True)
 class Unsuppressed:
     ids: int  # suppression items removed (the lead and the ids erased with it)
@@ -70,6 +76,24 @@ class SuppressionStore:
                 item["members"] = {"SS": others}
             self._client.put_item(TableName=self._table, Item=item)
             self._meter.record_write(item, kind="suppression")
+        self._changed()
+
+    def epoch(self) -> int:
+        """How many times the list has changed (0 before the first erasure): eventually consistent,
+        half a read unit. Every suppress and unsuppress moves it after its own writes."""
+        response = self._client.get_item(TableName=self._table, Key=_EPOCH_KEY)
+        item = response.get("Item")
+        self._meter.record_read(item_size(item) if item else 1, consistent=False, kind="suppression")
+        return int(item["epoch"]["N"]) if item else 0
+
+    def _changed(self) -> None:
+        self._client.update_item(
+            TableName=self._table,
+            Key=_EPOCH_KEY,
+            UpdateExpression="ADD epoch :one",
+            ExpressionAttributeValues={":one": {"N": "1"}},
+        )
+        self._meter.record_write(_EPOCH_KEY, kind="suppression")
 
     def is_suppressed(self, lead_id: str) -> bool:
         """Eventually consistent (half a read unit), as ``suppressed`` is: a consumer that reads
@@ -150,4 +174,5 @@ class SuppressionStore:
             self._meter.record_write(_key(hexdigest), kind="suppression")
             if old is not None:
                 dropped += int(old.get("dropped", {}).get("N", "0"))
+        self._changed()
         return Unsuppressed(ids=len(digests), dropped_events=dropped)

@@ -21,6 +21,7 @@ from leadwire.ingestion.onsite import ClosingSink, OnsiteMessages, script
 from leadwire.ingestion.request import basic_auth_user, decode_body, endpoint_kind, parse_json_object
 from leadwire.ingestion.service import IngestionService
 from leadwire.observability import logger, metrics
+from leadwire.privacy.known_suppressions import KnownSuppressions
 from leadwire.privacy.suppression import SuppressingSink
 from leadwire.settings import ingestion_settings
 
@@ -48,7 +49,7 @@ def onsite_store() -> OnsiteStore:
 def stored_events() -> SuppressingSink:
     """The event store behind the suppression hook: events of erased leads are acknowledged,
     dropped and counted (``EventsSuppressed``)."""
-    suppressions = SuppressionStore(dynamodb(), ingestion_settings().table_name)
+    suppressions = KnownSuppressions(SuppressionStore(dynamodb(), ingestion_settings().table_name))
     return SuppressingSink(
         ClosingSink(event_store(), onsite_store()),  # clicks and dismissals close their message
         suppressions,
