@@ -47,6 +47,7 @@ from leadwire.core.rules.account_view import AccountView
 from leadwire.core.rules.traits import merge_traits
 from leadwire.dal.lead_items import history_entry_item, history_from_item, member_item, member_key
 from leadwire.dal.metering import PROCESS_METER
+from leadwire.dal.partition_query import partition_items
 from leadwire.dal.segment_stats import Flip, SegmentStats, segment_counter
 
 LINK_PREFIX = schema.LEAD_PREFIX
@@ -170,15 +171,8 @@ class AccountStore:
 
     def linked(self, account_id: str) -> Iterator[tuple[str, Contribution]]:
         """(lead id, its part) for every lead of the account, page by page, in id order."""
-        request = self._partition_query(account_id, LINK_PREFIX)
-        while True:
-            response = self._client.query(**request)
-            items = response.get("Items", [])
-            self._meter.record_read(sum(item_size(i) for i in items) or 1, consistent=False, kind="account")
-            yield from ((item[schema.SK]["S"].removeprefix(LINK_PREFIX), _part(item)) for item in items)
-            if "LastEvaluatedKey" not in response:
-                return
-            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        items = self._items(account_id, LINK_PREFIX)
+        yield from ((item[schema.SK]["S"].removeprefix(LINK_PREFIX), _part(item)) for item in items)
 
     # -- writes ----------------------------------------------------------------------------------
     def merge_traits(self, account_id: str, traits: Mapping[str, Any], at_ms: int) -> None:
@@ -269,16 +263,8 @@ class AccountStore:
 
     def history(self, account_id: str) -> list[dict[str, Any]]:
         """Membership intervals of the account, as lead history gives them."""
-        request = self._partition_query(account_id, schema.HISTORY_PREFIX)
-        entries: list[dict[str, Any]] = []
-        while True:
-            response = self._client.query(**request)
-            items = response.get("Items", [])
-            self._meter.record_read(sum(item_size(i) for i in items) or 1, consistent=False, kind="account")
-            entries.extend(history_from_item(item) for item in items)
-            if "LastEvaluatedKey" not in response:
-                return sorted(entries, key=lambda entry: (entry["enteredAt"], entry["segmentId"]))
-            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        entries = [history_from_item(item) for item in self._items(account_id, schema.HISTORY_PREFIX)]
+        return sorted(entries, key=lambda entry: (entry["enteredAt"], entry["segmentId"]))
 
     # -- internals -------------------------------------------------------------------------------
     def _transact(
@@ -418,6 +404,10 @@ class AccountStore:
             self._meter.record_write(
                 {**account_key(record.account_id), **update["ExpressionAttributeValues"]}
             )
+
+    def _items(self, account_id: str, prefix: str) -> Iterator[dict[str, Any]]:
+        pk = schema.ACCOUNT_PREFIX + account_id
+        return partition_items(self._client, self._table, pk, self._meter, "account", prefix=prefix)
 
     def _partition_query(self, account_id: str, prefix: str) -> dict[str, Any]:
         """A query of the account's items whose sort key starts with ``prefix``."""

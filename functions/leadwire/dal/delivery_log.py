@@ -11,7 +11,6 @@ never makes one request read without end.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -22,10 +21,11 @@ from leadwire.core.capacity import CapacityMeter, item_size
 from leadwire.core.errors import StorageUnavailable
 from leadwire.dal.fire_store import delivery_view
 from leadwire.dal.metering import PROCESS_METER
+from leadwire.dal.partition_query import partition_items
+from leadwire.dal.unprocessed import get_all
 
 BATCH_GET_MAX = 100
 DEFAULT_BUDGET = 1000
-UNPROCESSED_RETRIES = 8
 
 
 @dataclass(frozen=True)
@@ -80,25 +80,11 @@ class DeliveryLog:
 
     def lead_deliveries(self, lead_id: str) -> list[dict[str, Any]]:
         """Every delivery of one lead id (its own partition only: merges are the caller's)."""
-        found: list[dict[str, Any]] = []
-        start: dict[str, Any] | None = None
-        while True:
-            response = self._client.query(
-                TableName=self._table,
-                KeyConditionExpression="#pk = :pk AND begins_with(#sk, :d)",
-                ExpressionAttributeNames={"#pk": schema.PK, "#sk": schema.SK},
-                ExpressionAttributeValues={
-                    ":pk": {"S": schema.lead_pk(lead_id)},
-                    ":d": {"S": schema.DELIVERY_PREFIX},
-                },
-                **({"ExclusiveStartKey": start} if start else {}),
-            )
-            items = response.get("Items", [])
-            self._meter.record_read(sum(item_size(i) for i in items) or 1, consistent=False, kind="delivery")
-            found.extend(delivery_view(item) for item in items)
-            start = response.get("LastEvaluatedKey")
-            if not start:
-                return found
+        pk = schema.lead_pk(lead_id)
+        items = partition_items(
+            self._client, self._table, pk, self._meter, "delivery", prefix=schema.DELIVERY_PREFIX
+        )
+        return [delivery_view(item) for item in items]
 
     def trigger_deliveries(
         self,
@@ -167,21 +153,15 @@ class DeliveryLog:
 
     def _fetch(self, keys: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
         """The delivery items of index entries, by (pk, sk): BatchGetItem, unprocessed keys retried."""
-        found: dict[tuple[str, str], dict[str, Any]] = {}
-        pending = [{schema.PK: k[schema.PK], schema.SK: k[schema.SK]} for k in keys]
-        for attempt in range(UNPROCESSED_RETRIES):
-            if not pending:
-                break
-            if attempt:
-                time.sleep(min(0.05 * 2**attempt, 1.0))  # throttled: back off before the rest
-            response = self._client.batch_get_item(RequestItems={self._table: {"Keys": pending}})
-            for item in response.get("Responses", {}).get(self._table, []):
-                self._meter.record_read(item_size(item), consistent=False, kind="delivery")
-                found[(item[schema.PK]["S"], item[schema.SK]["S"])] = item
-            pending = response.get("UnprocessedKeys", {}).get(self._table, {}).get("Keys", [])
+        items, pending = get_all(
+            self._client,
+            self._table,
+            [{schema.PK: k[schema.PK], schema.SK: k[schema.SK]} for k in keys],
+            lambda item: self._meter.record_read(item_size(item), consistent=False, kind="delivery"),
+        )
         if pending:
             raise StorageUnavailable("the delivery log is throttled; retry shortly", {"retryable": True})
-        return found
+        return {(item[schema.PK]["S"], item[schema.SK]["S"]): item for item in items}
 
 
 def _position(day: date, key: dict[str, Any]) -> IndexPosition:

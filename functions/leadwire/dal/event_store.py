@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
-
-from botocore.exceptions import ClientError
 
 from leadwire import schema
 from leadwire.core.capacity import CapacityMeter, item_size
@@ -15,16 +12,10 @@ from leadwire.core.errors import StorageUnavailable
 from leadwire.core.tracking import StoredEvent
 from leadwire.dal.event_items import from_item, to_item
 from leadwire.dal.metering import PROCESS_METER
+from leadwire.dal.partition_query import partition_items
+from leadwire.dal.unprocessed import write_all, written_item
 
 BATCH_WRITE_LIMIT = 25
-_RETRYABLE = frozenset(
-    {
-        "ProvisionedThroughputExceededException",
-        "ThrottlingException",
-        "RequestLimitExceeded",
-        "InternalServerError",
-    }
-)
 
 
 class EventStore:
@@ -63,42 +54,24 @@ class EventStore:
             )
 
     def _write_chunk(self, pending: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """BatchWriteItem with ``UnprocessedItems`` retried under full-jitter exponential backoff."""
-        for attempt in range(self._attempts):
-            if attempt:
-                self._sleep(random.uniform(0, self._base_delay * 2**attempt))
-            try:
-                response = self._client.batch_write_item(RequestItems={self._table: pending})
-            except ClientError as exc:
-                if exc.response.get("Error", {}).get("Code") not in _RETRYABLE:
-                    raise
-                continue
-            unprocessed = response.get("UnprocessedItems", {}).get(self._table, [])
-            done = [r for r in pending if r not in unprocessed]
-            for request in done:
-                self._meter.record_write(request["PutRequest"]["Item"], kind="event")
-            pending = unprocessed
-            if not pending:
-                return []
-        return pending
+        """BatchWriteItem; what it leaves unprocessed is resent (``dal/unprocessed.py``)."""
+        return write_all(
+            self._client,
+            self._table,
+            pending,
+            lambda request: self._meter.record_write(written_item(request), kind="event"),
+            attempts=self._attempts,
+            sleep=self._sleep,
+            base_delay=self._base_delay,
+        )
 
     def lead_events(self, lead_id: str) -> Iterator[StoredEvent]:
         """Every stored event of one lead (one partition, one Query per MB)."""
-        paginator = self._client.get_paginator("query")
-        pages = paginator.paginate(
-            TableName=self._table,
-            KeyConditionExpression="#pk = :pk AND begins_with(#sk, :evt)",
-            ExpressionAttributeNames={"#pk": schema.PK, "#sk": schema.SK},
-            ExpressionAttributeValues={
-                ":pk": {"S": schema.lead_pk(lead_id)},
-                ":evt": {"S": schema.EVENT_PREFIX},
-            },
+        pk = schema.lead_pk(lead_id)
+        items = partition_items(
+            self._client, self._table, pk, self._meter, "event", prefix=schema.EVENT_PREFIX
         )
-        for page in pages:
-            items = page.get("Items", [])
-            self._meter.record_read(sum(item_size(item) for item in items), kind="event")
-            for item in items:
-                yield from_item(item)
+        return (from_item(item) for item in items)
 
     def get_event(self, lead_id: str, message_id: str) -> StoredEvent | None:
         """One stored event (the event that started a fire, for its properties), or None."""

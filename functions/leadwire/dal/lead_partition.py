@@ -8,7 +8,6 @@ or by Query on a known partition, never by Scan.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -17,12 +16,13 @@ from leadwire.core.capacity import CapacityMeter, item_size
 from leadwire.core.errors import StorageUnavailable
 from leadwire.dal.lead_items import member_key
 from leadwire.dal.metering import PROCESS_METER
+from leadwire.dal.partition_query import partition_items
 from leadwire.dal.phone_book import phone_key
 from leadwire.dal.segment_stats import SegmentStats
+from leadwire.dal.unprocessed import write_all, written_item
 
 Item = dict[str, dict[str, Any]]
 BATCH_WRITE_LIMIT = 25
-UNPROCESSED_RETRIES = 8
 
 
 def key_of(item: Item) -> Item:
@@ -37,30 +37,17 @@ class LeadPartition:
         self._stats = SegmentStats(client, table_name, meter=self._meter)
 
     def _query(self, pk: str, sk_prefix: str | None = None) -> list[Item]:
-        condition = "#pk = :pk"
-        names = {"#pk": schema.PK}
-        values: dict[str, Any] = {":pk": {"S": pk}}
-        if sk_prefix is not None:
-            condition += " AND begins_with(#sk, :prefix)"
-            names["#sk"] = schema.SK
-            values[":prefix"] = {"S": sk_prefix}
-        found: list[Item] = []
-        start: dict[str, Any] | None = None
-        while True:
-            response = self._client.query(
-                TableName=self._table,
-                KeyConditionExpression=condition,
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=values,
-                ConsistentRead=True,
-                **({"ExclusiveStartKey": start} if start else {}),
+        return list(
+            partition_items(
+                self._client,
+                self._table,
+                pk,
+                self._meter,
+                "lead_partition",
+                prefix=sk_prefix,
+                consistent=True,
             )
-            items = response.get("Items", [])
-            self._meter.record_read(sum(item_size(i) for i in items) or 1, kind="lead_partition")
-            found.extend(items)
-            start = response.get("LastEvaluatedKey")
-            if not start:
-                return found
+        )
 
     def items(self, lead_id: str) -> list[Item]:
         """Every item of the lead's own partition."""
@@ -107,19 +94,12 @@ class LeadPartition:
 
     def _batch_write(self, requests: list[dict[str, Any]], kind: str) -> None:
         for start in range(0, len(requests), BATCH_WRITE_LIMIT):
-            pending = requests[start : start + BATCH_WRITE_LIMIT]
-            for attempt in range(UNPROCESSED_RETRIES):
-                if attempt:
-                    time.sleep(min(0.05 * 2**attempt, 1.0))
-                response = self._client.batch_write_item(RequestItems={self._table: pending})
-                unprocessed = response.get("UnprocessedItems", {}).get(self._table, [])
-                for request in pending:
-                    if request not in unprocessed:
-                        body = request.get("PutRequest", {}).get("Item") or request["DeleteRequest"]["Key"]
-                        self._meter.record_write(body, kind=kind)
-                pending = unprocessed
-                if not pending:
-                    break
+            pending = write_all(
+                self._client,
+                self._table,
+                requests[start : start + BATCH_WRITE_LIMIT],
+                lambda request: self._meter.record_write(written_item(request), kind=kind),
+            )
             if pending:
                 raise StorageUnavailable(
                     "the table is throttled: the erasure stopped part way; send the DELETE again",

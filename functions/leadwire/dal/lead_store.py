@@ -45,6 +45,7 @@ from leadwire.dal.lead_items import (
     member_key,
 )
 from leadwire.dal.metering import PROCESS_METER
+from leadwire.dal.partition_query import partition_items
 from leadwire.dal.segment_stats import LEADS_COUNTER, Flip, SegmentStats, segment_counter
 from leadwire.dal.write_batch import LOG, MARKERS, WriteBatch
 
@@ -288,24 +289,11 @@ class LeadStore:
         return response
 
     def history(self, lead_id: str) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = []
-        start: dict[str, Any] | None = None
-        while True:
-            extra = {"ExclusiveStartKey": start} if start else {}
-            response = self._query(
-                "history",
-                KeyConditionExpression="#pk = :pk AND begins_with(#sk, :h)",
-                ExpressionAttributeNames={"#pk": schema.PK, "#sk": schema.SK},
-                ExpressionAttributeValues={
-                    ":pk": {"S": schema.lead_pk(lead_id)},
-                    ":h": {"S": schema.HISTORY_PREFIX},
-                },
-                **extra,
-            )
-            items.extend(response.get("Items", []))
-            start = response.get("LastEvaluatedKey")
-            if not start:
-                return history_intervals(items)
+        pk = schema.lead_pk(lead_id)
+        items = partition_items(
+            self._client, self._table, pk, self._meter, "history", prefix=schema.HISTORY_PREFIX
+        )
+        return history_intervals(list(items))
 
     def members(
         self, segment_id: str, limit: int, after_lead: str | None

@@ -19,6 +19,7 @@ from leadwire.core.capacity import CapacityMeter, item_size
 from leadwire.core.instants import iso, parse_iso
 from leadwire.core.onsite import CLOSURE_KEPT, Closure, OnsiteMessage, PendingMessage
 from leadwire.dal.metering import PROCESS_METER
+from leadwire.dal.partition_query import partition_items
 
 MERGED_INTO = "mi"  # lead_items: the known lead an anonymous lead was merged into
 _BATCH = 25
@@ -92,34 +93,20 @@ class OnsiteStore:
         """The lead's stored messages and the ids of those closed."""
         messages: list[PendingMessage] = []
         closed: set[str] = set()
-        kwargs: dict[str, Any] = {
-            "TableName": self._table,
-            "KeyConditionExpression": "#pk = :pk AND begins_with(#sk, :prefix)",
-            "ExpressionAttributeNames": {"#pk": schema.PK, "#sk": schema.SK},
-            "ExpressionAttributeValues": {
-                ":pk": {"S": schema.lead_pk(lead_id)},
-                ":prefix": {"S": schema.ONSITE_PREFIX},
-            },
-        }
-        while True:
-            response = self._client.query(**kwargs)
-            items = response.get("Items", [])
-            self._meter.record_read(
-                sum(item_size(item) for item in items) or 1, consistent=False, kind="onsite"
-            )
-            for item in items:
-                key = item[schema.SK]["S"].removeprefix(schema.ONSITE_PREFIX)
-                if key.endswith(schema.ONSITE_CLOSED_SUFFIX):
-                    closed.add(key.removesuffix(schema.ONSITE_CLOSED_SUFFIX))
-                    continue
-                messages.append(
-                    PendingMessage(
-                        message_id=key,
-                        message=OnsiteMessage.model_validate(json.loads(item["message"]["S"])),
-                        created_at=parse_iso(item["createdAt"]["S"]),
-                        expires_at=parse_iso(item["until"]["S"]),
-                    )
+        pk = schema.lead_pk(lead_id)
+        for item in partition_items(
+            self._client, self._table, pk, self._meter, "onsite", prefix=schema.ONSITE_PREFIX
+        ):
+            key = item[schema.SK]["S"].removeprefix(schema.ONSITE_PREFIX)
+            if key.endswith(schema.ONSITE_CLOSED_SUFFIX):
+                closed.add(key.removesuffix(schema.ONSITE_CLOSED_SUFFIX))
+                continue
+            messages.append(
+                PendingMessage(
+                    message_id=key,
+                    message=OnsiteMessage.model_validate(json.loads(item["message"]["S"])),
+                    created_at=parse_iso(item["createdAt"]["S"]),
+                    expires_at=parse_iso(item["until"]["S"]),
                 )
-            if "LastEvaluatedKey" not in response:
-                return messages, closed
-            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+            )
+        return messages, closed

@@ -9,7 +9,6 @@ the events dropped for its id (``dropped``), which ``unsuppress`` reports.
 from __future__ import annotations
 
 import hashlib
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,9 +21,9 @@ from leadwire.core.capacity import CapacityMeter, item_size
 from leadwire.core.errors import StorageUnavailable
 from leadwire.core.instants import iso
 from leadwire.dal.metering import PROCESS_METER
+from leadwire.dal.unprocessed import get_all
 
 BATCH_GET_MAX = 100
-UNPROCESSED_RETRIES = 6
 
 
 def digest(lead_id: str) -> str:
@@ -116,27 +115,18 @@ class SuppressionStore:
         found: set[str] = set()
         digests = sorted(by_digest)
         for start in range(0, len(digests), BATCH_GET_MAX):
-            pending = [_key(d) for d in digests[start : start + BATCH_GET_MAX]]
-            for attempt in range(UNPROCESSED_RETRIES):
-                if not pending:
-                    break
-                if attempt:
-                    time.sleep(min(0.02 * 2**attempt, 0.5))
-                response = self._client.batch_get_item(
-                    RequestItems={
-                        self._table: {
-                            "Keys": pending,
-                            "ProjectionExpression": "#pk",
-                            "ExpressionAttributeNames": {"#pk": schema.PK},
-                        }
-                    }
-                )
-                items = response.get("Responses", {}).get(self._table, [])
-                for _ in pending:  # BatchGetItem charges each key on its own (0.5 unit at least)
-                    self._meter.record_read(1, consistent=False, kind="suppression")
-                for item in items:
-                    found.add(by_digest[item[schema.PK]["S"].removeprefix(schema.SUPPRESSED_PREFIX)])
-                pending = response.get("UnprocessedKeys", {}).get(self._table, {}).get("Keys", [])
+            keys = [_key(d) for d in digests[start : start + BATCH_GET_MAX]]
+            items, pending = get_all(
+                self._client,
+                self._table,
+                keys,
+                lambda item: None,
+                options={"ProjectionExpression": "#pk", "ExpressionAttributeNames": {"#pk": schema.PK}},
+            )
+            for _ in range(len(keys) - len(pending)):  # each key is charged on its own (0.5 unit)
+                self._meter.record_read(1, consistent=False, kind="suppression")
+            for item in items:
+                found.add(by_digest[item[schema.PK]["S"].removeprefix(schema.SUPPRESSED_PREFIX)])
             if pending:
                 raise StorageUnavailable("the suppression list is throttled; resend", {"retryable": True})
         return found

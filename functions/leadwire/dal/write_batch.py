@@ -16,12 +16,12 @@ rebuilds them from member items.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Hashable
 from typing import Any, Final
 
 from leadwire import schema
 from leadwire.core.capacity import CapacityMeter
+from leadwire.dal.unprocessed import write_all, written_item
 
 BATCH_WRITE_LIMIT: Final = 25
 MAX_HELD: Final = 1_000  # a long batch (a sweep catching up) writes as it goes, not all at its end
@@ -113,17 +113,12 @@ class WriteBatch:
             self._meter.record_write({**key, "n": {"N": "1"}}, kind=kind)
 
     def _batch_write(self, chunk: list[tuple[dict[str, Any], str]]) -> None:
+        kinds = [kind for _, kind in chunk]
         requests = [request for request, _ in chunk]
-        for attempt in range(UNPROCESSED_RETRIES + 1):
-            response = self._client.batch_write_item(RequestItems={self._table: requests})
-            requests = response.get("UnprocessedItems", {}).get(self._table, [])
-            if not requests:
-                break
-            if attempt == UNPROCESSED_RETRIES:
-                raise RuntimeError(f"{len(requests)} items still unprocessed after {attempt} retries")
-            time.sleep(min(0.05 * 2**attempt, 2.0))  # throttled: back off before the rest
-        for request, kind in chunk:
-            written = (
-                request["PutRequest"]["Item"] if "PutRequest" in request else request["DeleteRequest"]["Key"]
-            )
-            self._meter.record_write(written, kind=kind)
+
+        def written(request: dict[str, Any]) -> None:
+            self._meter.record_write(written_item(request), kind=kinds[requests.index(request)])
+
+        left = write_all(self._client, self._table, requests, written, attempts=UNPROCESSED_RETRIES + 1)
+        if left:
+            raise RuntimeError(f"{len(left)} items still unprocessed after {UNPROCESSED_RETRIES} retries")

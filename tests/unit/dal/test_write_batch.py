@@ -85,7 +85,7 @@ def test_unprocessed_items_are_written_again() -> None:
 
 
 def test_items_never_processed_raise_instead_of_being_lost(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("leadwire.dal.write_batch.time.sleep", lambda _: None)
+    monkeypatch.setattr("leadwire.dal.unprocessed.time.sleep", lambda _: None)
     client = RecordingClient(unprocessed=100)
     batch = WriteBatch(client, TABLE, CapacityMeter())
     batch.put(item("F", "a"), kind="segment_stats", phase=LOG)
