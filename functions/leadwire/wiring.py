@@ -20,6 +20,7 @@ from leadwire.config_loader import load_json_config
 from leadwire.container import LocalAdapters, cached, local, reset, use_local
 from leadwire.dal.account_store import AccountStore
 from leadwire.dal.definition_store import DefinitionStore, writes_in_this_process
+from leadwire.dal.delivery_store import DeliveryStore
 from leadwire.dal.event_store import EventStore
 from leadwire.dal.fire_store import FireStore
 from leadwire.dal.job_store import JobStore
@@ -75,6 +76,11 @@ def suppression_store() -> SuppressionStore:
 @cached
 def fire_store() -> FireStore:
     return FireStore(dynamodb(), table())
+
+
+@cached
+def delivery_store() -> DeliveryStore:
+    return DeliveryStore(dynamodb(), table())
 
 
 @cached

@@ -1,6 +1,6 @@
 """The delivery log through the admin API (local runtime) and its reader on moto.
 
-Delivery items are written here as ``FireStore`` writes them, with the ``deliveries`` index keys
+Delivery items are written here as ``DeliveryStore`` writes them, with the ``deliveries`` index keys
 from ``leadwire.schema`` (the fire's instant), so the tests do not depend on the actions path.
 """
 

@@ -20,8 +20,8 @@ import pytest
 
 from leadwire import schema
 from leadwire.actions import service as actions_service
+from leadwire.dal.delivery_store import DeliveryStore
 from leadwire.dal.event_store import EventStore
-from leadwire.dal.fire_store import FireStore
 from leadwire.local.demo.world import BusTap
 from leadwire.local.runtime import DEFAULT_CONFIG, EVENT_BUS_NAME, LocalRuntime
 from leadwire.local.webhook_receiver import WebhookReceiver
@@ -61,7 +61,11 @@ class Injector:
             raise Crash(f"{channel}: crash {step}")
 
     def install(self, monkeypatch: pytest.MonkeyPatch, runtime: LocalRuntime) -> None:
-        claim, record, put_events = FireStore.claim_delivery, FireStore.record_delivery, EventStore.put_events
+        claim, record, put_events = (
+            DeliveryStore.claim_delivery,
+            DeliveryStore.record_delivery,
+            EventStore.put_events,
+        )
         injector, trigger = self, self.trigger
 
         def claim_delivery(store, fire, delivery_id, channel, *args, **kwargs):
@@ -88,8 +92,8 @@ class Injector:
             if derived:
                 injector.crash_if("after_claim", "event")
 
-        monkeypatch.setattr(FireStore, "claim_delivery", claim_delivery)
-        monkeypatch.setattr(FireStore, "record_delivery", record_delivery)
+        monkeypatch.setattr(DeliveryStore, "claim_delivery", claim_delivery)
+        monkeypatch.setattr(DeliveryStore, "record_delivery", record_delivery)
         monkeypatch.setattr(EventStore, "put_events", store_events)
         for channel, name in SENDABLES.items():
             monkeypatch.setattr(

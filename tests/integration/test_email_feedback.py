@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from leadwire import container, schema
+from leadwire.dal.delivery_store import delivery_view
 from leadwire.dal.event_store import EventStore
-from leadwire.dal.fire_store import delivery_view
 from leadwire.feedback import handler
 from leadwire.local.lambda_context import LocalLambdaContext
 from tests.integration.conftest import TABLE

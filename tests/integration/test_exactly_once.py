@@ -1,4 +1,4 @@
-"""Failure injection through the local runtime (moto SES, the real FireStore and stream pump):
+"""Failure injection through the local runtime (moto SES, the real DeliveryStore and stream pump):
 a failure at each step of a send, the retries the consumer makes, and the count that matters:
 how many emails SES accepted.
 
@@ -13,7 +13,7 @@ from datetime import timedelta
 import pytest
 from botocore.exceptions import ClientError
 
-from leadwire.dal.fire_store import FireStore
+from leadwire.dal.delivery_store import DeliveryStore
 from leadwire.local.runtime import DEFAULT_CONFIG, LocalRuntime
 
 from .local_api import NOW, WRITE_KEY, LocalApi, track
@@ -83,7 +83,7 @@ class Crash(Exception):
 
 
 def test_a_crash_after_the_send_before_the_record_is_settled_by_ses_and_not_resent(api, monkeypatch):
-    original = FireStore.record_delivery
+    original = DeliveryStore.record_delivery
     crashed = {"n": 0}
 
     def crash_before_recording_sent(self, fire, delivery_id, channel, status, at, details):
@@ -92,7 +92,7 @@ def test_a_crash_after_the_send_before_the_record_is_settled_by_ses_and_not_rese
             raise Crash("killed after SES accepted the message")
         return original(self, fire, delivery_id, channel, status, at, details)
 
-    monkeypatch.setattr(FireStore, "record_delivery", crash_before_recording_sent)
+    monkeypatch.setattr(DeliveryStore, "record_delivery", crash_before_recording_sent)
     request_demo(api)
     assert len(ses_sent(api)) == 1
     [delivery] = deliveries(api)
@@ -105,7 +105,7 @@ def test_a_crash_after_the_send_before_the_record_is_settled_by_ses_and_not_rese
 
 
 def test_a_record_that_lands_but_reports_failure_sends_nothing_more(api, monkeypatch):
-    original = FireStore.record_delivery
+    original = DeliveryStore.record_delivery
     failed = {"n": 0}
 
     def lands_then_fails(self, fire, delivery_id, channel, status, at, details):
@@ -114,7 +114,7 @@ def test_a_record_that_lands_but_reports_failure_sends_nothing_more(api, monkeyp
             failed["n"] += 1
             raise ClientError({"Error": {"Code": "InternalServerError", "Message": "lost reply"}}, "PutItem")
 
-    monkeypatch.setattr(FireStore, "record_delivery", lands_then_fails)
+    monkeypatch.setattr(DeliveryStore, "record_delivery", lands_then_fails)
     request_demo(api)
     assert len(ses_sent(api)) == 1
     [delivery] = deliveries(api)
@@ -122,7 +122,7 @@ def test_a_record_that_lands_but_reports_failure_sends_nothing_more(api, monkeyp
 
 
 def test_a_crash_after_the_claim_before_the_send_sends_once_the_window_passes(api, monkeypatch):
-    original = FireStore.claim_delivery
+    original = DeliveryStore.claim_delivery
     crashed = {"n": 0}
 
     def claim_then_crash(self, *args, **kwargs):
@@ -132,7 +132,7 @@ def test_a_crash_after_the_claim_before_the_send_sends_once_the_window_passes(ap
             raise Crash("killed between the claim and the SES call")
         return claimed
 
-    monkeypatch.setattr(FireStore, "claim_delivery", claim_then_crash)
+    monkeypatch.setattr(DeliveryStore, "claim_delivery", claim_then_crash)
     request_demo(api)
     assert ses_sent(api) == []
     [delivery] = deliveries(api)

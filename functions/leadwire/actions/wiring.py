@@ -170,7 +170,7 @@ def actions_service() -> ActionsService:
         source.current(),
         wiring.lead_store(),
         wiring.event_store(),
-        wiring.fire_store(),
+        wiring.delivery_store(),
         trigger_service(),
         clock.now,
         channels=channels,

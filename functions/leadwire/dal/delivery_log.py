@@ -19,7 +19,7 @@ from typing import Any
 from leadwire import schema
 from leadwire.core.capacity import CapacityMeter, item_size
 from leadwire.core.errors import StorageUnavailable
-from leadwire.dal.fire_store import delivery_view
+from leadwire.dal.delivery_store import delivery_view
 from leadwire.dal.metering import PROCESS_METER
 from leadwire.dal.partition_query import partition_items
 from leadwire.dal.unprocessed import get_all

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 from leadwire import schema
-from leadwire.dal.fire_store import delivery_view
+from leadwire.dal.delivery_store import delivery_view
 from leadwire.stream_records import matches
 
 _DELIVERY_WRITTEN: Final[dict[str, Any]] = {

@@ -19,7 +19,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from leadwire import clock
 from leadwire.container import cached
-from leadwire.dal.delivery_confirmations import DeliveryConfirmations
+from leadwire.dal.delivery_store import DeliveryStore
 from leadwire.dal.event_store import EventStore
 from leadwire.dal.suppression_store import SuppressionStore
 from leadwire.feedback.service import FeedbackOutcome, FeedbackService
@@ -41,7 +41,7 @@ def feedback_service() -> FeedbackService:
         SuppressionStore(client, settings.table_name),
         lambda n: metrics.add_metric(name="EventsSuppressed", unit=MetricUnit.Count, value=n),
     )
-    return FeedbackService(events, DeliveryConfirmations(client, settings.table_name))
+    return FeedbackService(events, DeliveryStore(client, settings.table_name))
 
 
 def _received_at(record: SQSRecord) -> datetime:

@@ -27,8 +27,8 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from leadwire import clock, container, schema
 from leadwire.actions.secret_check import unusable_webhook_secrets
 from leadwire.config_loader import ConfigError, definitions_of, load_config_dir
+from leadwire.dal.delivery_store import delivery_view
 from leadwire.dal.due_index import DueIndex
-from leadwire.dal.fire_store import delivery_view
 from leadwire.jobs.starter import LocalJobQueue
 from leadwire.local import local_api, moto_direct, moto_query, moto_stream, moto_transact
 from leadwire.local.apigw import HttpResponse, from_http_api_response, to_http_api_event

@@ -108,7 +108,7 @@ AT = "2026-09-03T08:00:00.000Z"
 
 
 def delivery_image(sk: str, status: str) -> dict[str, Any]:
-    """A delivery log entry as the stream's new image carries it (``FireStore`` writes these)."""
+    """A delivery log entry as the stream's new image carries it (``DeliveryStore`` writes these)."""
     fields = {"channel": "email", "triggerId": "welcome", "leadId": "ann", "fireId": "f1", "at": AT}
     return {
         schema.SK: {"S": sk},
