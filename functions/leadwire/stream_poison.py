@@ -19,7 +19,7 @@ from typing import Any
 
 from leadwire.core.instants import iso
 from leadwire.core.tracking import StoredEvent, instant_problem
-from leadwire.dal.event_items import from_item
+from leadwire.dal.event_store import from_item
 from leadwire.observability import logger
 
 POISON_CONDITION = "PoisonRecord"

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from leadwire.core.tracking import StoredEvent
-from leadwire.dal.event_items import to_item
+from leadwire.dal.event_store import to_item
 from leadwire.ingestion import handler as ingestion
 from leadwire.local.apigw import to_http_api_event
 from leadwire.local.lambda_context import LocalLambdaContext

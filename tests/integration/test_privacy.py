@@ -179,7 +179,7 @@ def test_a_replay_of_batches_failed_before_the_erasure_does_not_bring_the_lead_b
 
 def test_a_timer_that_wakes_before_it_is_stopped_fires_nothing(api):
     from leadwire.core.fires import Fire
-    from leadwire.dal.fire_items import fire_to_item
+    from leadwire.dal.fire_store import fire_to_item
 
     known_lead_with_history(api)
     api.delete("/leads/ann")

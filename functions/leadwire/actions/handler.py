@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from leadwire.actions.service import ActionsFailed, ActionsService, FireOutcome
 from leadwire.actions.wiring import actions_service
-from leadwire.dal.fire_items import fire_from_item
+from leadwire.dal.fire_store import fire_from_item
 from leadwire.observability import count_delivery, count_fire, logger, metrics
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)

@@ -1,7 +1,9 @@
-"""FIRE items: a trigger fired for a lead (``dal/fire_items.py`` maps them)."""
+"""The FIRE item (a trigger fired for a lead): its key, its mapping and its store."""
 
 from __future__ import annotations
 
+import json
+from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -9,8 +11,32 @@ from botocore.exceptions import ClientError
 from leadwire import schema
 from leadwire.core.capacity import CapacityMeter
 from leadwire.core.fires import Fire
-from leadwire.dal.fire_items import fire_to_item
+from leadwire.core.instants import iso
 from leadwire.dal.metering import PROCESS_METER
+
+
+def fire_to_item(fire: Fire) -> dict[str, dict[str, Any]]:
+    return {
+        schema.PK: {"S": schema.lead_pk(fire.lead_id)},
+        schema.SK: {"S": schema.fire_sk(fire.fire_id)},
+        "fireId": {"S": fire.fire_id},
+        "triggerId": {"S": fire.trigger_id},
+        "leadId": {"S": fire.lead_id},
+        "cause": {"S": fire.cause},
+        "at": {"S": iso(fire.at)},
+        "match": {"S": json.dumps(fire.match, separators=(",", ":"), sort_keys=True)},
+    }
+
+
+def fire_from_item(item: dict[str, dict[str, Any]]) -> Fire:
+    return Fire(
+        fire_id=item["fireId"]["S"],
+        trigger_id=item["triggerId"]["S"],
+        lead_id=item["leadId"]["S"],
+        cause=item["cause"]["S"],
+        at=datetime.fromisoformat(item["at"]["S"]),
+        match=json.loads(item.get("match", {}).get("S") or "{}"),
+    )
 
 
 class FireStore:

@@ -11,8 +11,8 @@ from leadwire.core.capacity import item_size
 from leadwire.core.fires import Fire
 from leadwire.core.leads import LeadRecord
 from leadwire.core.tracking import StoredEvent
-from leadwire.dal.event_items import from_item as event_from_item
-from leadwire.dal.fire_items import fire_from_item
+from leadwire.dal.event_store import from_item as event_from_item
+from leadwire.dal.fire_store import fire_from_item
 from leadwire.dal.lead_items import history_intervals, lead_from_item
 
 Item = dict[str, dict[str, Any]]

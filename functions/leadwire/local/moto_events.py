@@ -15,7 +15,7 @@ from moto.dynamodb.models import dynamodb_backends
 
 from leadwire import schema
 from leadwire.core.tracking import StoredEvent
-from leadwire.dal.event_items import from_item
+from leadwire.dal.event_store import from_item
 
 
 class MotoEventSource:

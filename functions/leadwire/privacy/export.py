@@ -18,8 +18,8 @@ from leadwire.admin.models import DeliveryView, HistoryEntry, LeadView
 from leadwire.core.errors import NotFound
 from leadwire.core.instants import iso
 from leadwire.dal.delivery_store import delivery_view
-from leadwire.dal.event_items import from_item
-from leadwire.dal.fire_items import fire_from_item
+from leadwire.dal.event_store import from_item
+from leadwire.dal.fire_store import fire_from_item
 from leadwire.dal.lead_items import history_intervals, lead_from_item
 from leadwire.privacy.erase import Item, PartitionPort, item_kind
 from leadwire.privacy.models import ExportDocument

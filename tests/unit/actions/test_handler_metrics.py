@@ -11,7 +11,7 @@ from leadwire.actions import handler
 from leadwire.actions.gate import Outcome
 from leadwire.actions.service import ActionsFailed, FireOutcome
 from leadwire.core.fires import Fire
-from leadwire.dal.fire_items import fire_to_item
+from leadwire.dal.fire_store import fire_to_item
 from leadwire.local.lambda_context import LocalLambdaContext
 
 FIRE = Fire.of("hot-lead-handoff", "ann", "m1", datetime(2026, 11, 24, 12, 0, tzinfo=UTC))

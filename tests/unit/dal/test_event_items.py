@@ -7,7 +7,7 @@ from pathlib import Path
 from leadwire.core.capacity import item_size
 from leadwire.core.instants import iso
 from leadwire.core.tracking import parse_message
-from leadwire.dal.event_items import from_item, to_item
+from leadwire.dal.event_store import from_item, to_item
 
 SAMPLES = Path(__file__).parents[3] / "events_samples" / "segment"
 RECEIVED = datetime(2026, 11, 1, 12, tzinfo=UTC)

@@ -13,8 +13,8 @@ from leadwire.core.capacity import item_size
 from leadwire.core.fires import Fire
 from leadwire.core.leads import LeadRecord, Transition
 from leadwire.core.rules import LeadState, MembershipChange
-from leadwire.dal.event_items import to_item
-from leadwire.dal.fire_items import fire_to_item
+from leadwire.dal.event_store import to_item
+from leadwire.dal.fire_store import fire_to_item
 from leadwire.dal.lead_items import history_page_item, lead_to_item
 from leadwire.dal.stream_images import delivery_written, is_fire_insert
 from leadwire.dal.table_snapshot import TableSnapshot

@@ -7,8 +7,8 @@ from leadwire import schema
 from leadwire.actions.service import FireOutcome
 from leadwire.core.fires import Fire
 from leadwire.core.tracking import StoredEvent
-from leadwire.dal.event_items import to_item
-from leadwire.dal.fire_items import fire_to_item
+from leadwire.dal.event_store import to_item
+from leadwire.dal.fire_store import fire_to_item
 from leadwire.local.lambda_context import LocalLambdaContext
 from leadwire.reactions import handler
 

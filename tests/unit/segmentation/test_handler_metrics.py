@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from leadwire.dal.event_items import to_item
+from leadwire.dal.event_store import to_item
 from leadwire.local.lambda_context import LocalLambdaContext
 from leadwire.segmentation import handler
 from leadwire.segmentation.engine import Outcome
