@@ -41,11 +41,15 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Final
 
+from leadwire.core.email import ses_records as ses
 from leadwire.core.email.message import DELIVERY_TAG, LEAD_TAG, TRIGGER_TAG, lead_from_tag
-from leadwire.core.tracking import FieldError, StoredEvent
+from leadwire.core.email.ses_records import MalformedFeedback, parse_part
+from leadwire.core.tracking import StoredEvent
+
+__all__ = ["MalformedFeedback", "parse_record", "unwrap"]
 
 SOURCE: Final = "ses"
 
@@ -73,10 +77,6 @@ EVENT_TYPES: Final = {
     "DeliveryDelay": "DeliveryDelay",
     "Subscription": "Subscription",
 }
-
-
-class MalformedFeedback(FieldError):
-    """A record (or its envelope) that is not what SES or SNS publishes; names the field."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,165 +136,75 @@ def _json_object(text: Any, field: str) -> dict[str, Any]:
     return document
 
 
-# -- field readers ----------------------------------------------------------------------------
-def _object(parent: Mapping[str, Any], key: str, path: str) -> Mapping[str, Any]:
-    value = parent.get(key)
-    if not isinstance(value, Mapping):
-        raise MalformedFeedback(path, "is required and must be an object")
-    return value
-
-
-def _text(parent: Mapping[str, Any], key: str, path: str) -> str:
-    value = parent.get(key)
-    if not isinstance(value, str) or not value:
-        raise MalformedFeedback(path, "is required and must be a non-empty string")
-    return value
-
-
-def _optional_text(parent: Mapping[str, Any], key: str, path: str) -> str | None:
-    value = parent.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise MalformedFeedback(path, "must be a string")
-    return value
-
-
-def _instant(parent: Mapping[str, Any], key: str, path: str) -> datetime:
-    text = _text(parent, key, path)
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise MalformedFeedback(path, "must be an ISO 8601 date-time") from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-def _tags(mail: Mapping[str, Any]) -> dict[str, str]:
-    """``mail.tags`` as name -> first value."""
-    raw = mail.get("tags")
-    if raw is None:
-        return {}
-    if not isinstance(raw, Mapping):
-        raise MalformedFeedback("mail.tags", "must be an object of tag name -> list of values")
-    tags: dict[str, str] = {}
-    for name, values in raw.items():
-        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
-            raise MalformedFeedback(f"mail.tags.{name}", "must be a list of strings")
-        if values:
-            tags[str(name)] = values[0]
-    return tags
-
-
 def _millis(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
 
 
-# -- per type ---------------------------------------------------------------------------------
+# -- per type (each reads its part of the record, parsed by core/email/ses_records.py) ---------
 def _delivery(record: Mapping[str, Any]) -> tuple[str, datetime, dict[str, Any]]:
-    delivery = _object(record, "delivery", "delivery")
-    properties: dict[str, Any] = {}
-    if isinstance(delivery.get("processingTimeMillis"), int):
-        properties["processing_time_ms"] = delivery["processingTimeMillis"]
-    return EMAIL_DELIVERED, _instant(delivery, "timestamp", "delivery.timestamp"), properties
+    delivery = parse_part(ses.Delivery, record, "delivery")
+    properties = {"processing_time_ms": delivery.processing_time_ms}
+    return EMAIL_DELIVERED, delivery.timestamp, properties
 
 
 def _open(record: Mapping[str, Any]) -> tuple[str, datetime, dict[str, Any]]:
-    opened = _object(record, "open", "open")
-    properties = {
-        "user_agent": _optional_text(opened, "userAgent", "open.userAgent"),
-        "ip_address": _optional_text(opened, "ipAddress", "open.ipAddress"),
-    }
-    return EMAIL_OPENED, _instant(opened, "timestamp", "open.timestamp"), properties
+    opened = parse_part(ses.Open, record, "open")
+    return EMAIL_OPENED, opened.timestamp, {"user_agent": opened.user_agent, "ip_address": opened.ip_address}
 
 
 def _click(record: Mapping[str, Any]) -> tuple[str, datetime, dict[str, Any]]:
-    click = _object(record, "click", "click")
-    link_tags = click.get("linkTags") or {}
-    if not isinstance(link_tags, Mapping):
-        raise MalformedFeedback("click.linkTags", "must be an object of tag name -> list of values")
+    click = parse_part(ses.Click, record, "click")
     properties = {
-        "link": _text(click, "link", "click.link"),
+        "link": click.link,
         "link_tags": {
-            str(k): v[0] if isinstance(v, list) and len(v) == 1 else v for k, v in link_tags.items()
+            str(k): v[0] if isinstance(v, list) and len(v) == 1 else v for k, v in click.link_tags.items()
         },
-        "user_agent": _optional_text(click, "userAgent", "click.userAgent"),
-        "ip_address": _optional_text(click, "ipAddress", "click.ipAddress"),
+        "user_agent": click.user_agent,
+        "ip_address": click.ip_address,
     }
-    return EMAIL_CLICKED, _instant(click, "timestamp", "click.timestamp"), properties
+    return EMAIL_CLICKED, click.timestamp, properties
 
 
 def _bounce(record: Mapping[str, Any]) -> tuple[str, datetime, dict[str, Any]]:
-    bounce = _object(record, "bounce", "bounce")
-    properties = {
-        "bounce_type": _text(bounce, "bounceType", "bounce.bounceType"),
-        "bounce_sub_type": _optional_text(bounce, "bounceSubType", "bounce.bounceSubType"),
-    }
-    return EMAIL_BOUNCED, _instant(bounce, "timestamp", "bounce.timestamp"), properties
+    bounce = parse_part(ses.Bounce, record, "bounce")
+    properties = {"bounce_type": bounce.bounce_type, "bounce_sub_type": bounce.bounce_sub_type}
+    return EMAIL_BOUNCED, bounce.timestamp, properties
 
 
 def _complaint(record: Mapping[str, Any]) -> tuple[str, datetime, dict[str, Any]]:
-    complaint = _object(record, "complaint", "complaint")
-    properties = {
-        "feedback_type": _optional_text(complaint, "complaintFeedbackType", "complaint.complaintFeedbackType")
-    }
-    return EMAIL_COMPLAINED, _instant(complaint, "timestamp", "complaint.timestamp"), properties
+    complaint = parse_part(ses.Complaint, record, "complaint")
+    return EMAIL_COMPLAINED, complaint.timestamp, {"feedback_type": complaint.feedback_type}
 
 
 def _subscription(record: Mapping[str, Any]) -> tuple[str, datetime, dict[str, Any]]:
-    subscription = _object(record, "subscription", "subscription")
-    at = _instant(subscription, "timestamp", "subscription.timestamp")
-    preferences = subscription.get("newTopicPreferences") or {}
-    if not isinstance(preferences, Mapping):
-        raise MalformedFeedback("subscription.newTopicPreferences", "must be an object")
-    common = {
-        "contact_list": _optional_text(subscription, "contactList", "subscription.contactList"),
-        "via": _optional_text(subscription, "source", "subscription.source"),
-    }
-    if preferences.get("unsubscribeAll") is True:
-        return EMAIL_UNSUBSCRIBED, at, {"channel": "email", **common}
-    topics = preferences.get("topicSubscriptionStatus") or []
-    if not isinstance(topics, list):
-        raise MalformedFeedback("subscription.newTopicPreferences.topicSubscriptionStatus", "must be a list")
+    subscription = parse_part(ses.Subscription, record, "subscription")
+    common = {"contact_list": subscription.contact_list, "via": subscription.source}
+    if subscription.preferences.unsubscribe_all is True:
+        return EMAIL_UNSUBSCRIBED, subscription.timestamp, {"channel": "email", **common}
     by_status: dict[str, list[str]] = {"OptOut": [], "OptIn": []}
-    for index, topic in enumerate(topics):
-        path = f"subscription.newTopicPreferences.topicSubscriptionStatus[{index}]"
-        if not isinstance(topic, Mapping):
-            raise MalformedFeedback(path, "must be an object")
-        status = _text(topic, "subscriptionStatus", f"{path}.subscriptionStatus")
-        by_status.setdefault(status, []).append(_text(topic, "topicName", f"{path}.topicName"))
+    for topic in subscription.preferences.topics:
+        by_status.setdefault(topic.subscription_status, []).append(topic.topic_name)
     return (
         EMAIL_SUBSCRIPTION_CHANGED,
-        at,
+        subscription.timestamp,
         {**common, "opted_out": by_status["OptOut"], "opted_in": by_status["OptIn"]},
     )
 
 
 def _reject(record: Mapping[str, Any], mail_at: datetime) -> tuple[str, datetime, dict[str, Any]]:
-    reject = _object(record, "reject", "reject")
-    return (
-        EMAIL_FAILED,
-        mail_at,
-        {"failure": "reject", "reason": _optional_text(reject, "reason", "reject.reason")},
-    )
+    reject = parse_part(ses.Reject, record, "reject")
+    return EMAIL_FAILED, mail_at, {"failure": "reject", "reason": reject.reason}
 
 
 def _rendering_failure(record: Mapping[str, Any], mail_at: datetime) -> tuple[str, datetime, dict[str, Any]]:
-    failure = _object(record, "failure", "failure")
-    return (
-        EMAIL_FAILED,
-        mail_at,
-        {
-            "failure": "rendering",
-            "reason": _optional_text(failure, "errorMessage", "failure.errorMessage"),
-            "template": _optional_text(failure, "templateName", "failure.templateName"),
-        },
-    )
+    failure = parse_part(ses.RenderingFailure, record, "failure")
+    properties = {"failure": "rendering", "reason": failure.error_message, "template": failure.template_name}
+    return EMAIL_FAILED, mail_at, properties
 
 
 def _delivery_delay(record: Mapping[str, Any]) -> tuple[str, datetime, dict[str, Any]]:
-    delay = _object(record, "deliveryDelay", "deliveryDelay")
-    properties = {"delay_type": _optional_text(delay, "delayType", "deliveryDelay.delayType")}
-    return EMAIL_DELAYED, _instant(delay, "timestamp", "deliveryDelay.timestamp"), properties
+    delay = parse_part(ses.DeliveryDelay, record, "deliveryDelay")
+    return EMAIL_DELAYED, delay.timestamp, {"delay_type": delay.delay_type}
 
 
 _READERS: Final = {
@@ -340,16 +250,15 @@ def parse_record(record: Mapping[str, Any], *, received_at: datetime) -> Feedbac
     Raises ``MalformedFeedback`` naming the first field that is missing or of the wrong shape.
     """
     event_type = event_type_of(record)
-    mail = _object(record, "mail", "mail")
-    tags = _tags(mail)
-    lead_tag = tags.get(LEAD_TAG)
+    tags = parse_part(ses.TaggedMail, record, "mail")
+    lead_tag = tags.first(LEAD_TAG)
     if lead_tag is None:
-        return None
+        return None  # someone else's mail: nothing more of it is read
     lead_id = _lead_id(lead_tag)
-    ses_message_id = _text(mail, "messageId", "mail.messageId")
-    mail_at = _instant(mail, "timestamp", "mail.timestamp")
-    trigger_id = tags.get(TRIGGER_TAG)
-    delivery_id = tags.get(DELIVERY_TAG)
+    mail = parse_part(ses.Mail, record, "mail")
+    ses_message_id, mail_at = mail.message_id, mail.timestamp
+    trigger_id = tags.first(TRIGGER_TAG)
+    delivery_id = tags.first(DELIVERY_TAG)
     # SES's first word on an accepted message (Send; Delivery or Bounce if Send was missed) settles
     # a delivery left "sending" by a crash. Opens and clicks come later and confirm nothing new:
     # skipping them saves a write per engagement.
