@@ -29,7 +29,17 @@ import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final, Literal, Protocol
+from typing import Annotated, Any, Final, Literal, Protocol
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictInt,
+    StringConstraints,
+    ValidationError,
+)
 
 from leadwire import clock
 from leadwire.stream_consumers import STREAM_CONSUMERS
@@ -149,31 +159,60 @@ class BatchInfo:
         return name.split(":", 1)[0]
 
 
-def _field(info: Mapping[str, Any], name: str) -> str:
-    value = info.get(name)
-    if not isinstance(value, str) or not value:
-        raise MalformedFailure(f"DDBStreamBatchInfo.{name} is missing or not a non-empty string")
-    return value
+SequenceNumber = Annotated[
+    str,
+    BeforeValidator(lambda v: str(v) if isinstance(v, int) and not isinstance(v, bool) else v),
+    StringConstraints(pattern=r"^[0-9]+$"),
+]
 
 
-def _sequence_number(info: Mapping[str, Any], name: str) -> str:
-    value = info.get(name)
-    if isinstance(value, int) and not isinstance(value, bool):
-        value = str(value)
-    if not isinstance(value, str) or not value.isdigit():
-        raise MalformedFailure(f"DDBStreamBatchInfo.{name} is missing or not a sequence number: {value!r}")
-    return value
+class _BatchInfoMessage(BaseModel):
+    """``DDBStreamBatchInfo`` as Lambda writes it (what Leadwire reads of it)."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    stream_arn: Annotated[str, StringConstraints(min_length=1)] = Field(alias="streamArn")
+    shard_id: Annotated[str, StringConstraints(min_length=1)] = Field(alias="shardId")
+    start_sequence_number: SequenceNumber = Field(alias="startSequenceNumber")
+    end_sequence_number: SequenceNumber = Field(alias="endSequenceNumber")
+    batch_size: StrictInt = Field(default=0, ge=0, alias="batchSize")
+    first_arrival: datetime | None = Field(default=None, alias="approximateArrivalOfFirstRecord")
+    last_arrival: datetime | None = Field(default=None, alias="approximateArrivalOfLastRecord")
 
 
-def _instant(info: Mapping[str, Any], name: str) -> datetime | None:
-    value = info.get(name)
-    if value is None:
-        return None
-    try:
-        instant = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        raise MalformedFailure(f"DDBStreamBatchInfo.{name} is not an ISO 8601 date-time: {value!r}") from None
-    return instant if instant.tzinfo else instant.replace(tzinfo=UTC)
+OptionalText = Annotated[str | None, BeforeValidator(lambda v: v if isinstance(v, str) else None)]
+
+
+class _RequestContext(BaseModel):
+    """What Lambda says of the invocation; optional, and a field of another shape counts as none."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    function_arn: OptionalText = Field(default=None, alias="functionArn")
+    condition: OptionalText = None
+
+
+class _FailureMessage(BaseModel):
+    """An on-failure destination's message for a stream batch."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    info: _BatchInfoMessage = Field(alias="DDBStreamBatchInfo")
+    request: _RequestContext = Field(default_factory=_RequestContext, alias="requestContext")
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    return moment if moment is None or moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _malformed(error: ValidationError) -> MalformedFailure:
+    first = error.errors()[0]
+    loc = [str(part) for part in first["loc"]]
+    if len(loc) == 1 and loc[0] == "DDBStreamBatchInfo":
+        return MalformedFailure("DDBStreamBatchInfo is missing or not an object")
+    return MalformedFailure(
+        f"{'.'.join(loc)} is missing or not valid: {first['msg']} ({first.get('input')!r})"
+    )
 
 
 def parse_failure(body: str | Mapping[str, Any]) -> BatchInfo:
@@ -187,32 +226,28 @@ def parse_failure(body: str | Mapping[str, Any]) -> BatchInfo:
         message = body
     if not isinstance(message, Mapping):
         raise MalformedFailure("message body is not a JSON object")
-    info = message.get("DDBStreamBatchInfo")
-    if not isinstance(info, Mapping):
-        raise MalformedFailure("DDBStreamBatchInfo is missing or not an object")
-    start = _sequence_number(info, "startSequenceNumber")
-    end = _sequence_number(info, "endSequenceNumber")
-    if int(end) < int(start):
+    if not isinstance(message.get("requestContext"), Mapping | None):
+        message = {**message, "requestContext": {}}
+    try:
+        parsed = _FailureMessage.model_validate(message)
+    except ValidationError as error:
+        raise _malformed(error) from None
+    info = parsed.info
+    if int(info.end_sequence_number) < int(info.start_sequence_number):
         raise MalformedFailure(
-            f"DDBStreamBatchInfo.endSequenceNumber {end} is before startSequenceNumber {start}"
+            f"DDBStreamBatchInfo.endSequenceNumber {info.end_sequence_number} is before "
+            f"startSequenceNumber {info.start_sequence_number}"
         )
-    batch_size = info.get("batchSize", 0)
-    if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 0:
-        raise MalformedFailure(f"DDBStreamBatchInfo.batchSize is not a count: {batch_size!r}")
-    request = message.get("requestContext")
-    request = request if isinstance(request, Mapping) else {}
-    function_arn = request.get("functionArn")
-    condition = request.get("condition")
     return BatchInfo(
-        stream_arn=_field(info, "streamArn"),
-        shard_id=_field(info, "shardId"),
-        start_sequence_number=start,
-        end_sequence_number=end,
-        batch_size=batch_size,
-        first_arrival=_instant(info, "approximateArrivalOfFirstRecord"),
-        last_arrival=_instant(info, "approximateArrivalOfLastRecord"),
-        function_arn=function_arn if isinstance(function_arn, str) else None,
-        condition=condition if isinstance(condition, str) else None,
+        stream_arn=info.stream_arn,
+        shard_id=info.shard_id,
+        start_sequence_number=info.start_sequence_number,
+        end_sequence_number=info.end_sequence_number,
+        batch_size=info.batch_size,
+        first_arrival=_aware(info.first_arrival),
+        last_arrival=_aware(info.last_arrival),
+        function_arn=parsed.request.function_arn,
+        condition=parsed.request.condition,
     )
 
 
