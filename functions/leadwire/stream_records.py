@@ -1,5 +1,6 @@
-"""Stream records as Lambda hands them to a function: their shape, and the event source mapping's
-filter patterns evaluated the way Lambda evaluates them. Shared by ``leadwire local``'s pump and
+"""Stream records as Lambda hands them to a function: their shape, what a consumer reads of one
+(``TableChange``), and the event source mapping's filter patterns evaluated the way Lambda
+evaluates them. Shared by ``leadwire local``'s pump and
 ``leadwire replay`` (which ships to Lambda without ``local/``).
 
 Supports what Leadwire's mappings use and a little more: literal values (a list is an OR),
@@ -9,8 +10,12 @@ Supports what Leadwire's mappings use and a little more: literal values (a list 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+
+from leadwire import schema
 
 _MISSING = object()
 
@@ -71,3 +76,43 @@ def to_lambda_record(
     body["eventSourceARN"] = stream_arn
     body.setdefault("eventSource", "aws:dynamodb")
     return json.loads(json.dumps(body, default=str))
+
+
+Image = dict[str, dict[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class TableChange:
+    """One record of the table's stream, as the consumers read it: which item (its sort key names
+    the kind), what happened to it, and its images (raw attribute values: the dal maps them)."""
+
+    event_name: str  # INSERT | MODIFY | REMOVE
+    sort_key: str
+    sequence_number: str
+    new_image: Image | None
+    old_image: Image | None
+
+    @classmethod
+    def of(cls, record: Mapping[str, Any]) -> TableChange:
+        """A Lambda stream record (``record.raw_event``); ``ValueError`` when it is not one of the
+        table's (no keys, no sequence number)."""
+        body = record.get("dynamodb")
+        if not isinstance(body, Mapping):
+            raise ValueError("a stream record has a dynamodb object")
+        sequence = body.get("SequenceNumber")
+        if sequence is None:
+            raise ValueError("a stream record has a SequenceNumber")
+        new_image, old_image = body.get("NewImage"), body.get("OldImage")
+        keys = body.get("Keys") or new_image or old_image or {}
+        sort_key = keys.get(schema.SK, {}).get("S", "") if isinstance(keys, Mapping) else ""
+        return cls(
+            event_name=str(record.get("eventName", "")),
+            sort_key=str(sort_key),
+            sequence_number=str(sequence),
+            new_image=new_image,
+            old_image=old_image,
+        )
+
+    def is_a(self, prefix: str) -> bool:
+        """The item is of the kind whose sort keys start with ``prefix`` (``schema.FIRE_PREFIX``)."""
+        return self.sort_key.startswith(prefix)

@@ -3,7 +3,7 @@
 import pytest
 
 from leadwire import schema
-from leadwire.stream_records import matches, matches_any
+from leadwire.stream_records import TableChange, matches, matches_any
 
 
 def record(event_name, sk):
@@ -49,3 +49,23 @@ def test_no_filters_pass_everything_and_any_filter_suffices():
 def test_unknown_operator_is_an_error_not_a_silent_pass():
     with pytest.raises(ValueError, match="numeric"):
         matches({"a": [{"numeric": [">", 1]}]}, {"a": 2})
+
+
+def test_a_consumer_reads_a_record_as_a_table_change():
+    image = {"pk": {"S": "LEAD#ann"}, "sk": {"S": "FIRE#f-1"}}
+    change = TableChange.of(
+        {"eventName": "INSERT", "dynamodb": {"Keys": image, "NewImage": image, "SequenceNumber": "7"}}
+    )
+    assert (change.event_name, change.sort_key, change.sequence_number) == ("INSERT", "FIRE#f-1", "7")
+    assert (change.new_image, change.old_image) == (image, None)
+    assert change.is_a("FIRE#")
+    assert not change.is_a("EVT#")
+    # Without Keys (a hand-built record), the image's own key names the kind
+    assert TableChange.of({"dynamodb": {"NewImage": image, "SequenceNumber": 8}}).sort_key == "FIRE#f-1"
+
+
+def test_a_record_that_is_not_the_tables_is_refused():
+    with pytest.raises(ValueError, match="dynamodb"):
+        TableChange.of({"eventName": "INSERT"})
+    with pytest.raises(ValueError, match="SequenceNumber"):
+        TableChange.of({"dynamodb": {"Keys": {}}})

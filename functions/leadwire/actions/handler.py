@@ -14,6 +14,7 @@ from leadwire.actions.service import ActionsFailed, ActionsService, FireOutcome
 from leadwire.actions.wiring import actions_service
 from leadwire.dal.fire_store import fire_from_item
 from leadwire.observability import count_delivery, count_fire, logger, metrics
+from leadwire.stream_records import TableChange
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
@@ -30,7 +31,10 @@ def _count(trigger_id: str, outcome: FireOutcome, *, completed: bool = True) -> 
 
 def handle_fire(service: ActionsService, record: DynamoDBRecord) -> None:
     """What the consumer does with one record: a FIRE item's actions, once."""
-    fire = fire_from_item(record.raw_event["dynamodb"]["NewImage"])
+    image = TableChange.of(record.raw_event).new_image
+    if image is None:
+        raise ValueError("a FIRE record has its new image")  # the filter passes INSERTs only
+    fire = fire_from_item(image)
     try:
         outcome = service.handle(fire)
     except ActionsFailed as failed:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -255,3 +256,36 @@ def history_from_item(item: dict[str, dict[str, Any]]) -> dict[str, Any]:
         "cause": {"entered": text("inCause"), "exited": text("outCause")},
         "definitionVersion": text("defv"),
     }
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryInterval:
+    """A history item of the format before pages: one interval of one segment."""
+
+    lead_id: str
+    segment_id: str
+    entered_at: datetime
+    enter_change_id: str
+    exited_at: datetime | None
+    exit_change_id: str | None
+
+
+def interval_from_item(item: dict[str, dict[str, Any]]) -> HistoryInterval | None:
+    """The interval an item holds; None when it is not an interval item (a page, or another kind)."""
+
+    def text(name: str) -> str | None:
+        value = item.get(name)
+        return value["S"] if value else None
+
+    lead, segment, entered = text("lead"), text("seg"), text("in")
+    if lead is None or segment is None or entered is None:
+        return None
+    exited = text("out")
+    return HistoryInterval(
+        lead_id=lead,
+        segment_id=segment,
+        entered_at=datetime.fromisoformat(entered),
+        enter_change_id=text("cid") or f"{lead}|{segment}|{entered}",
+        exited_at=datetime.fromisoformat(exited) if exited else None,
+        exit_change_id=(text("cidOut") or f"{lead}|{segment}|{exited}") if exited else None,
+    )

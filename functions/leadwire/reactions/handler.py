@@ -21,6 +21,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from leadwire import schema
 from leadwire.observability import logger, metrics
+from leadwire.stream_records import TableChange
 from leadwire.triggers.handler import add_metrics, record_handler_for
 from leadwire.triggers.service import TriggerReport, TriggerService
 from leadwire.triggers.wiring import trigger_service
@@ -38,7 +39,7 @@ def _actions_service() -> ActionsService:
 
 
 def _is_fire(event: dict[str, Any]) -> bool:
-    return str(event["dynamodb"]["Keys"][schema.SK]["S"]).startswith(schema.FIRE_PREFIX)
+    return TableChange.of(event).is_a(schema.FIRE_PREFIX)
 
 
 @logger.inject_lambda_context(clear_state=True)

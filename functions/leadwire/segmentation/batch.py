@@ -9,6 +9,7 @@ from typing import Any
 
 from leadwire.core.tracking import StoredEvent
 from leadwire.stream_poison import usable_event
+from leadwire.stream_records import TableChange
 
 
 @dataclass
@@ -22,13 +23,13 @@ def group_by_lead(records: list[dict[str, Any]]) -> LeadGroups:
     """Usable events by lead; the records no consumer can process set aside with the reason."""
     groups = LeadGroups()
     for record in records:
-        sequence_number = record["dynamodb"]["SequenceNumber"]
-        event, reason = usable_event(record["dynamodb"].get("NewImage") or {})
+        change = TableChange.of(record)
+        event, reason = usable_event(change.new_image or {})
         if event is None:
             groups.poison.append((record, reason))
             continue
         groups.events[event.lead_id].append(event)
-        groups.sequence_numbers[event.lead_id].append(sequence_number)
+        groups.sequence_numbers[event.lead_id].append(change.sequence_number)
     return groups
 
 

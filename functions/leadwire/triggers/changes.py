@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from leadwire.dal.lead_items import change_id, is_history_page, page_changes
+from leadwire.dal.lead_items import change_id, interval_from_item, is_history_page, page_changes
+from leadwire.stream_records import TableChange
 
 
 @dataclass(frozen=True)
@@ -25,38 +26,27 @@ class MembershipChangeRecord:
     change_id: str
 
 
-def membership_changes(
-    event_name: str, old: dict[str, Any] | None, new: dict[str, Any]
-) -> list[MembershipChangeRecord]:
-    def text(item: dict[str, Any] | None, name: str) -> str | None:
-        value = (item or {}).get(name)
-        return value["S"] if value else None
-
+def membership_changes(change: TableChange) -> list[MembershipChangeRecord]:
+    """The enters and exits a history record of the stream carries."""
+    new = change.new_image or {}
     if is_history_page(new):
-        return _page_changes(new) if event_name == "INSERT" else []
-    lead, segment, entered = text(new, "lead"), text(new, "seg"), text(new, "in")
-    if lead is None or segment is None or entered is None:
+        return _page_changes(new) if change.event_name == "INSERT" else []
+    interval = interval_from_item(new)
+    if interval is None:
         return []
     changes: list[MembershipChangeRecord] = []
-    if event_name == "INSERT":
+    if change.event_name == "INSERT":
         changes.append(
             MembershipChangeRecord(
-                lead,
-                segment,
-                "enter",
-                datetime.fromisoformat(entered),
-                text(new, "cid") or f"{lead}|{segment}|{entered}",
+                interval.lead_id, interval.segment_id, "enter", interval.entered_at, interval.enter_change_id
             )
         )
-    exited = text(new, "out")
-    if exited is not None and text(old, "out") is None:
+    before = interval_from_item(change.old_image or {})
+    if interval.exited_at is not None and (before is None or before.exited_at is None):
+        assert interval.exit_change_id is not None
         changes.append(
             MembershipChangeRecord(
-                lead,
-                segment,
-                "exit",
-                datetime.fromisoformat(exited),
-                text(new, "cidOut") or f"{lead}|{segment}|{exited}",
+                interval.lead_id, interval.segment_id, "exit", interval.exited_at, interval.exit_change_id
             )
         )
     return changes

@@ -16,6 +16,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from leadwire import schema, wiring
 from leadwire.observability import logger, metrics
 from leadwire.stream_poison import usable_event
+from leadwire.stream_records import TableChange
 from leadwire.triggers.changes import membership_changes
 from leadwire.triggers.service import TriggerReport, TriggerService
 from leadwire.triggers.wiring import trigger_service
@@ -33,18 +34,22 @@ def record_handler_for(
     """What the consumer does with one record (an event, or a membership history change)."""
 
     def record_handler(record: DynamoDBRecord) -> None:
-        raw = record.raw_event["dynamodb"]
-        sort_key = raw["Keys"][schema.SK]["S"]
-        if sort_key.startswith(schema.EVENT_PREFIX):
-            stored, reason = usable_event(raw["NewImage"])
+        change = TableChange.of(record.raw_event)
+        if change.is_a(schema.EVENT_PREFIX):
+            stored, reason = usable_event(change.new_image or {})
             if stored is not None:
                 service.on_event(stored, report)
             elif wiring.poison_queue().send([(record.raw_event, reason)], function_arn):
-                raise PoisonNotSent(raw["SequenceNumber"])
+                raise PoisonNotSent(change.sequence_number)
             return
-        for change in membership_changes(record.raw_event["eventName"], raw.get("OldImage"), raw["NewImage"]):
+        for membership in membership_changes(change):
             service.on_change(
-                change.lead_id, change.segment_id, change.kind, change.at, change.change_id, report
+                membership.lead_id,
+                membership.segment_id,
+                membership.kind,
+                membership.at,
+                membership.change_id,
+                report,
             )
 
     return record_handler

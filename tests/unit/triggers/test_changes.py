@@ -5,10 +5,16 @@ from datetime import UTC, datetime
 from leadwire.core.leads import Transition
 from leadwire.core.rules import MembershipChange
 from leadwire.dal.lead_items import history_entry_item, history_page_item
+from leadwire.stream_records import TableChange
 from leadwire.triggers.changes import membership_changes
 
 ENTERED = datetime(2026, 11, 20, 10, tzinfo=UTC)
 LEFT = datetime(2026, 11, 21, 9, 30, tzinfo=UTC)
+
+
+def record(event_name: str, old, new) -> TableChange:
+    """A history record of the stream, as the reactions consumer reads it."""
+    return TableChange(event_name, new["sk"]["S"], "1", new, old)
 
 
 def transition(segment: str, kind: str, at: datetime) -> Transition:
@@ -24,7 +30,7 @@ def test_a_new_page_is_each_of_its_changes_in_order():
     page = history_page_item(
         "l-1", 4, [transition("hot", "entered", ENTERED), transition("warm", "exited", LEFT)]
     )
-    changes = membership_changes("INSERT", None, page)
+    changes = membership_changes(record("INSERT", None, page))
     assert [(c.lead_id, c.segment_id, c.kind, c.at) for c in changes] == [
         ("l-1", "hot", "enter", ENTERED),
         ("l-1", "warm", "exit", LEFT),
@@ -34,11 +40,11 @@ def test_a_new_page_is_each_of_its_changes_in_order():
 def test_a_page_carries_the_change_ids_interval_items_carried():
     # the fire id hashes the change id: a change read from a page or an item fires once
     enter = transition("hot", "entered", ENTERED)
-    from_page = membership_changes("INSERT", None, history_page_item("l-1", 4, [enter]))
-    from_item = membership_changes("INSERT", None, history_entry_item("l-1", enter))
+    from_page = membership_changes(record("INSERT", None, history_page_item("l-1", 4, [enter])))
+    from_item = membership_changes(record("INSERT", None, history_entry_item("l-1", enter)))
     assert [c.change_id for c in from_page] == [c.change_id for c in from_item]
 
 
 def test_a_page_put_again_is_nothing_new():
     page = history_page_item("l-1", 4, [transition("hot", "entered", ENTERED)])
-    assert membership_changes("MODIFY", page, page) == []
+    assert membership_changes(record("MODIFY", page, page)) == []
