@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, Protocol
 
+from leadwire.admin.documents import DocumentPort, DocumentService, Override, Snapshot
 from leadwire.admin.models import JobRef, SegmentChange, SegmentView
 from leadwire.admin.triggers import new_trigger_problems
 from leadwire.config_loader import definitions_of
 from leadwire.core.definitions_doc import SegmentOverride, effective_document
-from leadwire.core.errors import InvalidRequest, LeadwireError, NotFound
+from leadwire.core.errors import LeadwireError
 from leadwire.core.jobs import Job
 from leadwire.core.rules import DefinitionError
 
@@ -42,14 +42,6 @@ class SegmentInUse(LeadwireError):
     code = "segment_in_use"
 
 
-class DocumentPort(Protocol):
-    """The live definitions (``DefinitionsSource``)."""
-
-    def document(self) -> dict[str, Any]: ...
-
-    def invalidate(self) -> None: ...
-
-
 class OverrideStorePort(Protocol):
     """The admin API's stored segments (``DefinitionStore``)."""
 
@@ -60,29 +52,6 @@ class OverrideStorePort(Protocol):
 
 JobLauncher = Callable[[str], Job]  # reason -> the job started
 ChangeGuard = Callable[[dict[str, Any]], None]  # raises when the change needs confirmation
-
-
-@dataclass(frozen=True)
-class _Snapshot:
-    document: dict[str, Any]
-    overrides: dict[str, SegmentOverride]
-
-    @property
-    def segments(self) -> list[dict[str, Any]]:
-        return list(self.document.get("segments") or [])
-
-    def find(self, segment_id: str) -> dict[str, Any] | None:
-        return next((s for s in self.segments if s.get("id") == segment_id), None)
-
-    def version(self, segment_id: str) -> int:
-        override = self.overrides.get(segment_id)
-        return override.version if override else 0
-
-    def view(self, segment: dict[str, Any]) -> SegmentView:
-        segment_id = str(segment["id"])
-        override = self.overrides.get(segment_id)
-        source = "api" if override is not None and override.document is not None else "config"
-        return SegmentView.model_validate({**segment, "source": source, "version": self.version(segment_id)})
 
 
 def relative_problems(error: DefinitionError, segments: list[Any]) -> list[dict[str, Any]]:
@@ -100,7 +69,9 @@ def relative_problems(error: DefinitionError, segments: list[Any]) -> list[dict[
     return problems
 
 
-class SegmentAdmin:
+class SegmentAdmin(DocumentService[SegmentView]):
+    section, noun, id_field, view_model = "segments", "segment", "segmentId", SegmentView
+
     def __init__(
         self,
         source: DocumentPort,
@@ -108,34 +79,24 @@ class SegmentAdmin:
         launch_job: JobLauncher,
         guard: ChangeGuard | None = None,
     ) -> None:
-        self._source = source
-        self._store = store
+        super().__init__(source)
+        self._segments = store
         self._launch_job = launch_job
         self._guard = guard
 
-    # -- reads -------------------------------------------------------------------------------
-    def list(self) -> list[SegmentView]:
-        snapshot = self._snapshot()
-        return [snapshot.view(segment) for segment in snapshot.segments]
+    def _overrides(self) -> dict[str, Override]:
+        return {override.segment_id: override for override in self._segments.overrides()}
 
-    def get(self, segment_id: str) -> SegmentView:
-        snapshot = self._snapshot()
-        return snapshot.view(self._existing(snapshot, segment_id))
+    def _put(self, item_id: str, document: dict[str, Any] | None, expected_version: int) -> int:
+        return self._segments.put(item_id, document, expected_version=expected_version)
 
     # -- changes -------------------------------------------------------------------------------
     def create(self, document: dict[str, Any], *, confirm: bool = False) -> SegmentChange:
         snapshot = self._snapshot()
-        # Without a string id the definition is refused below ("id: required"); "" is no valid id.
-        segment_id = document["id"] if isinstance(document.get("id"), str) else ""
-        if snapshot.find(segment_id) is not None:
-            raise SegmentExists(
-                f"segment {segment_id!r} already exists; PUT /segments/{segment_id} replaces it",
-                {"segmentId": segment_id},
-            )
+        segment_id = self._new_id(snapshot, document, SegmentExists)
         self._validate(snapshot, segment_id, document)
         self._unless_confirmed(document, confirm)
-        # A segment deleted before leaves a tombstone: creating it again continues its versions.
-        version = self._store.put(segment_id, document, expected_version=snapshot.version(segment_id))
+        version = self._write(snapshot, segment_id, document)
         return self._changed(segment_id, document, version, "created")
 
     def replace(
@@ -146,18 +107,11 @@ class SegmentAdmin:
         *,
         confirm: bool = False,
     ) -> SegmentChange:
-        body_id = document.get("id", segment_id)
-        if body_id != segment_id:
-            raise InvalidRequest(
-                f"id {body_id!r} in the body differs from {segment_id!r} in the path", {"field": "id"}
-            )
         snapshot = self._snapshot()
-        self._existing(snapshot, segment_id)
-        document = {**document, "id": segment_id}
+        document = self._replacement(snapshot, segment_id, document)
         self._validate(snapshot, segment_id, document)
         self._unless_confirmed(document, confirm)
-        expected = snapshot.version(segment_id) if expected_version is None else expected_version
-        version = self._store.put(segment_id, document, expected_version=expected)
+        version = self._write(snapshot, segment_id, document, expected_version)
         return self._changed(segment_id, document, version, "replaced")
 
     def delete(self, segment_id: str) -> Job:
@@ -176,30 +130,16 @@ class SegmentAdmin:
                 {"problems": problems},
             ) from None
         self._refuse_broken_triggers(snapshot, segment_id, candidate)
-        self._store.put(segment_id, None, expected_version=snapshot.version(segment_id))
-        self._source.invalidate()
+        self._write(snapshot, segment_id, None)
         return self._launch_job(f"segment {segment_id} deleted")
 
-    # -- helpers -----------------------------------------------------------------------------
-    def _snapshot(self) -> _Snapshot:
-        """The live definitions as stored now (the admin API never answers from a stale cache)."""
-        overrides = {override.segment_id: override for override in self._store.overrides()}
-        self._source.invalidate()
-        return _Snapshot(self._source.document(), overrides)
-
+    # -- the segments' own checks ----------------------------------------------------------------
     def _unless_confirmed(self, document: dict[str, Any], confirm: bool) -> None:
         if self._guard is not None and not confirm:
             self._guard(document)
 
     @staticmethod
-    def _existing(snapshot: _Snapshot, segment_id: str) -> dict[str, Any]:
-        segment = snapshot.find(segment_id)
-        if segment is None:
-            raise NotFound(f"no segment {segment_id!r}", {"segmentId": segment_id})
-        return segment
-
-    @staticmethod
-    def _validate(snapshot: _Snapshot, segment_id: str, document: dict[str, Any]) -> None:
+    def _validate(snapshot: Snapshot, segment_id: str, document: dict[str, Any]) -> None:
         candidate = effective_document(
             snapshot.document, [SegmentOverride(segment_id=segment_id, document=document, version=0)]
         )
@@ -219,7 +159,7 @@ class SegmentAdmin:
         SegmentAdmin._refuse_broken_triggers(snapshot, segment_id, candidate)
 
     @staticmethod
-    def _refuse_broken_triggers(snapshot: _Snapshot, segment_id: str, candidate: dict[str, Any]) -> None:
+    def _refuse_broken_triggers(snapshot: Snapshot, segment_id: str, candidate: dict[str, Any]) -> None:
         """409 naming every trigger that the change would leave invalid (one on a deleted segment)."""
         problems = new_trigger_problems(snapshot.document, candidate)
         if not problems:
@@ -232,7 +172,6 @@ class SegmentAdmin:
         )
 
     def _changed(self, segment_id: str, document: dict[str, Any], version: int, verb: str) -> SegmentChange:
-        self._source.invalidate()
         job = self._launch_job(f"segment {segment_id} {verb}")
         return SegmentChange.model_validate(
             {

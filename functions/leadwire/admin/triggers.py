@@ -13,13 +13,13 @@ triggers do not change memberships. Other containers see it within their cache p
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any, Protocol
 
+from leadwire.admin.documents import DocumentPort, DocumentService, Override, Snapshot
 from leadwire.admin.models import TriggerView
 from leadwire.config_loader import definitions_of, triggers_of
 from leadwire.core.definitions_doc import TriggerOverride, effective_document
-from leadwire.core.errors import InvalidRequest, LeadwireError, NotFound
+from leadwire.core.errors import LeadwireError
 from leadwire.core.rules import DefinitionError
 from leadwire.core.triggers import Trigger
 from leadwire.core.triggers.grants import ungranted_references
@@ -36,14 +36,6 @@ class InvalidTrigger(LeadwireError):
 class TriggerExists(LeadwireError):
     status = 409
     code = "already_exists"
-
-
-class DocumentPort(Protocol):
-    """The live definitions (``DefinitionsSource``)."""
-
-    def document(self) -> dict[str, Any]: ...
-
-    def invalidate(self) -> None: ...
 
 
 class TriggerStorePort(Protocol):
@@ -89,103 +81,46 @@ def _relative(error: DefinitionError, triggers: list[Any]) -> list[dict[str, Any
     return problems
 
 
-@dataclass(frozen=True)
-class _Snapshot:
-    document: dict[str, Any]
-    overrides: dict[str, TriggerOverride]
+class TriggerAdmin(DocumentService[TriggerView]):
+    section, noun, id_field, view_model = "triggers", "trigger", "triggerId", TriggerView
 
-    @property
-    def triggers(self) -> list[dict[str, Any]]:
-        return [t for t in self.document.get("triggers") or [] if isinstance(t, dict)]
-
-    def find(self, trigger_id: str) -> dict[str, Any] | None:
-        return next((t for t in self.triggers if t.get("id") == trigger_id), None)
-
-    def version(self, trigger_id: str) -> int:
-        override = self.overrides.get(trigger_id)
-        return override.version if override else 0
-
-    def view(self, trigger: dict[str, Any]) -> TriggerView:
-        trigger_id = str(trigger["id"])
-        override = self.overrides.get(trigger_id)
-        source = "api" if override is not None and override.document is not None else "config"
-        return TriggerView.model_validate({**trigger, "source": source, "version": self.version(trigger_id)})
-
-
-class TriggerAdmin:
     def __init__(
         self, source: DocumentPort, store: TriggerStorePort, granted_references: frozenset[str] | None = None
     ) -> None:
         """``granted_references``: the secret references the deployment may read (None: any, as in
         ``leadwire local``)."""
-        self._source = source
-        self._store = store
+        super().__init__(source)
+        self._triggers = store
         self._granted = granted_references
 
-    # -- reads -------------------------------------------------------------------------------
-    def list(self) -> list[TriggerView]:
-        snapshot = self._snapshot()
-        return [snapshot.view(trigger) for trigger in snapshot.triggers]
+    def _overrides(self) -> dict[str, Override]:
+        return {override.trigger_id: override for override in self._triggers.trigger_overrides()}
 
-    def get(self, trigger_id: str) -> TriggerView:
-        snapshot = self._snapshot()
-        return snapshot.view(self._existing(snapshot, trigger_id))
-
-    def exists(self, trigger_id: str) -> bool:
-        return self._snapshot().find(trigger_id) is not None
+    def _put(self, item_id: str, document: dict[str, Any] | None, expected_version: int) -> int:
+        return self._triggers.put_trigger(item_id, document, expected_version=expected_version)
 
     # -- changes -------------------------------------------------------------------------------
     def create(self, document: dict[str, Any]) -> TriggerView:
         snapshot = self._snapshot()
-        # Without a string id the definition is refused below ("id: required").
-        trigger_id = document["id"] if isinstance(document.get("id"), str) else ""
-        if trigger_id and snapshot.find(trigger_id) is not None:
-            raise TriggerExists(
-                f"trigger {trigger_id!r} already exists; PUT /triggers/{trigger_id} replaces it",
-                {"triggerId": trigger_id},
-            )
+        trigger_id = self._new_id(snapshot, document, TriggerExists)
         self._validate(snapshot, trigger_id, document)
-        # A trigger deleted before leaves a tombstone: creating it again continues its versions.
-        version = self._store.put_trigger(trigger_id, document, expected_version=snapshot.version(trigger_id))
-        return self._changed(document, version)
+        return self._changed(document, self._write(snapshot, trigger_id, document))
 
     def replace(self, trigger_id: str, document: dict[str, Any], expected_version: int | None) -> TriggerView:
-        body_id = document.get("id", trigger_id)
-        if body_id != trigger_id:
-            raise InvalidRequest(
-                f"id {body_id!r} in the body differs from {trigger_id!r} in the path", {"field": "id"}
-            )
         snapshot = self._snapshot()
-        self._existing(snapshot, trigger_id)
-        document = {**document, "id": trigger_id}
+        document = self._replacement(snapshot, trigger_id, document)
         self._validate(snapshot, trigger_id, document)
-        expected = snapshot.version(trigger_id) if expected_version is None else expected_version
-        version = self._store.put_trigger(trigger_id, document, expected_version=expected)
-        return self._changed(document, version)
+        return self._changed(document, self._write(snapshot, trigger_id, document, expected_version))
 
     def delete(self, trigger_id: str) -> None:
         """Remove the trigger (a tombstone: a config trigger stays deleted). Waiting instances of it
         find no trigger when they wake, and their fires are logged ``skipped``."""
         snapshot = self._snapshot()
         self._existing(snapshot, trigger_id)
-        self._store.put_trigger(trigger_id, None, expected_version=snapshot.version(trigger_id))
-        self._source.invalidate()
+        self._write(snapshot, trigger_id, None)
 
-    # -- helpers -----------------------------------------------------------------------------
-    def _snapshot(self) -> _Snapshot:
-        """The live definitions as stored now (the admin API never answers from a stale cache)."""
-        overrides = {override.trigger_id: override for override in self._store.trigger_overrides()}
-        self._source.invalidate()
-        return _Snapshot(self._source.document(), overrides)
-
-    @staticmethod
-    def _existing(snapshot: _Snapshot, trigger_id: str) -> dict[str, Any]:
-        trigger = snapshot.find(trigger_id)
-        if trigger is None:
-            raise NotFound(f"no trigger {trigger_id!r}", {"triggerId": trigger_id})
-        return trigger
-
-    def _validate(self, snapshot: _Snapshot, trigger_id: str, document: dict[str, Any]) -> None:
+    # -- the triggers' own checks ----------------------------------------------------------------
+    def _validate(self, snapshot: Snapshot, trigger_id: str, document: dict[str, Any]) -> None:
         candidate = effective_document(
             snapshot.document, [], [TriggerOverride(trigger_id=trigger_id, document=document, version=0)]
         )
@@ -205,6 +140,6 @@ class TriggerAdmin:
         )
         raise InvalidTrigger(f"invalid trigger definition: {summary}", {"problems": problems})
 
-    def _changed(self, document: dict[str, Any], version: int) -> TriggerView:
-        self._source.invalidate()
+    @staticmethod
+    def _changed(document: dict[str, Any], version: int) -> TriggerView:
         return TriggerView.model_validate({**document, "source": "api", "version": version})
