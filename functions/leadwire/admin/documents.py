@@ -16,6 +16,7 @@ from typing import Any, Generic, Protocol, TypeVar
 from pydantic import BaseModel
 
 from leadwire.core.errors import InvalidRequest, NotFound
+from leadwire.core.rules.errors import Problem
 
 View = TypeVar("View", bound=BaseModel)
 
@@ -59,6 +60,15 @@ class Snapshot:
         """``api`` for what the admin API stored, ``config`` for what came with the bundle."""
         override = self.overrides.get(item_id)
         return "api" if override is not None and override.document is not None else "config"
+
+
+def item_of(problem: Problem, section: str, items: list[Any]) -> tuple[Any | None, tuple[str | int, ...]]:
+    """The item of ``section`` a definition problem is in, and its location inside that item;
+    ``(None, ())`` for a problem elsewhere (another section, the document itself)."""
+    loc = problem["loc"]
+    if len(loc) >= 2 and loc[0] == section and isinstance(loc[1], int) and loc[1] < len(items):
+        return items[loc[1]], tuple(loc[2:])
+    return None, ()
 
 
 class DocumentService(Generic[View]):

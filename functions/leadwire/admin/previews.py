@@ -41,6 +41,7 @@ from leadwire.core.insight.trigger_backtest import (
 )
 from leadwire.core.instants import iso
 from leadwire.core.rules import DefinitionError, Definitions, LeadEvent
+from leadwire.core.rules.errors import Problem, format_path
 from leadwire.core.tracking import StoredEvent
 from leadwire.core.triggers import Trigger
 
@@ -190,10 +191,7 @@ class Previews:
         try:
             return triggers_of(candidate, definitions)[0]
         except DefinitionError as error:
-            problems = [
-                {"path": p["path"].removeprefix("triggers[0]").lstrip("."), "message": p["message"]}
-                for p in error.problems
-            ]
+            problems = [{"path": _inside_the_trigger(p), "message": p["message"]} for p in error.problems]
             summary = "; ".join(f"{p['path']}: {p['message']}" for p in problems)
             raise InvalidDefinition(
                 f"invalid trigger definition: {summary}", {"problems": problems}
@@ -223,3 +221,11 @@ def _occurrences(
             and t.change.at + delay <= now
         ]
     return event_occurrences(trigger, grouped, now)
+
+
+def _inside_the_trigger(problem: Problem) -> str:
+    """A previewed trigger's problem located inside it ("" for the trigger itself)."""
+    loc = problem["loc"]
+    if loc[:2] != ("triggers", 0):
+        return problem["path"]
+    return format_path(loc[2:]) if len(loc) > 2 else ""

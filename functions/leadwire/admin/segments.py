@@ -11,11 +11,10 @@ new definitions without new events.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from leadwire.admin.documents import DocumentPort, DocumentService, Override, Snapshot
+from leadwire.admin.documents import DocumentPort, DocumentService, Override, Snapshot, item_of
 from leadwire.admin.models import JobRef, SegmentChange, SegmentView
 from leadwire.admin.triggers import new_trigger_problems
 from leadwire.config_loader import definitions_of
@@ -23,8 +22,8 @@ from leadwire.core.definitions_doc import SegmentOverride, effective_document
 from leadwire.core.errors import LeadwireError
 from leadwire.core.jobs import Job
 from leadwire.core.rules import DefinitionError
+from leadwire.core.rules.errors import format_path
 
-_SEGMENT_PATH = re.compile(r"^segments\[(\d+)\]\.?(.*)$")
 SEGMENT_ROOT = "(segment)"
 
 
@@ -58,13 +57,9 @@ def relative_problems(error: DefinitionError, segments: list[Any]) -> list[dict[
     """Problems with paths relative to their segment (``condition.all[1].performed.within``)."""
     problems: list[dict[str, Any]] = []
     for problem in error.problems:
-        match = _SEGMENT_PATH.match(problem["path"])
-        segment_id: str | None = None
-        path = problem["path"]
-        if match is not None and int(match[1]) < len(segments):
-            segment = segments[int(match[1])]
-            segment_id = segment.get("id") if isinstance(segment, dict) else None
-            path = match[2] or SEGMENT_ROOT
+        segment, loc = item_of(problem, "segments", segments)
+        segment_id = segment.get("id") if isinstance(segment, dict) else None
+        path = (format_path(loc) if loc else SEGMENT_ROOT) if segment is not None else problem["path"]
         problems.append({"path": path, "message": problem["message"], "segmentId": segment_id})
     return problems
 

@@ -12,19 +12,18 @@ triggers do not change memberships. Other containers see it within their cache p
 
 from __future__ import annotations
 
-import re
 from typing import Any, Protocol
 
-from leadwire.admin.documents import DocumentPort, DocumentService, Override, Snapshot
+from leadwire.admin.documents import DocumentPort, DocumentService, Override, Snapshot, item_of
 from leadwire.admin.models import TriggerView
 from leadwire.config_loader import definitions_of, triggers_of
 from leadwire.core.definitions_doc import TriggerOverride, effective_document
 from leadwire.core.errors import LeadwireError
 from leadwire.core.rules import DefinitionError
+from leadwire.core.rules.errors import format_path
 from leadwire.core.triggers import Trigger
 from leadwire.core.triggers.grants import ungranted_references
 
-_TRIGGER_PATH = re.compile(r"^triggers\[(\d+)\]\.?(.*)$")
 TRIGGER_ROOT = "(trigger)"
 
 
@@ -69,14 +68,10 @@ def _identity(problem: dict[str, Any]) -> tuple[Any, ...]:
 def _relative(error: DefinitionError, triggers: list[Any]) -> list[dict[str, Any]]:
     problems: list[dict[str, Any]] = []
     for problem in error.problems:
-        match = _TRIGGER_PATH.match(problem["path"])
-        trigger_id: str | None = None
-        path = problem["path"]
-        if match is not None and int(match[1]) < len(triggers):
-            trigger = triggers[int(match[1])]
-            found = trigger.get("id") if isinstance(trigger, dict) else None
-            trigger_id = found if isinstance(found, str) else None
-            path = match[2] or TRIGGER_ROOT
+        trigger, loc = item_of(problem, "triggers", triggers)
+        found = trigger.get("id") if isinstance(trigger, dict) else None
+        trigger_id = found if isinstance(found, str) else None
+        path = (format_path(loc) if loc else TRIGGER_ROOT) if trigger is not None else problem["path"]
         problems.append({"path": path, "message": problem["message"], "triggerId": trigger_id})
     return problems
 

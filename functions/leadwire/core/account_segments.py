@@ -36,7 +36,7 @@ def counted_segments(definitions: Definitions) -> frozenset[str]:
         for segment in definitions.account_segments
         for root in (segment.condition, segment.exit_when)
         if root is not None
-        for _path, node in walk(root, "")
+        for _path, node in walk(root)
         if isinstance(node, LeadsNode)
     )
 

@@ -83,7 +83,7 @@ def qualifying_leads(
     counted = {
         node.leads.in_segment
         for root in ((segment.condition,) if segment is not None and segment.condition else ())
-        for _path, node in walk(root, "")
+        for _path, node in walk(root)
         if isinstance(node, LeadsNode)
     }
     scoring = definitions.scoring

@@ -2,15 +2,18 @@ from typing import Any
 
 import pytest
 
-from leadwire.core.rules import DefinitionError, Problem, parse_definitions
+from leadwire.core.rules import DefinitionError, parse_definitions
+from leadwire.core.rules.errors import format_path
 
 from .builders import segment
 
 
-def _problems(raw: Any) -> list[Problem]:
+def _problems(raw: Any) -> list[dict[str, str]]:
     with pytest.raises(DefinitionError) as refused:
         parse_definitions(raw)
-    return refused.value.problems
+    problems = refused.value.problems
+    assert all(p["path"] == format_path(p["loc"]) for p in problems)  # the path is the location shown
+    return [{"path": p["path"], "message": p["message"]} for p in problems]
 
 
 def _with_condition(condition: dict[str, Any]) -> dict[str, Any]:

@@ -6,8 +6,8 @@ import pytest
 from pydantic import ValidationError
 
 from leadwire.core.rules import DefinitionError
+from leadwire.core.rules.errors import format_path
 from leadwire.core.triggers import Trigger, TriggerDefinitionError, parse_triggers
-from leadwire.core.triggers.errors import Problem
 
 from .builders import EMAIL, SEGMENTS, raw_trigger
 
@@ -15,10 +15,12 @@ WAIT = {"until": {"event": "purchase", "match": ["cart_id"]}, "timeout": "PT1H"}
 WEBHOOK = {"type": "webhook", "url": "https://crm.example.com/hooks", "secret": "env:CRM_SECRET"}
 
 
-def _problems(raw_list: Any) -> list[Problem]:
+def _problems(raw_list: Any) -> list[dict[str, str]]:
     with pytest.raises(TriggerDefinitionError) as refused:
         parse_triggers(raw_list, SEGMENTS)
-    return refused.value.problems
+    problems = refused.value.problems
+    assert all(p["path"] == format_path(p["loc"]) for p in problems)  # the path is the location shown
+    return [{"path": p["path"], "message": p["message"]} for p in problems]
 
 
 def _third(**fields: Any) -> list[Any]:

@@ -38,7 +38,7 @@ from pydantic import AfterValidator, Field, ValidationError, model_validator
 
 from leadwire.core.rules.conditions import PropertyPath
 from leadwire.core.rules.durations import Duration
-from leadwire.core.rules.errors import ROOT_PATH, Problem, problems_from
+from leadwire.core.rules.errors import Problem, problems_from, under
 from leadwire.core.strict_model import StrictModel
 from leadwire.core.triggers.definitions import ClockTime
 
@@ -133,14 +133,4 @@ def parse_delivery_policy(raw: Any) -> DeliveryPolicy:
     try:
         return DeliveryPolicy.model_validate(raw)
     except ValidationError as error:
-        problems: list[Problem] = [
-            {"path": _under_delivery(problem["path"]), "message": problem["message"]}
-            for problem in problems_from(error)
-        ]
-        raise DeliveryPolicyError(problems) from None
-
-
-def _under_delivery(path: str) -> str:
-    if path == ROOT_PATH:
-        return "delivery"
-    return f"delivery{path}" if path.startswith("[") else f"delivery.{path}"
+        raise DeliveryPolicyError(under(("delivery",), problems_from(error))) from None

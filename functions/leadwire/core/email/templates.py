@@ -52,7 +52,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.utils import missing
 from pydantic import Field
 
-from leadwire.core.rules.errors import Problem
+from leadwire.core.rules.errors import Problem, problem
 from leadwire.core.strict_model import StrictModel
 
 TEMPLATE_ID: Final = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -288,6 +288,10 @@ def _path(template_id: str, *parts: str) -> str:
     return ".".join([head, *parts])
 
 
+def _problem(template_id: str, message: str, *parts: str) -> Problem:
+    return problem(("templates", template_id, *parts), message, shown=_path(template_id, *parts))
+
+
 def _compile(template_id: str, part: str, source: str, problems: list[Problem]) -> Template | None:
     environment = _environment_of(part)
     try:
@@ -297,41 +301,41 @@ def _compile(template_id: str, part: str, source: str, problems: list[Problem]) 
             message = (
                 f"unknown variable(s) {', '.join(unknown)}; templates can read {', '.join(CONTEXT_VARIABLES)}"
             )
-            problems.append({"path": _path(template_id, part), "message": message})
+            problems.append(_problem(template_id, message, part))
             return None
         return environment.from_string(tree)
     except TemplateSyntaxError as exc:
-        problems.append({"path": _path(template_id, part), "message": f"line {exc.lineno}: {exc.message}"})
+        problems.append(_problem(template_id, f"line {exc.lineno}: {exc.message}", part))
         return None
 
 
 def _parse_one(template_id: str, raw: Any, problems: list[Problem]) -> CompiledTemplate | None:
     if not TEMPLATE_ID.match(template_id):
         message = "a template id is 1 to 64 letters, digits, '_' or '-'"
-        problems.append({"path": _path(template_id), "message": message})
+        problems.append(_problem(template_id, message))
         return None
     if not isinstance(raw, Mapping):
         message = "a template is an object: subject, text, html"
-        problems.append({"path": _path(template_id), "message": message})
+        problems.append(_problem(template_id, message))
         return None
     before = len(problems)
     for key in raw:
         if key not in FIELDS:
             message = f"unknown key; a template has {', '.join(FIELDS)}"
-            problems.append({"path": _path(template_id, str(key)), "message": message})
+            problems.append(_problem(template_id, message, str(key)))
     description = raw.get("description")
     if description is not None and (not isinstance(description, str) or len(description) > MAX_DESCRIPTION):
         message = f"a description is text of at most {MAX_DESCRIPTION} characters"
-        problems.append({"path": _path(template_id, "description"), "message": message})
+        problems.append(_problem(template_id, message, "description"))
     compiled: dict[str, Template] = {}
     for part in PARTS:
         source = raw.get(part)
         if source is None:
-            problems.append({"path": _path(template_id, part), "message": "required"})
+            problems.append(_problem(template_id, "required", part))
         elif not isinstance(source, str):
-            problems.append({"path": _path(template_id, part), "message": "must be text"})
+            problems.append(_problem(template_id, "must be text", part))
         elif not source.strip():
-            problems.append({"path": _path(template_id, part), "message": "must not be empty"})
+            problems.append(_problem(template_id, "must not be empty", part))
         elif (template := _compile(template_id, part, source, problems)) is not None:
             compiled[part] = template
     if len(problems) > before:
@@ -355,7 +359,7 @@ def parse_templates(raw: Any) -> dict[str, CompiledTemplate]:
         return {}
     if not isinstance(raw, Mapping):
         raise TemplateDefinitionError(
-            [{"path": "templates", "message": "must be a mapping of template id -> template"}]
+            [problem(("templates",), "must be a mapping of template id -> template")]
         )
     problems: list[Problem] = []
     templates: dict[str, CompiledTemplate] = {}

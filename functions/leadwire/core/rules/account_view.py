@@ -27,5 +27,5 @@ def reads_account(conditions: list[Condition | None]) -> bool:
         isinstance(node, AccountNode | AccountTraitNode)
         for condition in conditions
         if condition is not None
-        for _path, node in walk(condition, "")
+        for _path, node in walk(condition)
     )

@@ -107,7 +107,7 @@ class AggregatePlan:
 
 def _conditions(definitions: Definitions) -> list[Node]:
     roots = [root for segment in definitions.segments for root in (segment.condition, segment.exit_when)]
-    return [node for root in roots if root is not None for _path, node in walk(root, "")]
+    return [node for root in roots if root is not None for _path, node in walk(root)]
 
 
 def build_plan(definitions: Definitions) -> AggregatePlan:

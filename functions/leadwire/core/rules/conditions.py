@@ -276,12 +276,12 @@ def children(node: Node) -> list[Condition]:
     return []
 
 
-def walk(node: Node, path: str) -> list[tuple[str, Node]]:
-    """Every node under ``node`` (itself first) with its path in the definition."""
-    found: list[tuple[str, Node]] = [(path, node)]
+def walk(node: Node, loc: tuple[str | int, ...] = ()) -> list[tuple[tuple[str | int, ...], Node]]:
+    """Every node under ``node`` (itself first) with its location in the definition."""
+    found: list[tuple[tuple[str | int, ...], Node]] = [(loc, node)]
     if isinstance(node, AllNode | AnyNode):
         for index, child in enumerate(children(node)):
-            found.extend(walk(child, f"{path}.{node.KIND}[{index}]"))
+            found.extend(walk(child, (*loc, node.KIND, index)))
     elif isinstance(node, NotNode):
-        found.extend(walk(node.not_, f"{path}.not"))
+        found.extend(walk(node.not_, (*loc, "not")))
     return found

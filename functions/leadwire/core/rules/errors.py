@@ -15,9 +15,35 @@ _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 ROOT_PATH = "(definitions)"
 
 
+Loc = tuple[str | int, ...]
+
+
 class Problem(TypedDict):
+    """One thing wrong with a definition: where (``loc``, a list of keys and indexes, which is
+    what code compares and slices) and what. ``path`` is ``loc`` rendered for people
+    (``segments[3].condition.all[1]``): what error bodies and messages show, never parsed back."""
+
+    loc: Loc
     path: str
     message: str
+
+
+def problem(loc: Iterable[str | int], message: str, *, shown: str | None = None) -> Problem:
+    """The one way to make a ``Problem``: the path is rendered from the location, or ``shown``
+    where a section names its keys its own way (template ids: ``templates.welcome-back.html``)."""
+    where = tuple(loc)
+    return {"loc": where, "path": shown or format_path(where), "message": message}
+
+
+def under(prefix: Iterable[str | int], found: Iterable[Problem]) -> list[Problem]:
+    """The problems of a part of a document, located in the whole (``["triggers", 0]`` + loc)."""
+    head = tuple(prefix)
+    return [problem((*head, *p["loc"]), p["message"]) for p in found]
+
+
+def relative(found: Problem, depth: int) -> Problem:
+    """The problem located inside the item it is in (its first ``depth`` keys dropped)."""
+    return problem(found["loc"][depth:], found["message"])
 
 
 class DefinitionError(Exception):
@@ -69,7 +95,7 @@ def _problem(error: ErrorDetails) -> Problem:
         message = "required"
     elif kind == "too_short" and context.get("min_length") == 1:
         message = "must not be empty"
-    return {"path": format_path(loc), "message": message}
+    return problem(loc, message)
 
 
 def problems_from(error: ValidationError) -> list[Problem]:

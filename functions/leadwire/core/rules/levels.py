@@ -17,7 +17,7 @@ from leadwire.core.rules.conditions import (
     TraitNode,
     walk,
 )
-from leadwire.core.rules.errors import Problem
+from leadwire.core.rules.errors import Problem, problem
 
 if TYPE_CHECKING:
     from leadwire.core.rules.definitions import Segment
@@ -33,10 +33,10 @@ def level_problems(segments: Sequence[Segment]) -> list[Problem]:
             root = getattr(segment, root_name)
             if root is None:
                 continue
-            for path, node in walk(root, f"segments[{index}].{root_name}"):
-                problem = _problem(segment.level, node, levels)
-                if problem is not None:
-                    problems.append({"path": f"{path}.{node.KIND}", "message": problem})
+            for loc, node in walk(root, ("segments", index, root_name)):
+                message = _problem(segment.level, node, levels)
+                if message is not None:
+                    problems.append(problem((*loc, node.KIND), message))
     return problems
 
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from leadwire.core.rules.conditions import InSegmentNode, Node, walk
-from leadwire.core.rules.errors import Problem
+from leadwire.core.rules.errors import Loc, Problem, problem
 
 if TYPE_CHECKING:
     from leadwire.core.rules.definitions import Segment
@@ -20,13 +20,14 @@ def _roots(segment: Segment) -> list[tuple[str, Node]]:
     return [(name, node) for name, node in roots if node is not None]
 
 
-def references(segment: Segment) -> list[tuple[str, str]]:
-    """``(path inside the segment, target id)`` for each ``in_segment`` in its condition and exit_when."""
-    found: list[tuple[str, str]] = []
-    for root_path, root in _roots(segment):
-        for path, node in walk(root, root_path):
+def references(segment: Segment) -> list[tuple[Loc, str]]:
+    """``(location inside the segment, target id)`` for each ``in_segment`` in its condition and
+    exit_when."""
+    found: list[tuple[Loc, str]] = []
+    for root_name, root in _roots(segment):
+        for loc, node in walk(root, (root_name,)):
             if isinstance(node, InSegmentNode):
-                found.append((f"{path}.in_segment", node.in_segment))
+                found.append(((*loc, "in_segment"), node.in_segment))
     return found
 
 
@@ -36,7 +37,7 @@ def _duplicates(segments: Sequence[Segment]) -> list[Problem]:
     for index, segment in enumerate(segments):
         if segment.id in first:
             message = f"duplicate segment id '{segment.id}' (first at segments[{first[segment.id]}])"
-            problems.append({"path": f"segments[{index}].id", "message": message})
+            problems.append(problem(("segments", index, "id"), message))
         first.setdefault(segment.id, index)
     return problems
 
@@ -44,9 +45,9 @@ def _duplicates(segments: Sequence[Segment]) -> list[Problem]:
 def _unknown_targets(segments: Sequence[Segment]) -> list[Problem]:
     known = {segment.id for segment in segments}
     return [
-        {"path": f"segments[{index}].{path}", "message": f"unknown segment '{target}'"}
+        problem(("segments", index, *loc), f"unknown segment '{target}'")
         for index, segment in enumerate(segments)
-        for path, target in references(segment)
+        for loc, target in references(segment)
         if target not in known
     ]
 
@@ -61,17 +62,13 @@ def _cycles(segments: Sequence[Segment]) -> list[Problem]:
         state[segment_id] = "open"
         stack.append(segment_id)
         index = index_of[segment_id]
-        for path, target in references(segments[index]):
+        for loc, target in references(segments[index]):
             if target not in index_of:
                 continue
             if state.get(target) == "open":
                 loop = [*stack[stack.index(target) :], target]
-                problems.append(
-                    {
-                        "path": f"segments[{index}].{path}",
-                        "message": f"in_segment '{target}' makes a cycle: {' -> '.join(loop)}",
-                    }
-                )
+                message = f"in_segment '{target}' makes a cycle: {' -> '.join(loop)}"
+                problems.append(problem(("segments", index, *loc), message))
             elif target not in state:
                 visit(target)
         stack.pop()

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from leadwire.core.email.templates import render_text, text_template_problem
-from leadwire.core.rules.errors import Problem
+from leadwire.core.rules.errors import Problem, problem
 
 SECTION = "sms_templates"
 MAX_SMS_TEXT = 1600  # End User Messaging's MessageBody limit (ten concatenated parts)
@@ -37,24 +37,26 @@ class SmsTemplate:
 
 
 def _problems_of(template_id: Any, raw: Any) -> list[Problem]:
-    path = f"{SECTION}.{template_id}"
+    def at(message: str, *parts: str) -> Problem:
+        shown = ".".join([SECTION, str(template_id), *parts])
+        return problem((SECTION, str(template_id), *parts), message, shown=shown)
+
     if not isinstance(template_id, str) or not _ID.match(template_id):
-        return [{"path": path, "message": "a template id is 1-64 letters, digits, '_' or '-'"}]
+        return [at("a template id is 1-64 letters, digits, '_' or '-'")]
     if not isinstance(raw, dict):
-        return [{"path": path, "message": "an SMS template is a mapping of text (and description)"}]
+        return [at("an SMS template is a mapping of text (and description)")]
     problems: list[Problem] = [
-        {"path": f"{path}.{key}", "message": "unknown field; allowed: text, description"}
-        for key in sorted(set(raw) - _FIELDS)
+        at("unknown field; allowed: text, description", str(key)) for key in sorted(set(raw) - _FIELDS)
     ]
     text = raw.get("text")
     if not isinstance(text, str) or not text.strip() or len(text) > MAX_SMS_TEXT:
         message = f"required: non-empty text of at most {MAX_SMS_TEXT} characters"
-        problems.append({"path": f"{path}.text", "message": message})
-    elif (problem := text_template_problem(text)) is not None:
-        problems.append({"path": f"{path}.text", "message": problem})
+        problems.append(at(message, "text"))
+    elif (wrong := text_template_problem(text)) is not None:
+        problems.append(at(wrong, "text"))
     description = raw.get("description")
     if description is not None and not isinstance(description, str):
-        problems.append({"path": f"{path}.description", "message": "must be text"})
+        problems.append(at("must be text", "description"))
     return problems
 
 
@@ -63,8 +65,8 @@ def parse_sms_templates(raw: Any) -> dict[str, SmsTemplate]:
     if raw is None:
         return {}
     if not isinstance(raw, dict):
-        raise SmsTemplateError([{"path": SECTION, "message": "a mapping of template id -> {text}"}])
-    problems = [problem for key, value in raw.items() for problem in _problems_of(key, value)]
+        raise SmsTemplateError([problem((SECTION,), "a mapping of template id -> {text}")])
+    problems = [found for key, value in raw.items() for found in _problems_of(key, value)]
     if problems:
         raise SmsTemplateError(problems)
     return {key: SmsTemplate(key, value["text"], value.get("description")) for key, value in raw.items()}

@@ -42,7 +42,7 @@ from leadwire.core.rules.conditions import (
     SegmentId,
 )
 from leadwire.core.rules.durations import Duration
-from leadwire.core.rules.errors import Problem, format_path
+from leadwire.core.rules.errors import Problem, format_path, problem
 from leadwire.core.rules.lookup import lookup
 from leadwire.core.secret_reference import FORMS, is_reference
 from leadwire.core.triggers.errors import SHAPE_ERROR, TriggerDefinitionError, trigger_problems
@@ -524,12 +524,12 @@ def parse_triggers(
     rooted at ``triggers`` (``triggers[2].wait.timeout``).
     """
     if not isinstance(raw_list, list):
-        raise TriggerDefinitionError([{"path": "triggers", "message": "must be a list of triggers"}])
+        raise TriggerDefinitionError([problem(("triggers",), "must be a list of triggers")])
     problems: list[Problem] = []
     parsed: dict[int, Trigger] = {}
     for index, raw in enumerate(raw_list):
         if not isinstance(raw, dict):
-            problems.append({"path": f"triggers[{index}]", "message": "a trigger is an object"})
+            problems.append(problem(("triggers", index), "a trigger is an object"))
             continue
         try:
             parsed[index] = Trigger.model_validate(raw)

@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from leadwire.core.rules.errors import ROOT_PATH, DefinitionError, Problem, format_path, problems_from
+from leadwire.core.rules.errors import DefinitionError, Problem, problem, problems_from, under
 
 SHAPE_ERROR = "trigger_shape"
 _ON_KINDS = "enter, exit, event, anniversary"
@@ -25,8 +25,8 @@ class TriggerDefinitionError(DefinitionError):
     that already map refused definitions to a 400 handle triggers the same way."""
 
 
-def _at(index: int, loc: Sequence[str | int]) -> str:
-    return format_path(["triggers", index, *loc])
+def _at(index: int, loc: Sequence[str | int]) -> tuple[str | int, ...]:
+    return ("triggers", index, *loc)
 
 
 def _on_message(raw: Any) -> str:
@@ -40,11 +40,11 @@ def _on_message(raw: Any) -> str:
 
 def _action_problem(index: int, loc: list[str | int], raw: Any) -> Problem:
     if not isinstance(raw, dict):
-        return {"path": _at(index, loc), "message": f"an action is an object with a 'type': {_ACTION_TYPES}"}
+        return problem(_at(index, loc), f"an action is an object with a 'type': {_ACTION_TYPES}")
     if "type" not in raw:
-        return {"path": _at(index, [*loc, "type"]), "message": "required"}
+        return problem(_at(index, [*loc, "type"]), "required")
     message = f"unknown action type {raw['type']!r}; action types are {_ACTION_TYPES}"
-    return {"path": _at(index, [*loc, "type"]), "message": message}
+    return problem(_at(index, [*loc, "type"]), message)
 
 
 def _own_problems(detail: ErrorDetails, index: int) -> list[Problem] | None:
@@ -52,21 +52,14 @@ def _own_problems(detail: ErrorDetails, index: int) -> list[Problem] | None:
     kind = detail["type"]
     if kind == SHAPE_ERROR:
         found = (detail.get("ctx") or {})["problems"]
-        return [{"path": _at(index, [*loc, *where]), "message": message} for where, message in found]
+        return [problem(_at(index, [*loc, *where]), message) for where, message in found]
     if kind == "trigger_on":
-        return [{"path": _at(index, loc), "message": _on_message(detail["input"])}]
+        return [problem(_at(index, loc), _on_message(detail["input"]))]
     if kind == "action_type":
         return [_action_problem(index, loc, detail["input"])]
     if kind == "reentry":
-        return [{"path": _at(index, loc), "message": detail["msg"]}]
+        return [problem(_at(index, loc), detail["msg"])]
     return None
-
-
-def _prefixed(index: int, path: str) -> str:
-    prefix = f"triggers[{index}]"
-    if path == ROOT_PATH:
-        return prefix
-    return prefix + path if path.startswith("[") else f"{prefix}.{path}"
 
 
 def trigger_problems(error: ValidationError, index: int) -> list[Problem]:
@@ -75,7 +68,7 @@ def trigger_problems(error: ValidationError, index: int) -> list[Problem]:
     for detail, worded in zip(error.errors(), problems_from(error), strict=True):
         own = _own_problems(detail, index)
         if own is None:
-            problems.append({"path": _prefixed(index, worded["path"]), "message": worded["message"]})
+            problems.extend(under(("triggers", index), [worded]))
         else:
             problems.extend(own)
     return problems

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from leadwire.core.rules.errors import Problem, format_path
+from leadwire.core.rules.errors import Problem, problem
 from leadwire.core.secret_reference import SecretReference
 from leadwire.core.triggers.definitions import REFERENCE_FIELDS, Trigger
 
@@ -36,4 +36,4 @@ def _problems(trigger: Trigger, granted: frozenset[str]) -> Iterator[Problem]:
                     "references the bundled config names, so add a trigger that uses it to the config "
                     "and deploy"
                 )
-            yield {"path": format_path([*path, field]), "message": message}
+            yield problem((*path, field), message)

@@ -14,7 +14,7 @@ from collections.abc import Collection, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from leadwire.core.rules.conditions import InSegmentNode, LeadsNode, walk
-from leadwire.core.rules.errors import Problem, format_path
+from leadwire.core.rules.errors import Problem, problem
 from leadwire.core.rules.levels import ACCOUNT_NODES
 
 if TYPE_CHECKING:
@@ -30,7 +30,7 @@ def _duplicate_ids(raw_list: Sequence[Any]) -> list[Problem]:
             continue
         if trigger_id in first:
             message = f"duplicate trigger id '{trigger_id}' (first at triggers[{first[trigger_id]}])"
-            problems.append({"path": f"triggers[{index}].id", "message": message})
+            problems.append(problem(("triggers", index, "id"), message))
         first.setdefault(trigger_id, index)
     return problems
 
@@ -39,13 +39,12 @@ def _unknown_segments(index: int, trigger: Trigger, segment_ids: set[str] | froz
     problems: list[Problem] = []
     segment_id = trigger.segment_id
     if segment_id is not None and segment_id not in segment_ids:
-        path = f"triggers[{index}].on.{trigger.kind}"
-        problems.append({"path": path, "message": f"unknown segment '{segment_id}'"})
+        problems.append(problem(("triggers", index, "on", trigger.kind), f"unknown segment '{segment_id}'"))
     if trigger.only_if is not None:
-        for path, node in walk(trigger.only_if, f"triggers[{index}].only_if"):
+        for loc, node in walk(trigger.only_if, ("triggers", index, "only_if")):
             if isinstance(node, InSegmentNode) and node.in_segment not in segment_ids:
                 message = f"unknown segment '{node.in_segment}'"
-                problems.append({"path": f"{path}.in_segment", "message": message})
+                problems.append(problem((*loc, "in_segment"), message))
     return problems
 
 
@@ -64,7 +63,7 @@ def _unknown_templates(
         if template is not None and template not in template_ids:
             known = ", ".join(sorted(template_ids)) or _NO_TEMPLATES[action_type]
             message = f"unknown template '{template}'; known: {known}"
-            problems.append({"path": format_path(["triggers", index, *loc, "template"]), "message": message})
+            problems.append(problem(("triggers", index, *loc, "template"), message))
     return problems
 
 
@@ -85,23 +84,23 @@ def _account_trigger_problems(
                 f"{action.type} needs a lead; '{trigger.segment_id}' is an account segment, "
                 f"and account triggers can use {allowed}"
             )
-            problems.append({"path": format_path(["triggers", index, *loc, "type"]), "message": message})
+            problems.append(problem(("triggers", index, *loc, "type"), message))
     if trigger.wait is not None:
         message = "an account performs no events to wait for; use 'delay' on an account trigger"
-        problems.append({"path": f"triggers[{index}].wait", "message": message})
+        problems.append(problem(("triggers", index, "wait"), message))
     if trigger.only_if is not None:
         kinds = ", ".join(kind.KIND for kind in ACCOUNT_NODES)
-        for path, node in walk(trigger.only_if, f"triggers[{index}].only_if"):
+        for where, node in walk(trigger.only_if, ("triggers", index, "only_if")):
             if not isinstance(node, ACCOUNT_NODES):
                 message = f"an account trigger's only_if reads the account: it takes only {kinds}"
-                problems.append({"path": f"{path}.{node.KIND}", "message": message})
+                problems.append(problem((*where, node.KIND), message))
             elif isinstance(node, LeadsNode) and node.leads.in_segment not in counted:
                 known = ", ".join(sorted(counted)) or "none"
                 message = (
                     f"accounts keep no count of '{node.leads.in_segment}': only_if can count leads in "
                     f"the lead segments account segments count ({known})"
                 )
-                problems.append({"path": f"{path}.leads.in_segment", "message": message})
+                problems.append(problem((*where, "leads", "in_segment"), message))
     return problems
 
 
@@ -137,7 +136,7 @@ def _event_loops(parsed: Mapping[int, Trigger]) -> list[Problem]:
                     f"emits '{action.event}', which starts this trigger again ({chain}) without end; "
                     "add a 'where', a 'reentry' limit, or emit another event"
                 )
-                problems.append({"path": format_path(["triggers", index, *loc, "event"]), "message": message})
+                problems.append(problem(("triggers", index, *loc, "event"), message))
     return problems
 
 
