@@ -48,7 +48,7 @@ from leadwire.core.email.templates import TemplateDefinitionError
 from leadwire.core.rules import DefinitionError, Problem
 from leadwire.core.secret_reference import is_reference
 from leadwire.core.sms.templates import SmsTemplateError
-from leadwire.core.triggers.definitions import REFERENCE_FIELDS
+from leadwire.core.triggers.models import REFERENCE_FIELDS
 
 BUNDLED_CONFIG: Final = "leadwire/bundled_config.json"
 LAMBDA_TASK_ROOT: Final = "/var/task"

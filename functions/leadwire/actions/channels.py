@@ -35,7 +35,7 @@ from leadwire.core.rules.lookup import MISSING, lookup
 from leadwire.core.sms.message import SmsMessage, SmsRejected, message_context
 from leadwire.core.sms.phones import e164
 from leadwire.core.sms.templates import SmsTemplate
-from leadwire.core.triggers.definitions import (
+from leadwire.core.triggers.models import (
     EmailAction,
     EventBridgeAction,
     HubspotAction,

@@ -65,7 +65,7 @@ from leadwire.core.rules.scoring import score_at, trait_points
 from leadwire.core.sms.templates import SmsTemplate
 from leadwire.core.tracking import StoredEvent
 from leadwire.core.triggers import EmitEventAction, Trigger, choose_variant
-from leadwire.core.triggers.definitions import (
+from leadwire.core.triggers.models import (
     HANDOFF_TYPES,
     Action,
     EmailAction,

@@ -241,7 +241,7 @@ def check_definitions(stack: DeployedStack, dynamodb: Any, config_dir: Path) -> 
     from leadwire.config_loader import ConfigError, definitions_of, load_config_dir, triggers_of
     from leadwire.core.definitions_doc import effective_document
     from leadwire.core.rules.errors import DefinitionError
-    from leadwire.core.triggers.definitions import TriggerDefinitionError
+    from leadwire.core.triggers.errors import TriggerDefinitionError
     from leadwire.dal.definition_store import DefinitionStore
 
     store = DefinitionStore(dynamodb, _output(stack, "TableName"))

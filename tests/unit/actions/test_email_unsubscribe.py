@@ -10,7 +10,7 @@ from leadwire.core.delivery.policy import EmailSettings
 from leadwire.core.email.templates import parse_templates
 from leadwire.core.email.unsubscribe import UnsubscribeLinks, read_token
 from leadwire.core.fires import Fire
-from leadwire.core.triggers.definitions import EmailAction
+from leadwire.core.triggers.models import EmailAction
 
 NOW = datetime(2026, 11, 2, 12, tzinfo=UTC)
 SECRET = b"unsubscribe-secret"

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 from leadwire.core.delivery.decisions import Recipient
 from leadwire.core.delivery.policy import parse_delivery_policy
 from leadwire.core.insight.trigger_backtest import Occurrence, apply_reentry, deliver, event_occurrences
-from leadwire.core.triggers.definitions import Trigger
+from leadwire.core.triggers.models import Trigger
 from tests.unit.rules.builders import track
 
 T0 = datetime(2026, 9, 1, 12, tzinfo=UTC)

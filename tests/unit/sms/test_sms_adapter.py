@@ -15,7 +15,7 @@ from leadwire.core.delivery.policy import SmsSettings
 from leadwire.core.fires import Fire
 from leadwire.core.sms.message import SmsMessage, SmsRejected
 from leadwire.core.sms.templates import parse_sms_templates
-from leadwire.core.triggers.definitions import SmsAction
+from leadwire.core.triggers.models import SmsAction
 
 NOW = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
 MESSAGE = SmsMessage(

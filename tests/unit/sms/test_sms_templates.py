@@ -8,7 +8,7 @@ from leadwire.core.email.templates import TemplateRenderError
 from leadwire.core.rules import parse_definitions
 from leadwire.core.sms.templates import SmsTemplateError, parse_sms_templates
 from leadwire.core.triggers import TriggerDefinitionError
-from leadwire.core.triggers.definitions import SmsAction
+from leadwire.core.triggers.models import SmsAction
 
 DEFINITIONS = parse_definitions(
     {"segments": [{"id": "hot", "name": "Hot", "condition": {"score": {"gte": 50}}}]}

@@ -40,7 +40,7 @@ from leadwire.core.rules.conditions import PropertyPath
 from leadwire.core.rules.durations import Duration
 from leadwire.core.rules.errors import Problem, problems_from, under
 from leadwire.core.strict_model import StrictModel
-from leadwire.core.triggers.definitions import ClockTime
+from leadwire.core.triggers.models import ClockTime
 
 Channel = Literal["email", "webhook", "eventbridge", "onsite", "sms"]
 Category = Literal["marketing", "transactional"]

@@ -18,7 +18,7 @@ from leadwire.core.delivery.decisions import Defer, Recipient, Refuse, SentRecor
 from leadwire.core.delivery.policy import DeliveryPolicy
 from leadwire.core.rules import LeadEvent
 from leadwire.core.rules.lookup import lookup
-from leadwire.core.triggers.definitions import EmailAction, EmitEventAction, OncePer, Trigger, WebhookAction
+from leadwire.core.triggers.models import EmailAction, EmitEventAction, OncePer, Trigger, WebhookAction
 from leadwire.core.triggers.variants import choose_variant
 
 MAX_DEFERRALS = 3

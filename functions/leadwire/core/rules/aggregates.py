@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import Literal, Protocol
 
 from leadwire.core.rules.comparisons import count_cap
 from leadwire.core.rules.conditions import (
@@ -42,10 +42,22 @@ from leadwire.core.rules.conditions import (
     walk,
 )
 from leadwire.core.rules.distinct import DistinctPlan
+from leadwire.core.rules.segment_models import Scoring, ScoringRule, Segment, VisitSettings
 from leadwire.core.rules.visits import VisitPlan, use_of
 
-if TYPE_CHECKING:
-    from leadwire.core.rules.definitions import Definitions, ScoringRule
+
+class PlannedDefinitions(Protocol):
+    """What a plan is derived from (``Definitions``): its segments, scoring and visit settings."""
+
+    @property
+    def segments(self) -> list[Segment]: ...
+
+    @property
+    def scoring(self) -> Scoring: ...
+
+    @property
+    def visits(self) -> VisitSettings: ...
+
 
 EXACT_LIMIT = 64
 BUCKET_WIDTHS = (86_400, 3_600, 60)
@@ -105,12 +117,12 @@ class AggregatePlan:
     visits: VisitPlan | None = None  # None: no ``visits`` node, no visit state kept
 
 
-def _conditions(definitions: Definitions) -> list[Node]:
+def _conditions(definitions: PlannedDefinitions) -> list[Node]:
     roots = [root for segment in definitions.segments for root in (segment.condition, segment.exit_when)]
     return [node for root in roots if root is not None for _path, node in walk(root)]
 
 
-def build_plan(definitions: Definitions) -> AggregatePlan:
+def build_plan(definitions: PlannedDefinitions) -> AggregatePlan:
     counters: dict[str, CounterPlan] = {}
     sequences: dict[str, Sequence] = {}
     distinct: dict[str, DistinctPlan] = {}

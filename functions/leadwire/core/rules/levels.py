@@ -5,7 +5,6 @@ account), and an ``in_segment`` or ``leads.in_segment`` names a segment of the l
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from leadwire.core.rules.conditions import (
     AllNode,
@@ -18,9 +17,7 @@ from leadwire.core.rules.conditions import (
     walk,
 )
 from leadwire.core.rules.errors import Problem, problem
-
-if TYPE_CHECKING:
-    from leadwire.core.rules.definitions import Segment
+from leadwire.core.rules.segment_models import Segment
 
 ACCOUNT_NODES = (AllNode, AnyNode, NotNode, ScoreNode, TraitNode, LeadsNode)
 

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from leadwire.core.rules.conditions import InSegmentNode, Node, walk
 from leadwire.core.rules.errors import Loc, Problem, problem
-
-if TYPE_CHECKING:
-    from leadwire.core.rules.definitions import Segment
+from leadwire.core.rules.segment_models import Segment
 
 
 def _roots(segment: Segment) -> list[tuple[str, Node]]:

@@ -4,7 +4,17 @@ No I/O, no boto3, no environment, no wall clock: adapters pass definitions, even
 """
 
 from leadwire.core.triggers.anniversary import AnniversaryUnavailable, explain, next_anniversary
-from leadwire.core.triggers.definitions import (
+from leadwire.core.triggers.definitions import parse_triggers
+from leadwire.core.triggers.errors import TriggerDefinitionError
+from leadwire.core.triggers.matching import (
+    Awaiting,
+    ChangeKind,
+    anniversary_triggers,
+    awaiting,
+    triggers_for_change,
+    triggers_for_event,
+)
+from leadwire.core.triggers.models import (
     ACTION_TYPES,
     DEFAULT_HORIZON,
     Action,
@@ -23,16 +33,6 @@ from leadwire.core.triggers.definitions import (
     Variant,
     Wait,
     WebhookAction,
-    parse_triggers,
-)
-from leadwire.core.triggers.errors import TriggerDefinitionError
-from leadwire.core.triggers.matching import (
-    Awaiting,
-    ChangeKind,
-    anniversary_triggers,
-    awaiting,
-    triggers_for_change,
-    triggers_for_event,
 )
 from leadwire.core.triggers.timers import (
     Claimed,

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 from leadwire.core.rules.errors import Problem, problem
 from leadwire.core.secret_reference import SecretReference
-from leadwire.core.triggers.definitions import REFERENCE_FIELDS, Trigger
+from leadwire.core.triggers.models import REFERENCE_FIELDS, Trigger
 
 
 def ungranted_references(trigger: Trigger, granted: frozenset[str]) -> list[Problem]:

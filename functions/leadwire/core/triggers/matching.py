@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, Literal, NamedTuple
 
-from leadwire.core.triggers.definitions import Trigger
+from leadwire.core.triggers.models import Trigger
 from leadwire.core.triggers.timers import match_values
 
 ChangeKind = Literal["enter", "exit"]

@@ -11,14 +11,12 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Collection, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from leadwire.core.rules.conditions import InSegmentNode, LeadsNode, walk
 from leadwire.core.rules.errors import Problem, problem
 from leadwire.core.rules.levels import ACCOUNT_NODES
-
-if TYPE_CHECKING:
-    from leadwire.core.triggers.definitions import Trigger
+from leadwire.core.triggers.models import Trigger
 
 
 def _duplicate_ids(raw_list: Sequence[Any]) -> list[Problem]:

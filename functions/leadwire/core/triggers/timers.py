@@ -20,14 +20,12 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 from leadwire.core.rules.canonical import canonical_json
 from leadwire.core.rules.clock import require_aware
 from leadwire.core.rules.lookup import MISSING, lookup
-
-if TYPE_CHECKING:
-    from leadwire.core.triggers.definitions import Trigger
+from leadwire.core.triggers.models import Trigger
 
 EXECUTION_NAME_MAX: Final = 80
 EXECUTION_DIGEST_LENGTH: Final = 32  # 128 bits of SHA-256: collisions are not a practical concern

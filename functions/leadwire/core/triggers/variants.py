@@ -13,7 +13,7 @@ from bisect import bisect_right
 from itertools import accumulate
 
 from leadwire.core.rules.canonical import canonical_json
-from leadwire.core.triggers.definitions import Trigger, Variant
+from leadwire.core.triggers.models import Trigger, Variant
 
 _SCALE = float(2**64)
 
