@@ -1,19 +1,24 @@
 """Secret references: ``env:NAME``, ``ssm:/path`` (SecureString) or a Secrets Manager ARN.
 
-Values from SSM and Secrets Manager are cached per container (for ``cache_seconds``, so a
-rotated secret is picked up); the boto3 clients are created on first use only.
+SSM and Secrets Manager are read through Powertools Parameters, whose providers cache each value
+per container for ``cache_seconds`` (so a rotated secret is picked up); the providers and their
+boto3 clients are created on first use only. A reference that names nothing is a
+``SecretError`` (permanent: the caller reports it); anything else (throttling, an outage) is
+raised as botocore raised it, so the batch is retried.
 """
 
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Final
+
+from botocore.exceptions import ClientError
 
 from leadwire.core.secret_reference import FORMS, SecretReference
 
-DEFAULT_CACHE_SECONDS = 300.0
+DEFAULT_CACHE_SECONDS = 300
+NOT_FOUND: Final = frozenset({"ParameterNotFound", "ResourceNotFoundException"})
 
 
 class SecretError(RuntimeError):
@@ -27,17 +32,12 @@ class SecretResolver:
         secretsmanager: Callable[[], Any],
         *,
         env: Mapping[str, str] | None = None,
-        cache_seconds: float = DEFAULT_CACHE_SECONDS,
-        monotonic: Callable[[], float] = time.monotonic,
+        cache_seconds: int = DEFAULT_CACHE_SECONDS,
     ) -> None:
-        self._ssm_factory = ssm
-        self._secretsmanager_factory = secretsmanager
-        self._ssm: Any = None
-        self._secretsmanager: Any = None
+        self._clients = {"ssm": ssm, "secretsmanager": secretsmanager}
+        self._providers: dict[str, Any] = {}
         self._env = env
         self._cache_seconds = cache_seconds
-        self._monotonic = monotonic
-        self._cache: dict[str, tuple[float, str]] = {}
 
     def resolve(self, ref: str) -> str:
         reference = SecretReference.parse(ref)
@@ -50,33 +50,30 @@ class SecretResolver:
             if value is None:
                 raise SecretError(f"secret {ref}: the environment variable {name} is not set")
             return value
-        cached = self._cache.get(ref)
-        now = self._monotonic()
-        if cached is not None and now - cached[0] < self._cache_seconds:
-            return cached[1]
         if reference.store == "ssm":
-            value = self._from_ssm(reference.name)
-        else:
-            value = self._from_secrets_manager(reference.name)
-        self._cache[ref] = (now, value)
-        return value
+            return self._get("ssm", reference.name, f"secret ssm:{reference.name}: no such SSM parameter")
+        return self._get(
+            "secretsmanager", reference.name, f"secret {reference.name}: no such secret in Secrets Manager"
+        )
 
-    def _from_ssm(self, name: str) -> str:
-        if self._ssm is None:
-            self._ssm = self._ssm_factory()
-        try:
-            response = self._ssm.get_parameter(Name=name, WithDecryption=True)
-        except self._ssm.exceptions.ParameterNotFound:
-            raise SecretError(f"secret ssm:{name}: no such SSM parameter") from None
-        return str(response["Parameter"]["Value"])
+    def _get(self, store: str, name: str, missing: str) -> str:
+        from aws_lambda_powertools.utilities.parameters import GetParameterError
 
-    def _from_secrets_manager(self, arn: str) -> str:
-        if self._secretsmanager is None:
-            self._secretsmanager = self._secretsmanager_factory()
+        options = {"decrypt": True} if store == "ssm" else {}
         try:
-            response = self._secretsmanager.get_secret_value(SecretId=arn)
-        except self._secretsmanager.exceptions.ResourceNotFoundException:
-            raise SecretError(f"secret {arn}: no such secret in Secrets Manager") from None
-        if "SecretString" in response:
-            return str(response["SecretString"])
-        return bytes(response["SecretBinary"]).decode("utf-8")
+            value = self._provider(store).get(name, max_age=self._cache_seconds, **options)
+        except GetParameterError as error:
+            cause = error.__cause__ or error.__context__  # what the SDK raised
+            if isinstance(cause, ClientError) and cause.response.get("Error", {}).get("Code") in NOT_FOUND:
+                raise SecretError(missing) from None
+            raise (cause or error) from None
+        return value.decode("utf-8") if isinstance(value, bytes) else str(value)
+
+    def _provider(self, store: str) -> Any:
+        provider = self._providers.get(store)
+        if provider is None:
+            from aws_lambda_powertools.utilities.parameters import SecretsProvider, SSMProvider
+
+            kind = SSMProvider if store == "ssm" else SecretsProvider
+            provider = self._providers[store] = kind(boto3_client=self._clients[store]())
+        return provider
