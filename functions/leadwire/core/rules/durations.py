@@ -2,6 +2,11 @@
 
 Months and years are refused: their length depends on the calendar, so ``P1M`` would make
 ``within`` windows and flip instants ambiguous. Write ``P30D`` or ``P4W`` instead.
+
+Why not pydantic's own ISO 8601 durations: its parser takes ``P1M`` as 30 days and ``P1Y`` as
+365, and accepts ``P1.5D``, ``P1DT`` (a dangling T), ``-PT1H`` and ``PT0S``; every one of those
+is refused here, with a message that says what to write instead. The grammar below is the
+definition language's, and small enough to state in one expression.
 """
 
 from __future__ import annotations
