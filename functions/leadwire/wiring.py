@@ -28,9 +28,10 @@ from leadwire.dal.lead_store import LeadStore
 from leadwire.dal.suppression_store import SuppressionStore
 from leadwire.dal.timer_store import TimerStore
 from leadwire.definitions_source import DefinitionsSource
+from leadwire.jobs.starter import JobStarter, LambdaJobStarter
 from leadwire.privacy.guard import LeadGuard
 from leadwire.privacy.known_suppressions import KnownSuppressions
-from leadwire.settings import SettingsError, engine_settings
+from leadwire.settings import SettingsError, admin_settings, engine_settings
 from leadwire.stream_poison import PoisonQueue
 
 if TYPE_CHECKING:  # loaded only where events are sent
@@ -129,3 +130,16 @@ def event_bridge_sender() -> EventBridgeSender:
     if bus is None:
         raise SettingsError("EVENT_BUS_NAME is not set: events cannot be sent to EventBridge")
     return EventBridgeSender(lambda: boto3.client("events"), bus)
+
+
+@cached
+def job_starter() -> JobStarter:
+    """The jobs function (``REEVALUATE_FUNCTION_NAME``), else ``leadwire local``'s queue."""
+    settings = admin_settings()
+    if settings.reevaluate_function_name:
+        return LambdaJobStarter(boto3.client("lambda"), settings.reevaluate_function_name)
+    adapters = local()
+    if adapters is not None and adapters.jobs is not None and not settings.in_lambda:
+        return adapters.jobs
+    # Without either a job would never run: fail loudly instead of losing it.
+    raise SettingsError("REEVALUATE_FUNCTION_NAME is required to start jobs")

@@ -21,7 +21,7 @@ FORBIDDEN = {
     "timers": {"triggers", "actions", "jobs", "admin", "local", "ops", "reactions"},
     "jobs": {"local", "ops", "reactions"},
     "privacy": {"segmentation.wiring", "jobs", "local", "ops"},
-    "admin": {"local", "ops", "reactions"},
+    "admin": {"jobs.wiring", "jobs.handler", "local", "ops", "reactions"},
     "ingestion": {"segmentation", "triggers", "timers", "jobs", "admin", "local", "ops"},
     "feedback": {"segmentation", "triggers", "timers", "jobs", "admin", "local", "ops"},
     "ops": {"local"},

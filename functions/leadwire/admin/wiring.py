@@ -25,13 +25,14 @@ from leadwire.dal.lead_batch import LeadBatchReader
 from leadwire.dal.segment_stats import SegmentStats
 from leadwire.dal.trigger_pauses import TriggerPauses
 from leadwire.jobs.starter import start_job
-from leadwire.jobs.wiring import job_starter
 from leadwire.settings import admin_settings
 
 
 def launch_job(reason: str, kind: JobKind = "reevaluate", request: dict[str, Any] | None = None) -> Job:
     """Store a pending job and start it (the jobs function, or ``leadwire local``'s queue)."""
-    return start_job(wiring.job_store(), job_starter(), reason, clock.now(), kind=kind, request=request)
+    return start_job(
+        wiring.job_store(), wiring.job_starter(), reason, clock.now(), kind=kind, request=request
+    )
 
 
 def segment_admin() -> SegmentAdmin:

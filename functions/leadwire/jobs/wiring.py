@@ -1,34 +1,17 @@
-"""The jobs context's composition root: how the admin starts a job (the jobs function, invoked
-asynchronously; or ``leadwire local``'s in-process queue, handed in by its runtime) and how a job
-runs (re-evaluation and migration through the segmentation engine, previews through the admin's
-preview service). The jobs function depends on both; neither depends back on it."""
+"""The jobs function's composition root: how a job runs (re-evaluation and migration through the
+segmentation engine, previews through the admin's preview service). It depends on both; neither
+depends on it. How a job starts is shared (``leadwire/wiring.job_starter``): the admin starts
+them, and ``leadwire local``'s queue runs them through ``run_to_completion``."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-import boto3
-
 from leadwire import clock, wiring
 from leadwire.core.jobs import Job
 from leadwire.dal.metering import PROCESS_METER
-from leadwire.jobs.starter import JobStarter, LambdaJobStarter
 from leadwire.segmentation.reevaluate import run_job
 from leadwire.segmentation.wiring import fresh_engine
-from leadwire.settings import SettingsError, admin_settings
-
-
-@wiring.cached
-def job_starter() -> JobStarter:
-    """The jobs function (``REEVALUATE_FUNCTION_NAME``), else ``leadwire local``'s queue."""
-    settings = admin_settings()
-    if settings.reevaluate_function_name:
-        return LambdaJobStarter(boto3.client("lambda"), settings.reevaluate_function_name)
-    local = wiring.local()
-    if local is not None and local.jobs is not None and not settings.in_lambda:
-        return local.jobs
-    # Without either a job would never run: fail loudly instead of losing it.
-    raise SettingsError("REEVALUATE_FUNCTION_NAME is required to start jobs")
 
 
 def preview_job(job_id: str) -> Job | None:
@@ -38,10 +21,12 @@ def preview_job(job_id: str) -> Job | None:
 
 
 def run_preview_job(job: Job) -> Job:
-    from leadwire.admin.preview_jobs import run_preview_job
+    # The admin's preview service loads with the first preview job only (about 50 ms of imports
+    # the re-evaluation and migration jobs do not need).
+    from leadwire.admin.preview_jobs import run_preview_job as run_preview
     from leadwire.admin.wiring import replay_preview
 
-    return run_preview_job(job, wiring.job_store(), replay_preview, clock.now)
+    return run_preview(job, wiring.job_store(), replay_preview, clock.now)
 
 
 def run_until(job_id: str, budget: Callable[[], bool]) -> Job:
