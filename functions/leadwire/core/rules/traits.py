@@ -6,12 +6,10 @@ the result never depends on arrival order. ``group`` traits merge under the ``gr
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from leadwire.core.rules.canonical import canonical_json
-
-if TYPE_CHECKING:
-    from leadwire.core.rules.lead_state import LeadState
+from leadwire.core.rules.lead_state import LeadState
 
 GROUP_TRAIT = "group"
 
