@@ -46,6 +46,7 @@ from leadwire.config_loader import (
 )
 from leadwire.core.email.templates import TemplateDefinitionError
 from leadwire.core.rules import DefinitionError, Problem
+from leadwire.core.rules.errors import format_path
 from leadwire.core.secret_reference import is_reference
 from leadwire.core.sms.templates import SmsTemplateError
 from leadwire.core.triggers.models import REFERENCE_FIELDS
@@ -63,9 +64,7 @@ EXCLUDED_NAMES: Final = ("__pycache__", "*.pyc", "*.egg-info")
 VENDORED_PACKAGES: Final = ("jinja2", "markupsafe", "tzdata")
 VENDORED_EXCLUDED: Final = ("*.so", "*.pyd", "*.c", "*.pyi")
 
-_SEGMENT_PATH: Final = re.compile(r"^segments\[(\d+)\](.*)$", re.DOTALL)
 _SEGMENT_REF: Final = re.compile(r"\bsegments\[(\d+)\]")
-_TEMPLATE_PATH: Final = re.compile(r"^templates(?:\.([A-Za-z0-9_-]+)|\[(['\"])(.*)\2\])(.*)$", re.DOTALL)
 
 
 class ConfigBundleError(ValueError):
@@ -144,7 +143,7 @@ def _iso_date(value: object) -> str:
 def _describe(directory: Path, problems: Sequence[Problem]) -> list[str]:
     files = _sections_per_file(directory)
     return [
-        f"{_locate(problem['path'], files, directory)}: "
+        f"{_locate(problem, files, directory)}: "
         + _SEGMENT_REF.sub(lambda ref: _segment_ref(int(ref[1]), files), problem["message"])
         for problem in problems
     ]
@@ -156,11 +155,11 @@ def _describe_templates(directory: Path, problems: Sequence[Problem]) -> list[st
     origins = template_origins(directory)
     lines = []
     for problem in problems:
-        match = _TEMPLATE_PATH.match(problem["path"])
-        template_id = (match[1] or match[3]) if match else None
-        origin = origins.get(template_id) if template_id is not None else None
-        if match and origin and origin.startswith("templates/"):
-            inside = match[4].removeprefix(".") or "(template)"
+        loc = problem["loc"]  # ("templates", template id, part...)
+        template_id = loc[1] if len(loc) > 1 and loc[0] == "templates" else None
+        origin = origins.get(template_id) if isinstance(template_id, str) else None
+        if origin and origin.startswith("templates/"):
+            inside = ".".join(map(str, loc[2:])) or "(template)"
             lines.append(f"{directory / origin}: {inside}: {problem['message']}")
         elif origin:
             lines.append(f"{directory / origin}: {problem['path']}: {problem['message']}")
@@ -169,15 +168,16 @@ def _describe_templates(directory: Path, problems: Sequence[Problem]) -> list[st
     return lines
 
 
-def _locate(path: str, files: Sequence[_FileSections], directory: Path) -> str:
-    """``segments[7].condition`` of the merged document -> ``<dir>/b.yaml: segments[2].condition``."""
-    match = _SEGMENT_PATH.match(path)
-    if match:
-        found = _segment_origin(int(match[1]), files)
+def _locate(problem: Problem, files: Sequence[_FileSections], directory: Path) -> str:
+    """``segments[7].condition`` of the merged document -> ``<dir>/b.yaml: segments[2].condition``
+    (the location's merged index swapped for the file's own)."""
+    loc, path = problem["loc"], problem["path"]
+    if len(loc) > 1 and loc[0] == "segments" and isinstance(loc[1], int):
+        found = _segment_origin(loc[1], files)
         if found:
             sections, index = found
-            return f"{sections.path}: segments[{index}]{match[2]}"
-    if path == "scoring" or path.startswith(("scoring.", "scoring[")):
+            return f"{sections.path}: {format_path(('segments', index, *loc[2:]))}"
+    if loc and loc[0] == "scoring":
         for sections in files:
             if sections.scoring:
                 return f"{sections.path}: {path}"
