@@ -6,9 +6,11 @@ from collections.abc import Iterable
 from typing import Any
 
 from leadwire.core.capacity import CapacityMeter, item_size
+from leadwire.core.errors import StorageUnavailable
 from leadwire.core.leads import LeadRecord
 from leadwire.dal.lead_items import lead_from_item, lead_key
 from leadwire.dal.metering import PROCESS_METER
+from leadwire.dal.unprocessed import get_all
 
 BATCH_GET_LIMIT = 100
 
@@ -24,15 +26,13 @@ class LeadBatchReader:
         ids = sorted(set(lead_ids))
         records: dict[str, LeadRecord] = {}
         for start in range(0, len(ids), BATCH_GET_LIMIT):
-            request: dict[str, Any] = {
-                self._table: {"Keys": [lead_key(lead_id) for lead_id in ids[start : start + BATCH_GET_LIMIT]]}
-            }
-            while request:
-                response = self._client.batch_get_item(RequestItems=request)
-                items = response.get("Responses", {}).get(self._table, [])
-                for item in items:
-                    self._meter.record_read(item_size(item), consistent=False, kind="lead")
-                    record = lead_from_item(item)
-                    records[record.lead_id] = record
-                request = response.get("UnprocessedKeys") or {}
+            keys = [lead_key(lead_id) for lead_id in ids[start : start + BATCH_GET_LIMIT]]
+            items, pending = get_all(self._client, self._table, keys, self._metered)
+            if pending:
+                raise StorageUnavailable("the lead table is throttled; retry shortly", {"retryable": True})
+            for record in map(lead_from_item, items):
+                records[record.lead_id] = record
         return records
+
+    def _metered(self, item: dict[str, Any]) -> None:
+        self._meter.record_read(item_size(item), consistent=False, kind="lead")

@@ -16,10 +16,12 @@ from typing import Any
 
 from leadwire import schema
 from leadwire.core.capacity import CapacityMeter, item_size
+from leadwire.core.errors import StorageUnavailable
 from leadwire.core.instants import iso, parse_iso
 from leadwire.core.onsite import CLOSURE_KEPT, Closure, OnsiteMessage, PendingMessage
 from leadwire.dal.metering import PROCESS_METER
 from leadwire.dal.partition_query import partition_items
+from leadwire.dal.unprocessed import write_all, written_item
 
 MERGED_INTO = "mi"  # lead_items: the known lead an anonymous lead was merged into
 _BATCH = 25
@@ -69,13 +71,14 @@ class OnsiteStore:
             for closure in closed
         ]
         for start in range(0, len(items), _BATCH):
-            chunk = items[start : start + _BATCH]
-            requests: dict[str, Any] = {self._table: [{"PutRequest": {"Item": item}} for item in chunk]}
-            while requests:
-                response = self._client.batch_write_item(RequestItems=requests)
-                requests = response.get("UnprocessedItems") or {}
-            for item in chunk:
-                self._meter.record_write(item, kind="onsite")
+            requests = [{"PutRequest": {"Item": item}} for item in items[start : start + _BATCH]]
+            if write_all(self._client, self._table, requests, self._metered):
+                raise StorageUnavailable(
+                    "the table is throttled; send the closures again", {"retryable": True}
+                )
+
+    def _metered(self, request: dict[str, Any]) -> None:
+        self._meter.record_write(written_item(request), kind="onsite")
 
     def merged_into(self, lead_id: str) -> str | None:
         """The known lead an anonymous lead was merged into (one small read of the lead state)."""

@@ -7,7 +7,7 @@ from typing import Any, Final
 
 from leadwire import schema
 from leadwire.dal.delivery_store import delivery_view
-from leadwire.stream_records import matches
+from leadwire.stream_records import TableChange, matches
 
 _DELIVERY_WRITTEN: Final[dict[str, Any]] = {
     "dynamodb": {"NewImage": {schema.SK: {"S": [{"prefix": schema.DELIVERY_PREFIX}]}}}
@@ -24,4 +24,4 @@ def delivery_written(record: dict[str, Any]) -> dict[str, Any] | None:
     item or a delete."""
     if not matches(_DELIVERY_WRITTEN, record):
         return None
-    return delivery_view(record["dynamodb"]["NewImage"])
+    return delivery_view(TableChange.of(record).new_image or {})

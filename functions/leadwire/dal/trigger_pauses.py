@@ -17,8 +17,10 @@ from botocore.exceptions import ClientError
 
 from leadwire import schema
 from leadwire.core.capacity import CapacityMeter, item_size
+from leadwire.core.errors import StorageUnavailable
 from leadwire.core.instants import iso
 from leadwire.dal.metering import PROCESS_METER
+from leadwire.dal.unprocessed import get_all
 
 PAUSE_PK = "PAUSE#TRIGGER"
 
@@ -66,14 +68,16 @@ class TriggerPauses:
         keys = [_key(trigger_id) for trigger_id in sorted(set(trigger_ids))]
         found: dict[str, Pause] = {}
         for start in range(0, len(keys), 100):
-            request: dict[str, Any] = {self._table: {"Keys": keys[start : start + 100]}}
-            while request:
-                response = self._client.batch_get_item(RequestItems=request)
-                for item in response.get("Responses", {}).get(self._table, []):
-                    self._meter.record_read(item_size(item), consistent=False, kind="trigger_pause")
-                    found[item[schema.SK]["S"]] = _pause(item)
-                request = response.get("UnprocessedKeys") or {}
+            items, pending = get_all(self._client, self._table, keys[start : start + 100], self._metered)
+            if pending:
+                raise StorageUnavailable(
+                    "the trigger pauses are throttled; retry shortly", {"retryable": True}
+                )
+            found.update((item[schema.SK]["S"], _pause(item)) for item in items)
         return found
+
+    def _metered(self, item: dict[str, Any]) -> None:
+        self._meter.record_read(item_size(item), consistent=False, kind="trigger_pause")
 
     def pause(self, trigger_id: str, reason: str, at: datetime) -> bool:
         """Pause the trigger; False if it already was (someone else wrote the pause first)."""
