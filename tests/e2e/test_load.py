@@ -5,6 +5,10 @@ acknowledged is stored exactly once. The full run is ``leadwire load --clients 5
 import json
 import subprocess
 
+import pytest
+
+from leadwire.local.load import local_process
+
 from .conftest import LEADWIRE
 
 
@@ -33,3 +37,11 @@ def test_a_short_load_stores_every_accepted_event_once():
     assert (report["missing"], report["duplicates"], report["unexpected"]) == (0, 0, 0)
     assert report["stored_once"] is True
     assert report["p99_ms"] >= report["p50_ms"] > 0
+
+
+def test_a_local_that_cannot_start_is_reported_with_its_own_error():
+    with pytest.raises(RuntimeError) as failure, local_process(["--clock", "not-a-date"], ready_timeout=60):
+        pass
+    message = str(failure.value)
+    assert "exited with 2" in message
+    assert "--clock" in message

@@ -20,6 +20,7 @@ import random
 import secrets
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.error
@@ -29,7 +30,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import IO, Any
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_ATTEMPTS = 10
@@ -230,26 +231,29 @@ def local_process(extra_args: list[str], *, ready_timeout: float = 120.0) -> Ite
     """A ``leadwire local`` child process on a free port: yields its URL and write key."""
     write_key = secrets.token_urlsafe(16)
     command = [sys.executable, "-m", "leadwire.local.cli", "local", "--port", "0", "--write-key", write_key]
-    process = subprocess.Popen(
-        [*command, *extra_args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env={**os.environ, "POWERTOOLS_LOG_LEVEL": "ERROR"},
-    )
-    try:
-        url = _await_url(process, ready_timeout)
-        yield url, write_key
-    finally:
-        process.terminate()
+    # Its stderr goes to a file rather than a pipe nobody drains: it stays out of the report, and
+    # if the child never says where it listens, its last lines say why.
+    with tempfile.TemporaryFile(mode="w+") as errors:
+        process = subprocess.Popen(
+            [*command, *extra_args],
+            stdout=subprocess.PIPE,
+            stderr=errors,
+            text=True,
+            env={**os.environ, "POWERTOOLS_LOG_LEVEL": "ERROR"},
+        )
         try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+            url = _await_url(process, ready_timeout, errors)
+            yield url, write_key
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
 
 
-def _await_url(process: subprocess.Popen[str], timeout: float) -> str:
+def _await_url(process: subprocess.Popen[str], timeout: float, errors: IO[str]) -> str:
     assert process.stdout is not None
     found: list[str] = []
 
@@ -263,7 +267,10 @@ def _await_url(process: subprocess.Popen[str], timeout: float) -> str:
     reader.start()
     reader.join(timeout)
     if not found:
-        raise RuntimeError("leadwire local did not start")
+        state = "did not start" if process.poll() is None else f"exited with {process.returncode}"
+        errors.seek(0)
+        tail = "".join(errors.readlines()[-20:])
+        raise RuntimeError(f"leadwire local {state} within {timeout:.0f} s; its stderr ends:\n{tail}")
     return found[0]
 
 
