@@ -70,13 +70,14 @@ def test_segment_list_carries_size_share_and_warning(api):
     }
 
 
-def test_insight_costs_a_log_pack_and_a_counter_sum_per_segment_and_batch(api):
+def test_insight_costs_a_log_pack_per_segment_and_a_counter_update_per_batch(api):
     # 13 flips (active: 3 in, 3 out; big: 2 in; vip: 1 in; everyone: 4 in). Per batch, each segment
-    # it moved gets one flip-log pack (under 1 KB: 1 unit) and one counter ADD; the known-leads
-    # counter one ADD. The 09-01 batch moves active, vip and everyone (3 packs) and adds 4 leads
-    # (4 ADDs); the 09-02 batch moves big (1 + 1); the sweep at 09-03 10:00 takes b and c out of
-    # active together (1 + 1), the one at 09-04 10:00 takes a out (1 + 1).
-    assert api.stats_writes == (3 + 4) + (1 + 1) + (1 + 1) + (1 + 1)
+    # it moved gets one flip-log pack (under 1 KB: 1 unit), and all the counters it moved (known
+    # leads too) one ADD of its shard's counter item (under 1 KB: 1 unit). The 09-01 batch moves
+    # active, vip and everyone (3 packs) and adds 4 leads (1 update); the 09-02 batch moves big
+    # (1 + 1); the sweep at 09-03 10:00 takes b and c out of active together (1 + 1), the one at
+    # 09-04 10:00 takes a out (1 + 1).
+    assert api.stats_writes == (3 + 1) + (1 + 1) + (1 + 1) + (1 + 1)
 
 
 def test_analytics_series_is_the_state_at_the_end_of_each_day(api):

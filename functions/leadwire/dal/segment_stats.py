@@ -2,20 +2,24 @@
 
 Two small items, written beside the member and history items the lead store already writes:
 
-* counters (``STATS#<shard>`` / ``SEG#<segmentId>`` and ``STATS#<shard>`` / ``LEADS``): members per
-  segment and known leads, an ``ADD`` of +1 or -1 when a member item really appears or disappears
-  (the put and delete return the old item, which costs nothing) and when a lead is first stored
-  or merged away. ``STATS_SHARDS`` partitions, picked by lead id, keep a spike (every lead
-  entering "Hot" at once) under the 1,000 writes a second one partition takes; reading sums the
-  shards with one BatchGetItem.
+* counters: members per segment (attribute ``SEG#<segmentId>``) and known leads (``LEADS``) of the
+  counter item ``STATS#<shard>`` / ``COUNTS``, an ``ADD`` of +1 or -1 when a member item really
+  appears or disappears (the put and delete return the old item, which costs nothing) and when a
+  lead is first stored or merged away. A stream batch adds all the counters it moved in one
+  update of its shard's item (``dal.write_batch``), not one update per counter: one write unit
+  per batch while the item stays under 1 KB (about 35 segments), a unit per KB above that.
+  ``STATS_SHARDS`` items, one picked per batch by its first lead, keep a spike (every lead
+  entering "Hot" at once) under the 1,000 writes a second one item takes; reading sums the
+  shards with one BatchGetItem. Counter items of the previous release (``STATS#<shard>`` /
+  ``SEG#<segmentId>``, attribute ``n``) are still read and added in, so an upgrade loses no count.
 * the flip log (``FLIPS#<segmentId>#<shard>`` / ``<at>#<leadId>#<kind>``): one small item per
   entry or exit, sorted by instant, so "who entered or left this segment since t" is
   ``FLIP_SHARDS`` range queries, however old the segment. History items hold the same intervals
   per lead; the log is their by-segment view (an index on history items would cost the same
   write and could not be sharded by lead).
 
-Per flip that is one counter write and one log write (1 write unit each); within a stream batch
-(``dal.write_batch``) the counter writes are summed per counter and the log items batch-written.
+Within a stream batch (``dal.write_batch``) the counter changes are summed into one update and
+the log items packed and batch-written.
 A crash between the member write and the counter's ``ADD`` leaves the counter off; the flip log
 and member items stay exact, and ``recount`` rebuilds the counters from member items.
 """
@@ -37,13 +41,14 @@ from leadwire.dal.flip_packs import Flip, distinct, flip_item, flips_of, is_pack
 from leadwire.dal.lead_items import is_history_page, page_changes
 from leadwire.dal.metering import PROCESS_METER
 from leadwire.dal.unprocessed import get_all
-from leadwire.dal.write_batch import LOG, WriteBatch
+from leadwire.dal.write_batch import LOG, WriteBatch, add_counters
 
 __all__ = ["FLIP_SHARDS", "LEADS_COUNTER", "STATS_SHARDS", "Flip", "SegmentStats", "segment_counter"]
 
 STATS_SHARDS: Final = 8
 FLIP_SHARDS: Final = 4
 LEADS_COUNTER: Final = "LEADS"
+COUNTS: Final = "COUNTS"  # the sort key of a shard's counter item
 BATCH_GET_LIMIT: Final = 100
 
 
@@ -89,18 +94,10 @@ class SegmentStats:
             # spike over the shards, and each batch writes one sum per counter.
             if batch.shard is None:
                 batch.shard = _shard(lead_id, STATS_SHARDS)
-            batch.add(stats_key(batch.shard, name), delta, kind="segment_stats", once=once)
+            batch.add(stats_key(batch.shard, COUNTS), delta, kind="segment_stats", once=once, counter=name)
             return
-        key = stats_key(_shard(lead_id, STATS_SHARDS), name)
-        self._client.update_item(
-            TableName=self._table,
-            Key=key,
-            UpdateExpression="ADD #n :d",
-            ExpressionAttributeNames={"#n": "n"},
-            ExpressionAttributeValues={":d": {"N": str(delta)}},
-        )
-        counted: dict[str, dict[str, Any]] = {**key, "n": {"N": "1"}}
-        self._meter.record_write(counted, kind="segment_stats")
+        key = stats_key(_shard(lead_id, STATS_SHARDS), COUNTS)
+        add_counters(self._client, self._table, key, {name: delta}, self._meter, "segment_stats")
 
     def log_flip(self, flip: Flip) -> None:
         """Idempotent: a redelivered outbox writes the same key again. Within a batch the flips
@@ -131,11 +128,20 @@ class SegmentStats:
     def counts(self, segment_ids: Iterable[str]) -> tuple[dict[str, int], int]:
         """Members per segment and known leads, summed over the shards (one BatchGetItem per 100 keys)."""
         names = [segment_counter(segment_id) for segment_id in segment_ids] + [LEADS_COUNTER]
-        keys = [stats_key(shard, name) for name in names for shard in range(STATS_SHARDS)]
+        keys = [stats_key(shard, COUNTS) for shard in range(STATS_SHARDS)]
+        keys += [
+            stats_key(shard, name) for name in names for shard in range(STATS_SHARDS)
+        ]  # previous release
         totals = dict.fromkeys(names, 0)
         for start in range(0, len(keys), BATCH_GET_LIMIT):
             for item in self._batch_get(keys[start : start + BATCH_GET_LIMIT]):
-                totals[item[schema.SK]["S"]] += int(item["n"]["N"])
+                sort_key = item[schema.SK]["S"]
+                if sort_key != COUNTS:
+                    totals[sort_key] += int(item["n"]["N"])
+                    continue
+                for name in names:
+                    if name in item:
+                        totals[name] += int(item[name]["N"])
         leads = max(totals.pop(LEADS_COUNTER), 0)
         members = {name.removeprefix("SEG#"): max(n, 0) for name, n in totals.items()}
         return members, leads
@@ -241,9 +247,24 @@ class SegmentStats:
                         self._meter.record_write(kept, kind="segment_stats")
 
     def recount(self, segment_id: str, members: int) -> None:
-        """Set the segment's counter to ``members`` (after a crash left it off, or for a new table)."""
+        """Set the segment's counter to ``members`` (after a crash left it off, or for a new table):
+        shard 0 holds it, the other shards' parts and any previous-release items are removed."""
+        name = segment_counter(segment_id)
         for shard in range(STATS_SHARDS):
-            count = members if shard == 0 else 0
-            item = {**stats_key(shard, segment_counter(segment_id)), "n": {"N": str(count)}}
-            self._client.put_item(TableName=self._table, Item=item)
-            self._meter.record_write(item, kind="segment_stats")
+            key = stats_key(shard, COUNTS)
+            if shard == 0:
+                expression, values = "SET #c = :n", {"ExpressionAttributeValues": {":n": {"N": str(members)}}}
+            else:
+                expression, values = "REMOVE #c", {}
+            response = self._client.update_item(
+                TableName=self._table,
+                Key=key,
+                UpdateExpression=expression,
+                ExpressionAttributeNames={"#c": name},
+                ReturnValues="ALL_NEW",
+                **values,
+            )
+            self._meter.record_write(response.get("Attributes") or key, kind="segment_stats")
+            legacy = stats_key(shard, name)
+            self._client.delete_item(TableName=self._table, Key=legacy)
+            self._meter.record_write(legacy, kind="segment_stats")

@@ -2,9 +2,11 @@
 
 The segmentation consumer's membership writes are member items (one per lead and segment),
 flip-log items, history pages and segment counters. The first three are idempotent puts and
-deletes: ``BatchWriteItem`` takes 25 a call. Counters are ``ADD`` updates: a batch that moves 40
-leads into "Hot" needs one ``ADD 40``, not forty ``ADD 1``; each lead's outbox counts once per
-batch, however often it is delivered in it (its ``once`` token).
+deletes: ``BatchWriteItem`` takes 25 a call. Counters are attributes of counter items, summed
+with ``ADD``: a batch that moves 40 leads into "Hot" needs one ``ADD 40``, not forty ``ADD 1``,
+and the sums of one item go out in one update (``ADD #a :a, #b :b``), however many counters of
+it the batch moved; each lead's outbox counts once per batch, however often it is delivered in it
+(its ``once`` token).
 
 Held writes go out in phases: member and log items, then the history pages, then the counter
 sums. A page is the delivery marker of its lead's outbox (``LeadStore``), so it lands only after
@@ -26,6 +28,7 @@ from leadwire.dal.unprocessed import write_all, written_item
 BATCH_WRITE_LIMIT: Final = 25
 MAX_HELD: Final = 1_000  # a long batch (a sweep catching up) writes as it goes, not all at its end
 UNPROCESSED_RETRIES: Final = 8
+COUNTERS_PER_UPDATE: Final = 50  # keeps an update's expression well under DynamoDB's 4 KB
 LOG: Final = 0
 MARKERS: Final = 1
 
@@ -38,7 +41,7 @@ class WriteBatch:
         self._table = table_name
         self._meter = meter
         self.shard: int | None = None  # the counter shard this batch adds to (see SegmentStats)
-        self._sums: dict[tuple[str, str], tuple[int, str]] = {}
+        self._sums: dict[tuple[str, str], tuple[dict[str, int], str]] = {}
         self._counted: set[Hashable] = set()
         # By key, so a delivery repeated within the batch (a retried save) writes each item once
         # (the last write of a key wins): BatchWriteItem refuses a request naming one key twice.
@@ -46,16 +49,18 @@ class WriteBatch:
         self._before_flush: list[Callable[[], None]] = []
         self._flushing = False
 
-    def add(self, key: Item, delta: int, kind: str, once: Hashable | None = None) -> None:
-        """Add ``delta`` to the counter item's ``n`` when the batch ends; a change with a ``once``
-        token already counted in this batch (an outbox delivered twice) is not counted again."""
+    def add(
+        self, key: Item, delta: int, kind: str, once: Hashable | None = None, *, counter: str = "n"
+    ) -> None:
+        """Add ``delta`` to the item's attribute ``counter`` when the batch ends; a change with a
+        ``once`` token already counted in this batch (an outbox delivered twice) is not counted again."""
         if once is not None:
             if once in self._counted:
                 return
             self._counted.add(once)
         at = (key[schema.PK]["S"], key[schema.SK]["S"])
-        total, _ = self._sums.get(at, (0, kind))
-        self._sums[at] = (total + delta, kind)
+        sums, _ = self._sums.setdefault(at, ({}, kind))
+        sums[counter] = sums.get(counter, 0) + delta
         self._flush_if_full()
 
     def put(self, item: Item, kind: str, phase: int) -> None:
@@ -80,7 +85,8 @@ class WriteBatch:
 
     @property
     def held(self) -> int:
-        return len(self._sums) + sum(len(writes) for writes in self._writes)
+        counters = sum(len(sums) for sums, _ in self._sums.values())
+        return counters + sum(len(writes) for writes in self._writes)
 
     def flush(self) -> None:
         self._flushing = True
@@ -99,18 +105,18 @@ class WriteBatch:
                 self._batch_write(held[start : start + BATCH_WRITE_LIMIT])
         sums, self._sums = self._sums, {}
         self._counted.clear()
-        for (pk, sk), (delta, kind) in sums.items():
-            if delta == 0:
-                continue  # entered and left within the batch: nothing to count
-            key: Item = {schema.PK: {"S": pk}, schema.SK: {"S": sk}}
-            self._client.update_item(
-                TableName=self._table,
-                Key=key,
-                UpdateExpression="ADD #n :d",
-                ExpressionAttributeNames={"#n": "n"},
-                ExpressionAttributeValues={":d": {"N": str(delta)}},
-            )
-            self._meter.record_write({**key, "n": {"N": "1"}}, kind=kind)
+        for (pk, sk), (deltas, kind) in sums.items():
+            moved = [(counter, delta) for counter, delta in deltas.items() if delta != 0]
+            # (a zero sum entered and left within the batch: nothing to count)
+            for start in range(0, len(moved), COUNTERS_PER_UPDATE):
+                add_counters(
+                    self._client,
+                    self._table,
+                    {schema.PK: {"S": pk}, schema.SK: {"S": sk}},
+                    dict(moved[start : start + COUNTERS_PER_UPDATE]),
+                    self._meter,
+                    kind,
+                )
 
     def _batch_write(self, chunk: list[tuple[dict[str, Any], str]]) -> None:
         kinds = [kind for _, kind in chunk]
@@ -122,3 +128,24 @@ class WriteBatch:
         left = write_all(self._client, self._table, requests, written, attempts=UNPROCESSED_RETRIES + 1)
         if left:
             raise RuntimeError(f"{len(left)} items still unprocessed after {UNPROCESSED_RETRIES} retries")
+
+
+def add_counters(
+    client: Any, table: str, key: Item, deltas: dict[str, int], meter: CapacityMeter, kind: str
+) -> None:
+    """One ``UpdateItem`` adding each delta to its attribute of the item at ``key``. It is billed
+    on the whole item's size (all its counters, not only those it moved): the answer carries the
+    item as written (``ALL_NEW``, no extra charge), and the meter counts that."""
+    if not deltas:
+        return
+    names = {f"#c{i}": counter for i, counter in enumerate(deltas)}
+    values = {f":c{i}": {"N": str(delta)} for i, delta in enumerate(deltas.values())}
+    response = client.update_item(
+        TableName=table,
+        Key=key,
+        UpdateExpression="ADD " + ", ".join(f"#c{i} :c{i}" for i in range(len(deltas))),
+        ExpressionAttributeNames=names,
+        ExpressionAttributeValues=values,
+        ReturnValues="ALL_NEW",
+    )
+    meter.record_write(response.get("Attributes") or key, kind=kind)
