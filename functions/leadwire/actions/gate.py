@@ -2,6 +2,12 @@
 
 For one action of one fire (its delivery id):
 
+0. a fire's first attempt, when no frequency cap counts its channel, writes without reading the
+   log first: the refusal, the deferral or the ``sending`` mark is a write conditional on no
+   delivery item existing yet. The stream redelivering a fire finds one; the condition fails
+   (billed as a write) and the delivery takes the path below. It saves a consistent read per
+   delivery, against a write per redelivery. With a cap, deciding takes a slot in the send log,
+   so the log is read first;
 1. read the delivery log: a final status (sent, capped, expired, suppressed, ...) is left alone,
    and a deferral that is not due yet waits for its own fire (re-armed: idempotent, in case a
    crash came between the record and the timer);
@@ -97,6 +103,10 @@ class DeliveryGate:
     ) -> Outcome:
         """``ticket`` (priority, expiry) lets a message over a cap wait for a slot; without one
         it is ``capped``."""
+        if not fire.is_deferred and not self._capped(sendable):
+            first = self._act(fire, delivery_id, sendable, recipient, now, ticket, prior=None, first=True)
+            if first is not None:
+                return first
         channel = sendable.channel
         prior = self._log.get_delivery(fire.lead_id, delivery_id)
         if prior is not None:
@@ -110,21 +120,50 @@ class DeliveryGate:
                 settled = self._settle_sending(fire, delivery_id, sendable, prior, now)
                 if settled is not None:
                     return settled
+        outcome = self._act(fire, delivery_id, sendable, recipient, now, ticket, prior=prior, first=False)
+        if outcome is None:
+            raise AssertionError("only a first attempt gives way")
+        return outcome
+
+    def _capped(self, sendable: Sendable) -> bool:
+        return self._send_log is not None and any(
+            c.counts(sendable.channel, sendable.category) for c in self._policy.frequency_caps
+        )
+
+    def _act(
+        self,
+        fire: Fire,
+        delivery_id: str,
+        sendable: Sendable,
+        recipient: Recipient | None,
+        now: datetime,
+        ticket: Ticket | None,
+        *,
+        prior: dict[str, Any] | None,
+        first: bool,
+    ) -> Outcome | None:
+        """Decide, record and send. ``first``: the log was not read, so each record is written
+        only if no delivery item exists; None when one does (the caller reads it and goes on)."""
+        channel = sendable.channel
         decision = self._decide(fire, delivery_id, sendable, recipient or NOBODY, now, ticket)
-        if isinstance(decision, Refuse):
-            details = {**sendable.details, "reason": decision.reason, **decision.details}
-            self._log.record_delivery(fire, delivery_id, channel, decision.status, now, details)
-            return Outcome(channel, decision.status)
-        if isinstance(decision, Defer):
-            wake = decision.until.isoformat()
-            details = {**sendable.details, "reason": decision.reason, "until": wake, **decision.details}
-            self._log.record_delivery(fire, delivery_id, channel, decision.status, now, details)
-            self._defer.defer(fire, decision.until)
+        if isinstance(decision, Refuse | Defer):
+            wake = {"until": decision.until.isoformat()} if isinstance(decision, Defer) else {}
+            details = {**sendable.details, "reason": decision.reason, **wake, **decision.details}
+            if first:
+                if not self._log.record_new_delivery(
+                    fire, delivery_id, channel, decision.status, now, details
+                ):
+                    return None
+            else:
+                self._log.record_delivery(fire, delivery_id, channel, decision.status, now, details)
+            if isinstance(decision, Defer):
+                self._defer.defer(fire, decision.until)
             return Outcome(channel, decision.status)
         tries = int((prior or {}).get("tries", 0)) + 1  # invocations that claimed it to send
         claim = {**sendable.details, "tries": tries, "claimedAt": now.isoformat()}
         if not self._log.claim_delivery(fire, delivery_id, channel, now, claim, prior):
-            return Outcome(channel, SENDING, repeat=True)  # another attempt holds it
+            # first: a delivery item exists after all; otherwise another attempt holds it
+            return None if first else Outcome(channel, SENDING, repeat=True)
         result = sendable.send()
         self._log.record_delivery(fire, delivery_id, channel, result.status, now, {**claim, **result.details})
         return Outcome(channel, result.status, retry_error=result.retry_error)
@@ -156,10 +195,7 @@ class DeliveryGate:
         ticket: Ticket | None,
     ) -> Decision:
         policy, channel, category = self._policy, sendable.channel, sendable.category
-        capped = self._send_log is not None and any(
-            c.counts(channel, category) for c in policy.frequency_caps
-        )
-        if not capped or self._send_log is None:
+        if not self._capped(sendable) or self._send_log is None:
             return decide(policy, channel, category, recipient, [], delivery_id, now, ticket)
         line = self._send_log.line(fire.lead_id)
         for _ in range(CAP_RESERVE_ATTEMPTS):

@@ -51,6 +51,12 @@ class DeliveryLogPort(Protocol):
         self, fire: Fire, delivery_id: str, channel: str, status: str, at: datetime, details: dict[str, Any]
     ) -> None: ...
 
+    def record_new_delivery(
+        self, fire: Fire, delivery_id: str, channel: str, status: str, at: datetime, details: dict[str, Any]
+    ) -> bool:
+        """``record_delivery`` unless the delivery has an item already (False: nothing written)."""
+        ...
+
     def claim_delivery(
         self,
         fire: Fire,

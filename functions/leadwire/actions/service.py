@@ -319,12 +319,16 @@ class ActionsService:
         return None
 
     def _refused(self, fire: Fire, context: FireContext, channel: str, refused: Refused) -> Outcome:
-        """An action that cannot be prepared: logged once (unless something final is logged already)."""
+        """An action that cannot be prepared: logged once (unless something final is logged already).
+        A first attempt writes without reading, as the delivery gate does."""
+        details = {**refused.details, "reason": refused.reason}
+        record = (fire, context.delivery_id, channel, refused.status, context.now, details)
+        if not fire.is_deferred and self._log.record_new_delivery(*record):
+            return Outcome(channel, refused.status)
         prior = self._log.get_delivery(fire.lead_id, context.delivery_id)
         if prior is not None and prior["status"] in FINAL:
             return Outcome(channel, prior["status"], repeat=True)
-        details = {**refused.details, "reason": refused.reason}
-        self._log.record_delivery(fire, context.delivery_id, channel, refused.status, context.now, details)
+        self._log.record_delivery(*record)
         return Outcome(channel, refused.status)
 
     def _skip(

@@ -91,6 +91,33 @@ class DeliveryStore:
         self._client.put_item(TableName=self._table, Item=item)
         self._meter.record_write(item, kind="delivery")
 
+    def record_new_delivery(
+        self,
+        fire: Fire,
+        delivery_id: str,
+        channel: str,
+        status: str,
+        at: datetime,
+        details: dict[str, Any],
+    ) -> bool:
+        """``record_delivery`` on condition that the delivery has no item yet (False: it has one,
+        and nothing was written). A failed condition is billed as a write too."""
+        item = delivery_item(fire, delivery_id, channel, status, at, details)
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item=item,
+                ConditionExpression="attribute_not_exists(#pk)",
+                ExpressionAttributeNames={"#pk": schema.PK},
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                self._meter.record_write(item, kind="delivery")
+                return False
+            raise
+        self._meter.record_write(item, kind="delivery")
+        return True
+
     def claim_delivery(
         self,
         fire: Fire,
@@ -121,6 +148,7 @@ class DeliveryStore:
             )
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                self._meter.record_write(item, kind="delivery")  # a failed condition is billed
                 return False
             raise
         self._meter.record_write(item, kind="delivery")

@@ -14,6 +14,7 @@ class MemoryLog:
     def __init__(self):
         self.items = {}
         self.fail_record = None  # status -> exception to raise when that status is recorded
+        self.reads = 0
 
     def record_delivery(self, fire, delivery_id, channel, status, at, details):
         if self.fail_record and status in self.fail_record:
@@ -31,6 +32,12 @@ class MemoryLog:
                 if k in ("sesMessageId", "acceptedAt")
             },
         }
+
+    def record_new_delivery(self, fire, delivery_id, channel, status, at, details):
+        if delivery_id in self.items:
+            return False
+        self.record_delivery(fire, delivery_id, channel, status, at, details)
+        return True
 
     def claim_delivery(self, fire, delivery_id, channel, at, details, prior):
         current = self.items.get(delivery_id)
@@ -52,6 +59,7 @@ class MemoryLog:
         return True
 
     def get_delivery(self, lead_id, delivery_id):
+        self.reads += 1
         item = self.items.get(delivery_id)
         return dict(item) if item else None
 

@@ -57,6 +57,37 @@ def test_a_redelivered_fire_sends_nothing_twice():
     assert provider.accepted == [DELIVERY]
 
 
+def test_a_first_attempt_reads_no_log_and_a_redelivery_reads_it_and_acts_on_it():
+    log, provider = MemoryLog(), Provider()
+    assert gate(log).deliver(FIRE, DELIVERY, provider.sendable(), CONSENTED, NOW).status == "sent"
+    unsubscribed = Recipient(traits={}, consent={"email": (False, 2)}, suppressed=[])
+    refused = f"{FIRE.fire_id}-1"
+    assert gate(log).deliver(FIRE, refused, provider.sendable(), unsubscribed, NOW).status == "no_consent"
+    assert log.reads == 0  # each wrote on condition that no delivery item existed
+
+    again = gate(log).deliver(FIRE, DELIVERY, provider.sendable(), CONSENTED, NOW + timedelta(seconds=3))
+    assert (again.status, again.repeat) == ("sent", True)
+    # the refusal's redelivery finds it final, even with consent given meanwhile
+    later = gate(log).deliver(FIRE, refused, provider.sendable(), CONSENTED, NOW + timedelta(seconds=3))
+    assert (later.status, later.repeat) == ("no_consent", True)
+    assert log.reads == 2  # the conditional write failed: the log was read, and it decided
+    assert provider.accepted == [DELIVERY]
+
+
+def test_with_a_cap_on_the_channel_the_log_is_read_before_the_slot_is_taken():
+    policy = parse_delivery_policy({"frequency_caps": [{"channel": "email", "max": 1, "per": "PT16H"}]})
+    log, send_log, provider = MemoryLog(), MemorySendLog(), Provider()
+    assert (
+        gate(log, policy, send_log).deliver(FIRE, DELIVERY, provider.sendable(), CONSENTED, NOW).status
+        == "sent"
+    )
+    assert log.reads == 1
+    webhook = gate(log, policy, send_log).deliver(
+        FIRE, f"{FIRE.fire_id}-1", provider.sendable("webhook", None, None), CONSENTED, NOW
+    )
+    assert (webhook.status, log.reads) == ("sent", 1)  # no cap counts webhooks: no read
+
+
 def test_failure_before_the_send_is_retried_and_sent_once():
     log, provider = MemoryLog(), Provider(fail_before=1)
     first = gate(log).deliver(FIRE, DELIVERY, provider.sendable(), CONSENTED, NOW)
