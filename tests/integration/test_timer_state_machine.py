@@ -295,6 +295,33 @@ def test_local_timers_hold_a_timer_until_the_clock_passes_its_deadline(
     assert local_timers.next_deadline(sim_clock.now() + timedelta(days=1)) is None
 
 
+def test_local_timers_joining_moto_s_execution_thread_describe_each_execution_once(
+    sfn: Any, machine: str, sim_clock: SimulatedClock, table: Any
+) -> None:
+    from moto.stepfunctions.parser.utils import TMP_THREADS
+
+    from leadwire.local.moto_executions import start_and_join
+
+    described: list[str] = []
+    describe = sfn.describe_execution
+
+    def counted(**kwargs: Any) -> Any:
+        described.append(kwargs["executionArn"])
+        return describe(**kwargs)
+
+    sfn.describe_execution = counted
+    timers = LocalTimers(sfn, machine, sim_clock.now, start=start_and_join)
+    deadline = sim_clock.now() + timedelta(minutes=5)
+    for cart in ("c-1", "c-2", "c-3"):
+        _put_timer(table, cart, "waiting", deadline)
+        timers.start(_request(cart, deadline=deadline))
+    sim_clock.move_to(deadline)
+    assert timers.run_due(sim_clock.now()) == 3
+    assert len(_fires(table)) == 3
+    assert len(described) == 3  # each ended when its thread did: no polling
+    assert all(thread.is_alive() for thread in TMP_THREADS)  # finished threads let go
+
+
 def test_local_timers_start_a_name_once(
     local_timers: LocalTimers, sim_clock: SimulatedClock, sfn: Any, machine: str
 ) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
@@ -46,13 +47,17 @@ class LocalTimers:
         *,
         wall_clock: Any = None,
         timeout_seconds: float = EXECUTION_TIMEOUT_SECONDS,
+        start: Callable[[Callable[[], str]], str] | None = None,
     ) -> None:
-        """``clock`` is a zero-argument callable giving the runtime's (possibly simulated) now."""
+        """``clock`` is a zero-argument callable giving the runtime's (possibly simulated) now.
+        ``start`` makes the ``StartExecution`` call it is given and may wait for the execution
+        to end (``local.moto_executions``); without it, the execution is polled until it ends."""
         self._client = stepfunctions_client
         self._state_machine_arn = state_machine_arn
         self._clock = clock
         self._wall_clock = wall_clock or (lambda: datetime.now(UTC))
         self._timeout = timeout_seconds
+        self._start = start or (lambda call: call())
         self._held: dict[str, _Held] = {}
         self._started: set[str] = set()  # every name ever started: Step Functions keeps them 90 days
         self._sequence = 0
@@ -106,11 +111,13 @@ class LocalTimers:
         latest_past = self._wall_clock() - _PAST_MARGIN
         if request.deadline > latest_past:
             execution_input["deadline"] = iso(latest_past)
-        arn = self._client.start_execution(
-            stateMachineArn=self._state_machine_arn,
-            name=request.execution_name,
-            input=json.dumps(execution_input, separators=(",", ":")),
-        )["executionArn"]
+        arn = self._start(
+            lambda: self._client.start_execution(
+                stateMachineArn=self._state_machine_arn,
+                name=request.execution_name,
+                input=json.dumps(execution_input, separators=(",", ":")),
+            )["executionArn"]
+        )
         self._wait_for(arn, request.execution_name)
 
     def _wait_for(self, execution_arn: str, name: str) -> None:
