@@ -167,6 +167,9 @@ class _Work:
     accounts: dict[str, AccountView | None] = field(default_factory=dict)  # read once per attempt
     linked_account: str | None = None  # the account the lead belonged to when loaded
     synced_segments: frozenset[str] = frozenset()  # counted segments last written to the account
+    # The last evaluation that changed nothing: (state, instant, account view, next flip). The
+    # state it judged is the state kept, so judging it again at that instant gives that answer.
+    settled: tuple[LeadState, datetime, AccountView | None, datetime | None] | None = None
 
 
 class SegmentationEngine:
@@ -280,9 +283,11 @@ class SegmentationEngine:
         return record or LeadRecord.new(seen[-1])
 
     def _evaluate_at(self, work: _Work, at: datetime, cause: str) -> Evaluation:
-        evaluation = evaluate(work.state, self._definitions, at, self._account_of(work))
+        account = self._account_of(work)
+        evaluation = evaluate(work.state, self._definitions, at, account)
         before = work.state.memberships
-        for change in diff(before, evaluation):
+        changes = diff(before, evaluation)
+        for change in changes:
             # The lead state keeps membership instants in whole seconds; so do history keys.
             change = change.model_copy(update={"at": change.at.replace(microsecond=0)})
             entered_at = change.at if change.kind == "entered" else before[change.segment_id]
@@ -294,7 +299,11 @@ class SegmentationEngine:
                     definition_version=self._versions.get(change.segment_id, "removed"),
                 )
             )
-        work.state = work.state.with_memberships(evaluation.memberships)
+        if changes:
+            work.state = work.state.with_memberships(evaluation.memberships)
+            work.settled = None
+        else:
+            work.settled = (work.state, at, account, evaluation.next_flip_at)
         work.evaluated_at = at
         return evaluation
 
@@ -303,12 +312,20 @@ class SegmentationEngine:
         if work.evaluated_at is None:
             return
         for _ in range(MAX_FLIPS_PER_ADVANCE):
-            upcoming = evaluate(
-                work.state, self._definitions, work.evaluated_at, self._account_of(work)
-            ).next_flip_at
+            upcoming = self._next_flip(work, work.evaluated_at)
             if upcoming is None or upcoming > until:
                 return
             self._evaluate_at(work, upcoming, TIME_CAUSE)
+
+    def _next_flip(self, work: _Work, at: datetime) -> datetime | None:
+        """When time alone next changes a membership of the lead as it stands at ``at``: the
+        answer of the evaluation that just settled it, or a new one (after a flip, new events or
+        a changed account, the state is another)."""
+        account = self._account_of(work)
+        settled = work.settled
+        if settled is not None and settled[0] is work.state and settled[1] == at and settled[2] is account:
+            return settled[3]
+        return evaluate(work.state, self._definitions, at, account).next_flip_at
 
     def _save(self, work: _Work, next_flip_at: datetime | None) -> None:
         due_at = next_due(work.record.due_at, next_flip_at, work.evaluated_at or self._now())

@@ -22,6 +22,29 @@ def test_one_read_and_one_write_per_lead_per_batch(engine, leads):
     assert len(leads.saves) == 1
 
 
+def test_an_event_that_moves_no_segment_is_judged_once(engine, leads, clock, monkeypatch):
+    import leadwire.segmentation.engine as engine_module
+
+    judged = []
+    real = engine_module.evaluate
+
+    def counted(state, definitions, at, account=None):
+        judged.append(at)
+        return real(state, definitions, at, account)
+
+    monkeypatch.setattr(engine_module, "evaluate", counted)
+    clock.now = T0 + timedelta(hours=1)
+    engine.process("u1", [event("u1", "trial_signup", T0)])  # moves the lead into segments
+    judged.clear()
+    clock.now = T0 + timedelta(hours=2)
+    views = [event("u1", "page_viewed", T0 + timedelta(minutes=m)) for m in (70, 80, 90)]
+    engine.process("u1", views)
+    # where the last batch left it (what time alone moved since), then once per event and once
+    # at the end: the evaluation that settled the lead at an instant also answers when time
+    # alone next moves it, instead of a second judging before the next event
+    assert judged == [T0 + timedelta(hours=1), *(view.timestamp for view in views), clock.now]
+
+
 def test_entry_is_recorded_at_the_causing_events_instant(engine, leads, clock):
     clock.now = T0 + timedelta(hours=1)
     trial = event("u1", "trial_signup", T0)
