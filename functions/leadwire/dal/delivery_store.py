@@ -19,6 +19,7 @@ from leadwire.core.capacity import CapacityMeter, item_size
 from leadwire.core.delivery.statuses import SENDING
 from leadwire.core.fires import Fire
 from leadwire.core.instants import iso
+from leadwire.dal.conditional_put import put_if
 from leadwire.dal.metering import PROCESS_METER
 
 # Written onto a delivery by the SES feedback consumer when SES reports the message as sent.
@@ -103,20 +104,7 @@ class DeliveryStore:
         """``record_delivery`` on condition that the delivery has no item yet (False: it has one,
         and nothing was written). A failed condition is billed as a write too."""
         item = delivery_item(fire, delivery_id, channel, status, at, details)
-        try:
-            self._client.put_item(
-                TableName=self._table,
-                Item=item,
-                ConditionExpression="attribute_not_exists(#pk)",
-                ExpressionAttributeNames={"#pk": schema.PK},
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                self._meter.record_write(item, kind="delivery")
-                return False
-            raise
-        self._meter.record_write(item, kind="delivery")
-        return True
+        return put_if(self._client, self._table, item, self._meter, "delivery")
 
     def claim_delivery(
         self,
@@ -132,27 +120,17 @@ class DeliveryStore:
         ``details`` carry ``claimedAt`` (when SES's confirmation is looked for)."""
         item = delivery_item(fire, delivery_id, channel, SENDING, at, details)
         if prior is None:
-            condition, values = "attribute_not_exists(#pk)", {}
-        else:
-            condition = "#status = :status AND #at = :at"
-            values = {":status": {"S": prior["status"]}, ":at": {"S": prior["at"]}}
-        try:
-            self._client.put_item(
-                TableName=self._table,
-                Item=item,
-                ConditionExpression=condition,
-                ExpressionAttributeNames={"#pk": schema.PK}
-                if prior is None
-                else {"#status": "status", "#at": "at"},
-                **({"ExpressionAttributeValues": values} if values else {}),
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                self._meter.record_write(item, kind="delivery")  # a failed condition is billed
-                return False
-            raise
-        self._meter.record_write(item, kind="delivery")
-        return True
+            return put_if(self._client, self._table, item, self._meter, "delivery")
+        return put_if(
+            self._client,
+            self._table,
+            item,
+            self._meter,
+            "delivery",
+            condition="#status = :status AND #at = :at",
+            names={"#status": "status", "#at": "at"},
+            values={":status": {"S": prior["status"]}, ":at": {"S": prior["at"]}},
+        )
 
     def get_delivery(self, lead_id: str, delivery_id: str) -> dict[str, Any] | None:
         """The delivery log entry of one action (strongly consistent), or None."""

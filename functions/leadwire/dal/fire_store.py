@@ -6,12 +6,11 @@ import json
 from datetime import datetime
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from leadwire import schema
 from leadwire.core.capacity import CapacityMeter
 from leadwire.core.fires import Fire
 from leadwire.core.instants import iso
+from leadwire.dal.conditional_put import put_if
 from leadwire.dal.metering import PROCESS_METER
 
 
@@ -47,20 +46,7 @@ class FireStore:
 
     def put_fire(self, fire: Fire) -> bool:
         """Write the fire once: a retried start of the same fire writes nothing (False)."""
-        item = fire_to_item(fire)
-        try:
-            self._client.put_item(
-                TableName=self._table,
-                Item=item,
-                ConditionExpression="attribute_not_exists(#pk)",
-                ExpressionAttributeNames={"#pk": schema.PK},
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
-        self._meter.record_write(item, kind="fire")
-        return True
+        return put_if(self._client, self._table, fire_to_item(fire), self._meter, "fire")
 
     def delete_fire(self, fire: Fire) -> None:
         """Remove a fire's item (one of an erased lead, which nothing may act on)."""
