@@ -80,9 +80,10 @@ class Injector:
             mine = fire.trigger_id == trigger and status == "sent"
             if mine and channel == "event":  # the derived event is stored: the log is next
                 injector.crash_if("after_provider_accepted", channel)
-            record(store, fire, delivery_id, channel, status, *args, **kwargs)
+            recorded = record(store, fire, delivery_id, channel, status, *args, **kwargs)
             if mine:
                 injector.crash_if("after_log_write", channel)
+            return recorded
 
         def store_events(store, events):
             derived = any(e.event == DERIVED and e.properties.get("trigger_id") == trigger for e in events)

@@ -149,13 +149,10 @@ class DeliveryGate:
         if isinstance(decision, Refuse | Defer):
             wake = {"until": decision.until.isoformat()} if isinstance(decision, Defer) else {}
             details = {**sendable.details, "reason": decision.reason, **wake, **decision.details}
-            if first:
-                if not self._log.record_new_delivery(
-                    fire, delivery_id, channel, decision.status, now, details
-                ):
-                    return None
-            else:
-                self._log.record_delivery(fire, delivery_id, channel, decision.status, now, details)
+            if not self._log.record_delivery(
+                fire, delivery_id, channel, decision.status, now, details, only_new=first
+            ):
+                return None  # only a first attempt is refused: a delivery item exists after all
             if isinstance(decision, Defer):
                 self._defer.defer(fire, decision.until)
             return Outcome(channel, decision.status)

@@ -48,13 +48,17 @@ class LeadsPort(Protocol):
 
 class DeliveryLogPort(Protocol):
     def record_delivery(
-        self, fire: Fire, delivery_id: str, channel: str, status: str, at: datetime, details: dict[str, Any]
-    ) -> None: ...
-
-    def record_new_delivery(
-        self, fire: Fire, delivery_id: str, channel: str, status: str, at: datetime, details: dict[str, Any]
+        self,
+        fire: Fire,
+        delivery_id: str,
+        channel: str,
+        status: str,
+        at: datetime,
+        details: dict[str, Any],
+        *,
+        only_new: bool = False,
     ) -> bool:
-        """``record_delivery`` unless the delivery has an item already (False: nothing written)."""
+        """``only_new``: unless the delivery has an item already (False: nothing written)."""
         ...
 
     def claim_delivery(

@@ -323,7 +323,7 @@ class ActionsService:
         A first attempt writes without reading, as the delivery gate does."""
         details = {**refused.details, "reason": refused.reason}
         record = (fire, context.delivery_id, channel, refused.status, context.now, details)
-        if not fire.is_deferred and self._log.record_new_delivery(*record):
+        if not fire.is_deferred and self._log.record_delivery(*record, only_new=True):
             return Outcome(channel, refused.status)
         prior = self._log.get_delivery(fire.lead_id, context.delivery_id)
         if prior is not None and prior["status"] in FINAL:

@@ -86,25 +86,18 @@ class DeliveryStore:
         status: str,
         at: datetime,
         details: dict[str, Any],
-    ) -> None:
-        """One item per action of a fire (keyed by delivery id): the delivery log and the outbox."""
+        *,
+        only_new: bool = False,
+    ) -> bool:
+        """One item per action of a fire (keyed by delivery id): the delivery log and the outbox.
+        ``only_new``: on condition that the delivery has no item yet (False: it has one, and
+        nothing was written)."""
         item = delivery_item(fire, delivery_id, channel, status, at, details)
+        if only_new:
+            return put_if(self._client, self._table, item, self._meter, "delivery")
         self._client.put_item(TableName=self._table, Item=item)
         self._meter.record_write(item, kind="delivery")
-
-    def record_new_delivery(
-        self,
-        fire: Fire,
-        delivery_id: str,
-        channel: str,
-        status: str,
-        at: datetime,
-        details: dict[str, Any],
-    ) -> bool:
-        """``record_delivery`` on condition that the delivery has no item yet (False: it has one,
-        and nothing was written). A failed condition is billed as a write too."""
-        item = delivery_item(fire, delivery_id, channel, status, at, details)
-        return put_if(self._client, self._table, item, self._meter, "delivery")
+        return True
 
     def claim_delivery(
         self,

@@ -16,7 +16,9 @@ class MemoryLog:
         self.fail_record = None  # status -> exception to raise when that status is recorded
         self.reads = 0
 
-    def record_delivery(self, fire, delivery_id, channel, status, at, details):
+    def record_delivery(self, fire, delivery_id, channel, status, at, details, *, only_new=False):
+        if only_new and delivery_id in self.items:
+            return False
         if self.fail_record and status in self.fail_record:
             raise self.fail_record.pop(status)
         self.items[delivery_id] = {
@@ -32,11 +34,6 @@ class MemoryLog:
                 if k in ("sesMessageId", "acceptedAt")
             },
         }
-
-    def record_new_delivery(self, fire, delivery_id, channel, status, at, details):
-        if delivery_id in self.items:
-            return False
-        self.record_delivery(fire, delivery_id, channel, status, at, details)
         return True
 
     def claim_delivery(self, fire, delivery_id, channel, at, details, prior):
