@@ -15,6 +15,7 @@ def format_1_lead_item(record: LeadRecord) -> dict[str, Any]:
     item = lead_to_item(record, record.version)
     item.pop("f")
     item.pop("rb", None)
+    item.pop("sz", None)  # the state was always text then
     item["s"] = {"S": record.state.to_json()}
     for name, moment in (("ev", record.evaluated_at), ("nf", record.next_flip_at)):
         if moment is not None:

@@ -24,8 +24,7 @@ from leadwire.core.errors import NotFound
 from leadwire.core.instants import iso
 from leadwire.core.jobs import Job
 from leadwire.core.leads import LeadRecord
-from leadwire.core.rules import LeadState
-from leadwire.dal.lead_items import is_history_page, page_changes
+from leadwire.dal.lead_items import is_history_page, page_changes, state_from_item
 from leadwire.timers.stopper import TimerStopper
 
 Item = dict[str, dict[str, Any]]
@@ -135,7 +134,7 @@ def segments_of(items: Iterable[Item]) -> set[str]:
         elif kind == "history" and "seg" in item:
             found.add(item["seg"]["S"])
         elif kind == "state":
-            found.update(LeadState.from_json(item["s"]["S"]).memberships)
+            found.update(state_from_item(item).memberships)
     return found
 
 

@@ -1,5 +1,6 @@
 """Lead-state items: format 2 round-trips, is smaller than format 1, and format 1 still loads."""
 
+import zlib
 from datetime import UTC, datetime, timedelta
 
 from pydantic import TypeAdapter
@@ -64,6 +65,33 @@ def test_a_format_2_item_round_trips_with_its_tokens_as_bytes():
     assert item["f"] == {"N": "2"}
     assert len(item["rb"]["B"]) == 6 * 30
     assert '"r"' not in item["s"]["S"]
+    assert lead_from_item(item) == record
+
+
+def rich_record() -> LeadRecord:
+    """A lead with traits and history: its state is several hundred bytes of JSON."""
+    traits = {"email": "ann@example.com", "plan": "trial", "company": "Example Industries"}
+    traits |= {f"utm_{n}": f"campaign-{n}-autumn" for n in range(12)}
+    state = busy_record().state.model_copy(update={"traits": traits})
+    return busy_record().model_copy(update={"state": state})
+
+
+def test_a_long_state_is_stored_compressed_and_a_short_one_as_text():
+    record = rich_record()
+    item = lead_to_item(record, 7)
+    text = record.state.model_copy(update={"recent": ""}).to_json()
+    assert lead_from_item(item) == record
+    assert "s" not in item
+    assert len(item["sz"]["B"]) < len(text) * 0.7
+    short = lead_to_item(LeadRecord.new("l-3"), 1)
+    assert "sz" not in short
+    assert lead_from_item(short).state == LeadState.new("l-3")
+
+
+def test_a_state_stored_as_text_by_an_earlier_release_still_loads():
+    record = rich_record()
+    item = lead_to_item(record, 7)
+    item["s"] = {"S": zlib.decompress(item.pop("sz")["B"]).decode()}
     assert lead_from_item(item) == record
 
 

@@ -46,7 +46,7 @@ def test_an_item_stored_before_them_loads_and_is_rebuilt_once():
         4,
     )
     assert old["f"] == {"N": str(ITEM_FORMAT)}
-    assert '"d"' not in old["s"]["S"]
+    assert '"d"' not in old["s"]["S"]  # (short enough to stay text)
     assert '"v"' not in old["s"]["S"]
     # Then it loads with both empty, and the engine sees it must rebuild them from the events
     loaded = lead_from_item(old)
