@@ -11,6 +11,7 @@ from moto.core.botocore_stubber import BotocoreStubber
 
 from leadwire import schema
 from leadwire.local import moto_direct
+from leadwire.local.moto_executions import start_and_join
 
 TABLE = "direct-test"
 
@@ -201,3 +202,75 @@ def test_uninstalled_or_suspended_the_usual_way_answers():
     moto_direct.uninstall()
     _, sent = run(shortcut=False)
     assert sent > 0
+
+
+PASS_MACHINE = '{"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": {"ok": 1}, "End": true}}}'
+ROLE = "arn:aws:iam::123456789012:role/timers"
+
+
+def workflow_conversation(sfn, events) -> list[Any]:
+    """The Step Functions and EventBridge calls leadwire local makes, without ids that differ per run."""
+    answers: list[Any] = []
+    machine = sfn.create_state_machine(name="timers", definition=PASS_MACHINE, roleArn=ROLE)[
+        "stateMachineArn"
+    ]
+    started = start_and_join(
+        lambda: sfn.start_execution(stateMachineArn=machine, name="cart-1", input='{"a": 1}')
+    )
+    answers.append((started["executionArn"], type(started["startDate"])))
+    described = sfn.describe_execution(executionArn=started["executionArn"])
+    answers.append({k: described[k] for k in ("status", "name", "input", "output")})
+    history = sfn.get_execution_history(executionArn=started["executionArn"], maxResults=1000)["events"]
+    answers.append([event["type"] for event in history])
+    answers.append(error_of(lambda: sfn.describe_execution(executionArn=started["executionArn"] + "-none")))
+    answers.append(error_of(lambda: sfn.start_execution(stateMachineArn=machine + "-none", name="x")))
+    events.create_event_bus(Name="leadwire")
+    sent = events.put_events(
+        Entries=[
+            {
+                "Source": "leadwire",
+                "DetailType": "segment.entered",
+                "Detail": "{}",
+                "EventBusName": "leadwire",
+            }
+        ]
+    )
+    answers.append((sent["FailedEntryCount"], len(sent["Entries"]), sorted(sent["Entries"][0])))
+    answers.append(error_of(lambda: events.describe_event_bus(Name="no-such-bus")))
+    return answers
+
+
+def run_workflows(shortcut: bool) -> tuple[list[Any], int]:
+    sent = []
+    real_call = BotocoreStubber.__call__
+
+    def counting(self, event_name, request, **kwargs):
+        if "states." in request.url or "events." in request.url:
+            sent.append(request.url)
+        return real_call(self, event_name, request, **kwargs)
+
+    BotocoreStubber.__call__ = counting
+    if shortcut:
+        assert moto_direct.install()
+    try:
+        with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+            answers = workflow_conversation(
+                boto3.client("stepfunctions", region_name="us-east-1"),
+                boto3.client("events", region_name="us-east-1"),
+            )
+    finally:
+        moto_direct.uninstall()
+        BotocoreStubber.__call__ = real_call
+    return answers, len(sent)
+
+
+def test_step_functions_and_eventbridge_answer_as_the_http_leg_does_and_skip_it():
+    usual, usual_sent = run_workflows(shortcut=False)
+    direct, direct_sent = run_workflows(shortcut=True)
+    assert usual_sent >= 8
+    assert direct_sent == 0
+    assert direct == usual
+    assert usual[1]["status"] == "SUCCEEDED"
+    assert usual[1]["output"] == '{"ok": 1}'
+    assert usual[3]["class"] == "ExecutionDoesNotExist"
+    assert usual[5][0] == 0

@@ -1,4 +1,5 @@
-"""A shortcut for ``leadwire local``'s DynamoDB calls: straight into moto, without the HTTP leg.
+"""A shortcut for ``leadwire local``'s DynamoDB, Step Functions and EventBridge calls: straight into
+moto, without the HTTP leg.
 
 With moto, every boto3 call is serialized by botocore, then *sent*: the request is created,
 its user agent built, signed with SigV4, passed through botocore's send events to moto's
@@ -7,14 +8,17 @@ DynamoDB handler; the answer comes back through the retry checks. For DynamoDB, 
 calls five times per event, that leg costs more than moto's own work (a ``put_item``: about 1,000
 a second through boto3 here, 1,650 with this shortcut; ``leadwire bench`` reports both rates).
 
-The shortcut answers botocore's ``before-call.dynamodb`` event, which comes after parameter
-validation and serialization, by handing the serialized request to moto's own DynamoDB handler
-and parsing its answer with botocore's own JSON parser, modeled error fields included: the
+The shortcut answers botocore's ``before-call`` event of those three services (all three speak
+the JSON protocol), which comes after parameter validation and serialization, by handing the
+serialized request to moto's own handler of the service and parsing its answer with botocore's
+own JSON parser, modeled error fields included: the
 client raises the same exceptions with the same ``response`` as it would over the stubber. It is
 registered with botocore's built-in handlers (so the sessions ``mock_aws`` creates pick it up),
 only by ``leadwire local``, only on the moto version it was read against
 (``moto_query.PINNED_MOTO_VERSION``), and answers nothing once uninstalled.
 ``tests/integration/test_moto_direct.py`` checks that answers and errors are the same both ways.
+Step Functions joined later: a local timer makes three calls per execution (start, describe,
+history), and their HTTP leg cost more than moto's interpreter running the execution.
 
 Two more costs of moto's own layer are skipped on the same pin: a successful answer (a plain dict
 of DynamoDB JSON, as moto's DynamoDB handler builds it) is written with ``json.dumps`` instead of
@@ -42,15 +46,16 @@ from botocore import parsers
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse, HTTPHeaders
 from botocore.model import OperationModel
 from moto.core.request import normalize_request
-from moto.core.responses import ActionResult
+from moto.core.responses import ActionResult, BaseResponse
 from moto.dynamodb.responses import DynamoHandler, DynamoResult
+from moto.events.responses import EventsHandler
+from moto.stepfunctions.responses import StepFunctionResponse
 
 from leadwire.local.moto_query import PINNED_MOTO_VERSION
 
-EVENT: Final = "before-call.dynamodb"
 # moto reads the account from the credential in the Authorization header; the signature itself
 # is never checked. Leadwire local runs in moto's default account with the "testing" key.
-_AUTHORIZATION: Final = "AWS4-HMAC-SHA256 Credential=testing/20260101/{region}/dynamodb/aws4_request, " + (
+_AUTHORIZATION: Final = "AWS4-HMAC-SHA256 Credential=testing/20260101/{region}/{service}/aws4_request, " + (
     "SignedHeaders=host;x-amz-date, Signature=0"
 )
 _parser: Final = parsers.create_parser("json")
@@ -81,6 +86,14 @@ class _Handler(DynamoHandler):
         return super().serialized(action_result)
 
 
+# By botocore's service id (what its ``before-call.<id>`` events are named after).
+_HANDLERS: Final[dict[str, type[BaseResponse]]] = {
+    "dynamodb": _Handler,
+    "sfn": StepFunctionResponse,
+    "eventbridge": EventsHandler,
+}
+EVENTS: Final = tuple(f"before-call.{service}" for service in _HANDLERS)
+
 _method_names = functools.cache(moto.core.responses.method_names_from_class)
 
 
@@ -97,8 +110,12 @@ class _Body:
 def _answer(model: OperationModel, params: dict[str, Any], context: dict[str, Any], **_: Any) -> Any:
     if not _state["on"]:
         return None  # uninstalled: the call takes the usual way
+    service = model.service_model
+    handler = _HANDLERS[service.service_id.hyphenize()]
     headers = dict(params["headers"])
-    headers["Authorization"] = _AUTHORIZATION.format(region=context.get("client_region") or "us-east-1")
+    headers["Authorization"] = _AUTHORIZATION.format(
+        region=context.get("client_region") or "us-east-1", service=service.signing_name
+    )
     body = params["body"]
     request = AWSPreparedRequest(
         method="POST",
@@ -108,7 +125,7 @@ def _answer(model: OperationModel, params: dict[str, Any], context: dict[str, An
         stream_output=False,
     )
     normalized = normalize_request(request)
-    status, answer_headers, answer = _Handler.dispatch(normalized, normalized.raw_url, normalized.headers)
+    status, answer_headers, answer = handler.dispatch(normalized, normalized.raw_url, normalized.headers)
     raw = answer.encode() if isinstance(answer, str) else answer
     response = {
         "status_code": status,
@@ -130,8 +147,9 @@ def install() -> bool:
     False, and nothing registered, on another moto version."""
     if moto.__version__ != PINNED_MOTO_VERSION:
         return False
-    if (EVENT, _answer) not in botocore.handlers.BUILTIN_HANDLERS:
-        botocore.handlers.BUILTIN_HANDLERS.append((EVENT, _answer))
+    for event in EVENTS:
+        if (event, _answer) not in botocore.handlers.BUILTIN_HANDLERS:
+            botocore.handlers.BUILTIN_HANDLERS.append((event, _answer))
     moto.core.responses.method_names_from_class = _method_names
     _state["on"] = True
     return True
@@ -141,8 +159,9 @@ def uninstall() -> None:
     """Clients created meanwhile keep the handler, which now answers nothing."""
     _state["on"] = False
     moto.core.responses.method_names_from_class = _method_names.__wrapped__
-    if (EVENT, _answer) in botocore.handlers.BUILTIN_HANDLERS:
-        botocore.handlers.BUILTIN_HANDLERS.remove((EVENT, _answer))
+    for event in EVENTS:
+        if (event, _answer) in botocore.handlers.BUILTIN_HANDLERS:
+            botocore.handlers.BUILTIN_HANDLERS.remove((event, _answer))
 
 
 def installed() -> bool:
