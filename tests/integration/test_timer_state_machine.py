@@ -17,7 +17,7 @@ from moto import mock_aws
 from leadwire import schema
 from leadwire.local.sim_clock import SimulatedClock
 from leadwire.timers import TimerRequest, build_timer_request, load_definition
-from leadwire.timers.local_timers import LocalTimers
+from leadwire.timers.local_timers import ClientExecutions, LocalTimers
 
 from .conftest import TABLE
 
@@ -300,7 +300,7 @@ def test_local_timers_joining_moto_s_execution_thread_describe_each_execution_on
 ) -> None:
     from moto.stepfunctions.parser.utils import TMP_THREADS
 
-    from leadwire.local.moto_executions import start_and_join
+    from leadwire.local.moto_executions import MotoExecutions
 
     described: list[str] = []
     describe = sfn.describe_execution
@@ -310,7 +310,7 @@ def test_local_timers_joining_moto_s_execution_thread_describe_each_execution_on
         return describe(**kwargs)
 
     sfn.describe_execution = counted
-    timers = LocalTimers(sfn, machine, sim_clock.now, start=start_and_join)
+    timers = LocalTimers(sfn, machine, sim_clock.now, executions=MotoExecutions(sfn))
     deadline = sim_clock.now() + timedelta(minutes=5)
     for cart in ("c-1", "c-2", "c-3"):
         _put_timer(table, cart, "waiting", deadline)
@@ -319,6 +319,10 @@ def test_local_timers_joining_moto_s_execution_thread_describe_each_execution_on
     assert timers.run_due(sim_clock.now()) == 3
     assert len(_fires(table)) == 3
     assert len(described) == 3  # each ended when its thread did: no polling
+    assert timers.transitions == 3 * FIRED_TRANSITIONS  # histories read in moto's backend
+    (arn,) = set(described[:1])
+    in_process = [event["type"] for event in MotoExecutions(sfn).history(arn)]
+    assert in_process == [event["type"] for event in ClientExecutions(sfn).history(arn)]
     assert all(thread.is_alive() for thread in TMP_THREADS)  # finished threads let go
 
 

@@ -36,7 +36,7 @@ from leadwire.local.due_view import StreamDueView
 from leadwire.local.lambda_context import LocalLambdaContext
 from leadwire.local.local_api import ClockMove, EmailEngagement
 from leadwire.local.moto_events import MotoEventSource
-from leadwire.local.moto_executions import start_and_join
+from leadwire.local.moto_executions import MotoExecutions
 from leadwire.local.scheduler import Scheduler
 from leadwire.local.ses_simulator import SimulatedSes
 from leadwire.local.sim_clock import SimulatedClock
@@ -116,7 +116,9 @@ class LocalRuntime:
             name=TIMER_STATE_MACHINE_NAME, definition=load_definition(TABLE_NAME), roleArn=TIMER_ROLE_ARN
         )["stateMachineArn"]
         os.environ["STATE_MACHINE_ARN"] = state_machine_arn
-        self.timers = LocalTimers(stepfunctions, state_machine_arn, clock.now, start=start_and_join)
+        self.timers = LocalTimers(
+            stepfunctions, state_machine_arn, clock.now, executions=MotoExecutions(stepfunctions)
+        )
         self.ses = self._start_email()
         self.sms: SimulatedSms = SimulatedSms(clock.now)  # texts sent, inbound STOP replies
         from leadwire.jobs.wiring import run_to_completion

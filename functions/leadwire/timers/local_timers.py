@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from leadwire.core.instants import iso
 from leadwire.timers.starter import TimerRequest
@@ -36,6 +36,32 @@ class _Held:
     request: TimerRequest = field(compare=False)
 
 
+class Executions(Protocol):
+    def start(self, call: Callable[[], str]) -> str:
+        """Make the ``StartExecution`` ``call`` (its execution ARN); it may wait for the end."""
+        ...
+
+    def history(self, execution_arn: str) -> list[dict[str, Any]]:
+        """The execution's history events (a finished one's: one page holds them all)."""
+        ...
+
+
+class ClientExecutions:
+    """Executions as any Step Functions client gives them."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def start(self, call: Callable[[], str]) -> str:
+        return call()
+
+    def history(self, execution_arn: str) -> list[dict[str, Any]]:
+        events: list[dict[str, Any]] = self._client.get_execution_history(
+            executionArn=execution_arn, maxResults=1000
+        )["events"]
+        return events
+
+
 class LocalTimers:
     """A ``TimerStarter`` that runs each timer's execution once the clock reaches its deadline."""
 
@@ -47,17 +73,17 @@ class LocalTimers:
         *,
         wall_clock: Any = None,
         timeout_seconds: float = EXECUTION_TIMEOUT_SECONDS,
-        start: Callable[[Callable[[], str]], str] | None = None,
+        executions: Executions | None = None,
     ) -> None:
         """``clock`` is a zero-argument callable giving the runtime's (possibly simulated) now.
-        ``start`` makes the ``StartExecution`` call it is given and may wait for the execution
-        to end (``local.moto_executions``); without it, the execution is polled until it ends."""
+        ``executions`` starts executions and reads their histories; by default through the
+        client (``local.moto_executions`` has a faster way for moto)."""
         self._client = stepfunctions_client
         self._state_machine_arn = state_machine_arn
         self._clock = clock
         self._wall_clock = wall_clock or (lambda: datetime.now(UTC))
         self._timeout = timeout_seconds
-        self._start = start or (lambda call: call())
+        self._executions = executions or ClientExecutions(stepfunctions_client)
         self._held: dict[str, _Held] = {}
         self._started: set[str] = set()  # every name ever started: Step Functions keeps them 90 days
         self._sequence = 0
@@ -111,7 +137,7 @@ class LocalTimers:
         latest_past = self._wall_clock() - _PAST_MARGIN
         if request.deadline > latest_past:
             execution_input["deadline"] = iso(latest_past)
-        arn = self._start(
+        arn = self._executions.start(
             lambda: self._client.start_execution(
                 stateMachineArn=self._state_machine_arn,
                 name=request.execution_name,
@@ -140,6 +166,6 @@ class LocalTimers:
             pause = min(pause * 2, 0.005)  # moto runs the execution on a thread: poll it closely
 
     def _count_transitions(self, execution_arn: str) -> None:
-        history = self._client.get_execution_history(executionArn=execution_arn, maxResults=1000)
+        history = self._executions.history(execution_arn)
         self.executions += 1
-        self.transitions += sum(1 for e in history["events"] if e["type"].endswith("StateEntered"))
+        self.transitions += sum(1 for e in history if e["type"].endswith("StateEntered"))
