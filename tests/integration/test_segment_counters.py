@@ -52,3 +52,39 @@ def test_a_recount_sets_the_counter_and_leaves_the_others_alone(dynamodb):
     shards = {item[schema.PK]["S"] for item in dynamodb.scan(TableName=TABLE)["Items"]}
     assert shards <= {f"STATS#{shard}" for shard in range(STATS_SHARDS)}
     assert {item[schema.SK]["S"] for item in dynamodb.scan(TableName=TABLE)["Items"]} == {COUNTS}
+
+
+def test_known_leads_count_a_merged_anonymous_visitor_once(tmp_path):
+    import json
+    from datetime import UTC, datetime
+
+    from leadwire.local.runtime import TABLE_NAME, LocalRuntime
+    from tests.integration.local_api import WRITE_KEY, LocalApi, page
+
+    (tmp_path / "c.json").write_text(json.dumps({"segments": []}))
+    runtime = LocalRuntime(
+        {WRITE_KEY: "website"}, config_dir=tmp_path, clock_start=datetime(2026, 9, 2, tzinfo=UTC)
+    )
+    try:
+        api = LocalApi(runtime)
+        api.send(
+            page("anon-1", "/pricing", anonymous=True, timestamp="2026-09-01T10:00:00Z"),
+            page("anon-2", "/docs", anonymous=True, timestamp="2026-09-01T10:00:00Z"),
+        )
+        api.drain()
+        assert SegmentStats(runtime.dynamodb, TABLE_NAME).counts([])[1] == 2
+        api.send(
+            {
+                "type": "identify",
+                "userId": "ann",
+                "anonymousId": "anon-1",
+                "timestamp": "2026-09-01T11:00:00Z",
+            }
+        )
+        api.drain()
+        api.send(page("ann", "/signup", timestamp="2026-09-01T12:00:00Z"))  # a save of the merged lead
+        api.drain()
+        # ann (with anon-1 merged into it) and anon-2
+        assert SegmentStats(runtime.dynamodb, TABLE_NAME).counts([])[1] == 2
+    finally:
+        runtime.close()

@@ -116,11 +116,15 @@ class LeadStore:
         stored = record.model_copy(update={"version": record.version + 1, "outbox": list(transitions)})
         item = lead_to_item(stored, stored.version)
         self._saved.pop(record.lead_id, None)
+        # The old item matters only to a merge (was it merged before?): a first save has none,
+        # and any other's is the version it was loaded at. Asking for it is not billed, but it
+        # is sent back over the wire.
+        old_wanted = record.version > 0 and record.merged_into is not None
         try:
             response = self._client.put_item(
                 TableName=self._table,
                 Item=item,
-                ReturnValues="ALL_OLD",
+                **({"ReturnValues": "ALL_OLD"} if old_wanted else {}),
                 **self._version_condition(record.version),
             )
         except ClientError as exc:
@@ -129,7 +133,8 @@ class LeadStore:
                 raise VersionConflict(record.lead_id) from None
             raise
         self._meter.record_write(item, kind="lead")
-        self._count_lead(record, response.get("Attributes"))
+        old = response.get("Attributes") if old_wanted else (None if record.version == 0 else {})
+        self._count_lead(record, old)
         if transitions:
             self._deliver_outbox(stored)
         saved = stored.model_copy(update={"outbox": []})
