@@ -14,6 +14,7 @@ events per second of the run.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import random
@@ -267,10 +268,17 @@ def _await_url(process: subprocess.Popen[str], timeout: float, errors: IO[str]) 
     reader.start()
     reader.join(timeout)
     if not found:
-        state = "did not start" if process.poll() is None else f"exited with {process.returncode}"
+        if not reader.is_alive():  # its output ended: it has exited, or is about to
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=10)
+        state = (
+            f"did not start within {timeout:.0f} s"
+            if process.poll() is None
+            else (f"exited with {process.returncode}")
+        )
         errors.seek(0)
         tail = "".join(errors.readlines()[-20:])
-        raise RuntimeError(f"leadwire local {state} within {timeout:.0f} s; its stderr ends:\n{tail}")
+        raise RuntimeError(f"leadwire local {state}; its stderr ends:\n{tail}")
     return found[0]
 
 
