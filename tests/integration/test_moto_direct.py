@@ -148,12 +148,14 @@ def conversation(client) -> list[Any]:
     return answers
 
 
-def run(shortcut: bool) -> tuple[list[Any], int]:
+def run(shortcut: bool, talk=None, services=("dynamodb",), config=None) -> tuple[list[Any], int]:
+    """``talk``'s answers (by default the DynamoDB conversation, on a client per service) and how
+    many of its calls went through moto's stubber, with or without the shortcut."""
     sent = []
     real_call = BotocoreStubber.__call__
 
     def counting(self, event_name, request, **kwargs):
-        if "dynamodb" in request.url:
+        if any(f"{host}." in request.url for host in ("dynamodb", "states", "events")):
             sent.append(request.url)
         return real_call(self, event_name, request, **kwargs)
 
@@ -161,8 +163,9 @@ def run(shortcut: bool) -> tuple[list[Any], int]:
     if shortcut:
         assert moto_direct.install()
     try:
-        with mock_aws():
-            answers = conversation(boto3.client("dynamodb", region_name="us-east-1"))
+        with mock_aws(config=config):
+            clients = [boto3.client(service, region_name="us-east-1") for service in services]
+            answers = (talk or conversation)(*clients)
     finally:
         moto_direct.uninstall()
         BotocoreStubber.__call__ = real_call
@@ -241,27 +244,12 @@ def workflow_conversation(sfn, events) -> list[Any]:
 
 
 def run_workflows(shortcut: bool) -> tuple[list[Any], int]:
-    sent = []
-    real_call = BotocoreStubber.__call__
-
-    def counting(self, event_name, request, **kwargs):
-        if "states." in request.url or "events." in request.url:
-            sent.append(request.url)
-        return real_call(self, event_name, request, **kwargs)
-
-    BotocoreStubber.__call__ = counting
-    if shortcut:
-        assert moto_direct.install()
-    try:
-        with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
-            answers = workflow_conversation(
-                boto3.client("stepfunctions", region_name="us-east-1"),
-                boto3.client("events", region_name="us-east-1"),
-            )
-    finally:
-        moto_direct.uninstall()
-        BotocoreStubber.__call__ = real_call
-    return answers, len(sent)
+    return run(
+        shortcut,
+        workflow_conversation,
+        services=("stepfunctions", "events"),
+        config={"stepfunctions": {"execute_state_machine": True}},
+    )
 
 
 def test_step_functions_and_eventbridge_answer_as_the_http_leg_does_and_skip_it():
