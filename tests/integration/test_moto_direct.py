@@ -145,6 +145,11 @@ def conversation(client) -> list[Any]:
     answers.append({"TableName": description["TableName"], "KeySchema": description["KeySchema"]})
     answers.append((type(created), created.tzinfo is not None, created.microsecond % 1000))
     keep(client.delete_item(TableName=TABLE, Key=key("LEAD#a", "STATE"), ReturnValues="ALL_OLD"))
+    # moto's item-size limit (405,000 bytes of names and values): just under, then just over it
+    near = {**key("BIG#1", "x"), "blob": {"S": "x" * (405_000 - 20)}}
+    keep(client.put_item(TableName=TABLE, Item=near))
+    over = {**key("BIG#2", "x"), "blob": {"S": "x" * (405_000 - 20)}, "more": {"S": "y" * 30}}
+    answers.append(error_of(lambda: client.put_item(TableName=TABLE, Item=over)))
     return answers
 
 
@@ -184,6 +189,7 @@ def test_the_shortcut_answers_as_the_http_leg_does_and_skips_it():
     assert usual[3]["Item"]["v"] == {"N": "1"}
     assert [r["Code"] for r in usual[7]["CancellationReasons"]] == ["ConditionalCheckFailed", "None"]
     assert usual[8]["class"] == "ResourceNotFoundException"
+    assert "Item size has exceeded" in usual[-1]["Error"]["Message"]
 
 
 def test_client_side_validation_still_runs_first():
@@ -198,11 +204,17 @@ def test_client_side_validation_still_runs_first():
 
 
 def test_uninstalled_or_suspended_the_usual_way_answers():
+    from moto.dynamodb.models.dynamo_type import Item
+
+    stock = Item.__init__
     assert moto_direct.install()
+    assert Item.__init__ is not stock  # items are built with one size check
     with moto_direct.suspended():
         assert not moto_direct.installed()
+        assert Item.__init__ is stock  # the floor is timed on moto as shipped
     assert moto_direct.installed()
     moto_direct.uninstall()
+    assert Item.__init__ is stock
     _, sent = run(shortcut=False)
     assert sent > 0
 

@@ -20,12 +20,18 @@ only by ``leadwire local``, only on the moto version it was read against
 Step Functions joined later: a local timer makes three calls per execution (start, describe,
 history), and their HTTP leg cost more than moto's interpreter running the execution.
 
-Two more costs of moto's own layer are skipped on the same pin: a successful answer (a plain dict
+Three more costs of moto's own layer are skipped on the same pin: a successful answer (a plain dict
 of DynamoDB JSON, as moto's DynamoDB handler builds it) is written with ``json.dumps`` instead of
 moto's model-driven serializer, which walks every attribute value as a modeled structure (a
 seventh of a replay's time); errors, empty and paginated results still take moto's serializer.
-And the list of a handler class's methods, which moto rebuilds with ``inspect`` on every call, is
-kept per class.
+The list of a handler class's methods, which moto rebuilds with ``inspect`` on every call, is
+kept per class. And an item is built with one check of its size against moto's limit, where
+``LimitedSizeDict`` measures the whole item again for every attribute it sets (quadratic in the
+attributes, a twentieth of a replay's time); attributes are distinct and sizes not negative, so
+the whole item is over the limit exactly when one of those checks would have failed.
+
+``suspended()`` turns all of it off: ``leadwire bench`` times moto's own ``put_item`` rate, its
+floor, through boto3 on moto as shipped.
 """
 
 from __future__ import annotations
@@ -47,6 +53,9 @@ from botocore.awsrequest import AWSPreparedRequest, AWSResponse, HTTPHeaders
 from botocore.model import OperationModel
 from moto.core.request import normalize_request
 from moto.core.responses import ActionResult, BaseResponse
+from moto.dynamodb.exceptions import ItemSizeTooLarge
+from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
+from moto.dynamodb.models.utilities import bytesize
 from moto.dynamodb.responses import DynamoHandler, DynamoResult
 from moto.events.responses import EventsHandler
 from moto.stepfunctions.responses import StepFunctionResponse
@@ -95,6 +104,29 @@ _HANDLERS: Final[dict[str, type[BaseResponse]]] = {
 EVENTS: Final = tuple(f"before-call.{service}" for service in _HANDLERS)
 
 _method_names = functools.cache(moto.core.responses.method_names_from_class)
+_ITEM_SIZE_LIMIT: Final = 405_000  # moto's own figure (LimitedSizeDict.__setitem__)
+_stock_item_init = Item.__init__
+
+
+def _item_init(self: Item, hash_key: DynamoType, range_key: DynamoType | None, attrs: dict[str, Any]) -> None:
+    """``Item.__init__`` with one size check for the whole item instead of one per attribute."""
+    self.hash_key = hash_key
+    self.range_key = range_key
+    built = LimitedSizeDict.__new__(LimitedSizeDict)
+    dict.__init__(built)
+    size = 0
+    for key, value in attrs.items():
+        typed = DynamoType(value)
+        dict.__setitem__(built, key, typed)
+        size += bytesize(key) + typed.size()
+    if size > _ITEM_SIZE_LIMIT:
+        raise ItemSizeTooLarge
+    self.attrs = built
+
+
+def _patch_moto(on: bool) -> None:
+    moto.core.responses.method_names_from_class = _method_names if on else _method_names.__wrapped__
+    Item.__init__ = _item_init if on else _stock_item_init  # type: ignore[method-assign]
 
 
 class _Body:
@@ -150,7 +182,7 @@ def install() -> bool:
     for event in EVENTS:
         if (event, _answer) not in botocore.handlers.BUILTIN_HANDLERS:
             botocore.handlers.BUILTIN_HANDLERS.append((event, _answer))
-    moto.core.responses.method_names_from_class = _method_names
+    _patch_moto(True)
     _state["on"] = True
     return True
 
@@ -158,7 +190,7 @@ def install() -> bool:
 def uninstall() -> None:
     """Clients created meanwhile keep the handler, which now answers nothing."""
     _state["on"] = False
-    moto.core.responses.method_names_from_class = _method_names.__wrapped__
+    _patch_moto(False)
     for event in EVENTS:
         if (event, _answer) in botocore.handlers.BUILTIN_HANDLERS:
             botocore.handlers.BUILTIN_HANDLERS.remove((event, _answer))
@@ -170,10 +202,13 @@ def installed() -> bool:
 
 @contextmanager
 def suspended() -> Iterator[None]:
-    """Calls inside take the usual way (``leadwire bench`` times moto's floor through boto3)."""
+    """Calls inside take the usual way on moto as shipped (``leadwire bench`` times moto's floor
+    through boto3)."""
     was = _state["on"]
     _state["on"] = False
+    _patch_moto(False)
     try:
         yield
     finally:
         _state["on"] = was
+        _patch_moto(was)
