@@ -133,8 +133,7 @@ class LeadStore:
                 raise VersionConflict(record.lead_id) from None
             raise
         self._meter.record_write(item, kind="lead")
-        old = response.get("Attributes") if old_wanted else (None if record.version == 0 else {})
-        self._count_lead(record, old)
+        self._count_lead(record, was_merged="mi" in response.get("Attributes", {}))
         if transitions:
             self._deliver_outbox(stored)
         saved = stored.model_copy(update={"outbox": []})
@@ -186,11 +185,12 @@ class LeadStore:
             "ExpressionAttributeValues": {":v": {"N": str(version)}},
         }
 
-    def _count_lead(self, record: LeadRecord, old: dict[str, Any] | None) -> None:
-        """Known leads: +1 when first stored, -1 when merged into another lead."""
-        if old is None and record.merged_into is None:
+    def _count_lead(self, record: LeadRecord, *, was_merged: bool) -> None:
+        """Known leads: +1 when first stored (version 0: no item before), -1 when merged into
+        another lead (``was_merged``: the item replaced already said so)."""
+        if record.version == 0 and record.merged_into is None:
             self._stats.add(record.lead_id, LEADS_COUNTER, 1)
-        elif old is not None and record.merged_into is not None and "mi" not in old:
+        elif record.version > 0 and record.merged_into is not None and not was_merged:
             self._stats.add(record.lead_id, LEADS_COUNTER, -1)
 
     def _deliver_outbox(self, record: LeadRecord) -> None:

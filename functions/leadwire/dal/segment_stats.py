@@ -91,7 +91,7 @@ class SegmentStats:
         batch = self.batch
         if batch is not None:
             # One shard per batch, picked by its first lead: concurrent batches still spread a
-            # spike over the shards, and each batch writes one sum per counter.
+            # spike over the shards, and each batch writes one update of its shard's item.
             if batch.shard is None:
                 batch.shard = _shard(lead_id, STATS_SHARDS)
             batch.add(stats_key(batch.shard, COUNTS), delta, kind="segment_stats", once=once, counter=name)
