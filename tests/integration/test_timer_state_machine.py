@@ -310,7 +310,8 @@ def test_local_timers_joining_moto_s_execution_thread_describe_each_execution_on
         return describe(**kwargs)
 
     sfn.describe_execution = counted
-    timers = LocalTimers(sfn, machine, sim_clock.now, executions=MotoExecutions(sfn))
+    executions = MotoExecutions(sfn)
+    timers = LocalTimers(sfn, machine, sim_clock.now, executions=executions)
     deadline = sim_clock.now() + timedelta(minutes=5)
     for cart in ("c-1", "c-2", "c-3"):
         _put_timer(table, cart, "waiting", deadline)
@@ -324,6 +325,22 @@ def test_local_timers_joining_moto_s_execution_thread_describe_each_execution_on
     in_process = [event["type"] for event in MotoExecutions(sfn).history(arn)]
     assert in_process == [event["type"] for event in ClientExecutions(sfn).history(arn)]
     assert all(thread.is_alive() for thread in TMP_THREADS)  # finished threads let go
+    # Parsed once, one DynamoDB client for all tasks; moto's own functions back once it returns.
+    from moto.stepfunctions.parser.asl.utils import json_path
+    from moto.stepfunctions.parser.asl.utils.boto_client import boto_client_for
+    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+
+    cache = executions._cache
+    assert len(cache.trees) == 1
+    assert [service for _, service, _ in cache.clients] == ["dynamodb"]
+    assert cache.paths  # the definition's JSONPaths, each parsed once
+    assert ExecutionWorker._get_evaluation_entrypoint.__module__.startswith("moto.")
+    assert json_path.parse.__module__.startswith("jsonpath_ng")
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service_dynamodb,
+    )
+
+    assert state_task_service_dynamodb.boto_client_for is boto_client_for
 
 
 def test_local_timers_start_a_name_once(
