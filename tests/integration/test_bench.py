@@ -43,3 +43,9 @@ def test_the_report_counts_every_event_and_prices_the_units():
         report["read_units_per_event"], abs=0.01
     )
     assert {"event", "lead"} <= report["breakdown_write_units_per_event"].keys()
+    # The hot-lead handoff's webhooks reach the CRM stand-in, signed and verified: the bench
+    # times deliveries that land (its URL and secret are in SSM), not refusals.
+    deliveries = report["deliveries"]
+    assert deliveries["webhook sent"] == report["webhooks_verified"] > 0
+    assert [kind for kind in deliveries if kind.startswith("webhook ")] == ["webhook sent"]
+    assert deliveries["eventbridge sent"] == report["bus_events"]

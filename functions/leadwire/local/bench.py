@@ -6,6 +6,9 @@ seconds to minutes apart); some sign up for a trial and call the API, some add t
 some open emails; most anonymous visitors identify at some point (an identify carrying both
 ids, which merges their anonymous history). Events are posted in time order, 100 per request, as
 a busy site's clients would, and the stream is drained after every request, as Lambda polls.
+The default configuration's hot-lead handoff posts signed webhooks to a CRM: a local receiver
+that verifies them stands in for it (as in ``make demo``), so the bench times deliveries that
+land, not a missing URL refused every time.
 """
 
 from __future__ import annotations
@@ -56,6 +59,8 @@ class BenchResult:
     moto_put_items_per_second: float
     moto_direct_put_items_per_second: float
     usage: Usage
+    deliveries: dict[str, int]  # "<channel> <status>": how many deliveries ended so
+    webhooks_verified: int  # signed webhooks the CRM stand-in verified and accepted
 
     def to_json(self) -> dict[str, Any]:
         parts = cost_parts(self.usage)
@@ -86,6 +91,8 @@ class BenchResult:
             "api_requests": len(self.usage.api_request_bytes),
             "state_transitions": self.usage.state_transitions,
             "bus_events": self.usage.bus_events,
+            "deliveries": dict(sorted(self.deliveries.items())),
+            "webhooks_verified": self.webhooks_verified,
             "breakdown_write_units_per_event": _per_event(self.writes_by_kind, self.events),
             "breakdown_read_units_per_event": _per_event(self.reads_by_kind, self.events),
             "stream_batches": self.stream_batches,
@@ -207,12 +214,16 @@ def measure_moto_put_items(client: Any, items: int = 500) -> float:
 def run_bench(events: int, leads: int) -> BenchResult:
     from leadwire.deployment import MEMORY_MB
     from leadwire.local import moto_direct
+    from leadwire.local.demo.world import CRM_SECRET, wire_crm
     from leadwire.local.runtime import LocalRuntime
+    from leadwire.local.webhook_receiver import WebhookReceiver
 
     workload = generate_workload(events, leads)
     runtime = LocalRuntime({WRITE_KEY: "bench"}, clock_start=BENCH_START)
     auth = [("authorization", "Basic " + base64.b64encode(f"{WRITE_KEY}:".encode()).decode())]
+    crm = WebhookReceiver(CRM_SECRET)
     try:
+        wire_crm(crm)
         with moto_direct.suspended():
             floor = measure_moto_put_items(runtime.dynamodb)
         direct_floor = measure_moto_put_items(runtime.dynamodb)
@@ -232,7 +243,8 @@ def run_bench(events: int, leads: int) -> BenchResult:
                 raise RuntimeError(f"ingestion answered {response.status}: {response.body[:200]!r}")
             runtime.drain()
         seconds = time.perf_counter() - started
-        channels = Counter(message["channel"] for message in runtime.outbox())
+        outbox = runtime.outbox()
+        channels = Counter(message["channel"] for message in outbox)
         usage = Usage(
             write_units=PROCESS_METER.write_units,
             read_units=PROCESS_METER.read_units,
@@ -258,8 +270,11 @@ def run_bench(events: int, leads: int) -> BenchResult:
             moto_put_items_per_second=floor,
             moto_direct_put_items_per_second=direct_floor,
             usage=usage,
+            deliveries=dict(Counter(f"{m['channel']} {m['status']}" for m in outbox)),
+            webhooks_verified=len(crm.accepted),
         )
     finally:
+        crm.close()
         runtime.close()
 
 
