@@ -5,6 +5,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.config import Config
 from botocore.exceptions import ClientError, ParamValidationError
 from moto import mock_aws
 from moto.core.botocore_stubber import BotocoreStubber
@@ -128,6 +129,16 @@ def conversation(client) -> list[Any]:
             ExpressionAttributeNames={"#b": "b", "#z": "z"},
             ExpressionAttributeValues={":b": {"BOOL": True}, ":z": {"NULL": True}},
             ReturnValues="ALL_OLD",
+        )
+    )
+    answers.append(  # moto's own validation of an expression, as a ValidationException
+        error_of(
+            lambda: client.update_item(
+                TableName=TABLE,
+                Key=key("DEF#x", "VERSION"),
+                UpdateExpression="SET #b = :missing",
+                ExpressionAttributeNames={"#b": "b"},
+            )
         )
     )
     keep(client.scan(TableName=TABLE, Limit=3))
@@ -274,3 +285,22 @@ def test_step_functions_and_eventbridge_answer_as_the_http_leg_does_and_skip_it(
     assert usual[1]["output"] == '{"ok": 1}'
     assert usual[3]["class"] == "ExecutionDoesNotExist"
     assert usual[5][0] == 0
+
+
+def test_the_user_agent_is_built_once_per_client_and_features_as_botocore_builds_it():
+    from botocore.context import start_as_current_context
+    from botocore.useragent import register_feature_id
+
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    creator = client._user_agent_creator
+    stock = moto_direct._stock_user_agent
+    plain = moto_direct._user_agent(creator)
+    assert plain == stock(creator)
+    with start_as_current_context():
+        register_feature_id("PAGINATOR")  # a request's feature changes the string
+        paging = moto_direct._user_agent(creator)
+        assert paging == stock(creator) != plain
+    assert moto_direct._user_agent(creator) == plain
+    other = boto3.client("dynamodb", region_name="us-east-1", config=Config(user_agent_extra="probe/1"))
+    assert moto_direct._user_agent(other._user_agent_creator) == stock(other._user_agent_creator)
+    assert "probe/1" in moto_direct._user_agent(other._user_agent_creator)

@@ -30,6 +30,13 @@ kept per class. And an item is built with one check of its size against moto's l
 attributes, a twentieth of a replay's time); attributes are distinct and sizes not negative, so
 the whole item is over the limit exactly when one of those checks would have failed.
 
+A DynamoDB request is handed to moto's handler without building a werkzeug request from it for
+``setup_class`` to take apart again (``_Handler.answer`` sets what ``setup_class`` would, from
+botocore's request as it stands, and parses the body with moto's own parser); that request
+building and taking apart was a third of a call. botocore's ``User-Agent`` string, which it
+assembles from about seventeen parts on every call, is built once per client and set of request
+features and kept.
+
 ``suspended()`` turns all of it off: ``leadwire bench`` times moto's own ``put_item`` rate, its
 floor, through boto3 on moto as shipped.
 """
@@ -39,26 +46,37 @@ from __future__ import annotations
 import base64
 import functools
 import json
+import weakref
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Final
+from urllib.parse import urlparse
 
 import botocore.handlers
 import moto
 import moto.core.responses
 from botocore import parsers
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse, HTTPHeaders
+from botocore.context import get_context
 from botocore.model import OperationModel
+from botocore.useragent import UserAgentString
+from moto.core.parse import PROTOCOL_PARSERS
 from moto.core.request import normalize_request
 from moto.core.responses import ActionResult, BaseResponse
+from moto.core.utils import get_service_model, utcnow
 from moto.dynamodb.exceptions import ItemSizeTooLarge
 from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
 from moto.dynamodb.models.utilities import bytesize
 from moto.dynamodb.responses import DynamoHandler, DynamoResult
 from moto.events.responses import EventsHandler
+from moto.iam.models import mark_account_as_visited
 from moto.stepfunctions.responses import StepFunctionResponse
+from moto.utilities.utils import get_partition
+from werkzeug.datastructures import Headers, ImmutableMultiDict
+from werkzeug.http import http_date
 
 from leadwire.local.moto_query import PINNED_MOTO_VERSION
 
@@ -85,7 +103,35 @@ def _json_default(value: Any) -> Any:
 
 
 class _Handler(DynamoHandler):
-    """moto's DynamoDB handler, writing plain successful answers with ``json.dumps``."""
+    """moto's DynamoDB handler, set up from botocore's request as it stands, writing plain
+    successful answers with ``json.dumps``."""
+
+    def answer(self, action: str, url: str, headers: dict[str, str], body: bytes, region: str) -> Any:
+        """``dispatch`` without building a werkzeug request to take apart again: every attribute
+        ``setup_class`` sets, from what botocore's JSON request already says. (``querystring``
+        stays empty: moto would fill it with the JSON body taken for a query string.)"""
+        self.is_werkzeug_request = False
+        self.normalized_request = None  # type: ignore[assignment]  # only read without X-Amz-Target
+        self.parsed_url = urlparse(url)
+        self.uri = url
+        self.path = self.raw_path = self.parsed_url.path
+        self.form_data = ImmutableMultiDict()
+        self.raw_body = body
+        self.body = body.decode("utf-8")
+        self.querystring = self.data = OrderedDict()
+        self.method = "POST"
+        self.region = region
+        self.partition = get_partition(region)
+        self.uri_match = {}
+        self.headers = Headers(headers)
+        self.response_headers = {"server": "amazon.com", "date": http_date(utcnow())}
+        self.params = _request_parser(action).parse({"body": body})
+        self.access_key = self.get_access_key()
+        self.current_account = self.get_current_account()
+        mark_account_as_visited(
+            account_id=self.current_account, access_key=self.access_key, service="dynamodb", region=region
+        )
+        return self.call_action()
 
     def serialized(self, action_result: ActionResult) -> Any:
         result = action_result.result
@@ -93,6 +139,13 @@ class _Handler(DynamoHandler):
             body = json.dumps(result, default=_json_default, separators=(",", ":"))
             return 200, {**_JSON_HEADERS, **self.response_headers}, body
         return super().serialized(action_result)
+
+
+@functools.cache
+def _request_parser(action: str) -> Any:
+    """moto's own parser of a DynamoDB request (``BaseResponse.parse_parameters``'), per action."""
+    operation = get_service_model("dynamodb").operation_model(action)
+    return PROTOCOL_PARSERS["json"](operation, map_type=DynamoHandler.PROTOCOL_PARSER_MAP_TYPE)
 
 
 # By botocore's service id (what its ``before-call.<id>`` events are named after).
@@ -124,9 +177,27 @@ def _item_init(self: Item, hash_key: DynamoType, range_key: DynamoType | None, a
     self.attrs = built
 
 
+_stock_user_agent = UserAgentString.to_string
+_user_agents: weakref.WeakKeyDictionary[UserAgentString, dict[Any, str]] = weakref.WeakKeyDictionary()
+
+
+def _user_agent(self: UserAgentString) -> str:
+    """``UserAgentString.to_string``, built once per client and set of features in use (the only
+    part that changes between calls: botocore adds features to the request context)."""
+    context = get_context()
+    features = frozenset(context.features) if context is not None else frozenset()
+    key = (id(self._client_config), features, frozenset(self._client_features or ()))
+    built = _user_agents.setdefault(self, {})
+    text = built.get(key)
+    if text is None:
+        text = built[key] = _stock_user_agent(self)
+    return text
+
+
 def _patch_moto(on: bool) -> None:
     moto.core.responses.method_names_from_class = _method_names if on else _method_names.__wrapped__
     Item.__init__ = _item_init if on else _stock_item_init  # type: ignore[method-assign]
+    UserAgentString.to_string = _user_agent if on else _stock_user_agent
 
 
 class _Body:
@@ -149,6 +220,12 @@ def _answer(model: OperationModel, params: dict[str, Any], context: dict[str, An
         region=context.get("client_region") or "us-east-1", service=service.signing_name
     )
     body = params["body"]
+    if handler is _Handler:
+        region = context.get("client_region") or "us-east-1"
+        raw_body = body.encode() if isinstance(body, str) else body
+        url = params["url"]
+        status, answer_headers, answer = _Handler().answer(model.name, url, headers, raw_body, region)
+        return _parsed(model, url, status, answer_headers, answer)
     request = AWSPreparedRequest(
         method="POST",
         url=params["url"],
@@ -158,6 +235,11 @@ def _answer(model: OperationModel, params: dict[str, Any], context: dict[str, An
     )
     normalized = normalize_request(request)
     status, answer_headers, answer = handler.dispatch(normalized, normalized.raw_url, normalized.headers)
+    return _parsed(model, params["url"], status, answer_headers, answer)
+
+
+def _parsed(model: OperationModel, url: str, status: int, answer_headers: Any, answer: Any) -> Any:
+    """What botocore's endpoint makes of moto's answer: the raw response and its parsed dict."""
     raw = answer.encode() if isinstance(answer, str) else answer
     response = {
         "status_code": status,
@@ -171,7 +253,7 @@ def _answer(model: OperationModel, params: dict[str, Any], context: dict[str, An
         error_shape = model.service_model.shape_for_error_code(code) if code else None
         if error_shape is not None:
             parsed.update(_parser.parse(response, error_shape))
-    return AWSResponse(params["url"], status, HTTPHeaders.from_dict(answer_headers), _Body(raw)), parsed
+    return AWSResponse(url, status, HTTPHeaders.from_dict(answer_headers), _Body(raw)), parsed
 
 
 def install() -> bool:
