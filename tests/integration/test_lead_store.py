@@ -68,6 +68,25 @@ def test_a_store_without_remember_reads_every_time(dynamodb):
     assert meter.reads_by_kind == {"lead": 1.0}
 
 
+def test_a_read_for_the_actions_is_one_read_and_leaves_a_pending_outbox_to_the_next_load(dynamodb):
+    # Given a lead whose last writer stopped before its membership writes
+    put_format_1_item(dynamodb, "read-1")
+    meter = CapacityMeter()
+    store = LeadStore(dynamodb, TABLE, meter=meter)
+    # When the actions read it
+    read = store.read("read-1")
+    # Then it is the stored state, read once, and nothing was written
+    assert read is not None and read.outbox == []
+    assert set(read.state.memberships) == {"trial-users"}
+    assert meter.reads_by_kind == {"lead": 1.0}
+    assert meter.write_units == 0
+    assert store.members("trial-users", 10, None)[0] == []
+    # and the next load (a writer's) delivers the outbox as before
+    assert store.load("read-1") == read
+    assert [m["leadId"] for m in store.members("trial-users", 10, None)[0]] == ["read-1"]
+    assert store.read("gone") is None
+
+
 def put_format_1_item(dynamodb, lead_id: str) -> None:
     """A state item written before format 2, its outbox (``ob``) entering trial-users."""
     record = member_of(LeadRecord.new(lead_id), "trial-users").model_copy(

@@ -214,7 +214,7 @@ class Onsite:
 
 
 class Leads:
-    def load(self, lead_id):
+    def read(self, lead_id):
         return None
 
 

@@ -43,7 +43,9 @@ class ErasedLeadsPort(Protocol):
 
 
 class LeadsPort(Protocol):
-    def load(self, lead_id: str) -> LeadRecord | None: ...
+    def read(self, lead_id: str) -> LeadRecord | None:
+        """The lead as stored now (the actions write nothing of it)."""
+        ...
 
 
 class DeliveryLogPort(Protocol):

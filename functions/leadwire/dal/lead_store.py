@@ -98,15 +98,29 @@ class LeadStore:
         if known is not None and not self._maybe_swept(known):
             self._saved.move_to_end(lead_id)
             return known
-        response = self._client.get_item(TableName=self._table, Key=lead_key(lead_id), ConsistentRead=True)
-        item = response.get("Item")
-        self._meter.record_read(item_size(item) if item else 1, kind="lead")
+        item = self._state_item(lead_id)
         if not item:
             return None
         record = lead_from_item(item)
         if record.outbox and not self._outbox_delivered(record, legacy="ob" in item):
             self._deliver_outbox(record)  # the previous writer stopped before its membership writes
         return record.model_copy(update={"outbox": []})
+
+    def read(self, lead_id: str) -> LeadRecord | None:
+        """The lead as stored (one consistent read), for a reader that writes nothing of it (the
+        actions). A pending outbox is left to the next writer's ``load``: its membership writes
+        change nothing such a reader looks at, and checking for them would cost a read."""
+        item = self._state_item(lead_id)
+        if not item:
+            return None
+        return lead_from_item(item).model_copy(update={"outbox": []})
+
+    def _state_item(self, lead_id: str) -> dict[str, Any] | None:
+        """The lead-state item (a consistent read: what the last save wrote), or None."""
+        response = self._client.get_item(TableName=self._table, Key=lead_key(lead_id), ConsistentRead=True)
+        item: dict[str, Any] | None = response.get("Item")
+        self._meter.record_read(item_size(item) if item else 1, kind="lead")
+        return item
 
     def _maybe_swept(self, record: LeadRecord) -> bool:
         return record.due_at is not None and (self._now is None or record.due_at <= self._now())
@@ -150,9 +164,7 @@ class LeadStore:
         A pending outbox is delivered first (as ``load`` would), and the rewrite keeps the
         item's version under a version check: a writer that saved the lead meanwhile wrote the
         current format itself, so losing that race leaves nothing to do."""
-        response = self._client.get_item(TableName=self._table, Key=lead_key(lead_id), ConsistentRead=True)
-        item = response.get("Item")
-        self._meter.record_read(item_size(item) if item else 1, kind="lead")
+        item = self._state_item(lead_id)
         if not item or int(item.get("f", {}).get("N", "1")) >= ITEM_FORMAT:
             return 0
         record = lead_from_item(item)

@@ -55,7 +55,7 @@ class Bus:
 
 
 class Leads:
-    def load(self, lead_id):
+    def read(self, lead_id):
         return None
 
 
