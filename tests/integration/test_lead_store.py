@@ -76,7 +76,8 @@ def test_a_read_for_the_actions_is_one_read_and_leaves_a_pending_outbox_to_the_n
     # When the actions read it
     read = store.read("read-1")
     # Then it is the stored state, read once, and nothing was written
-    assert read is not None and read.outbox == []
+    assert read is not None
+    assert read.outbox == []
     assert set(read.state.memberships) == {"trial-users"}
     assert meter.reads_by_kind == {"lead": 1.0}
     assert meter.write_units == 0
