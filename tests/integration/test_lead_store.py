@@ -7,7 +7,7 @@ import pytest
 from leadwire.core.capacity import CapacityMeter
 from leadwire.core.leads import LeadRecord, Transition, VersionConflict
 from leadwire.core.rules import MembershipChange
-from leadwire.dal.lead_items import history_entry_item, lead_key
+from leadwire.dal.lead_items import history_entry_item, history_page_key, lead_key, lead_to_item
 from leadwire.dal.lead_store import LeadStore
 from tests.integration.conftest import TABLE
 from tests.legacy_shapes import format_1_lead_item
@@ -257,3 +257,67 @@ def test_in_a_batch_counters_follow_each_outbox_once_and_match_the_member_items(
         if item["sk"]["S"].startswith("MEM#")
     }
     assert members == {"SEG#hot", "SEG#warm"}
+
+
+class BehindReplica:
+    """A client whose eventually consistent reads of one key return an older item, as a replica
+    that has not seen the latest write yet would."""
+
+    def __init__(self, client, key, older_item):
+        self._client = client
+        self._key = key
+        self._older = older_item
+        self.reads: list[bool] = []
+
+    def get_item(self, **kwargs):
+        if kwargs["Key"] == self._key:
+            self.reads.append(bool(kwargs.get("ConsistentRead")))
+            if not kwargs.get("ConsistentRead"):
+                return {"Item": self._older}
+        return self._client.get_item(**kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self._client, name)
+
+
+def test_eventual_loads_cost_half_and_a_conflict_makes_the_next_read_consistent(dynamodb):
+    # Given a lead saved by another writer
+    LeadStore(dynamodb, TABLE).save(LeadRecord.new("e-1"), [])
+    meter = CapacityMeter()
+    store = LeadStore(dynamodb, TABLE, meter=meter, eventual_loads=True)
+    # When the consumer's store loads it: one eventually consistent read (half a unit)
+    record = store.load("e-1")
+    assert meter.reads_by_kind == {"lead": 0.5}
+    # and when its save loses to a newer write, the next load reads consistently
+    newer = LeadStore(dynamodb, TABLE).load("e-1")
+    LeadStore(dynamodb, TABLE).save(newer, [])
+    with pytest.raises(VersionConflict):
+        store.save(record, [])
+    meter.read_units = 0
+    meter.reads_by_kind.clear()
+    assert store.load("e-1").version == 2
+    assert meter.reads_by_kind == {"lead": 1.0}
+    assert store.load("e-1", fresh=False) is not None
+    assert meter.reads_by_kind == {"lead": 1.5}  # and eventually consistent again after
+
+
+def test_an_outdated_read_never_delivers_an_overtaken_outbox(dynamodb):
+    # Given a lead that entered trial-users (version 1) and left it again (version 2), all
+    # delivered: no member item
+    writer = LeadStore(dynamodb, TABLE)
+    first = writer.save(member_of(LeadRecord.new("e-2"), "trial-users"), [entered("trial-users")])
+    left_at = datetime(2026, 11, 21, tzinfo=UTC)
+    writer.save(member_of(first), [exited("trial-users", AT, left_at)])
+    assert writer.members("trial-users", 10, None)[0] == []
+    # and a replica still serving version 1, its outbox's marker not visible to it either
+    version_1 = lead_to_item(first.model_copy(update={"outbox": [entered("trial-users")]}), 1)
+    dynamodb.delete_item(TableName=TABLE, Key=history_page_key("e-2", 1))
+    replica = BehindReplica(dynamodb, lead_key("e-2"), version_1)
+    store = LeadStore(replica, TABLE, eventual_loads=True)
+    # When the consumer's store loads the lead
+    loaded = store.load("e-2")
+    # Then the outdated outbox was not delivered: the latest item was read and is what it returns
+    assert replica.reads == [False, True]
+    assert loaded.version == 2
+    assert loaded.state.memberships == {}
+    assert writer.members("trial-users", 10, None)[0] == []

@@ -16,6 +16,16 @@ included. That saves the consistent read and the outbox check. A remembered reco
 instant has come is read again (the sweep may have advanced the lead). A record another writer
 has replaced all the same (a job, a merge in another container) only makes the save's version
 check fail, which forgets it, and the engine's retry then reads the item.
+
+A store built with ``eventual_loads=True`` (the segmentation consumer's too) reads a lead it does
+not remember eventually consistently: half the units, and the save's version check already
+catches a read that missed a newer write (the conflict, then a consistent read, as above). A
+pending outbox is only ever delivered from a consistent read, though: an outdated item may carry
+an outbox a newer save has overtaken, and delivering it would bring back member items that save
+removed. So when the eventually consistent read finds an outbox whose marker is missing (a writer
+stopped, or the read is behind), the item is read again consistently before anything is written.
+A lead whose save met a conflict is read consistently next time, so the retry cannot loop on a
+replica that is behind.
 """
 
 from __future__ import annotations
@@ -59,6 +69,7 @@ class LeadStore:
         meter: CapacityMeter | None = None,
         remember: int = 0,
         now: Callable[[], datetime] | None = None,
+        eventual_loads: bool = False,
     ) -> None:
         self._client = client
         self._table = table_name
@@ -66,6 +77,8 @@ class LeadStore:
         self._remember = remember
         self._now = now
         self._saved: OrderedDict[str, LeadRecord] = OrderedDict()
+        self._eventual_loads = eventual_loads
+        self._conflicted: set[str] = set()  # read these consistently next (see the module doc)
         self._stats = SegmentStats(client, table_name, meter=self._meter)
 
     @contextmanager
@@ -98,11 +111,15 @@ class LeadStore:
         if known is not None and not self._maybe_swept(known):
             self._saved.move_to_end(lead_id)
             return known
-        item = self._state_item(lead_id)
+        consistent = fresh or not self._eventual_loads or lead_id in self._conflicted
+        self._conflicted.discard(lead_id)
+        item = self._state_item(lead_id, consistent=consistent)
         if not item:
             return None
         record = lead_from_item(item)
         if record.outbox and not self._outbox_delivered(record, legacy="ob" in item):
+            if not consistent:
+                return self.load(lead_id, fresh=True)  # deliver only what the latest item holds
             self._deliver_outbox(record)  # the previous writer stopped before its membership writes
         return record.model_copy(update={"outbox": []})
 
@@ -115,11 +132,13 @@ class LeadStore:
             return None
         return lead_from_item(item).model_copy(update={"outbox": []})
 
-    def _state_item(self, lead_id: str) -> dict[str, Any] | None:
-        """The lead-state item (a consistent read: what the last save wrote), or None."""
-        response = self._client.get_item(TableName=self._table, Key=lead_key(lead_id), ConsistentRead=True)
+    def _state_item(self, lead_id: str, *, consistent: bool = True) -> dict[str, Any] | None:
+        """The lead-state item, or None; a consistent read sees what the last save wrote."""
+        response = self._client.get_item(
+            TableName=self._table, Key=lead_key(lead_id), ConsistentRead=consistent
+        )
         item: dict[str, Any] | None = response.get("Item")
-        self._meter.record_read(item_size(item) if item else 1, kind="lead")
+        self._meter.record_read(item_size(item) if item else 1, consistent=consistent, kind="lead")
         return item
 
     def _maybe_swept(self, record: LeadRecord) -> bool:
@@ -144,6 +163,7 @@ class LeadStore:
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
                 self._meter.record_write(item, kind="lead")  # a failed condition is billed as a write
+                self._conflicted.add(record.lead_id)
                 raise VersionConflict(record.lead_id) from None
             raise
         self._meter.record_write(item, kind="lead")

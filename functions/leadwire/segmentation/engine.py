@@ -232,7 +232,9 @@ class SegmentationEngine:
     # -- one attempt ---------------------------------------------------------------------------
     def _process_once(self, lead_id: str, events: list[StoredEvent], cause: str = TIME_CAUSE) -> Outcome:
         now = self._now()
-        record = self._resolve(lead_id)
+        # Without events, a lead read as absent is left alone: make sure it is (a store that
+        # reads eventually consistently may not see a lead saved a moment ago).
+        record = self._resolve(lead_id, sure=not events)
         if not events and record.version == 0:
             return Outcome(lead_id=record.lead_id)  # nothing stored, nothing to advance
         if record.version == 0 and self._guard is not None and self._guard.erased(lead_id):
@@ -271,16 +273,23 @@ class SegmentationEngine:
         self._settle_accounts(moved, now, work.record.lead_id)
         return work.outcome
 
-    def _resolve(self, lead_id: str) -> LeadRecord:
-        """The lead's record, following an anonymous id to the known lead it was merged into."""
+    def _resolve(self, lead_id: str, *, sure: bool = False) -> LeadRecord:
+        """The lead's record, following an anonymous id to the known lead it was merged into;
+        ``sure``: an absent lead is read again as stored before it counts as absent."""
         seen = [lead_id]
-        record = self._leads.load(lead_id)
+        record = self._load(lead_id, sure)
         while record is not None and record.merged_into is not None:
             if record.merged_into in seen or len(seen) > 3:
                 raise LeadUnresolvable(" -> ".join([*seen, record.merged_into]))
             seen.append(record.merged_into)
-            record = self._leads.load(record.merged_into)
+            record = self._load(record.merged_into, sure)
         return record or LeadRecord.new(seen[-1])
+
+    def _load(self, lead_id: str, sure: bool) -> LeadRecord | None:
+        record = self._leads.load(lead_id)
+        if record is None and sure:
+            record = self._leads.load(lead_id, fresh=True)
+        return record
 
     def _evaluate_at(self, work: _Work, at: datetime, cause: str) -> Evaluation:
         account = self._account_of(work)

@@ -15,8 +15,18 @@ REMEMBERED_LEADS = 5000
 
 @wiring.cached
 def stream_lead_store() -> LeadStore:
-    """The segmentation consumer's store: it remembers what it saved (see ``LeadStore``)."""
-    return LeadStore(wiring.dynamodb(), wiring.table(), remember=REMEMBERED_LEADS, now=clock.now)
+    """The segmentation consumer's store: it remembers what it saved, and reads what it does not
+    remember eventually consistently (see ``LeadStore``)."""
+    return LeadStore(
+        wiring.dynamodb(), wiring.table(), remember=REMEMBERED_LEADS, now=clock.now, eventual_loads=True
+    )
+
+
+@wiring.cached
+def sweep_lead_store() -> LeadStore:
+    """The sweep's store: it reads eventually consistently too (the engine makes sure of a lead
+    read as absent, and the save's version check catches an outdated read)."""
+    return LeadStore(wiring.dynamodb(), wiring.table(), eventual_loads=True)
 
 
 def engine(leads: LeadStore | None = None) -> SegmentationEngine:
@@ -29,6 +39,11 @@ def engine(leads: LeadStore | None = None) -> SegmentationEngine:
         guard=wiring.lead_guard(),
         accounts=Accounts(wiring.account_store()),
     )
+
+
+def sweep_engine() -> SegmentationEngine:
+    """The sweep's engine: its own store, reading eventually consistently."""
+    return engine(sweep_lead_store())
 
 
 def stream_engine() -> SegmentationEngine:

@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from leadwire import clock
 from leadwire.observability import logger, metrics
-from leadwire.segmentation.wiring import engine as segmentation_engine
+from leadwire.segmentation.wiring import sweep_engine
 from leadwire.timers.sweep import DuePort, run_sweep
 from leadwire.timers.wiring import due_index
 
@@ -27,7 +27,7 @@ def lambda_handler(
     event: dict[str, Any], context: LambdaContext, due: DuePort | None = None
 ) -> dict[str, Any]:
     """``due`` is the test seam (``leadwire local`` passes its stream-fed view); else the index."""
-    engine = segmentation_engine()
+    engine = sweep_engine()
     with engine.held_writes():
         report = run_sweep(
             due or due_index(),

@@ -212,3 +212,29 @@ def test_an_interval_opened_in_an_earlier_save_is_always_closed():
 
     exit_only = [_transition("warm", "exited", T0, T0)]
     assert without_instant_intervals(exit_only) == exit_only
+
+
+def test_an_advance_makes_sure_a_lead_read_as_absent_is_absent(leads, history, definitions, clock):
+    # Given a stored lead that an eventually consistent read does not see yet
+    events = [event("u1", "webinar_registered", T0)]
+    history.add(events)
+    SegmentationEngine(leads, history, definitions, clock).process("u1", events)
+    stored = leads.records["u1"]
+    fresh_reads = []
+
+    class Behind(type(leads)):
+        def load(self, lead_id, *, fresh=False):
+            fresh_reads.append(fresh)
+            return super().load(lead_id, fresh=fresh) if fresh else None
+
+    behind = Behind()
+    behind.records = leads.records
+    # When the sweep advances it
+    outcome = SegmentationEngine(behind, history, definitions, clock).advance("u1")
+    # Then it was read again as stored, and advanced (saved), not skipped as absent
+    assert fresh_reads == [False, True]
+    assert outcome.lead_id == "u1"
+    assert behind.records["u1"].version == stored.version + 1
+    # while a lead that really is absent stays so
+    assert SegmentationEngine(behind, history, definitions, clock).advance("nobody").lead_id == "nobody"
+    assert "nobody" not in behind.records
