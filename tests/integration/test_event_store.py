@@ -92,3 +92,31 @@ def test_lead_events_reads_only_that_lead(dynamodb):
     store.put_events(events(3, lead="u1") + events(2, lead="u2")[:0])
     store.put_events([e.model_copy(update={"lead_id": "u2", "message_id": "other"}) for e in events(1)])
     assert sorted(e.message_id for e in store.lead_events("u1")) == ["m0", "m1", "m2"]
+
+
+class BehindReplica:
+    """Eventually consistent reads that have not seen any write yet."""
+
+    def __init__(self, client):
+        self._client = client
+        self.reads: list[bool] = []
+
+    def get_item(self, **kwargs):
+        self.reads.append(bool(kwargs.get("ConsistentRead")))
+        return self._client.get_item(**kwargs) if kwargs.get("ConsistentRead") else {}
+
+    def __getattr__(self, name):
+        return getattr(self._client, name)
+
+
+def test_an_event_is_read_eventually_consistently_and_again_consistently_only_when_missed(dynamodb):
+    EventStore(dynamodb, TABLE).put_events(events(1))
+    meter = CapacityMeter()
+    found = EventStore(dynamodb, TABLE, meter=meter).get_event("u1", "m0")
+    assert found is not None
+    assert found.message_id == "m0"
+    assert meter.reads_by_kind == {"event": 0.5}  # an event item never changes: any copy is it
+    behind = BehindReplica(dynamodb)
+    assert EventStore(behind, TABLE).get_event("u1", "m0") == found
+    assert behind.reads == [False, True]  # a miss may be a replica behind the write
+    assert EventStore(dynamodb, TABLE).get_event("u1", "never") is None

@@ -321,3 +321,23 @@ def test_an_outdated_read_never_delivers_an_overtaken_outbox(dynamodb):
     assert loaded.version == 2
     assert loaded.state.memberships == {}
     assert writer.members("trial-users", 10, None)[0] == []
+
+
+def test_a_read_at_least_a_version_takes_a_new_enough_copy_and_else_reads_as_stored(dynamodb):
+    # Given a lead at version 2, and a replica still serving version 1
+    writer = LeadStore(dynamodb, TABLE)
+    first = writer.save(LeadRecord.new("v-1"), [])
+    writer.save(first, [])
+    replica = BehindReplica(dynamodb, lead_key("v-1"), lead_to_item(first, 1))
+    meter = CapacityMeter()
+    store = LeadStore(replica, TABLE, meter=meter)
+    # When the actions read it for a fire of version 1: the replica's copy is new enough
+    assert store.read("v-1", at_least=1).version == 1
+    assert replica.reads == [False]
+    assert meter.reads_by_kind == {"lead": 0.5}
+    # and for a fire of version 2 it is not: the item is read as stored
+    assert store.read("v-1", at_least=2).version == 2
+    assert replica.reads == [False, False, True]
+    # without a version (a fire that does not know it), one consistent read
+    assert store.read("v-1").version == 2
+    assert replica.reads[-1] is True

@@ -125,3 +125,28 @@ def test_a_delivered_outbox_is_not_written_again(runtime, leads):
     PROCESS_METER.__init__()
     leads.load("calm-1")
     assert PROCESS_METER.write_units == 0
+
+
+def test_a_fire_of_a_segment_change_carries_the_lead_version_it_was_saved_with(runtime, leads):
+    # Given a lead who enters hot-leads (the default hot-lead handoff fires on it)
+    send(
+        runtime,
+        track("u9", "trial_signup", "2026-11-20T11:57:00Z"),  # live: within the triggers' horizon
+        track("u9", "demo_requested", "2026-11-20T11:58:00Z"),
+        {
+            "type": "identify",
+            "userId": "u9",
+            "traits": {"company_size": 5000},
+            "timestamp": "2026-11-20T11:59:00Z",
+        },
+    )
+    fires = runtime.dynamodb.query(
+        TableName="leadwire-local",
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :fire)",
+        ExpressionAttributeValues={":pk": {"S": "LEAD#u9"}, ":fire": {"S": "FIRE#"}},
+    )["Items"]
+    handoff = [f for f in fires if f["triggerId"]["S"] == "hot-lead-handoff"]
+    # Then its fire says which version of the lead's state it came from (the actions read a copy
+    # at least that new, eventually consistently), and that version is stored
+    assert len(handoff) == 1
+    assert 1 <= int(handoff[0]["lv"]["N"]) <= leads.load("u9").version

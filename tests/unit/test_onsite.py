@@ -214,7 +214,7 @@ class Onsite:
 
 
 class Leads:
-    def read(self, lead_id):
+    def read(self, lead_id, *, at_least=0):
         return None
 
 

@@ -43,8 +43,9 @@ class ErasedLeadsPort(Protocol):
 
 
 class LeadsPort(Protocol):
-    def read(self, lead_id: str) -> LeadRecord | None:
-        """The lead as stored now (the actions write nothing of it)."""
+    def read(self, lead_id: str, *, at_least: int = 0) -> LeadRecord | None:
+        """The lead as stored now, at ``at_least`` or a newer version (the actions write
+        nothing of it)."""
         ...
 
 

@@ -188,7 +188,7 @@ class ActionsService:
                 self._skip(fire, f"{root}-account", SKIPPED, now, {"reason": NO_ACCOUNT})
                 return FireOutcome(fire.trigger_id, NO_ACCOUNT)
         else:
-            record = self._leads.read(fire.lead_id)
+            record = self._leads.read(fire.lead_id, at_least=fire.lead_version)
         if trigger.only_if is not None and not self._holds(trigger, record, account, now):
             self._skip(fire, f"{root}-only-if", SKIPPED, now, {"reason": "only_if"})
             return FireOutcome(fire.trigger_id, "only_if false")

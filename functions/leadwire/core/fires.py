@@ -25,6 +25,8 @@ class Fire(BaseModel):
     cause: str  # the message id, history change id, or anniversary occurrence that started it
     at: datetime  # when it fired, in event time (the deadline for a timer)
     match: dict[str, Any] = Field(default_factory=dict)  # the awaited properties (cart_id, ...)
+    # The lead's state is at least this version (the save whose change fired it; 0: not known).
+    lead_version: int = 0
 
     @classmethod
     def of(

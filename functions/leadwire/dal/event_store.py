@@ -130,11 +130,17 @@ class EventStore:
         return (from_item(item) for item in items)
 
     def get_event(self, lead_id: str, message_id: str) -> StoredEvent | None:
-        """One stored event (the event that started a fire, for its properties), or None."""
-        response = self._client.get_item(
-            TableName=self._table,
-            Key={schema.PK: {"S": schema.lead_pk(lead_id)}, schema.SK: {"S": schema.event_sk(message_id)}},
-        )
-        item = response.get("Item")
-        self._meter.record_read(item_size(item) if item else 1, kind="event")
-        return from_item(item) if item else None
+        """One stored event (the event that started a fire, for its properties), or None.
+
+        An event item never changes once written (a resent event puts the same item), so an
+        eventually consistent read (half the units) that finds it has found what is stored; only
+        a miss, which a replica behind the write would also give, is read again consistently."""
+        key = {schema.PK: {"S": schema.lead_pk(lead_id)}, schema.SK: {"S": schema.event_sk(message_id)}}
+        for consistent in (False, True):
+            item = self._client.get_item(TableName=self._table, Key=key, ConsistentRead=consistent).get(
+                "Item"
+            )
+            self._meter.record_read(item_size(item) if item else 1, consistent=consistent, kind="event")
+            if item:
+                return from_item(item)
+        return None

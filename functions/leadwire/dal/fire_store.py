@@ -15,7 +15,7 @@ from leadwire.dal.metering import PROCESS_METER
 
 
 def fire_to_item(fire: Fire) -> dict[str, dict[str, Any]]:
-    return {
+    item: dict[str, dict[str, Any]] = {
         schema.PK: {"S": schema.lead_pk(fire.lead_id)},
         schema.SK: {"S": schema.fire_sk(fire.fire_id)},
         "fireId": {"S": fire.fire_id},
@@ -25,6 +25,9 @@ def fire_to_item(fire: Fire) -> dict[str, dict[str, Any]]:
         "at": {"S": iso(fire.at)},
         "match": {"S": json.dumps(fire.match, separators=(",", ":"), sort_keys=True)},
     }
+    if fire.lead_version:
+        item["lv"] = {"N": str(fire.lead_version)}
+    return item
 
 
 def fire_from_item(item: dict[str, dict[str, Any]]) -> Fire:
@@ -35,6 +38,7 @@ def fire_from_item(item: dict[str, dict[str, Any]]) -> Fire:
         cause=item["cause"]["S"],
         at=datetime.fromisoformat(item["at"]["S"]),
         match=json.loads(item.get("match", {}).get("S") or "{}"),
+        lead_version=int(item.get("lv", {}).get("N", "0")),
     )
 
 

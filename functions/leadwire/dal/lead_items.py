@@ -192,6 +192,11 @@ def is_history_page(item: dict[str, dict[str, Any]]) -> bool:
     return item[schema.SK]["S"].startswith(schema.HISTORY_PREFIX + HISTORY_PAGE_MARK)
 
 
+def page_version(item: dict[str, dict[str, Any]]) -> int:
+    """The lead-state version whose save wrote the page (its key says it)."""
+    return int(item[schema.SK]["S"].removeprefix(schema.HISTORY_PREFIX + HISTORY_PAGE_MARK))
+
+
 def page_changes(item: dict[str, dict[str, Any]]) -> list[Transition]:
     return outbox_from_text(item["ch"]["S"])
 

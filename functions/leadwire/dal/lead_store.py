@@ -123,10 +123,18 @@ class LeadStore:
             self._deliver_outbox(record)  # the previous writer stopped before its membership writes
         return record.model_copy(update={"outbox": []})
 
-    def read(self, lead_id: str) -> LeadRecord | None:
-        """The lead as stored (one consistent read), for a reader that writes nothing of it (the
-        actions). A pending outbox is left to the next writer's ``load``: its membership writes
-        change nothing such a reader looks at, and checking for them would cost a read."""
+    def read(self, lead_id: str, *, at_least: int = 0) -> LeadRecord | None:
+        """The lead as stored, for a reader that writes nothing of it (the actions). A pending
+        outbox is left to the next writer's ``load``: its membership writes change nothing such a
+        reader looks at, and checking for them would cost a read.
+
+        With ``at_least`` (a version the reader knows was saved: its fire's) an eventually
+        consistent read (half the units) that returns that version or a newer one is enough;
+        an older copy or none is read again consistently. Else one consistent read."""
+        if at_least > 0:
+            item = self._state_item(lead_id, consistent=False)
+            if item and int(item["v"]["N"]) >= at_least:
+                return lead_from_item(item).model_copy(update={"outbox": []})
         item = self._state_item(lead_id)
         if not item:
             return None

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from leadwire.dal.lead_items import change_id, interval_from_item, is_history_page, page_changes
+from leadwire.dal.lead_items import change_id, interval_from_item, is_history_page, page_changes, page_version
 from leadwire.stream_records import TableChange
 
 
@@ -24,6 +24,7 @@ class MembershipChangeRecord:
     kind: str  # "enter" | "exit" (the trigger vocabulary)
     at: datetime
     change_id: str
+    lead_version: int = 0  # the state version the change was saved with (0: not known)
 
 
 def membership_changes(change: TableChange) -> list[MembershipChangeRecord]:
@@ -54,6 +55,7 @@ def membership_changes(change: TableChange) -> list[MembershipChangeRecord]:
 
 def _page_changes(page: dict[str, Any]) -> list[MembershipChangeRecord]:
     lead = page["lead"]["S"]
+    version = page_version(page)
     return [
         MembershipChangeRecord(
             lead,
@@ -61,6 +63,7 @@ def _page_changes(page: dict[str, Any]) -> list[MembershipChangeRecord]:
             "enter" if transition.change.kind == "entered" else "exit",
             transition.change.at,
             change_id(lead, transition),
+            version,
         )
         for transition in page_changes(page)
     ]

@@ -50,6 +50,7 @@ def record_handler_for(
                 membership.at,
                 membership.change_id,
                 report,
+                lead_version=membership.lead_version,
             )
 
     return record_handler

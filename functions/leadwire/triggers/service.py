@@ -121,8 +121,18 @@ class TriggerService:
                 )
 
     def on_change(
-        self, lead_id: str, segment_id: str, kind: str, at: datetime, change_id: str, report: TriggerReport
+        self,
+        lead_id: str,
+        segment_id: str,
+        kind: str,
+        at: datetime,
+        change_id: str,
+        report: TriggerReport,
+        *,
+        lead_version: int = 0,
     ) -> None:
+        """A membership change; ``lead_version``: the state version saved with it, which the
+        fire carries (the actions then know how new a copy of the lead they need)."""
         now = self._now()
         triggers = triggers_for_change(self._triggers, segment_id, kind)  # type: ignore[arg-type]
         if self._spikes is not None:
@@ -130,7 +140,7 @@ class TriggerService:
         for trigger in triggers:
             if self._erased(lead_id, report):
                 return
-            self._start(trigger, lead_id, change_id, at, {}, now, report)
+            self._start(trigger, lead_id, change_id, at, {}, now, report, lead_version=lead_version)
 
     def arm_anniversary(
         self,
@@ -176,12 +186,15 @@ class TriggerService:
         properties: Mapping[str, Any],
         now: datetime,
         report: TriggerReport,
+        *,
+        lead_version: int = 0,
     ) -> None:
         if not horizon_allows(trigger, at, now):
             report.beyond_horizon += 1
             return
         if trigger.wait is None and trigger.delay is None:
-            report.fired += self._fires.put_fire(Fire.of(trigger.id, lead_id, cause, at))
+            fire = Fire.of(trigger.id, lead_id, cause, at).model_copy(update={"lead_version": lead_version})
+            report.fired += self._fires.put_fire(fire)
             return
         key = timer_key(trigger, lead_id, properties)
         paths = trigger.wait.until.match if trigger.wait is not None else []

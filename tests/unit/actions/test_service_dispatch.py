@@ -55,7 +55,7 @@ class Bus:
 
 
 class Leads:
-    def read(self, lead_id):
+    def read(self, lead_id, *, at_least=0):
         return None
 
 

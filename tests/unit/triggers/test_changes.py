@@ -35,6 +35,8 @@ def test_a_new_page_is_each_of_its_changes_in_order():
         ("l-1", "hot", "enter", ENTERED),
         ("l-1", "warm", "exit", LEFT),
     ]
+    # each says the version the lead was saved with, which its fire carries to the actions
+    assert [c.lead_version for c in changes] == [4, 4]
 
 
 def test_a_page_carries_the_change_ids_interval_items_carried():
@@ -43,6 +45,7 @@ def test_a_page_carries_the_change_ids_interval_items_carried():
     from_page = membership_changes(record("INSERT", None, history_page_item("l-1", 4, [enter])))
     from_item = membership_changes(record("INSERT", None, history_entry_item("l-1", enter)))
     assert [c.change_id for c in from_page] == [c.change_id for c in from_item]
+    assert [c.lead_version for c in from_item] == [0]  # an interval item does not say
 
 
 def test_a_page_put_again_is_nothing_new():
