@@ -304,3 +304,46 @@ def test_the_user_agent_is_built_once_per_client_and_features_as_botocore_builds
     other = boto3.client("dynamodb", region_name="us-east-1", config=Config(user_agent_extra="probe/1"))
     assert moto_direct._user_agent(other._user_agent_creator) == stock(other._user_agent_creator)
     assert "probe/1" in moto_direct._user_agent(other._user_agent_creator)
+
+
+@pytest.mark.parametrize(
+    ("action", "params"),
+    [
+        ("GetItem", {"TableName": TABLE, "Key": key("LEAD#a", "STATE"), "ConsistentRead": True}),
+        (
+            "Query",
+            {
+                "TableName": TABLE,
+                "KeyConditionExpression": "#pk = :pk",
+                "ExpressionAttributeNames": {"#pk": "pk"},
+                "ExpressionAttributeValues": {":pk": {"S": "LEAD#a"}},
+                "Limit": 10,
+                "ExclusiveStartKey": key("LEAD#a", "EVT#1"),
+            },
+        ),
+        (
+            "PutItem",
+            {
+                "TableName": TABLE,
+                "Item": {**key("LEAD#a", "X"), "n": {"N": "1.5"}, "m": {"M": {"l": {"L": [{"BOOL": True}]}}}},
+            },
+        ),
+        ("PutItem", {"TableName": TABLE, "Item": {**key("LEAD#a", "X"), "sz": {"B": "AP8Q"}}}),
+        ("BatchGetItem", {"RequestItems": {TABLE: {"Keys": [key("a", "b")], "ProjectionExpression": "pk"}}}),
+    ],
+)
+def test_a_request_reads_as_moto_s_parser_reads_it(action, params):
+    import json
+
+    body = json.dumps(params).encode()
+    assert moto_direct._request_params(action, body) == moto_direct._request_parser(action).parse(
+        {"body": body}
+    )
+
+
+def test_a_direct_answer_carries_a_request_id_as_moto_s():
+    headers, body = moto_direct._Handler._enrich_response({"status": 200}, "{}")
+    assert headers["status"] == "200"
+    assert len(headers["x-amzn-requestid"]) == 52
+    assert headers["x-amzn-requestid"].isalnum()
+    assert body == "{}"
