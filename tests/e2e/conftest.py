@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from leadwire.local.load import stop
+
 WRITE_KEY = "e2e-write-key"
 CLOCK_START = "2026-11-20T12:00:00Z"
 """The simulated clock every ``leadwire local`` here starts at (unless a test gives its own
@@ -80,11 +82,7 @@ def run_local(*args, env=None, log_path=None, local_class=Local, port=None):
         try:
             yield server
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
+            if not stop(process, timeout=10):
                 pytest.fail("leadwire local did not stop within 10 s of SIGTERM")
 
 

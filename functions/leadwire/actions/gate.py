@@ -103,8 +103,11 @@ class DeliveryGate:
     ) -> Outcome:
         """``ticket`` (priority, expiry) lets a message over a cap wait for a slot; without one
         it is ``capped``."""
-        if not fire.is_deferred and not self._capped(sendable):
-            first = self._act(fire, delivery_id, sendable, recipient, now, ticket, prior=None, first=True)
+        attempt = _Attempt(
+            fire, delivery_id, sendable, recipient or NOBODY, now, ticket, self._capped(sendable)
+        )
+        if not fire.is_deferred and not attempt.capped:
+            first = self._act(attempt, prior=None, first=True)
             if first is not None:
                 return first
         channel = sendable.channel
@@ -117,10 +120,10 @@ class DeliveryGate:
                 self._defer.defer(fire, until)
                 return Outcome(channel, status, repeat=True)
             if status == SENDING:
-                settled = self._settle_sending(fire, delivery_id, sendable, prior, now)
+                settled = self._settle_sending(attempt, prior)
                 if settled is not None:
                     return settled
-        outcome = self._act(fire, delivery_id, sendable, recipient, now, ticket, prior=prior, first=False)
+        outcome = self._act(attempt, prior=prior, first=False)
         if outcome is None:
             raise AssertionError("only a first attempt gives way")
         return outcome
@@ -130,22 +133,12 @@ class DeliveryGate:
             c.counts(sendable.channel, sendable.category) for c in self._policy.frequency_caps
         )
 
-    def _act(
-        self,
-        fire: Fire,
-        delivery_id: str,
-        sendable: Sendable,
-        recipient: Recipient | None,
-        now: datetime,
-        ticket: Ticket | None,
-        *,
-        prior: dict[str, Any] | None,
-        first: bool,
-    ) -> Outcome | None:
+    def _act(self, attempt: _Attempt, *, prior: dict[str, Any] | None, first: bool) -> Outcome | None:
         """Decide, record and send. ``first``: the log was not read, so each record is written
         only if no delivery item exists; None when one does (the caller reads it and goes on)."""
+        fire, delivery_id, sendable, now = attempt.fire, attempt.delivery_id, attempt.sendable, attempt.now
         channel = sendable.channel
-        decision = self._decide(fire, delivery_id, sendable, recipient or NOBODY, now, ticket)
+        decision = self._decide(attempt)
         if isinstance(decision, Refuse | Defer):
             wake = {"until": decision.until.isoformat()} if isinstance(decision, Defer) else {}
             details = {**sendable.details, "reason": decision.reason, **wake, **decision.details}
@@ -165,10 +158,9 @@ class DeliveryGate:
         self._log.record_delivery(fire, delivery_id, channel, result.status, now, {**claim, **result.details})
         return Outcome(channel, result.status, retry_error=result.retry_error)
 
-    def _settle_sending(
-        self, fire: Fire, delivery_id: str, sendable: Sendable, prior: Mapping[str, Any], now: datetime
-    ) -> Outcome | None:
+    def _settle_sending(self, attempt: _Attempt, prior: Mapping[str, Any]) -> Outcome | None:
         """A crash left the delivery ``sending``. None: send it (again) now."""
+        fire, delivery_id, sendable, now = attempt.fire, attempt.delivery_id, attempt.sendable, attempt.now
         window = sendable.confirm_window
         if window is None:
             return None  # receivers dedupe on the delivery id: sending again is safe
@@ -182,29 +174,41 @@ class DeliveryGate:
             return Outcome(sendable.channel, SENDING, repeat=True)
         return None  # SES never reported it: it was not sent
 
-    def _decide(
-        self,
-        fire: Fire,
-        delivery_id: str,
-        sendable: Sendable,
-        recipient: Recipient,
-        now: datetime,
-        ticket: Ticket | None,
-    ) -> Decision:
-        policy, channel, category = self._policy, sendable.channel, sendable.category
-        if not self._capped(sendable) or self._send_log is None:
-            return decide(policy, channel, category, recipient, [], delivery_id, now, ticket)
-        line = self._send_log.line(fire.lead_id)
+    def _decide(self, attempt: _Attempt) -> Decision:
+        policy, sendable, recipient = self._policy, attempt.sendable, attempt.recipient
+        channel, category, delivery_id, now = (
+            sendable.channel,
+            sendable.category,
+            attempt.delivery_id,
+            attempt.now,
+        )
+        if not attempt.capped or self._send_log is None:
+            return decide(policy, channel, category, recipient, [], delivery_id, now, attempt.ticket)
+        lead_id, ticket = attempt.fire.lead_id, attempt.ticket
+        line = self._send_log.line(lead_id)
         for _ in range(CAP_RESERVE_ATTEMPTS):
             # A retry that already holds its slot (a crash after the reservation) keeps it: no line.
             held = any(sent.delivery_id == delivery_id for sent in line.sends)
             queue = (None, ()) if held else (ticket, line.waiting)
             decision = decide(policy, channel, category, recipient, line.sends, delivery_id, now, *queue)
             after = _line_after(decision, line, SentRecord(delivery_id, channel, category, now), ticket, now)
-            if after is None or self._send_log.save(fire.lead_id, after, policy.longest_cap, now):
+            if after is None or self._send_log.save(lead_id, after, policy.longest_cap, now):
                 return decision
-            line = self._send_log.line(fire.lead_id)
+            line = self._send_log.line(lead_id)
         raise CapContention(f"delivery {delivery_id}: the send log kept changing")
+
+
+@dataclass(frozen=True)
+class _Attempt:
+    """One delivery attempt, as the gate decides and acts on it."""
+
+    fire: Fire
+    delivery_id: str
+    sendable: Sendable
+    recipient: Recipient
+    now: datetime
+    ticket: Ticket | None
+    capped: bool  # a frequency cap counts the channel: deciding takes a slot of the send log
 
 
 def _line_after(

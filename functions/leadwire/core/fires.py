@@ -30,7 +30,14 @@ class Fire(BaseModel):
 
     @classmethod
     def of(
-        cls, trigger_id: str, lead_id: str, cause: str, at: datetime, match: dict[str, Any] | None = None
+        cls,
+        trigger_id: str,
+        lead_id: str,
+        cause: str,
+        at: datetime,
+        match: dict[str, Any] | None = None,
+        *,
+        lead_version: int = 0,
     ) -> Fire:
         """The fire of ``trigger_id`` for ``lead_id`` started by ``cause``, with its stable id."""
         return cls(
@@ -40,6 +47,7 @@ class Fire(BaseModel):
             cause=cause,
             at=at,
             match=match or {},
+            lead_version=lead_version,
         )
 
     @property

@@ -39,7 +39,8 @@ def put_if(
     except ClientError as exc:
         if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
             raise
-        meter.record_write(item, kind=kind)
-        return False
+        written = False
+    else:
+        written = True
     meter.record_write(item, kind=kind)
-    return True
+    return written

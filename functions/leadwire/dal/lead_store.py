@@ -41,6 +41,7 @@ from botocore.exceptions import ClientError
 from leadwire import schema
 from leadwire.core.capacity import CapacityMeter, item_size
 from leadwire.core.leads import LeadRecord, Transition, VersionConflict
+from leadwire.dal.conditional_put import put_if
 from leadwire.dal.lead_items import (
     ITEM_FORMAT,
     change_id,
@@ -200,17 +201,18 @@ class LeadStore:
             self._deliver_outbox(record)
         upgraded = lead_to_item(record.model_copy(update={"outbox": []}), record.version)
         self._saved.pop(lead_id, None)
-        try:
-            self._client.put_item(
-                TableName=self._table, Item=upgraded, **self._version_condition(record.version)
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                raise
-            self._meter.record_write(upgraded, kind="lead")
-            return 0
-        self._meter.record_write(upgraded, kind="lead")
-        return 1
+        condition = self._version_condition(record.version)
+        written = put_if(
+            self._client,
+            self._table,
+            upgraded,
+            self._meter,
+            "lead",
+            condition=condition["ConditionExpression"],
+            names=condition["ExpressionAttributeNames"],
+            values=condition.get("ExpressionAttributeValues"),
+        )
+        return int(written)
 
     @staticmethod
     def _version_condition(version: int) -> dict[str, Any]:

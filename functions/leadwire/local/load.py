@@ -246,12 +246,19 @@ def local_process(extra_args: list[str], *, ready_timeout: float = 120.0) -> Ite
             url = _await_url(process, ready_timeout, errors)
             yield url, write_key
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop(process, timeout=30)
+
+
+def stop(process: subprocess.Popen[str], *, timeout: float) -> bool:
+    """SIGTERM, then SIGKILL if it has not ended within ``timeout`` s; True if it ended in time."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        return False
+    return True
 
 
 def _await_url(process: subprocess.Popen[str], timeout: float, errors: IO[str]) -> str:

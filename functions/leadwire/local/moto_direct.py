@@ -240,27 +240,18 @@ def _answer(model: OperationModel, params: dict[str, Any], context: dict[str, An
         return None  # uninstalled: the call takes the usual way
     service = model.service_model
     handler = _HANDLERS[service.service_id.hyphenize()]
+    region = context.get("client_region") or "us-east-1"
     headers = dict(params["headers"])
-    headers["Authorization"] = _AUTHORIZATION.format(
-        region=context.get("client_region") or "us-east-1", service=service.signing_name
-    )
-    body = params["body"]
+    headers["Authorization"] = _AUTHORIZATION.format(region=region, service=service.signing_name)
+    body = params["body"].encode() if isinstance(params["body"], str) else params["body"]
+    url = params["url"]
     if handler is _Handler:
-        region = context.get("client_region") or "us-east-1"
-        raw_body = body.encode() if isinstance(body, str) else body
-        url = params["url"]
-        status, answer_headers, answer = _Handler().answer(model.name, url, headers, raw_body, region)
+        status, answer_headers, answer = _Handler().answer(model.name, url, headers, body, region)
         return _parsed(model, url, status, answer_headers, answer)
-    request = AWSPreparedRequest(
-        method="POST",
-        url=params["url"],
-        headers=headers,
-        body=body.encode() if isinstance(body, str) else body,
-        stream_output=False,
-    )
+    request = AWSPreparedRequest(method="POST", url=url, headers=headers, body=body, stream_output=False)
     normalized = normalize_request(request)
     status, answer_headers, answer = handler.dispatch(normalized, normalized.raw_url, normalized.headers)
-    return _parsed(model, params["url"], status, answer_headers, answer)
+    return _parsed(model, url, status, answer_headers, answer)
 
 
 def _parsed(model: OperationModel, url: str, status: int, answer_headers: Any, answer: Any) -> Any:

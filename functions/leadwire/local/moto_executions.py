@@ -72,17 +72,11 @@ def _interpreter_cached(cache: InterpreterCache) -> Iterator[None]:
     parse_path = json_path.parse
 
     def parsed_path(text: str) -> Any:
-        path = cache.paths.get(text)
-        if path is None:
-            path = cache.paths[text] = parse_path(text)
-        return path
+        return _kept(cache.paths, text, lambda: parse_path(text))
 
     def reused(region: str, service: str, state_credentials: Any = None) -> Any:
         key = (region, service, botocore_stubber.enabled)
-        client = cache.clients.get(key)
-        if client is None:
-            client = cache.clients[key] = build(region, service, state_credentials)
-        return client
+        return _kept(cache.clients, key, lambda: build(region, service, state_credentials))
 
     def entrypoint(worker: Any) -> Any:
         definition = worker._evaluation_details.state_machine_details.definition
@@ -108,6 +102,17 @@ def _interpreter_cached(cache: InterpreterCache) -> Iterator[None]:
         ExecutionWorker._get_evaluation_entrypoint = stock_entrypoint  # type: ignore[method-assign]
         for module in users:
             module.boto_client_for = build  # type: ignore[attr-defined]
+
+
+K = TypeVar("K")
+
+
+def _kept(store: dict[K, Any], key: K, build: Callable[[], Any]) -> Any:
+    """``store[key]``, built the first time it is asked for."""
+    value = store.get(key)
+    if value is None:
+        value = store[key] = build()
+    return value
 
 
 def start_and_join(

@@ -193,8 +193,9 @@ class TriggerService:
             report.beyond_horizon += 1
             return
         if trigger.wait is None and trigger.delay is None:
-            fire = Fire.of(trigger.id, lead_id, cause, at).model_copy(update={"lead_version": lead_version})
-            report.fired += self._fires.put_fire(fire)
+            report.fired += self._fires.put_fire(
+                Fire.of(trigger.id, lead_id, cause, at, lead_version=lead_version)
+            )
             return
         key = timer_key(trigger, lead_id, properties)
         paths = trigger.wait.until.match if trigger.wait is not None else []
