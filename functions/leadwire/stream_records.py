@@ -9,6 +9,7 @@ Supports what Leadwire's mappings use and a little more: literal values (a list 
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -75,7 +76,15 @@ def to_lambda_record(
     body["dynamodb"] = dynamodb
     body["eventSourceARN"] = stream_arn
     body.setdefault("eventSource", "aws:dynamodb")
-    return json.loads(json.dumps(body, default=str))
+    return json.loads(json.dumps(body, default=_as_lambda_sends))
+
+
+def _as_lambda_sends(value: Any) -> str:
+    """A value JSON cannot hold as Lambda writes it: a binary attribute as base64 text, anything
+    else (a datetime) as its string."""
+    if isinstance(value, bytes | bytearray):
+        return base64.b64encode(value).decode("ascii")
+    return str(value)
 
 
 Image = dict[str, dict[str, Any]]

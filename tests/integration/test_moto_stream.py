@@ -1,12 +1,22 @@
 """leadwire local reads moto's stream in-process: the same records as through the Streams API."""
 
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
 import pytest
 
+from leadwire.core.tracking import parse_message
+from leadwire.dal.event_store import EventStore
 from leadwire.local.moto_stream import reader_for
 from leadwire.local.stream_pump import ApiStreamReader
+from leadwire.stream_poison import usable_event
 from leadwire.stream_records import to_lambda_record
 
 from .conftest import TABLE
+
+SAMPLES = Path(__file__).parents[2] / "events_samples" / "segment"
+RECEIVED = datetime(2026, 11, 1, 12, tzinfo=UTC)
 
 
 def write_some(dynamodb):
@@ -75,3 +85,19 @@ def test_the_in_process_reader_follows_the_table_moto_puts_back_after_a_cancelle
     assert keys == ["EVT#1", "EVT#2"]
     api = ApiStreamReader(streams, stream_arn)
     assert [r["dynamodb"]["Keys"]["sk"]["S"] for r in api.records(shard, None)] == keys
+
+
+def test_a_compressed_event_reaches_a_consumer_as_lambda_hands_it(dynamodb, streams, stream_arn):
+    """A binary attribute (the compressed payload of a big event) is base64 text in a Lambda
+    record, by either reader, and the consumers' ``usable_event`` reads the event back."""
+    page = json.loads((SAMPLES / "analytics_js_page.json").read_text())
+    event = parse_message(page, field="body", received_at=RECEIVED, batch_sent_at=None, source="website")
+    EventStore(dynamodb, TABLE).put_events([event])
+    assert list(EventStore(dynamodb, TABLE).lead_events(event.lead_id)) == [event]
+    local = reader_for(TABLE, account_id="123456789012", region="us-east-1")
+    assert local is not None
+    (shard,) = local.shards()
+    for records in (local.records(shard, None), ApiStreamReader(streams, stream_arn).records(shard, None)):
+        (record,) = shaped(records, stream_arn)
+        assert isinstance(record["dynamodb"]["NewImage"]["dz"]["B"], str)
+        assert usable_event(record["dynamodb"]["NewImage"]) == (event, "")

@@ -1,6 +1,8 @@
 """The stored event item: compact, round-trips, and keyed for dedupe."""
 
+import base64
 import json
+import random
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -60,3 +62,45 @@ def test_the_request_position_round_trips_and_costs_nothing_when_zero():
     second = event.model_copy(update={"sequence": 7})
     assert to_item(second)["q"] == {"N": "7"}
     assert from_item(to_item(second)).sequence == 7
+
+
+def page_event():
+    return stored(json.loads((SAMPLES / "analytics_js_page.json").read_text()))
+
+
+def test_a_small_item_keeps_its_payload_readable():
+    raw = json.loads((SAMPLES / "analytics_js_track.json").read_text())
+    item = to_item(stored(raw))
+    assert "d" in item
+    assert "dz" not in item
+
+
+def test_a_payload_that_would_pass_one_write_unit_is_stored_compressed_in_one():
+    event = page_event()
+    plain = item_size(to_item(event.model_copy(update={"context": {}})))  # sanity: the sample is big
+    item = to_item(event)
+    assert "d" not in item
+    assert isinstance(item["dz"]["B"], bytes)
+    assert item_size(item) <= 1024 < plain + len(json.dumps(event.context))
+    assert from_item(item) == event
+
+
+def test_compression_is_deterministic_so_a_resent_event_puts_the_same_item():
+    assert to_item(page_event()) == to_item(page_event())
+
+
+def test_a_compressed_payload_reads_back_from_base64_text_as_lambda_and_moto_hand_it():
+    item = to_item(page_event())
+    as_text = {**item, "dz": {"B": base64.b64encode(item["dz"]["B"]).decode("ascii")}}
+    assert from_item(as_text) == page_event()
+
+
+def test_a_payload_compression_cannot_bring_under_a_unit_stays_plain():
+    noise = base64.b64encode(random.Random(3).randbytes(1100)).decode("ascii")  # compresses to ~3/4
+    event = stored(
+        {"type": "track", "userId": "u1", "event": "x", "messageId": "m9", "properties": {"n": noise}}
+    )
+    item = to_item(event)
+    assert item_size(item) > 1024
+    assert "d" in item
+    assert from_item(item) == event
