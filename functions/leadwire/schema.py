@@ -114,10 +114,19 @@ HISTORY_CHANGE_FILTER: Final[dict[str, Any]] = {
     "eventName": ["INSERT", "MODIFY"],
     "dynamodb": {"Keys": {SK: {"S": [{"prefix": HISTORY_PREFIX}]}}},
 }
-# The actions consumer: a trigger fired (immediately, or when its Step Functions timer woke).
+# The actions consumer: a trigger fired (at once, or when the trigger consumer wrote a woken timer's fire).
 FIRE_INSERT_FILTER: Final[dict[str, Any]] = {
     "eventName": ["INSERT"],
     "dynamodb": {"Keys": {SK: {"S": [{"prefix": FIRE_PREFIX}]}}},
+}
+# The trigger consumer: a timer's state machine woke and marked it fired, writing the fire's
+# fields (``fire``) with the mark; the consumer writes the FIRE item from them.
+TIMER_FIRED_FILTER: Final[dict[str, Any]] = {
+    "eventName": ["MODIFY"],
+    "dynamodb": {
+        "Keys": {PK: {"S": [{"prefix": TIMER_PREFIX}]}},
+        "NewImage": {"status": {"S": ["fired"]}, "fire": {"S": [{"exists": True}]}},
+    },
 }
 
 KEY_SCHEMA: Final[list[dict[str, str]]] = [

@@ -49,7 +49,12 @@ REACTIONS: Final = ConsumerSpec(
     name="reactions",
     function_name="leadwire-reactions",
     handler="leadwire.reactions.handler.lambda_handler",
-    filters=(schema.EVENT_INSERT_FILTER, schema.HISTORY_CHANGE_FILTER, schema.FIRE_INSERT_FILTER),
+    filters=(
+        schema.EVENT_INSERT_FILTER,
+        schema.HISTORY_CHANGE_FILTER,
+        schema.TIMER_FIRED_FILTER,
+        schema.FIRE_INSERT_FILTER,
+    ),
 )
 STREAM_CONSUMERS: Final[tuple[ConsumerSpec, ...]] = (SEGMENTATION, REACTIONS)
 BY_NAME: Final[dict[str, ConsumerSpec]] = {spec.name: spec for spec in STREAM_CONSUMERS}

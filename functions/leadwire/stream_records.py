@@ -100,6 +100,7 @@ class TableChange:
     sequence_number: str
     new_image: Image | None
     old_image: Image | None
+    partition_key: str = ""
 
     @classmethod
     def of(cls, record: Mapping[str, Any]) -> TableChange:
@@ -112,9 +113,11 @@ class TableChange:
         new_image, old_image = body.get("NewImage"), body.get("OldImage")
         keys = body.get("Keys") or new_image or old_image or {}
         sort_key = keys.get(schema.SK, {}).get("S", "") if isinstance(keys, Mapping) else ""
+        partition_key = keys.get(schema.PK, {}).get("S", "") if isinstance(keys, Mapping) else ""
         return cls(
             event_name=str(record.get("eventName", "")),
             sort_key=str(sort_key),
+            partition_key=str(partition_key),
             sequence_number=str(sequence),
             new_image=new_image,
             old_image=old_image,
@@ -123,3 +126,7 @@ class TableChange:
     def is_a(self, prefix: str) -> bool:
         """The item is of the kind whose sort keys start with ``prefix`` (``schema.FIRE_PREFIX``)."""
         return self.sort_key.startswith(prefix)
+
+    def is_timer(self) -> bool:
+        """A timer item (its partition is its trigger's: ``TIMER#<triggerId>``)."""
+        return self.partition_key.startswith(schema.TIMER_PREFIX)

@@ -38,8 +38,9 @@ SWEEP_RATE: Final = Duration.minutes(1)
 # A sweep event that waited longer than one period is superseded by the next period's run.
 SWEEP_MAX_EVENT_AGE: Final = Duration.minutes(1)
 
-# The definition's three Task states: read the TIMER item, put the FIRE item, mark the timer fired.
-TIMER_TABLE_ACTIONS: Final = ("dynamodb:PutItem", "dynamodb:UpdateItem")
+# The definition's one Task state marks the timer fired, writing the fire's fields into it (the
+# reactions consumer writes the FIRE item from that change).
+TIMER_TABLE_ACTIONS: Final = ("dynamodb:UpdateItem",)
 
 
 class TimersConstruct(Construct):

@@ -57,7 +57,12 @@ def test_every_event_source_mapping_is_a_consumer_of_the_table_stream(
         (SEGMENTATION_HANDLER, [schema.EVENT_INSERT_FILTER]),
         (
             TRIGGER_HANDLER,
-            [schema.EVENT_INSERT_FILTER, schema.HISTORY_CHANGE_FILTER, schema.FIRE_INSERT_FILTER],
+            [
+                schema.EVENT_INSERT_FILTER,
+                schema.HISTORY_CHANGE_FILTER,
+                schema.TIMER_FIRED_FILTER,
+                schema.FIRE_INSERT_FILTER,
+            ],
         ),
     ],
     ids=["segmentation", "reactions"],

@@ -26,10 +26,7 @@ from tests.infrastructure.infra_template import (
 )
 
 # Direct service integrations and the IAM action each needs.
-TIMER_INTEGRATIONS = {
-    "arn:aws:states:::dynamodb:putItem": "dynamodb:PutItem",
-    "arn:aws:states:::dynamodb:updateItem": "dynamodb:UpdateItem",
-}
+TIMER_INTEGRATIONS = {"arn:aws:states:::dynamodb:updateItem": "dynamodb:UpdateItem"}
 # No resource-level permissions: vended log delivery (Step Functions logging) and X-Ray.
 LOG_DELIVERY_AND_XRAY = {
     "logs:CreateLogDelivery",
@@ -118,7 +115,7 @@ def test_every_placeholder_is_this_stacks_table(
 
 
 def test_tasks_use_only_dynamodb_item_integrations_on_the_table(definition: dict[str, Any]) -> None:
-    # Given the role allows three item actions on one table
+    # Given the role allows the item action the definition uses, on one table
     # When the definition's Task states are read
     # Then each calls one of those integrations, on the substituted table name (never a literal one)
     tasks = [state for _, state in states(definition) if state["Type"] == "Task"]
@@ -127,12 +124,12 @@ def test_tasks_use_only_dynamodb_item_integrations_on_the_table(definition: dict
     assert {task["Parameters"]["TableName"] for task in tasks} == {"${TableName}"}
 
 
-def test_role_may_only_put_and_update_items_in_the_table(
+def test_role_may_only_update_items_in_the_table(
     timer_role_statements: list[dict[str, Any]], table_id: str
 ) -> None:
-    # Given the definition marks the TIMER item fired (conditionally) and puts the FIRE item
+    # Given the definition marks the TIMER item fired (conditionally), writing its fire with it
     # When the state machine's role is synthesised
-    # Then its DynamoDB permissions are exactly those two actions, on the table ARN and nothing else
+    # Then its DynamoDB permission is exactly that action, on the table ARN and nothing else
     statements = only_dynamodb(timer_role_statements)
     table_arn = {"Fn::GetAtt": [table_id, "Arn"]}
     assert actions_on(statements, table_arn) == set(TIMER_INTEGRATIONS.values())

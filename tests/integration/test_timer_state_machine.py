@@ -15,6 +15,9 @@ import pytest
 from moto import mock_aws
 
 from leadwire import schema
+from leadwire.core.fires import Fire
+from leadwire.dal.fire_store import fire_to_item
+from leadwire.dal.timer_store import fire_of_fired_timer
 from leadwire.local.sim_clock import SimulatedClock
 from leadwire.timers import TimerRequest, build_timer_request, load_definition
 from leadwire.timers.local_timers import ClientExecutions, LocalTimers
@@ -26,7 +29,7 @@ PAST = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 TRIGGER = "cart-abandonment"
 LEAD = "lead-1"
 # Billed state transitions (states entered) per execution: see timer.asl.json.
-FIRED_TRANSITIONS = 3  # Wait, MarkFired, Fire
+FIRED_TRANSITIONS = 2  # Wait, MarkFired (which writes the fire into the timer item)
 NOT_FIRED_TRANSITIONS = 3  # Wait, MarkFired (condition failed), Done
 
 
@@ -109,14 +112,24 @@ def _run(sfn: Any, machine: str, request: TimerRequest) -> str:
     return arn
 
 
-def _fires(table: Any) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = table.query(
+def _fired(table: Any, cart: str) -> Fire | None:
+    """The fire the state machine wrote into the timer item with its mark (what the trigger
+    consumer writes the FIRE item from), or None while the timer has not fired."""
+    item = table.get_item(TableName=TABLE, Key=_timer_key(cart), ConsistentRead=True).get("Item")
+    if item is None or item["status"]["S"] != "fired":
+        assert item is None or "fire" not in item
+        return None
+    return fire_of_fired_timer(item)
+
+
+def _fired_all(table: Any) -> list[Fire]:
+    items = table.query(
         TableName=TABLE,
-        KeyConditionExpression="pk = :pk AND begins_with(sk, :fire)",
-        ExpressionAttributeValues={":pk": {"S": schema.lead_pk(LEAD)}, ":fire": {"S": schema.FIRE_PREFIX}},
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": schema.timer_pk(TRIGGER)}},
         ConsistentRead=True,
     )["Items"]
-    return items
+    return [fire_of_fired_timer(item) for item in items if item["status"]["S"] == "fired"]
 
 
 def _status(table: Any, cart: str) -> str | None:
@@ -134,9 +147,11 @@ def test_a_waiting_timer_past_its_deadline_fires(sfn: Any, machine: str, table: 
     _put_timer(table, "c-1", "waiting")
     # When its execution runs
     _run(sfn, machine, _request("c-1"))
-    # Then the FIRE item holds the fire fields, and the timer says fired
-    (fire,) = _fires(table)
-    assert {name: value["S"] for name, value in fire.items()} == {
+    # Then the timer says fired and holds its fire: the FIRE item the consumer writes from it
+    # has the fields the state machine used to write itself
+    fire = _fired(table, "c-1")
+    assert fire is not None
+    assert {name: value["S"] for name, value in fire_to_item(fire).items()} == {
         "pk": "LEAD#lead-1",
         "sk": "FIRE#fire-c-1",
         "fireId": "fire-c-1",
@@ -152,21 +167,21 @@ def test_a_waiting_timer_past_its_deadline_fires(sfn: Any, machine: str, table: 
 def test_a_satisfied_timer_does_not_fire(sfn: Any, machine: str, table: Any) -> None:
     _put_timer(table, "c-1", "satisfied")
     _run(sfn, machine, _request("c-1"))
-    assert _fires(table) == []
+    assert _fired(table, "c-1") is None
     assert _status(table, "c-1") == "satisfied"
 
 
 def test_a_missing_timer_does_not_fire(sfn: Any, machine: str, table: Any) -> None:
     _run(sfn, machine, _request("c-1"))
-    assert _fires(table) == []
     assert _status(table, "c-1") is None
 
 
 def test_a_second_execution_after_the_first_fired_does_nothing(sfn: Any, machine: str, table: Any) -> None:
     _put_timer(table, "c-1", "waiting")
     _run(sfn, machine, _request("c-1"))
+    first = table.get_item(TableName=TABLE, Key=_timer_key("c-1"), ConsistentRead=True)["Item"]
     second = _run(sfn, machine, _request("c-1", name="exec-c-1-again"))
-    assert len(_fires(table)) == 1
+    assert table.get_item(TableName=TABLE, Key=_timer_key("c-1"), ConsistentRead=True)["Item"] == first
     assert _states_entered(sfn, second)[-1] == "SucceedStateEntered"
 
 
@@ -175,30 +190,14 @@ def test_two_concurrent_executions_for_one_timer_fire_once(sfn: Any, machine: st
     first = _start(sfn, machine, _request("c-1"))
     second = _start(sfn, machine, _request("c-1", name="exec-c-1-duplicate"))
     assert {_finish(sfn, arn)["status"] for arn in (first, second)} == {"SUCCEEDED"}
-    assert len(_fires(table)) == 1
-    assert _status(table, "c-1") == "fired"
-
-
-def test_a_fire_already_written_is_kept_and_the_timer_marked(sfn: Any, machine: str, table: Any) -> None:
-    # Given a duplicate execution wrote the FIRE item and has not marked the timer yet
-    _put_timer(table, "c-1", "waiting")
-    fire = _request("c-1").input["fire"]
-    table.put_item(
-        TableName=TABLE,
-        Item={**{name: {"S": value} for name, value in fire.items()}, "at": {"S": "first-writer"}},
-    )
-    # When this execution reaches Fire
-    arn = _run(sfn, machine, _request("c-1"))
-    # Then the put's condition kept the first FIRE item, and the timer is marked fired
-    (stored,) = _fires(table)
-    assert stored["at"]["S"] == "first-writer"
-    assert _status(table, "c-1") == "fired"
-    failures = [
-        event["taskFailedEventDetails"]["error"]
+    marks = [
+        event["type"]
+        for arn in (first, second)
         for event in sfn.get_execution_history(executionArn=arn)["events"]
-        if event["type"] == "TaskFailed"
+        if event["type"] in ("TaskSucceeded", "TaskFailed")
     ]
-    assert failures == ["DynamoDB.ConditionalCheckFailedException"]
+    assert sorted(marks) == ["TaskFailed", "TaskSucceeded"]  # one marked, the other's condition failed
+    assert _status(table, "c-1") == "fired"
 
 
 def test_once_marked_fired_a_late_awaited_event_no_longer_satisfies_the_timer(table: Any) -> None:
@@ -238,7 +237,7 @@ def test_a_timer_taken_over_by_a_later_start_does_not_fire_for_the_earlier_one(
     # When the earlier instance's execution wakes
     _run(sfn, machine, _request("c-1"))
     # Then it neither fires nor marks the later instance fired
-    assert _fires(table) == []
+    assert _fired(table, "c-1") is None
     assert _status(table, "c-1") == "waiting"
 
 
@@ -246,7 +245,7 @@ def test_a_timer_item_without_a_cause_does_not_fire(sfn: Any, machine: str, tabl
     # A mark left by an awaited event processed before its start has a status and no cause.
     table.put_item(TableName=TABLE, Item={**_timer_key("c-1"), "status": {"S": "waiting"}})
     _run(sfn, machine, _request("c-1"))
-    assert _fires(table) == []
+    assert _fired(table, "c-1") is None
 
 
 @pytest.mark.parametrize(
@@ -285,12 +284,13 @@ def test_local_timers_hold_a_timer_until_the_clock_passes_its_deadline(
 
     assert local_timers.run_due(sim_clock.now()) == 0
     assert local_timers.next_deadline(sim_clock.now() + timedelta(days=1)) == deadline
-    assert _fires(table) == []
+    assert _fired(table, "c-1") is None
 
     sim_clock.move_to(deadline)
     assert local_timers.run_due(sim_clock.now()) == 1
-    (fire,) = _fires(table)
-    assert fire["at"]["S"] == "2031-06-01T10:00:00.000Z"
+    fire = _fired(table, "c-1")
+    assert fire is not None
+    assert fire.at == deadline
     assert _status(table, "c-1") == "fired"
     assert local_timers.next_deadline(sim_clock.now() + timedelta(days=1)) is None
 
@@ -318,7 +318,7 @@ def test_local_timers_joining_moto_s_execution_thread_describe_each_execution_on
         timers.start(_request(cart, deadline=deadline))
     sim_clock.move_to(deadline)
     assert timers.run_due(sim_clock.now()) == 3
-    assert len(_fires(table)) == 3
+    assert len(_fired_all(table)) == 3
     assert len(described) == 3  # each ended when its thread did: no polling
     assert timers.transitions == 3 * FIRED_TRANSITIONS  # histories read in moto's backend
     (arn,) = set(described[:1])

@@ -60,10 +60,11 @@ def test_a_fired_cart_abandonment_costs_a_bounded_number_of_writes_and_invocatio
     _, outbox = api.get("/_local/outbox")
     mine = [m for m in outbox["messages"] if m["triggerId"] == "cart-abandonment"]
     assert sorted((m["channel"], m["status"]) for m in mine) == [("email", "sent"), ("event", "sent")]
-    # The state machine writes the FIRE item itself (1 unit, not metered by the adapters). The
+    # The state machine marks the timer fired with the fire's fields (1 unit, not metered by the
+    # adapters), and the reactions consumer writes the FIRE item from that change (1 unit). The
     # actions write the deliveries (the email's claim and outcome, the derived event's record)
     # and reserve a cap slot; SES's Send/Delivery confirm the email once.
-    assert "fire" not in writes
+    assert writes["fire"] == 1
     assert writes["delivery"] == 3
     assert writes["send_log"] == 1
     assert writes["delivery_confirmation"] == 1
@@ -71,6 +72,6 @@ def test_a_fired_cart_abandonment_costs_a_bounded_number_of_writes_and_invocatio
     # lead like any event (state and membership writes).
     assert writes["event"] == 2
     assert writes["lead"] + writes.get("member", 0) + writes.get("history", 0) <= 6
-    # One reactions invocation for the fire (its actions); segmentation and the reactions (its
-    # triggers) see the two derived events.
-    assert calls == {"leadwire-segmentation": 2, "leadwire-reactions": 4}
+    # Two reactions invocations for the fire (the timer's mark, whose change writes the FIRE item,
+    # then its actions); segmentation and the reactions (its triggers) see the two derived events.
+    assert calls == {"leadwire-segmentation": 2, "leadwire-reactions": 5}

@@ -8,7 +8,7 @@ crash (same name) finds ``ExecutionAlreadyExists`` or the running execution, nev
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -63,7 +63,7 @@ def build_timer_request(
     trigger_id: str,
     lead_id: str,
     cause: str,
-    match: Mapping[str, Any] | Sequence[Any] = (),
+    match: Mapping[str, Any] | None = None,
     at: datetime | None = None,
 ) -> TimerRequest:
     """The request for the timer of TIMER item (``timer_pk``, ``timer_sk``), due at ``deadline``.
@@ -74,7 +74,7 @@ def build_timer_request(
     """
     if deadline.tzinfo is None or (at is not None and at.tzinfo is None):
         raise ValueError("deadline and at must be timezone-aware")
-    match_value = dict(match) if isinstance(match, Mapping) else list(match)
+    match_value = dict(match or {})  # a fire's match values by path: it reads back as a Fire
     # The request's deadline is exactly the instant the input (and the TIMER item) spell out.
     deadline = deadline.astimezone(UTC).replace(microsecond=deadline.microsecond // 1000 * 1000)
     return TimerRequest(

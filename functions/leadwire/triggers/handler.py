@@ -1,6 +1,7 @@
-"""Trigger Lambda on the table stream: new events (event triggers, awaited events, anniversaries)
-and membership history (enter and exit triggers). Deployed inside the reactions function
-(``leadwire.reactions.handler``), which reads these records with the FIRE items."""
+"""Trigger Lambda on the table stream: new events (event triggers, awaited events, anniversaries),
+membership history (enter and exit triggers) and timers their state machine marked fired (their
+FIRE items). Deployed inside the reactions function (``leadwire.reactions.handler``), which reads
+these records with the FIRE items."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from leadwire import schema, wiring
+from leadwire.dal.timer_store import fire_of_fired_timer
 from leadwire.observability import logger, metrics
 from leadwire.stream_poison import usable_event
 from leadwire.stream_records import TableChange
@@ -31,7 +33,12 @@ class PoisonNotSent(Exception):
 def record_handler_for(
     service: TriggerService, report: TriggerReport, function_arn: str
 ) -> Callable[[DynamoDBRecord], None]:
-    """What the consumer does with one record (an event, or a membership history change)."""
+    """What the consumer does with one record (an event, a membership history change, or a timer
+    marked fired). A record no consumer can read goes to the failure queue, its neighbours on."""
+
+    def poison(record: DynamoDBRecord, change: TableChange, reason: str) -> None:
+        if wiring.poison_queue().send([(record.raw_event, reason)], function_arn):
+            raise PoisonNotSent(change.sequence_number)
 
     def record_handler(record: DynamoDBRecord) -> None:
         change = TableChange.of(record.raw_event)
@@ -39,8 +46,16 @@ def record_handler_for(
             stored, reason = usable_event(change.new_image or {})
             if stored is not None:
                 service.on_event(stored, report)
-            elif wiring.poison_queue().send([(record.raw_event, reason)], function_arn):
-                raise PoisonNotSent(change.sequence_number)
+            else:
+                poison(record, change, reason)
+            return
+        if change.is_timer():
+            try:
+                fire = fire_of_fired_timer(change.new_image or {})
+            except (KeyError, TypeError, ValueError) as exc:  # pydantic's ValidationError is a ValueError
+                poison(record, change, f"the fired timer's fire does not read back ({type(exc).__name__})")
+                return
+            service.on_timer_fired(fire, report)
             return
         for membership in membership_changes(change):
             service.on_change(

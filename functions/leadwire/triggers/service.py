@@ -3,8 +3,10 @@
 A trigger without ``wait``/``delay`` fires at once (a FIRE item, idempotent by its id). One with
 them claims a timer item for its key (trigger, lead, match values) and schedules a wake-up at
 its deadline; an awaited event marks the timer satisfied in event time, and the timer fires
-only if it is still waiting when it wakes. Anniversary triggers are armed from the lead's traits.
-Events older than a trigger's horizon (imports, replays) build state but start nothing.
+only if it is still waiting when it wakes: its state machine marks it fired, and this consumer
+writes the FIRE item when that change reaches it (``on_timer_fired``). Anniversary triggers
+are armed from the lead's traits. Events older than a trigger's horizon (imports, replays) build
+state but start nothing.
 """
 
 from __future__ import annotations
@@ -119,6 +121,13 @@ class TriggerService:
                 self.arm_anniversary(
                     trigger, event.lead_id, event.traits, timezone, max(now, event.timestamp), report
                 )
+
+    def on_timer_fired(self, fire: Fire, report: TriggerReport) -> None:
+        """A timer woke still waiting and its state machine marked it fired: write its FIRE item
+        (once: a redelivered change writes nothing), unless its lead was erased meanwhile."""
+        if self._erased(fire.lead_id, report):
+            return
+        report.fired += self._fires.put_fire(fire)
 
     def on_change(
         self,

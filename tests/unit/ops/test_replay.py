@@ -350,6 +350,7 @@ def test_selected():
     assert CONSUMER_FILTERS["reactions"] == [
         schema.EVENT_INSERT_FILTER,
         schema.HISTORY_CHANGE_FILTER,
+        schema.TIMER_FIRED_FILTER,
         schema.FIRE_INSERT_FILTER,
     ]
     with pytest.raises(ValueError, match="unknown consumer"):

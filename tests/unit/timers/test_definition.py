@@ -7,10 +7,7 @@ import pytest
 
 from leadwire.timers import DEFINITION_PATH, load_definition
 
-DYNAMODB_TASKS = {
-    "arn:aws:states:::dynamodb:putItem",
-    "arn:aws:states:::dynamodb:updateItem",
-}
+DYNAMODB_TASKS = {"arn:aws:states:::dynamodb:updateItem"}
 THROTTLING = {
     "DynamoDB.ProvisionedThroughputExceededException",
     "DynamoDB.RequestLimitExceeded",
@@ -74,17 +71,24 @@ def test_the_mark_comes_first_and_decides(definition: dict[str, Any]) -> None:
     (catch,) = mark["Catch"]
     assert catch["ErrorEquals"] == ["DynamoDB.ConditionalCheckFailedException"]
     assert definition["States"][catch["Next"]]["Type"] == "Succeed"
-    assert definition["States"][mark["Next"]] is _task(definition, ":putItem")
+    # a fired timer ends with its mark: two transitions (the trigger consumer writes the FIRE item)
+    assert mark["End"] is True
 
 
-def test_the_fire_is_written_at_most_once_and_retried_long(definition: dict[str, Any]) -> None:
-    fire = _task(definition, ":putItem")
-    assert fire["Parameters"]["ConditionExpression"] == "attribute_not_exists(pk)"
-    (catch,) = fire["Catch"]
-    assert catch["ErrorEquals"] == ["DynamoDB.ConditionalCheckFailedException"]  # written already
-    assert fire["End"] is True
-    # once marked, only this execution writes the fire: transient errors are retried at length
-    assert max(retrier["MaxAttempts"] for retrier in fire["Retry"]) >= 20
+def test_the_mark_writes_the_fire_the_consumer_reads(definition: dict[str, Any]) -> None:
+    parameters = _task(definition, ":updateItem")["Parameters"]
+    assert parameters["UpdateExpression"] == "SET #status = :fired, #fire = :fire"
+    assert parameters["ExpressionAttributeNames"]["#fire"] == "fire"
+    assert parameters["ExpressionAttributeValues"][":fire"] == {"S.$": "States.JsonToString($.fire)"}
+
+
+def test_the_mark_is_retried_long_through_transient_errors(definition: dict[str, Any]) -> None:
+    # A retried mark that had landed fails its condition and ends: the change on the stream is
+    # what fires, so retrying is safe, and nothing else would write the fire.
+    mark = _task(definition, ":updateItem")
+    retried = {error for retrier in mark["Retry"] for error in retrier["ErrorEquals"]}
+    assert "DynamoDB.InternalServerErrorException" in retried
+    assert max(retrier["MaxAttempts"] for retrier in mark["Retry"]) >= 20
 
 
 def test_every_transition_targets_a_state(definition: dict[str, Any]) -> None:

@@ -57,7 +57,7 @@ def test_the_fire_at_may_differ_from_the_deadline() -> None:
 
 @pytest.mark.parametrize(
     ("match", "text"),
-    [({"b": 2, "a": "x"}, '{"a":"x","b":2}'), (["c-1"], '["c-1"]'), ((), "[]")],
+    [({"b": 2, "a": "x"}, '{"a":"x","b":2}'), ({}, "{}"), (None, "{}")],
 )
 def test_match_values_are_compact_json_text(match: Any, text: str) -> None:
     assert _request(match=match).input["fire"]["match"] == text
