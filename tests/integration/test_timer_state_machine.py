@@ -15,6 +15,7 @@ import pytest
 from moto import mock_aws
 
 from leadwire import schema
+from leadwire.core.capacity import CapacityMeter
 from leadwire.core.fires import Fire
 from leadwire.dal.fire_store import fire_to_item
 from leadwire.dal.timer_store import fire_of_fired_timer
@@ -271,12 +272,17 @@ def sim_clock() -> SimulatedClock:
 
 
 @pytest.fixture
-def local_timers(sfn: Any, machine: str, sim_clock: SimulatedClock) -> LocalTimers:
-    return LocalTimers(sfn, machine, sim_clock.now)
+def meter() -> CapacityMeter:
+    return CapacityMeter()
+
+
+@pytest.fixture
+def local_timers(sfn: Any, machine: str, sim_clock: SimulatedClock, meter: CapacityMeter) -> LocalTimers:
+    return LocalTimers(sfn, machine, sim_clock.now, meter=meter)
 
 
 def test_local_timers_hold_a_timer_until_the_clock_passes_its_deadline(
-    local_timers: LocalTimers, sim_clock: SimulatedClock, table: Any
+    local_timers: LocalTimers, sim_clock: SimulatedClock, table: Any, meter: CapacityMeter
 ) -> None:
     deadline = sim_clock.now() + timedelta(hours=1)
     _put_timer(table, "c-1", "waiting", deadline)
@@ -291,6 +297,7 @@ def test_local_timers_hold_a_timer_until_the_clock_passes_its_deadline(
     fire = _fired(table, "c-1")
     assert fire is not None
     assert fire.at == deadline
+    assert meter.writes_by_kind == {"timer": 1}  # the mark, which the adapters' meter never sees
     assert _status(table, "c-1") == "fired"
     assert local_timers.next_deadline(sim_clock.now() + timedelta(days=1)) is None
 
@@ -441,3 +448,17 @@ def test_the_local_runtime_on_the_wall_clock_runs_a_timer_once_it_is_due(wall_cl
     assert runtime.drain()["timers"] == 1
     stored = runtime.dynamodb.get_item(TableName=TABLE_NAME, Key=key, ConsistentRead=True)["Item"]
     assert stored["status"]["S"] == "fired"
+
+
+def test_local_timers_meter_a_write_for_a_mark_whose_condition_failed(
+    local_timers: LocalTimers, sim_clock: SimulatedClock, table: Any, meter: CapacityMeter
+) -> None:
+    # A conditional update that fails is billed as a write all the same
+    deadline = sim_clock.now() + timedelta(minutes=5)
+    _put_timer(table, "c-1", "satisfied", deadline)
+    local_timers.start(_request("c-1", deadline=deadline))
+    sim_clock.move_to(deadline)
+    assert local_timers.run_due(sim_clock.now()) == 1
+    assert _status(table, "c-1") == "satisfied"
+    assert meter.writes_by_kind == {"timer": 1}
+    assert local_timers.transitions == NOT_FIRED_TRANSITIONS

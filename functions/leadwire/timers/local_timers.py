@@ -3,8 +3,10 @@
 moto's Step Functions really sleep in a Wait state and know nothing of a simulated clock, so a
 timer is not started when the consumer asks: it is held, and once the clock (simulated or wall)
 has passed its deadline the runtime's drain runs the real definition with moto. The execution's
-Wait then returns at once, and the rest of the definition (read the timer, fire or not, mark it)
-runs exactly as deployed.
+Wait then returns at once, and the rest of the definition (mark the timer fired, or not) runs
+exactly as deployed. Each execution's history gives the transitions it would bill, and the writes
+its tasks make (each DynamoDB task scheduled is one write, billed even when its condition fails),
+which the adapters' meter does not see otherwise.
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final, Protocol
 
+from leadwire.core.capacity import CapacityMeter
 from leadwire.core.instants import iso
+from leadwire.dal.metering import PROCESS_METER
 from leadwire.timers.starter import TimerRequest
 
 EXECUTION_TIMEOUT_SECONDS: Final = 30.0
@@ -74,6 +78,7 @@ class LocalTimers:
         wall_clock: Any = None,
         timeout_seconds: float = EXECUTION_TIMEOUT_SECONDS,
         executions: Executions | None = None,
+        meter: CapacityMeter | None = None,
     ) -> None:
         """``clock`` is a zero-argument callable giving the runtime's (possibly simulated) now.
         ``executions`` starts executions and reads their histories; by default through the
@@ -84,6 +89,7 @@ class LocalTimers:
         self._wall_clock = wall_clock or (lambda: datetime.now(UTC))
         self._timeout = timeout_seconds
         self._executions = executions or ClientExecutions(stepfunctions_client)
+        self._meter = meter or PROCESS_METER
         self._held: dict[str, _Held] = {}
         self._started: set[str] = set()  # every name ever started: Step Functions keeps them 90 days
         self._sequence = 0
@@ -144,16 +150,17 @@ class LocalTimers:
                 input=json.dumps(execution_input, separators=(",", ":")),
             )["executionArn"]
         )
-        self._wait_for(arn, request.execution_name)
+        self._wait_for(arn, request)
 
-    def _wait_for(self, execution_arn: str, name: str) -> None:
+    def _wait_for(self, execution_arn: str, request: TimerRequest) -> None:
+        name = request.execution_name
         give_up = time.monotonic() + self._timeout
         pause = 0.001
         while True:
             execution = self._client.describe_execution(executionArn=execution_arn)
             status = execution["status"]
             if status == "SUCCEEDED":
-                self._count_transitions(execution_arn)
+                self._count(execution_arn, request)
                 return
             if status != "RUNNING":
                 raise TimerExecutionFailed(
@@ -165,7 +172,11 @@ class LocalTimers:
             time.sleep(pause)
             pause = min(pause * 2, 0.005)  # moto runs the execution on a thread: poll it closely
 
-    def _count_transitions(self, execution_arn: str) -> None:
+    def _count(self, execution_arn: str, request: TimerRequest) -> None:
         history = self._executions.history(execution_arn)
         self.executions += 1
         self.transitions += sum(1 for e in history if e["type"].endswith("StateEntered"))
+        timer = request.input["timer"]
+        key = {"pk": {"S": timer["pk"]}, "sk": {"S": timer["sk"]}}  # the item each task writes
+        for _ in range(sum(1 for e in history if e["type"] == "TaskScheduled")):
+            self._meter.record_write(key, kind="timer")
