@@ -276,6 +276,7 @@ class OperationsConstruct(Construct):
                         period=MINUTE,
                     ),
                     leadwire_metric("TimersSatisfied", "timers satisfied (awaited event came)"),
+                    leadwire_metric("TimersStopped", "waits stopped early (satisfied or taken over)"),
                 ],
             ),
             cloudwatch.AlarmStatusWidget(

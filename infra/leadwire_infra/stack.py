@@ -6,7 +6,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from aws_cdk import Acknowledgment, Aspects, CfnOutput, Fn, Stack, Tags, Validations
+from aws_cdk import Aspects, CfnOutput, Stack, Tags
 from aws_cdk import aws_cloudwatch as cloudwatch
 from constructs import Construct
 
@@ -21,7 +21,7 @@ from leadwire_infra.operations_construct import OperationsConstruct
 from leadwire_infra.segmentation_construct import SegmentationConstruct
 from leadwire_infra.sms_construct import SmsConstruct
 from leadwire_infra.stream_consumer import StreamConsumer
-from leadwire_infra.timers_construct import TimersConstruct
+from leadwire_infra.timers_construct import TimersConstruct, grant_timer_stops
 from leadwire_infra.triggers_construct import TriggersConstruct
 from leadwire_infra.unsubscribe_construct import UnsubscribeConstruct
 
@@ -95,20 +95,7 @@ class LeadwireStack(Stack):
             api.admin_function.add_environment(name, value)
         # Erasing a lead stops its waiting timers: StopExecution on the timer's executions only.
         api.admin_function.add_environment("STATE_MACHINE_ARN", timers.timer.state_machine_arn)
-        timers.timer.grant_execution(api.admin_function, "states:StopExecution")
-        # The name as grant_execution spells it in the policy (the ARN's seventh field).
-        timer_name = json.dumps(
-            self.resolve(Fn.select(6, Fn.split(":", timers.timer.state_machine_arn))), separators=(",", ":")
-        )
-        Validations.of(api.admin_function.role).acknowledge(  # type: ignore[arg-type]
-            Acknowledgment(
-                id="AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:"
-                f"<AWS::AccountId>:execution:{timer_name}:*]",
-                reason="Erasing a lead stops its waiting timers, whose execution names are only known "
-                "at run time: StopExecution is granted on the executions of the timer state machine "
-                "and nothing else.",
-            )
-        )
+        grant_timer_stops(api.admin_function, timers.timer, "Erasing a lead stops its waiting timers")
         # After the API: the actions need its URL for the links (the API does not depend on them).
         UnsubscribeConstruct(
             self, "Unsubscribe", signer=actions.function, checker=api.ingestion_function, public_url=api.url

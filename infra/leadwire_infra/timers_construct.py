@@ -8,19 +8,23 @@ asynchronous invocation, and no reserved concurrency (two overlapping sweeps do 
 The timer is a Step Functions Standard state machine (Express cannot wait past 5 minutes) whose
 definition is ``functions/leadwire/timers/timer.asl.json``, the same file ``leadwire local`` runs on
 moto (``leadwire.timers.asl`` names the file and its table placeholder). It waits until
-``$.deadline``, reads the TIMER item, and writes the FIRE item that the actions consumer sends
-from, through direct DynamoDB integrations (no Lambda in the loop).
+``$.deadline`` and marks the TIMER item fired if it still waits for this instance, writing the
+fire's fields with the mark, through a direct DynamoDB integration (no Lambda in the loop); the
+reactions consumer writes the FIRE item from that change. Erasure, and the reactions when a timer
+is satisfied or taken over, stop executions (``grant_timer_stops``).
 """
 
 from __future__ import annotations
 
+import json
 from typing import Final
 
-from aws_cdk import Acknowledgment, Duration, Validations
+from aws_cdk import Acknowledgment, Duration, Fn, Stack, Validations
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
@@ -41,6 +45,25 @@ SWEEP_MAX_EVENT_AGE: Final = Duration.minutes(1)
 # The definition's one Task state marks the timer fired, writing the fire's fields into it (the
 # reactions consumer writes the FIRE item from that change).
 TIMER_TABLE_ACTIONS: Final = ("dynamodb:UpdateItem",)
+
+
+def grant_timer_stops(function: iam.IGrantable, timer: sfn.IStateMachine, why: str) -> None:
+    """``states:StopExecution`` on the timer's executions and nothing else, acknowledged for
+    cdk-nag (the wildcard is the execution name, known only at run time)."""
+    timer.grant_execution(function, "states:StopExecution")
+    stack = Stack.of(timer)
+    # The name as grant_execution spells it in the policy (the ARN's seventh field).
+    timer_name = json.dumps(
+        stack.resolve(Fn.select(6, Fn.split(":", timer.state_machine_arn))), separators=(",", ":")
+    )
+    Validations.of(function.grant_principal).acknowledge(  # type: ignore[arg-type]
+        Acknowledgment(
+            id="AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:"
+            f"<AWS::AccountId>:execution:{timer_name}:*]",
+            reason=f"{why}, whose execution names are only known at run time: StopExecution is "
+            "granted on the executions of the timer state machine and nothing else.",
+        )
+    )
 
 
 class TimersConstruct(Construct):

@@ -24,6 +24,7 @@ from leadwire.stream_consumers import REACTIONS
 from leadwire_infra.data_construct import grant_table_access
 from leadwire_infra.lambda_factory import LambdaFactory
 from leadwire_infra.stream_consumer import LIST_STREAMS_REASON, StreamConsumer
+from leadwire_infra.timers_construct import grant_timer_stops
 
 TRIGGER_HANDLER: Final = REACTIONS.handler
 # Trigger definitions, TIMER items (guarded puts and updates), FIRE items, re-entry state.
@@ -37,7 +38,8 @@ TRIGGER_TABLE_ACTIONS: Final = (
 
 
 class TriggersConstruct(Construct):
-    """The trigger consumer, allowed to start executions of ``timer`` and of nothing else."""
+    """The trigger consumer, allowed to start executions of ``timer`` (and stop them) and of nothing
+    else."""
 
     def __init__(
         self,
@@ -62,6 +64,9 @@ class TriggersConstruct(Construct):
         )
         grant_table_access(self.function, table, TRIGGER_TABLE_ACTIONS)
         timer.grant_start_execution(self.function)
+        grant_timer_stops(
+            self.function, timer, "A timer satisfied or taken over has its waiting execution stopped"
+        )
 
         self.stream = StreamConsumer(
             self,

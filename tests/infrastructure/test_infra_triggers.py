@@ -64,24 +64,25 @@ def test_only_the_timer_starters_and_the_eraser_are_told_the_timer(resources: Re
     assert sorted(told) == sorted([TRIGGER_HANDLER, ADMIN_HANDLER])
 
 
-def test_only_the_timer_starters_start_and_only_the_eraser_stops_executions_of_the_timer(
+def test_only_the_timer_starters_start_and_only_the_eraser_and_the_triggers_stop_executions_of_the_timer(
     resources: Resources,
 ) -> None:
     # Given every states: permission in the stack, on any role
     # When they are collected
-    # Then there are two: StartExecution on the timer only, for the reactions function (triggers
-    # and actions), and StopExecution for the admin API on the timer's executions only
-    roles = [function_props(resources, TRIGGER_HANDLER)["Role"]["Fn::GetAtt"][0]]
+    # Then there are three: StartExecution on the timer only, for the reactions function (triggers
+    # and actions), and StopExecution on the timer's executions only, for the admin API (erasure)
+    # and the reactions function (a timer satisfied or taken over)
+    reactions_role = function_props(resources, TRIGGER_HANDLER)["Role"]["Fn::GetAtt"][0]
     timer = [{"Ref": _timer_id(resources)}]
     admin_role = function_props(resources, ADMIN_HANDLER)["Role"]["Fn::GetAtt"][0]
     grants = _states_grants(resources)
-    assert sorted(g for g in grants if g[0] != admin_role) == sorted(
-        (role, ["states:StartExecution"], timer) for role in roles
-    )
-    [(_, actions, [executions])] = [g for g in grants if g[0] == admin_role]
-    assert actions == ["states:StopExecution"]
-    # arn:<partition>:states:<region>:<account>:execution:<the timer's name>:*
-    parts = executions["Fn::Join"][1]
-    assert ":execution:" in "".join(p for p in parts if isinstance(p, str))
-    assert {"Fn::Select": [6, {"Fn::Split": [":", {"Ref": _timer_id(resources)}]}]} in parts
-    assert parts[-1].endswith(":*")
+    assert (reactions_role, ["states:StartExecution"], timer) in grants
+    stops = [g for g in grants if g[1] == ["states:StopExecution"]]
+    assert sorted(role for role, _, _ in stops) == sorted([admin_role, reactions_role])
+    assert len(grants) == 3
+    for _, _, [executions] in stops:
+        # arn:<partition>:states:<region>:<account>:execution:<the timer's name>:*
+        parts = executions["Fn::Join"][1]
+        assert ":execution:" in "".join(p for p in parts if isinstance(p, str))
+        assert {"Fn::Select": [6, {"Fn::Split": [":", {"Ref": _timer_id(resources)}]}]} in parts
+        assert parts[-1].endswith(":*")

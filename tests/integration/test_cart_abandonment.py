@@ -55,6 +55,7 @@ def test_an_abandoned_cart_fires_once_at_its_deadline(api):
     assert abandoned(api) == [("ann", "c1", at(timedelta(hours=1)).replace("Z", ".000Z"))]
     _, lead = api.get("/leads/ann")
     assert "cart-abandoners" in lead["segments"]
+    assert api.runtime.timers.transitions == 2  # Wait, and the mark that carries the fire
 
 
 def test_a_cart_bought_in_time_fires_nothing(api):
@@ -62,6 +63,9 @@ def test_a_cart_bought_in_time_fires_nothing(api):
     api.drain()
     run_two_hours(api)
     assert abandoned(api) == []
+    # The purchase stopped the wake-up: it never ran, billed only the Wait it had entered
+    timers = api.runtime.timers
+    assert (timers.executions, timers.transitions, timers.pending) == (0, 1, [])
 
 
 def test_two_carts_one_bought_abandons_the_other(api):
@@ -107,6 +111,9 @@ def test_a_chain_of_adds_posted_ahead_fires_each_wait_not_bought_in_time(api):
         at(timedelta(hours=1)).replace("Z", ".000Z"),
         at(timedelta(hours=5)).replace("Z", ".000Z"),
     ]
+    # Two fired (2 transitions each); the first add's own wake-up (overtaken: its instance waits
+    # under a key of its own) and the second's (bought) were stopped after their Wait (1 each)
+    assert (api.runtime.timers.executions, api.runtime.timers.transitions) == (2, 6)
 
 
 def test_a_purchase_processed_before_its_cart_still_counts(api):

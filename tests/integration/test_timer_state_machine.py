@@ -218,7 +218,7 @@ def test_once_marked_fired_a_late_awaited_event_no_longer_satisfies_the_timer(ta
             "cause": {"S": "msg-c-1"},
         },
     )
-    assert TimerStore(table, TABLE).satisfy(key, PAST - timedelta(minutes=1)) is False
+    assert TimerStore(table, TABLE).satisfy(key, PAST - timedelta(minutes=1)) is None
     item = table.get_item(TableName=TABLE, Key=timer_item_key(key), ConsistentRead=True)["Item"]
     assert item["status"]["S"] == "fired"
 
@@ -462,3 +462,21 @@ def test_local_timers_meter_a_write_for_a_mark_whose_condition_failed(
     assert _status(table, "c-1") == "satisfied"
     assert meter.writes_by_kind == {"timer": 1}
     assert local_timers.transitions == NOT_FIRED_TRANSITIONS
+
+
+def test_a_start_redelivered_after_its_timer_was_satisfied_does_not_bring_it_back(table: Any) -> None:
+    # The same cart_added delivered again (a batch retried, a replay) after the purchase came in
+    # time: the claim refuses it, so no wake-up can fire for a bought cart.
+    from leadwire.core.triggers import Claimed, Satisfied, TimerKey
+    from leadwire.dal.timer_store import TimerStore
+
+    store, key = TimerStore(table, TABLE), TimerKey(TRIGGER, LEAD, ("c-1",))
+    started, deadline = PAST - timedelta(hours=1), PAST
+    assert store.claim(key, started, deadline, "exec-c-1", "msg-c-1") == Claimed()
+    assert store.claim(key, started, deadline, "exec-c-1", "msg-c-1") == Claimed()  # a retried start
+    # The purchase: the instance is satisfied, and its wake-up comes back to be stopped
+    assert store.satisfy(key, PAST - timedelta(minutes=30)) == Satisfied("exec-c-1")
+    assert store.claim(key, started, deadline, "exec-c-1", "msg-c-1") is None
+    assert (store.get(key) or {}).get("status") == "satisfied"
+    # A second purchase, later: satisfied already, no wake-up to stop
+    assert store.satisfy(key, PAST - timedelta(minutes=20)) == Satisfied(None)

@@ -21,7 +21,7 @@ from leadwire import schema
 from leadwire.core.capacity import CapacityMeter
 from leadwire.core.fires import Fire
 from leadwire.core.instants import iso, parse_iso
-from leadwire.core.triggers import Claimed, Overtaken, TimerKey
+from leadwire.core.triggers import Claimed, Overtaken, Satisfied, TimerKey
 from leadwire.dal.fire_store import fire_from_item
 from leadwire.dal.metering import PROCESS_METER
 
@@ -60,8 +60,10 @@ class TimerStore:
     ) -> Claimed | None:
         """Start a waiting instance unless one is waiting, or the awaited event already came in time.
 
-        ``Claimed`` when the caller should start (or, for the same cause, restart) the execution;
-        its ``overtaken`` is the instance this start took the item from (see ``Overtaken``).
+        ``Claimed`` when the caller should start (or, for the same cause, restart: a retried start
+        of an instance still waiting) the execution; its ``overtaken`` is the instance this start
+        took the item from (see ``Overtaken``). A start of the same cause redelivered after the
+        awaited event came does not bring the instance back.
         """
         item = {
             **timer_item_key(key),
@@ -77,12 +79,14 @@ class TimerStore:
                 TableName=self._table,
                 Item=item,
                 ConditionExpression=(
-                    "attribute_not_exists(#pk) OR #status = :fired OR #cause = :cause OR "
+                    "attribute_not_exists(#pk) OR #status = :fired OR "
+                    "(#cause = :cause AND #status = :waiting) OR "
                     "(#status = :satisfied AND (satisfiedAt < :started OR satisfiedAt > :deadline))"
                 ),
                 ExpressionAttributeNames={"#pk": schema.PK, "#status": "status", "#cause": "cause"},
                 ExpressionAttributeValues={
                     ":fired": {"S": FIRED},
+                    ":waiting": {"S": WAITING},
                     ":satisfied": {"S": SATISFIED},
                     ":cause": {"S": cause},
                     ":started": {"S": iso(started_at)},
@@ -125,15 +129,22 @@ class TimerStore:
             raise
         self._meter.record_write(item, kind="timer")
         return Claimed(
-            Overtaken(parse_iso(fields["startedAt"]), parse_iso(fields["deadline"]), fields["cause"])
+            Overtaken(
+                parse_iso(fields["startedAt"]),
+                parse_iso(fields["deadline"]),
+                fields["cause"],
+                fields.get("execution"),
+            )
         )
 
-    def satisfy(self, key: TimerKey, at: datetime) -> bool:
-        """The awaited event happened at ``at``: a waiting instance due at or after it is satisfied;
-        with no instance yet (events processed out of order), a mark is left for the claim to see."""
+    def satisfy(self, key: TimerKey, at: datetime) -> Satisfied | None:
+        """The awaited event happened at ``at``: a waiting instance due at or after it is satisfied
+        (its execution, to stop, comes back with it); with no instance yet (events processed out
+        of order), a mark is left for the claim to see. None: fired already, or the event is
+        older than the wait."""
         values = {":satisfied": {"S": SATISFIED}, ":at": {"S": iso(at)}, ":waiting": {"S": WAITING}}
         try:
-            self._client.update_item(
+            response = self._client.update_item(
                 TableName=self._table,
                 Key=timer_item_key(key),
                 UpdateExpression="SET #status = :satisfied, satisfiedAt = :at",
@@ -144,15 +155,18 @@ class TimerStore:
                 ),
                 ExpressionAttributeNames={"#pk": schema.PK, "#status": "status"},
                 ExpressionAttributeValues=values,
+                ReturnValues="ALL_OLD",  # not billed: the item sent back
             )
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False  # fired already, or this event is older than the wait
+                return None
             raise
         self._meter.record_write(
             {**timer_item_key(key), "status": values[":satisfied"], "at": values[":at"]}, kind="timer"
         )
-        return True
+        old = response.get("Attributes", {})
+        was_waiting = old.get("status", {}).get("S") == WAITING
+        return Satisfied(old.get("execution", {}).get("S") if was_waiting else None)
 
     def get(self, key: TimerKey) -> dict[str, str] | None:
         item = self._client.get_item(TableName=self._table, Key=timer_item_key(key), ConsistentRead=True).get(

@@ -22,6 +22,7 @@ from leadwire.core.capacity import CapacityMeter
 from leadwire.core.instants import iso
 from leadwire.dal.metering import PROCESS_METER
 from leadwire.timers.starter import TimerRequest
+from leadwire.timers.stopper import StopReason
 
 EXECUTION_TIMEOUT_SECONDS: Final = 30.0
 # moto compares Wait timestamps with the host's naive local time: a deadline a day in the past
@@ -104,11 +105,15 @@ class LocalTimers:
         self._sequence += 1
         self._held[name] = _Held(request.deadline.astimezone(UTC), self._sequence, request)
 
-    def stop(self, execution_name: str) -> bool:
-        """Drop a held timer (an erased lead's): it never runs, and its name stays taken, as a
-        stopped execution's does in AWS. True if one was held."""
+    def stop(self, execution_name: str, why: StopReason = "erased") -> bool:
+        """Drop a held timer (an erased lead's, a satisfied one's): it never runs, and its name
+        stays taken, as a stopped execution's does in AWS. True if one was held; it is counted as
+        the one transition (its Wait entered) that a stopped execution is billed in AWS."""
         self._started.add(execution_name)
-        return self._held.pop(execution_name, None) is not None
+        if self._held.pop(execution_name, None) is None:
+            return False
+        self.transitions += 1
+        return True
 
     @property
     def pending(self) -> list[TimerRequest]:

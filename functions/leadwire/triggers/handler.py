@@ -75,6 +75,7 @@ def add_metrics(report: TriggerReport) -> None:
     metrics.add_metric(name="TriggersFired", unit=MetricUnit.Count, value=report.fired)
     metrics.add_metric(name="TimersScheduled", unit=MetricUnit.Count, value=report.scheduled)
     metrics.add_metric(name="TimersSatisfied", unit=MetricUnit.Count, value=report.satisfied)
+    metrics.add_metric(name="TimersStopped", unit=MetricUnit.Count, value=report.stopped)
     metrics.add_metric(name="TriggersBeyondHorizon", unit=MetricUnit.Count, value=report.beyond_horizon)
     metrics.add_metric(name="TriggerWorkOfErasedLeads", unit=MetricUnit.Count, value=report.erased)
 

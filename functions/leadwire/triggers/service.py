@@ -14,12 +14,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from leadwire.core.fires import Fire
 from leadwire.core.tracking import StoredEvent
 from leadwire.core.triggers import (
     Claimed,
+    Satisfied,
     TimerKey,
     Trigger,
     anniversary_triggers,
@@ -42,11 +43,17 @@ class TimerPort(Protocol):
         self, key: TimerKey, started_at: datetime, deadline: datetime, execution: str, cause: str
     ) -> Claimed | None: ...
 
-    def satisfy(self, key: TimerKey, at: datetime) -> bool: ...
+    def satisfy(self, key: TimerKey, at: datetime) -> Satisfied | None: ...
 
 
 class SchedulePort(Protocol):
     def schedule(self, key: TimerKey, due: datetime, execution: str, fire: Fire) -> None: ...
+
+    def cancel(self, execution: str, why: Literal["satisfied", "overtaken"]) -> bool:
+        """Stop a wake-up that can no longer fire (it would only find its timer satisfied or taken
+        over, at two state transitions more); True if one was stopped. Best effort: a wake-up
+        left running still does nothing."""
+        ...
 
 
 class FirePort(Protocol):
@@ -60,6 +67,7 @@ class TriggerReport:
     satisfied: int = 0
     beyond_horizon: int = 0
     erased: int = 0  # work dropped because its lead was erased
+    stopped: int = 0  # wake-ups stopped early: their timer was satisfied or taken over
 
 
 class ErasedCheck(Protocol):
@@ -110,7 +118,12 @@ class TriggerService:
         if event.event is not None:
             for waiting in awaiting(self._triggers, event.event, event.properties):
                 key = TimerKey(waiting.trigger.id, event.lead_id, waiting.match_values)
-                report.satisfied += self._timers.satisfy(key, event.timestamp)
+                satisfied = self._timers.satisfy(key, event.timestamp)
+                if satisfied is None:
+                    continue
+                report.satisfied += 1
+                if satisfied.execution is not None:
+                    report.stopped += self._scheduler.cancel(satisfied.execution, "satisfied")
             for trigger in triggers_for_event(self._triggers, event.event, event.properties):
                 self._start(
                     trigger, event.lead_id, event.message_id, event.timestamp, event.properties, now, report
@@ -229,7 +242,9 @@ class TriggerService:
         self._scheduler.schedule(key, wake, name, fire)
         report.scheduled += 1
         if (old := claim.overtaken) is not None:
-            # Its wake-up finds the item taken and does nothing: it waits on under a key of its own
-            # (same fire id, so it still fires at most once whichever wake-up writes it).
+            # Its wake-up would find the item taken and do nothing (it is stopped): it waits on
+            # under a key of its own (same fire id, so it still fires at most once).
             detached = Fire.of(fire.trigger_id, fire.lead_id, old.cause, old.deadline, fire.match)
             self._wait(overtaken_key(key, old.cause), old.started_at, detached, report)
+            if old.execution is not None:
+                report.stopped += self._scheduler.cancel(old.execution, "overtaken")

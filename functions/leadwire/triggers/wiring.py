@@ -6,7 +6,7 @@ from __future__ import annotations
 from leadwire import clock, wiring
 from leadwire.dal.segment_stats import SegmentStats
 from leadwire.dal.trigger_pauses import TriggerPauses
-from leadwire.timers.wiring import timer_starter
+from leadwire.timers.wiring import timer_starter, timer_stopper
 from leadwire.triggers.scheduling import StateMachineScheduler
 from leadwire.triggers.service import TriggerService
 from leadwire.triggers.spike_guard import SpikeGuard
@@ -26,7 +26,7 @@ def trigger_service() -> TriggerService:
     return TriggerService(
         wiring.definitions_source().triggers(),
         wiring.timer_store(),
-        StateMachineScheduler(timer_starter()),
+        StateMachineScheduler(timer_starter(), timer_stopper()),
         wiring.fire_store(),
         clock.now,
         guard=wiring.lead_guard(),

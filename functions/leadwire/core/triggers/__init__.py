@@ -37,6 +37,7 @@ from leadwire.core.triggers.models import (
 from leadwire.core.triggers.timers import (
     Claimed,
     Overtaken,
+    Satisfied,
     TimerKey,
     deadline,
     execution_name,
@@ -67,6 +68,7 @@ __all__ = [
     "OncePer",
     "Overtaken",
     "ReentryPolicy",
+    "Satisfied",
     "TimerKey",
     "Trigger",
     "TriggerDefinitionError",

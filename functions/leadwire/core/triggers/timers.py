@@ -54,6 +54,7 @@ class Overtaken:
     started_at: datetime
     deadline: datetime
     cause: str
+    execution: str | None = None  # its wake-up, which now finds the item taken: nothing to wait for
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +62,15 @@ class Claimed:
     """The caller owns the instance and schedules its wake-up (and the overtaken one's, if any)."""
 
     overtaken: Overtaken | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Satisfied:
+    """The awaited event came in time: the instance will not fire. ``execution``: the wake-up that
+    was scheduled for it (None if none was yet), which may be stopped (it would only find the
+    timer satisfied, at two state transitions more)."""
+
+    execution: str | None = None
 
 
 # Marks an overtaken instance's own key: no property value can hold it (text has no NUL here).
