@@ -281,12 +281,20 @@ def local_timers(sfn: Any, machine: str, sim_clock: SimulatedClock, meter: Capac
     return LocalTimers(sfn, machine, sim_clock.now, meter=meter)
 
 
+def _held(
+    local_timers: LocalTimers, sim_clock: SimulatedClock, table: Any, status: str, wait: timedelta
+) -> datetime:
+    """A timer item in ``status`` and its wake-up handed to the local timers; its deadline."""
+    deadline = sim_clock.now() + wait
+    _put_timer(table, "c-1", status, deadline)
+    local_timers.start(_request("c-1", deadline=deadline))
+    return deadline
+
+
 def test_local_timers_hold_a_timer_until_the_clock_passes_its_deadline(
     local_timers: LocalTimers, sim_clock: SimulatedClock, table: Any, meter: CapacityMeter
 ) -> None:
-    deadline = sim_clock.now() + timedelta(hours=1)
-    _put_timer(table, "c-1", "waiting", deadline)
-    local_timers.start(_request("c-1", deadline=deadline))
+    deadline = _held(local_timers, sim_clock, table, "waiting", timedelta(hours=1))
 
     assert local_timers.run_due(sim_clock.now()) == 0
     assert local_timers.next_deadline(sim_clock.now() + timedelta(days=1)) == deadline
@@ -454,9 +462,7 @@ def test_local_timers_meter_a_write_for_a_mark_whose_condition_failed(
     local_timers: LocalTimers, sim_clock: SimulatedClock, table: Any, meter: CapacityMeter
 ) -> None:
     # A conditional update that fails is billed as a write all the same
-    deadline = sim_clock.now() + timedelta(minutes=5)
-    _put_timer(table, "c-1", "satisfied", deadline)
-    local_timers.start(_request("c-1", deadline=deadline))
+    deadline = _held(local_timers, sim_clock, table, "satisfied", timedelta(minutes=5))
     sim_clock.move_to(deadline)
     assert local_timers.run_due(sim_clock.now()) == 1
     assert _status(table, "c-1") == "satisfied"
