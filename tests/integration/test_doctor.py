@@ -21,7 +21,11 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
+from leadwire import schema
+from leadwire.core.fires import Fire
 from leadwire.dal.definition_store import DefinitionStore
+from leadwire.dal.fire_store import FireStore, fire_to_item
+from leadwire.dal.suppression_store import SuppressionStore
 from leadwire.ops.doctor import CloudFormationStack, Finding, format_report, run_checks, to_json
 from leadwire.ops.doctor_checks import (
     PLACEHOLDER_DIGEST,
@@ -33,6 +37,7 @@ from leadwire.ops.doctor_checks import (
     check_secret_references,
     check_ses_identity,
     check_ses_sandbox,
+    check_timer_fires,
     check_write_keys,
     unknown_reason,
 )
@@ -433,6 +438,7 @@ def test_every_check_runs_on_a_healthy_stack(dynamodb: Any) -> None:
         ("alarms", "ok"),
         ("dead-letters", "ok"),
         ("stream-lag", "ok"),
+        ("timer-fires", "ok"),
     ]
 
 
@@ -483,3 +489,49 @@ def test_cloudformation_stack_reads_outputs_and_resources_of_one_type() -> None:
     # Then it gets the outputs and only the alarms' physical ids
     assert stack.physical_ids("AWS::CloudWatch::Alarm") == ["Leadwire-A-1"]
     stubber.assert_no_pending_responses()
+
+
+# -- timer fires ---------------------------------------------------------------------------------
+
+
+def _fired_timer(dynamodb: Any, lead: str) -> Fire:
+    """A cart-abandonment timer its state machine marked fired, the fire written with the mark."""
+    fire = Fire.of("cart-abandonment", lead, f"m-{lead}", NOW, {"cart_id": "c-1"})
+    fields = {name: value["S"] for name, value in fire_to_item(fire).items()}
+    dynamodb.put_item(
+        TableName=TABLE,
+        Item={
+            "pk": {"S": schema.timer_pk("cart-abandonment")},
+            "sk": {"S": f"{lead}#c-1"},
+            "status": {"S": "fired"},
+            "fire": {"S": json.dumps(fields)},
+        },
+    )
+    return fire
+
+
+def test_timer_fires_are_ok_when_each_fired_timer_has_its_fire_item(dynamodb: Any) -> None:
+    fire = _fired_timer(dynamodb, "ann")
+    FireStore(dynamodb, TABLE).put_fire(fire)
+    (finding,) = check_timer_fires(StackDouble({"TableName": TABLE}), dynamodb, CONFIG)
+    assert (finding.status, finding.message) == ("ok", "each of 1 fired timers has its FIRE item")
+
+
+def test_a_fired_timer_without_its_fire_item_fails_and_refire_writes_it_once(dynamodb: Any) -> None:
+    # Given a timer that woke during an upgrade: marked fired, its FIRE item never written, and
+    # one of an erased lead
+    fire = _fired_timer(dynamodb, "bob")
+    erased = _fired_timer(dynamodb, "gone")
+    SuppressionStore(dynamodb, TABLE).suppress("gone", [], NOW, "job-1")
+    stack = StackDouble({"TableName": TABLE})
+    # When the doctor looks, it names the missing one and says what to run
+    (finding,) = check_timer_fires(stack, dynamodb, CONFIG)
+    assert finding.status == "fail"
+    assert "1 timer(s) marked fired have no FIRE item (cart-abandonment for bob)" in finding.message
+    assert "leadwire doctor --refire" in finding.fix
+    # When asked to refire, it writes that one (not the erased lead's), and then all is well
+    (refired,) = check_timer_fires(stack, dynamodb, CONFIG, refire=True)
+    assert refired.message == "wrote the FIRE item of 1 fired timer(s) that had none; the actions send them"
+    assert FireStore(dynamodb, TABLE).exists(fire)
+    assert not FireStore(dynamodb, TABLE).exists(erased)
+    assert check_timer_fires(stack, dynamodb, CONFIG)[0].status == "ok"

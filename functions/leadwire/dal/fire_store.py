@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from leadwire import schema
-from leadwire.core.capacity import CapacityMeter
+from leadwire.core.capacity import CapacityMeter, item_size
 from leadwire.core.fires import Fire
 from leadwire.core.instants import iso
 from leadwire.dal.conditional_put import put_if
@@ -51,6 +51,13 @@ class FireStore:
     def put_fire(self, fire: Fire) -> bool:
         """Write the fire once: a retried start of the same fire writes nothing (False)."""
         return put_if(self._client, self._table, fire_to_item(fire), self._meter, "fire")
+
+    def exists(self, fire: Fire) -> bool:
+        """Whether the fire's item is stored (one eventually consistent read)."""
+        key = {schema.PK: {"S": schema.lead_pk(fire.lead_id)}, schema.SK: {"S": schema.fire_sk(fire.fire_id)}}
+        item = self._client.get_item(TableName=self._table, Key=key).get("Item")
+        self._meter.record_read(item_size(item) if item else 1, consistent=False, kind="fire")
+        return item is not None
 
     def delete_fire(self, fire: Fire) -> None:
         """Remove a fire's item (one of an erased lead, which nothing may act on)."""

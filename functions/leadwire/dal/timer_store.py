@@ -12,6 +12,7 @@ not three, and the FIRE item's write moves to the consumer (the same write unit)
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -24,6 +25,7 @@ from leadwire.core.instants import iso, parse_iso
 from leadwire.core.triggers import Claimed, Overtaken, Satisfied, TimerKey
 from leadwire.dal.fire_store import fire_from_item
 from leadwire.dal.metering import PROCESS_METER
+from leadwire.dal.partition_query import partition_items
 
 WAITING = "waiting"
 SATISFIED = "satisfied"
@@ -167,6 +169,15 @@ class TimerStore:
         old = response.get("Attributes", {})
         was_waiting = old.get("status", {}).get("S") == WAITING
         return Satisfied(old.get("execution", {}).get("S") if was_waiting else None)
+
+    def fired(self, trigger_id: str) -> Iterator[Fire]:
+        """The fires of the trigger's timers that their state machine marked fired, with the fire
+        written into the item (a Query of the trigger's timer partition). ``leadwire doctor``
+        checks each has its FIRE item."""
+        pk = schema.timer_pk(trigger_id)
+        for item in partition_items(self._client, self._table, pk, self._meter, "timer"):
+            if item.get("status", {}).get("S") == FIRED and "fire" in item:
+                yield fire_of_fired_timer(item)
 
     def get(self, key: TimerKey) -> dict[str, str] | None:
         item = self._client.get_item(TableName=self._table, Key=timer_item_key(key), ConsistentRead=True).get(

@@ -123,9 +123,11 @@ def _parser() -> argparse.ArgumentParser:
     replay.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     doctor = commands.add_parser(
         "doctor",
-        help="check a deployed stack: SES, secrets, write keys, definitions, alarms, failure queues, lag",
+        help="check a deployed stack: SES, secrets, write keys, definitions, alarms, failure queues, lag, "
+        "timer fires",
         description="Reads the deployed stack with your AWS credentials and says what is missing or "
-        "wrong, and what to do. Exits 1 when something is wrong, 2 when the stack cannot be read.",
+        "wrong, and what to do (--refire is its one write). Exits 1 when something is wrong, 2 when "
+        "the stack cannot be read.",
     )
     doctor.add_argument("--stack", default="Leadwire", help="the deployed stack's name (default %(default)s)")
     doctor.add_argument("--region", help="AWS region (default: the AWS configuration's)")
@@ -136,6 +138,11 @@ def _parser() -> argparse.ArgumentParser:
         help="the config directory the stack was deployed with (default %(default)s)",
     )
     doctor.add_argument("--json", action="store_true", help="print the findings as one JSON object")
+    doctor.add_argument(
+        "--refire",
+        action="store_true",
+        help="write the FIRE item of each timer marked fired without one (the doctor's one write)",
+    )
     return parser
 
 
@@ -150,7 +157,11 @@ def _doctor(args: argparse.Namespace) -> int:
 
     try:
         stack, checks = doctor_in_aws(
-            stack_name=args.stack, region=args.region, config_dir=args.config, now=clock.now()
+            stack_name=args.stack,
+            region=args.region,
+            config_dir=args.config,
+            now=clock.now(),
+            refire=args.refire,
         )
     except (LookupError, BotoCoreError, ClientError) as error:
         print(f"leadwire doctor: cannot read stack {args.stack}: {error}", file=sys.stderr)

@@ -271,8 +271,60 @@ def check_definitions(stack: DeployedStack, dynamodb: Any, config_dir: Path) -> 
     ]
 
 
+def check_timer_fires(
+    stack: DeployedStack, dynamodb: Any, config_dir: Path, *, refire: bool = False
+) -> list[Finding]:
+    """Every timer its state machine marked fired has its FIRE item: the reactions consumer writes
+    it when the mark reaches it on the stream. A timer that woke while an upgrade from a release
+    whose state machine wrote the FIRE item itself was deploying (the new machine already, the
+    stream mapping not yet) was marked and never written. With ``refire`` (``leadwire doctor
+    --refire``: the doctor's one write) the missing items are written, once each, and the actions
+    send them; a fire of an erased lead is left unwritten."""
+    from leadwire.config_loader import definitions_of, load_config_dir, triggers_of
+    from leadwire.core.definitions_doc import effective_document
+    from leadwire.dal.definition_store import DefinitionStore
+    from leadwire.dal.fire_store import FireStore
+    from leadwire.dal.suppression_store import SuppressionStore
+    from leadwire.dal.timer_store import TimerStore
+
+    table = _output(stack, "TableName")
+    store = DefinitionStore(dynamodb, table)
+    document = effective_document(load_config_dir(config_dir), store.overrides(), store.trigger_overrides())
+    trigger_ids = [trigger.id for trigger in triggers_of(document, definitions_of(document))]
+    timers, fires, suppressions = (
+        TimerStore(dynamodb, table),
+        FireStore(dynamodb, table),
+        SuppressionStore(dynamodb, table),
+    )
+    fired = [fire for trigger_id in trigger_ids for fire in timers.fired(trigger_id)]
+    missing = [
+        fire for fire in fired if not fires.exists(fire) and not suppressions.is_suppressed(fire.lead_id)
+    ]
+    if not missing:
+        return [Finding("timer-fires", "ok", f"each of {len(fired)} fired timers has its FIRE item")]
+    if refire:
+        written = sum(fires.put_fire(fire) for fire in missing)
+        return [
+            Finding(
+                "timer-fires",
+                "ok",
+                f"wrote the FIRE item of {written} fired timer(s) that had none; the actions send them",
+            )
+        ]
+    named = ", ".join(f"{fire.trigger_id} for {fire.lead_id}" for fire in missing[:5])
+    return [
+        Finding(
+            "timer-fires",
+            "fail",
+            f"{len(missing)} timer(s) marked fired have no FIRE item ({named}): they woke while an "
+            "upgrade from a release whose state machine wrote it was deploying",
+            "leadwire doctor --refire writes them, once each (the actions then send them)",
+        )
+    ]
+
+
 def all_checks(
-    stack: DeployedStack, client: Client, now: datetime, config_dir: Path
+    stack: DeployedStack, client: Client, now: datetime, config_dir: Path, *, refire: bool = False
 ) -> Sequence[tuple[str, Check]]:
     def run(function: Callable[..., list[Finding]], *services: str, **extra: Any) -> Check:
         return lambda: function(stack, *(client(s) for s in services), **extra)
@@ -286,6 +338,7 @@ def all_checks(
         ("alarms", run(check_alarms, "cloudwatch")),
         ("dead-letters", run(check_dead_letters, "sqs")),
         ("stream-lag", run(check_iterator_age, "cloudwatch", now=now)),
+        ("timer-fires", run(check_timer_fires, "dynamodb", config_dir=config_dir, refire=refire)),
     ]
 
 
@@ -296,7 +349,7 @@ def unknown_reason(error: Exception) -> str:
 
 
 def doctor_in_aws(
-    *, stack_name: str, region: str | None, config_dir: Path, now: datetime
+    *, stack_name: str, region: str | None, config_dir: Path, now: datetime, refire: bool = False
 ) -> tuple[DeployedStack, Iterable[tuple[str, Check]]]:
     import boto3
 
@@ -312,4 +365,4 @@ def doctor_in_aws(
 
     stack = CloudFormationStack(client("cloudformation"), stack_name)
     stack.outputs()  # fails here, plainly, when the stack is not there
-    return stack, all_checks(stack, client, now, config_dir)
+    return stack, all_checks(stack, client, now, config_dir, refire=refire)
