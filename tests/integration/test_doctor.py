@@ -494,9 +494,9 @@ def test_cloudformation_stack_reads_outputs_and_resources_of_one_type() -> None:
 # -- timer fires ---------------------------------------------------------------------------------
 
 
-def _fired_timer(dynamodb: Any, lead: str) -> Fire:
+def _fired_timer(dynamodb: Any, lead: str, at: datetime = NOW) -> Fire:
     """A cart-abandonment timer its state machine marked fired, the fire written with the mark."""
-    fire = Fire.of("cart-abandonment", lead, f"m-{lead}", NOW, {"cart_id": "c-1"})
+    fire = Fire.of("cart-abandonment", lead, f"m-{lead}", at, {"cart_id": "c-1"})
     fields = {name: value["S"] for name, value in fire_to_item(fire).items()}
     dynamodb.put_item(
         TableName=TABLE,
@@ -513,8 +513,12 @@ def _fired_timer(dynamodb: Any, lead: str) -> Fire:
 def test_timer_fires_are_ok_when_each_fired_timer_has_its_fire_item(dynamodb: Any) -> None:
     fire = _fired_timer(dynamodb, "ann")
     FireStore(dynamodb, TABLE).put_fire(fire)
-    (finding,) = check_timer_fires(StackDouble({"TableName": TABLE}), dynamodb, CONFIG)
-    assert (finding.status, finding.message) == ("ok", "each of 1 fired timers has its FIRE item")
+    _fired_timer(dynamodb, "old", at=NOW - timedelta(days=8))  # before the lookback: not read
+    (finding,) = check_timer_fires(StackDouble({"TableName": TABLE}), dynamodb, CONFIG, NOW)
+    assert (finding.status, finding.message) == (
+        "ok",
+        "each of 1 timer(s) fired in the last 7 days has its FIRE item",
+    )
 
 
 def test_a_fired_timer_without_its_fire_item_fails_and_refire_writes_it_once(dynamodb: Any) -> None:
@@ -525,13 +529,12 @@ def test_a_fired_timer_without_its_fire_item_fails_and_refire_writes_it_once(dyn
     SuppressionStore(dynamodb, TABLE).suppress("gone", [], NOW, "job-1")
     stack = StackDouble({"TableName": TABLE})
     # When the doctor looks, it names the missing one and says what to run
-    (finding,) = check_timer_fires(stack, dynamodb, CONFIG)
+    (finding,) = check_timer_fires(stack, dynamodb, CONFIG, NOW)
     assert finding.status == "fail"
     assert "1 timer(s) marked fired have no FIRE item (cart-abandonment for bob)" in finding.message
     assert "leadwire doctor --refire" in finding.fix
     # When asked to refire, it writes that one (not the erased lead's), and then all is well
-    (refired,) = check_timer_fires(stack, dynamodb, CONFIG, refire=True)
+    (refired,) = check_timer_fires(stack, dynamodb, CONFIG, NOW, refire=True)
     assert refired.message == "wrote the FIRE item of 1 fired timer(s) that had none; the actions send them"
-    assert FireStore(dynamodb, TABLE).exists(fire)
-    assert not FireStore(dynamodb, TABLE).exists(erased)
-    assert check_timer_fires(stack, dynamodb, CONFIG)[0].status == "ok"
+    assert FireStore(dynamodb, TABLE).missing([fire, erased]) == [erased]
+    assert check_timer_fires(stack, dynamodb, CONFIG, NOW)[0].status == "ok"

@@ -8,10 +8,23 @@ from typing import Any
 
 from leadwire import schema
 from leadwire.core.capacity import CapacityMeter, item_size
+from leadwire.core.errors import StorageUnavailable
 from leadwire.core.fires import Fire
 from leadwire.core.instants import iso
 from leadwire.dal.conditional_put import put_if
 from leadwire.dal.metering import PROCESS_METER
+from leadwire.dal.unprocessed import get_all
+
+BATCH_GET_LIMIT = 100
+_KEY_NAMES = {"#pk": schema.PK, "#sk": schema.SK}
+
+
+def fire_key(fire: Fire) -> dict[str, dict[str, str]]:
+    return {schema.PK: {"S": schema.lead_pk(fire.lead_id)}, schema.SK: {"S": schema.fire_sk(fire.fire_id)}}
+
+
+def _key_of(key: dict[str, dict[str, str]]) -> tuple[str, str]:
+    return key[schema.PK]["S"], key[schema.SK]["S"]
 
 
 def fire_to_item(fire: Fire) -> dict[str, dict[str, Any]]:
@@ -52,15 +65,27 @@ class FireStore:
         """Write the fire once: a retried start of the same fire writes nothing (False)."""
         return put_if(self._client, self._table, fire_to_item(fire), self._meter, "fire")
 
-    def exists(self, fire: Fire) -> bool:
-        """Whether the fire's item is stored (one eventually consistent read)."""
-        key = {schema.PK: {"S": schema.lead_pk(fire.lead_id)}, schema.SK: {"S": schema.fire_sk(fire.fire_id)}}
-        item = self._client.get_item(TableName=self._table, Key=key).get("Item")
-        self._meter.record_read(item_size(item) if item else 1, consistent=False, kind="fire")
-        return item is not None
+    def missing(self, fires: list[Fire]) -> list[Fire]:
+        """Those of ``fires`` whose item is not stored (BatchGetItem, 100 keys a call, keys only)."""
+        stored: set[tuple[str, str]] = set()
+        for start in range(0, len(fires), BATCH_GET_LIMIT):
+            keys = [fire_key(fire) for fire in fires[start : start + BATCH_GET_LIMIT]]
+            found, pending = get_all(
+                self._client,
+                self._table,
+                keys,
+                lambda item: self._meter.record_read(item_size(item), consistent=False, kind="fire"),
+                options={"ProjectionExpression": "#pk, #sk", "ExpressionAttributeNames": _KEY_NAMES},
+            )
+            if pending:
+                raise StorageUnavailable(
+                    "the FIRE items could not all be read; retry shortly", {"retryable": True}
+                )
+            stored.update((item[schema.PK]["S"], item[schema.SK]["S"]) for item in found)
+        return [fire for fire in fires if _key_of(fire_key(fire)) not in stored]
 
     def delete_fire(self, fire: Fire) -> None:
         """Remove a fire's item (one of an erased lead, which nothing may act on)."""
-        key = {schema.PK: {"S": schema.lead_pk(fire.lead_id)}, schema.SK: {"S": schema.fire_sk(fire.fire_id)}}
+        key = fire_key(fire)
         self._client.delete_item(TableName=self._table, Key=key)
         self._meter.record_write(key, kind="fire")

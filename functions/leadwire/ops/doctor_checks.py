@@ -271,15 +271,21 @@ def check_definitions(stack: DeployedStack, dynamodb: Any, config_dir: Path) -> 
     ]
 
 
+TIMER_FIRES_LOOKBACK: Final = timedelta(days=7)
+
+
 def check_timer_fires(
-    stack: DeployedStack, dynamodb: Any, config_dir: Path, *, refire: bool = False
+    stack: DeployedStack, dynamodb: Any, config_dir: Path, now: datetime, *, refire: bool = False
 ) -> list[Finding]:
     """Every timer its state machine marked fired has its FIRE item: the reactions consumer writes
     it when the mark reaches it on the stream. A timer that woke while an upgrade from a release
     whose state machine wrote the FIRE item itself was deploying (the new machine already, the
     stream mapping not yet) was marked and never written. With ``refire`` (``leadwire doctor
     --refire``: the doctor's one write) the missing items are written, once each, and the actions
-    send them; a fire of an erased lead is left unwritten."""
+    send them; a fire of an erased lead is left unwritten.
+
+    Timers that fired in the last ``TIMER_FIRES_LOOKBACK`` are checked (an upgrade is recent): one
+    Query of each trigger's timer partition, then one BatchGetItem per 100 of those fires."""
     from leadwire.config_loader import definitions_of, load_config_dir, triggers_of
     from leadwire.core.definitions_doc import effective_document
     from leadwire.dal.definition_store import DefinitionStore
@@ -296,12 +302,19 @@ def check_timer_fires(
         FireStore(dynamodb, table),
         SuppressionStore(dynamodb, table),
     )
-    fired = [fire for trigger_id in trigger_ids for fire in timers.fired(trigger_id)]
-    missing = [
-        fire for fire in fired if not fires.exists(fire) and not suppressions.is_suppressed(fire.lead_id)
-    ]
+    since = now - TIMER_FIRES_LOOKBACK
+    fired = [fire for trigger_id in trigger_ids for fire in timers.fired(trigger_id) if fire.at >= since]
+    erased = suppressions.suppressed({fire.lead_id for fire in fired})
+    missing = [fire for fire in fires.missing(fired) if fire.lead_id not in erased]
     if not missing:
-        return [Finding("timer-fires", "ok", f"each of {len(fired)} fired timers has its FIRE item")]
+        return [
+            Finding(
+                "timer-fires",
+                "ok",
+                f"each of {len(fired)} timer(s) fired in the last {TIMER_FIRES_LOOKBACK.days} days "
+                "has its FIRE item",
+            )
+        ]
     if refire:
         written = sum(fires.put_fire(fire) for fire in missing)
         return [
@@ -338,7 +351,7 @@ def all_checks(
         ("alarms", run(check_alarms, "cloudwatch")),
         ("dead-letters", run(check_dead_letters, "sqs")),
         ("stream-lag", run(check_iterator_age, "cloudwatch", now=now)),
-        ("timer-fires", run(check_timer_fires, "dynamodb", config_dir=config_dir, refire=refire)),
+        ("timer-fires", run(check_timer_fires, "dynamodb", config_dir=config_dir, now=now, refire=refire)),
     ]
 
 
