@@ -7,16 +7,12 @@ from datetime import datetime
 from typing import Any
 
 from leadwire import schema
-from leadwire.core.capacity import CapacityMeter, item_size
-from leadwire.core.errors import StorageUnavailable
+from leadwire.core.capacity import CapacityMeter
 from leadwire.core.fires import Fire
 from leadwire.core.instants import iso
 from leadwire.dal.conditional_put import put_if
 from leadwire.dal.metering import PROCESS_METER
-from leadwire.dal.unprocessed import get_all
-
-BATCH_GET_LIMIT = 100
-_KEY_NAMES = {"#pk": schema.PK, "#sk": schema.SK}
+from leadwire.dal.unprocessed import stored_keys
 
 
 def fire_key(fire: Fire) -> dict[str, dict[str, str]]:
@@ -67,22 +63,14 @@ class FireStore:
 
     def missing(self, fires: list[Fire]) -> list[Fire]:
         """Those of ``fires`` whose item is not stored (BatchGetItem, 100 keys a call, keys only)."""
-        stored: set[tuple[str, str]] = set()
-        for start in range(0, len(fires), BATCH_GET_LIMIT):
-            keys = [fire_key(fire) for fire in fires[start : start + BATCH_GET_LIMIT]]
-            found, pending = get_all(
-                self._client,
-                self._table,
-                keys,
-                lambda item: self._meter.record_read(item_size(item), consistent=False, kind="fire"),
-                options={"ProjectionExpression": "#pk, #sk", "ExpressionAttributeNames": _KEY_NAMES},
-            )
-            if pending:
-                raise StorageUnavailable(
-                    "the FIRE items could not all be read; retry shortly", {"retryable": True}
-                )
-            stored.update((item[schema.PK]["S"], item[schema.SK]["S"]) for item in found)
-        return [fire for fire in fires if _key_of(fire_key(fire)) not in stored]
+
+        def metered(keys: int) -> None:
+            for _ in range(keys):
+                self._meter.record_read(1, consistent=False, kind="fire")
+
+        keys = [fire_key(fire) for fire in fires]
+        stored = stored_keys(self._client, self._table, keys, metered, "the FIRE items")
+        return [fire for fire, key in zip(fires, keys, strict=True) if _key_of(key) not in stored]
 
     def delete_fire(self, fire: Fire) -> None:
         """Remove a fire's item (one of an erased lead, which nothing may act on)."""

@@ -18,12 +18,9 @@ from botocore.exceptions import ClientError
 
 from leadwire import schema
 from leadwire.core.capacity import CapacityMeter, item_size
-from leadwire.core.errors import StorageUnavailable
 from leadwire.core.instants import iso
 from leadwire.dal.metering import PROCESS_METER
-from leadwire.dal.unprocessed import get_all
-
-BATCH_GET_MAX = 100
+from leadwire.dal.unprocessed import stored_keys
 
 
 def digest(lead_id: str) -> str:
@@ -112,24 +109,14 @@ class SuppressionStore:
         """Which of ``lead_ids`` are suppressed: BatchGetItem, eventually consistent (half a read
         unit per id; an erasure is seen within a second)."""
         by_digest = {digest(lead_id): lead_id for lead_id in lead_ids}
-        found: set[str] = set()
-        digests = sorted(by_digest)
-        for start in range(0, len(digests), BATCH_GET_MAX):
-            keys = [_key(d) for d in digests[start : start + BATCH_GET_MAX]]
-            items, pending = get_all(
-                self._client,
-                self._table,
-                keys,
-                lambda item: None,
-                options={"ProjectionExpression": "#pk", "ExpressionAttributeNames": {"#pk": schema.PK}},
-            )
-            for _ in range(len(keys) - len(pending)):  # each key is charged on its own (0.5 unit)
+
+        def metered(keys: int) -> None:
+            for _ in range(keys):  # each key is charged on its own (0.5 unit)
                 self._meter.record_read(1, consistent=False, kind="suppression")
-            for item in items:
-                found.add(by_digest[item[schema.PK]["S"].removeprefix(schema.SUPPRESSED_PREFIX)])
-            if pending:
-                raise StorageUnavailable("the suppression list is throttled; resend", {"retryable": True})
-        return found
+
+        keys = [_key(d) for d in sorted(by_digest)]
+        stored = stored_keys(self._client, self._table, keys, metered, "the suppression list")
+        return {by_digest[pk.removeprefix(schema.SUPPRESSED_PREFIX)] for pk, _ in stored}
 
     def count_dropped(self, lead_id: str, events: int) -> None:
         """Add ``events`` to the id's dropped count (nothing if it was unsuppressed meanwhile)."""

@@ -84,3 +84,32 @@ def get_all(
             found.append(item)
         pending = response.get("UnprocessedKeys", {}).get(table, {}).get("Keys", [])
     return found, pending
+
+
+BATCH_GET_LIMIT: Final = 100
+_KEY_NAMES: Final = {"#pk": "pk", "#sk": "sk"}
+
+
+def stored_keys(
+    client: Any, table: str, keys: list[Item], on_read: Callable[[int], None], what: str
+) -> set[tuple[str, str]]:
+    """Which of ``keys`` (any number) name a stored item, as (pk, sk): BatchGetItem of 100 keys a
+    call, keys only, eventually consistent; ``on_read`` gets how many keys each call answered
+    (each is charged on its own). ``StorageUnavailable``, naming ``what``, when keys stay unread."""
+    from leadwire.core.errors import StorageUnavailable
+
+    stored: set[tuple[str, str]] = set()
+    for start in range(0, len(keys), BATCH_GET_LIMIT):
+        chunk = keys[start : start + BATCH_GET_LIMIT]
+        items, pending = get_all(
+            client,
+            table,
+            chunk,
+            lambda item: None,
+            options={"ProjectionExpression": "#pk, #sk", "ExpressionAttributeNames": _KEY_NAMES},
+        )
+        on_read(len(chunk) - len(pending))
+        if pending:
+            raise StorageUnavailable(f"{what} could not all be read; retry shortly", {"retryable": True})
+        stored.update((item["pk"]["S"], item["sk"]["S"]) for item in items)
+    return stored
