@@ -58,14 +58,12 @@ def to_item(event: StoredEvent) -> dict[str, dict[str, Any]]:
     payload = {name[0]: getattr(event, name) for name in _PAYLOAD if getattr(event, name)}
     if payload:
         text = json.dumps(payload, separators=(",", ":"), ensure_ascii=False, default=str)
-        item["d"] = {"S": text}
-        size = item_size(item)
-        if size > WRITE_UNIT_BYTES:
-            packed = zlib.compress(text.encode("utf-8"), _LEVEL)
-            smaller = size - len(text.encode("utf-8")) - 1 + len(COMPRESSED) + len(packed)
-            if write_units(smaller) < write_units(size):
-                del item["d"]
-                item[COMPRESSED] = {"B": packed}
+        plain = {**item, "d": {"S": text}}
+        size = item_size(plain)
+        if size <= WRITE_UNIT_BYTES:
+            return plain
+        packed = {**item, COMPRESSED: {"B": zlib.compress(text.encode("utf-8"), _LEVEL)}}
+        return packed if write_units(item_size(packed)) < write_units(size) else plain
     return item
 
 

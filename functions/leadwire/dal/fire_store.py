@@ -63,13 +63,8 @@ class FireStore:
 
     def missing(self, fires: list[Fire]) -> list[Fire]:
         """Those of ``fires`` whose item is not stored (BatchGetItem, 100 keys a call, keys only)."""
-
-        def metered(keys: int) -> None:
-            for _ in range(keys):
-                self._meter.record_read(1, consistent=False, kind="fire")
-
         keys = [fire_key(fire) for fire in fires]
-        stored = stored_keys(self._client, self._table, keys, metered, "the FIRE items")
+        stored = stored_keys(self._client, self._table, keys, self._meter, "fire", "the FIRE items")
         return [fire for fire, key in zip(fires, keys, strict=True) if _key_of(key) not in stored]
 
     def delete_fire(self, fire: Fire) -> None:

@@ -110,12 +110,10 @@ class SuppressionStore:
         unit per id; an erasure is seen within a second)."""
         by_digest = {digest(lead_id): lead_id for lead_id in lead_ids}
 
-        def metered(keys: int) -> None:
-            for _ in range(keys):  # each key is charged on its own (0.5 unit)
-                self._meter.record_read(1, consistent=False, kind="suppression")
-
         keys = [_key(d) for d in sorted(by_digest)]
-        stored = stored_keys(self._client, self._table, keys, metered, "the suppression list")
+        stored = stored_keys(
+            self._client, self._table, keys, self._meter, "suppression", "the suppression list"
+        )
         return {by_digest[pk.removeprefix(schema.SUPPRESSED_PREFIX)] for pk, _ in stored}
 
     def count_dropped(self, lead_id: str, events: int) -> None:

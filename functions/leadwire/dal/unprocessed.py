@@ -13,7 +13,10 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
+
+if TYPE_CHECKING:
+    from leadwire.core.capacity import CapacityMeter
 
 ATTEMPTS: Final = 6
 BASE_DELAY: Final = 0.05  # seconds; doubles each attempt (full jitter)
@@ -91,11 +94,12 @@ _KEY_NAMES: Final = {"#pk": "pk", "#sk": "sk"}
 
 
 def stored_keys(
-    client: Any, table: str, keys: list[Item], on_read: Callable[[int], None], what: str
+    client: Any, table: str, keys: list[Item], meter: CapacityMeter, kind: str, what: str
 ) -> set[tuple[str, str]]:
     """Which of ``keys`` (any number) name a stored item, as (pk, sk): BatchGetItem of 100 keys a
-    call, keys only, eventually consistent; ``on_read`` gets how many keys each call answered
-    (each is charged on its own). ``StorageUnavailable``, naming ``what``, when keys stay unread."""
+    call, keys only, eventually consistent, each key answered metered as ``kind`` (each is
+    charged on its own: half a unit). ``StorageUnavailable``, naming ``what``, when keys stay
+    unread."""
     from leadwire.core.errors import StorageUnavailable
 
     stored: set[tuple[str, str]] = set()
@@ -108,7 +112,8 @@ def stored_keys(
             lambda item: None,
             options={"ProjectionExpression": "#pk, #sk", "ExpressionAttributeNames": _KEY_NAMES},
         )
-        on_read(len(chunk) - len(pending))
+        for _ in range(len(chunk) - len(pending)):
+            meter.record_read(1, consistent=False, kind=kind)
         if pending:
             raise StorageUnavailable(f"{what} could not all be read; retry shortly", {"retryable": True})
         stored.update((item["pk"]["S"], item["sk"]["S"]) for item in items)

@@ -11,12 +11,17 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from email.utils import parseaddr
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from botocore.exceptions import ClientError
 
 from leadwire.core.secret_reference import SecretReference
 from leadwire.ops.doctor import Check, DeployedStack, Finding
+
+if TYPE_CHECKING:
+    from leadwire.core.definitions_doc import SegmentOverride, TriggerOverride
+    from leadwire.core.rules import Definitions
+    from leadwire.core.triggers import Trigger
 
 Client = Callable[[str], Any]
 
@@ -236,20 +241,37 @@ def check_iterator_age(stack: DeployedStack, cloudwatch: Any, now: datetime) -> 
     return findings or [Finding("stream-lag", "ok", "no stream consumer is more than 5 minutes behind")]
 
 
-def check_definitions(stack: DeployedStack, dynamodb: Any, config_dir: Path) -> list[Finding]:
-    """The bundled definitions plus those changed through the admin API must still load together."""
-    from leadwire.config_loader import ConfigError, definitions_of, load_config_dir, triggers_of
-    from leadwire.core.definitions_doc import effective_document
-    from leadwire.core.rules.errors import DefinitionError
-    from leadwire.core.triggers.errors import TriggerDefinitionError
+def _admin_changes(
+    stack: DeployedStack, dynamodb: Any
+) -> tuple[list[SegmentOverride], list[TriggerOverride]]:
+    """The segments and triggers changed through the admin API (the definition store's overrides)."""
     from leadwire.dal.definition_store import DefinitionStore
 
     store = DefinitionStore(dynamodb, _output(stack, "TableName"))
-    segments, triggers = store.overrides(), store.trigger_overrides()
+    return store.overrides(), store.trigger_overrides()
+
+
+def _deployed(
+    config_dir: Path, segments: list[SegmentOverride], triggers: list[TriggerOverride]
+) -> tuple[Definitions, list[Trigger]]:
+    """What the functions load: the bundled config with the admin API's changes."""
+    from leadwire.config_loader import definitions_of, load_config_dir, triggers_of
+    from leadwire.core.definitions_doc import effective_document
+
+    document = effective_document(load_config_dir(config_dir), segments, triggers)
+    definitions = definitions_of(document)
+    return definitions, triggers_of(document, definitions)
+
+
+def check_definitions(stack: DeployedStack, dynamodb: Any, config_dir: Path) -> list[Finding]:
+    """The bundled definitions plus those changed through the admin API must still load together."""
+    from leadwire.config_loader import ConfigError
+    from leadwire.core.rules.errors import DefinitionError
+    from leadwire.core.triggers.errors import TriggerDefinitionError
+
+    segments, triggers = _admin_changes(stack, dynamodb)
     try:
-        document = effective_document(load_config_dir(config_dir), segments, triggers)
-        definitions = definitions_of(document)
-        live_triggers = triggers_of(document, definitions)
+        definitions, live_triggers = _deployed(config_dir, segments, triggers)
     except (ConfigError, DefinitionError, TriggerDefinitionError, ValueError) as error:
         return [
             Finding(
@@ -286,17 +308,13 @@ def check_timer_fires(
 
     Timers that fired in the last ``TIMER_FIRES_LOOKBACK`` are checked (an upgrade is recent): one
     Query of each trigger's timer partition, then one BatchGetItem per 100 of those fires."""
-    from leadwire.config_loader import definitions_of, load_config_dir, triggers_of
-    from leadwire.core.definitions_doc import effective_document
-    from leadwire.dal.definition_store import DefinitionStore
     from leadwire.dal.fire_store import FireStore
     from leadwire.dal.suppression_store import SuppressionStore
     from leadwire.dal.timer_store import TimerStore
 
     table = _output(stack, "TableName")
-    store = DefinitionStore(dynamodb, table)
-    document = effective_document(load_config_dir(config_dir), store.overrides(), store.trigger_overrides())
-    trigger_ids = [trigger.id for trigger in triggers_of(document, definitions_of(document))]
+    _, live_triggers = _deployed(config_dir, *_admin_changes(stack, dynamodb))
+    trigger_ids = [trigger.id for trigger in live_triggers]
     timers, fires, suppressions = (
         TimerStore(dynamodb, table),
         FireStore(dynamodb, table),
